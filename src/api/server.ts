@@ -1,0 +1,63 @@
+/**
+ * @module api/server
+ * The control API on the control port (fastify): health, Prometheus metrics and the services' traffic.
+ * It never listens by itself; the composition root decides where.
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { z } from 'zod';
+import type { Logger } from '../core/logger.js';
+import type { MetricsRecorder } from '../metrics/recorder.js';
+import { LISTENERS } from '../proxy/route-table.js';
+import type { TrafficState } from '../shifting/traffic.js';
+import { handleApiError, parseBody } from './errors.js';
+
+/** What the control API needs. */
+export interface ApiDeps {
+  readonly log: Logger;
+  readonly traffic: TrafficState;
+  readonly metrics: MetricsRecorder;
+}
+
+const Listener = z.enum(LISTENERS).default('production');
+
+/** Body of `PUT /v1/services/:name/weight`: all weights, or one version's share with the rest on live. */
+export const SetWeightBody = z.union([
+  z.strictObject({ weights: z.record(z.string(), z.number()), listener: Listener }),
+  z.strictObject({ version: z.string(), percent: z.number().min(0).max(100), listener: Listener }),
+]);
+
+/** Builds the control API. */
+export function buildApi(deps: ApiDeps): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: deps.log.child({ component: 'api' }) as FastifyBaseLogger,
+    // Requests to the control API are not logged one by one; what they change is.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: 1024 * 1024,
+  });
+  app.setErrorHandler(handleApiError);
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+
+  app.get('/metrics', async (_req, reply) => {
+    const { contentType, body } = await deps.metrics.render();
+    return reply.type(contentType).send(body);
+  });
+
+  app.get('/v1/services', async () => ({ services: deps.traffic.services() }));
+
+  app.get<{ Params: { name: string } }>('/v1/services/:name', async (req) =>
+    deps.traffic.service(req.params.name),
+  );
+
+  app.put<{ Params: { name: string } }>('/v1/services/:name/weight', async (req) => {
+    const body = parseBody(SetWeightBody, req.body);
+    const view =
+      'weights' in body
+        ? deps.traffic.setWeights(req.params.name, body.weights, body.listener)
+        : deps.traffic.setVersionPercent(req.params.name, body.version, body.percent, body.listener);
+    deps.log.info({ service: req.params.name, weights: view.weights }, 'weights set');
+    return view;
+  });
+
+  return app;
+}

@@ -1,0 +1,94 @@
+/**
+ * @module app
+ * The composition root: the only place that builds concrete pieces and wires the planes together.
+ * Config → logger → traffic state → data plane → stats hub → metrics → control API.
+ */
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { buildApi } from './api/server.js';
+import type { Config } from './config/schema.js';
+import { type Clock, systemClock } from './core/clock.js';
+import { createLogger, type Logger } from './core/logger.js';
+import { StatsHub } from './health/stats-hub.js';
+import { MetricsRecorder } from './metrics/recorder.js';
+import { DataPlane } from './proxy/data-plane.js';
+import { TrafficState } from './shifting/traffic.js';
+
+/** Options for {@link startSwitchyard}. */
+export interface StartOptions {
+  readonly log?: Logger;
+  readonly clock?: Clock;
+}
+
+/** A running switchyard. */
+export interface Switchyard {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly traffic: TrafficState;
+  readonly dataPlane: DataPlane;
+  readonly stats: StatsHub;
+  readonly metrics: MetricsRecorder;
+  readonly api: FastifyInstance;
+  /** Bound addresses: `production`, `test` (when configured) and `control`. */
+  readonly addresses: Readonly<Record<string, AddressInfo>>;
+  /** Base URLs for the same, e.g. `http://127.0.0.1:8080`. */
+  readonly urls: Readonly<Record<string, string>>;
+  /** Drains and stops everything; safe to call more than once. */
+  close(): Promise<void>;
+}
+
+function urlOf(a: AddressInfo): string {
+  const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
+  return `http://${host}:${a.port}`;
+}
+
+/** Starts listeners, the control API and the stats pump from a validated config. */
+export async function startSwitchyard(config: Config, options: StartOptions = {}): Promise<Switchyard> {
+  const log = options.log ?? createLogger({ level: config.logLevel });
+  const clock = options.clock ?? systemClock;
+  const traffic = new TrafficState(config);
+  const dataPlane = new DataPlane(traffic.table, log.child({ component: 'proxy' }));
+  traffic.attach({ publish: (table) => dataPlane.apply(table) });
+
+  const stats = new StatsHub(clock);
+  stats.addSource(dataPlane);
+  const metrics = new MetricsRecorder(
+    () =>
+      traffic
+        .services()
+        .flatMap((s) =>
+          Object.entries(s.weights.production).map(([version, percent]) => ({
+            service: s.name,
+            version,
+            percent,
+          })),
+        ),
+    () => stats.pull(),
+  );
+  stats.subscribe(metrics.record);
+
+  const api = buildApi({ log, traffic, metrics });
+  let addresses: Record<string, AddressInfo>;
+  try {
+    addresses = await dataPlane.listen(config.listeners);
+    await api.listen({ host: config.control.host, port: config.control.port });
+    addresses['control'] = api.server.address() as AddressInfo;
+  } catch (err) {
+    await api.close();
+    await dataPlane.close(0);
+    throw err;
+  }
+  stats.start();
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      await dataPlane.close(config.drainTimeout);
+      stats.stop();
+      await api.close();
+    })();
+    return closing;
+  };
+  const urls = Object.fromEntries(Object.entries(addresses).map(([k, a]) => [k, urlOf(a)]));
+  return { config, log, traffic, dataPlane, stats, metrics, api, addresses, urls, close };
+}

@@ -1,0 +1,161 @@
+#!/usr/bin/env node
+/**
+ * @module cli/main
+ * The `switchyard` command. One try/catch maps errors to exit codes: 0 clean stop, 2 bad config or
+ * arguments, 1 anything else.
+ */
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { type Switchyard, startSwitchyard } from '../app.js';
+import { loadConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { formatIssue, isSwitchyardError, SwitchyardError } from '../core/errors.js';
+import { createLogger } from '../core/logger.js';
+import { type DemoUpstream, startDemoUpstream } from '../demo/upstreams.js';
+import { packageRoot } from './package-root.js';
+
+const USAGE = `usage: switchyard <command> [options]
+
+commands:
+  serve --config FILE     start the proxy and the control API from a config file
+  validate FILE           check a config file without starting anything
+  demo                    run two demo versions behind the proxy (config/demo.yml)
+
+exit codes: 0 clean stop, 2 bad config or arguments, 1 anything else`;
+
+const out = (text: string) => process.stdout.write(`${text}\n`);
+
+function usageError(message: string): SwitchyardError {
+  return new SwitchyardError('ARGUMENTS_INVALID', `${message}\n\n${USAGE}`);
+}
+
+/** Runs until SIGINT/SIGTERM, then drains and resolves; a second signal exits at once. */
+function untilSignal(sy: Switchyard, cleanup: () => Promise<void> = async () => undefined): Promise<void> {
+  return new Promise((resolve) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        sy.log.warn({ signal }, 'second signal: exiting without draining');
+        process.exit(1);
+      }
+      stopping = true;
+      sy.log.info(
+        { signal, drainTimeoutMs: sy.config.drainTimeout },
+        'stopping: draining in-flight requests',
+      );
+      void sy
+        .close()
+        .then(cleanup)
+        .then(() => {
+          sy.log.info('stopped');
+          resolve();
+        });
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
+async function serve(args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c' } }, strict: true });
+  if (!values.config) throw usageError('serve needs --config FILE');
+  const config = await loadConfig(values.config);
+  const sy = await startSwitchyard(config);
+  sy.log.info({ urls: sy.urls, services: config.services.map((s) => s.name) }, 'switchyard is serving');
+  await untilSignal(sy);
+}
+
+async function validate(args: string[]): Promise<void> {
+  const { positionals } = parseArgs({ args, allowPositionals: true, strict: true });
+  if (positionals.length !== 1) throw usageError('validate needs exactly one FILE');
+  const config = await loadConfig(positionals[0]!);
+  out(
+    `${positionals[0]}: valid (${config.services.length} service${config.services.length === 1 ? '' : 's'})`,
+  );
+}
+
+function demoTargets(config: Config): { name: string; host: string; port: number }[] {
+  const service = config.services[0]!;
+  return Object.entries(service.versions).map(([label, v]) => {
+    const url = new URL(v.targets[0]!);
+    const colour = label === service.live ? 'blue' : 'green';
+    return { name: `${colour} (version ${label})`, host: url.hostname, port: Number(url.port) };
+  });
+}
+
+async function demo(args: string[]): Promise<void> {
+  parseArgs({ args, strict: true });
+  const file = join(packageRoot(), 'config', 'demo.yml');
+  const config = await loadConfig(file);
+  const log = createLogger({ level: config.logLevel });
+  const upstreams: DemoUpstream[] = [];
+  try {
+    for (const t of demoTargets(config)) upstreams.push(await startDemoUpstream(t.name, t.host, t.port));
+  } catch (err) {
+    await Promise.all(upstreams.map((u) => u.close()));
+    throw new SwitchyardError('LISTEN_FAILED', `demo upstream cannot start: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  let sy: Switchyard;
+  try {
+    sy = await startSwitchyard(config, { log });
+  } catch (err) {
+    await Promise.all(upstreams.map((u) => u.close()));
+    throw err;
+  }
+  const service = config.services[0]!;
+  const prod = sy.urls['production']!;
+  const control = sy.urls['control']!;
+  out('');
+  out(
+    `switchyard demo: service "${service.name}", ${upstreams.map((u) => `${u.name} at ${u.url}`).join(', ')}`,
+  );
+  out(`  weights now     ${JSON.stringify(sy.traffic.service(service.name).weights.production)} (percent)`);
+  out(`  send requests   for i in $(seq 10); do curl -s ${prod}/; done`);
+  out(`  pin a version   curl -s -H 'x-switchyard-version: 2' ${prod}/`);
+  if (sy.urls['test']) out(`  test listener   curl -s ${sy.urls['test']}/`);
+  out(
+    `  shift traffic   curl -s -X PUT -H 'content-type: application/json' -d '{"version":"2","percent":50}' ${control}/v1/services/${service.name}/weight`,
+  );
+  out(`  see state       curl -s ${control}/v1/services   and   curl -s ${control}/metrics`);
+  out('  stop            Ctrl-C');
+  out('');
+  await untilSignal(sy, async () => {
+    await Promise.all(upstreams.map((u) => u.close()));
+  });
+}
+
+const COMMANDS: Record<string, (args: string[]) => Promise<void>> = { serve, validate, demo };
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    out(USAGE);
+    return command ? 0 : 2;
+  }
+  const run = COMMANDS[command];
+  if (!run) {
+    process.stderr.write(`unknown command "${command}"\n\n${USAGE}\n`);
+    return 2;
+  }
+  try {
+    await run(rest);
+    return 0;
+  } catch (err) {
+    if (isSwitchyardError(err)) {
+      process.stderr.write(`error: ${err.message}\n`);
+      for (const issue of err.issues) process.stderr.write(`  ${formatIssue(issue)}\n`);
+      const bad = ['CONFIG_INVALID', 'CONFIG_NOT_FOUND', 'ARGUMENTS_INVALID'].includes(err.code);
+      return bad ? 2 : 1;
+    }
+    if ((err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`error: ${(err as Error).message}\n\n${USAGE}\n`);
+      return 2;
+    }
+    process.stderr.write(`error: ${(err as Error).stack ?? String(err)}\n`);
+    return 1;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,79 @@
+/**
+ * @module config/load
+ * Reads, substitutes, validates and freezes a config file. Every problem is reported at once, each with
+ * file, line, column and schema path; nothing starts from a file with a problem.
+ */
+import { readFile } from 'node:fs/promises';
+import type { z } from 'zod';
+import { type FileIssue, SwitchyardError } from '../core/errors.js';
+import { type Config, ConfigSchema } from './schema.js';
+import { formatPath, readYaml, type YamlSource } from './yaml-source.js';
+
+/** Validates config text; throws CONFIG_INVALID listing every problem. */
+export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv = process.env): Config {
+  const source = readYaml(text, file, env);
+  if (source.issues.length) throw invalid(file, source.issues);
+  const result = ConfigSchema.safeParse(source.value);
+  if (!result.success) throw invalid(file, zodIssues(result.error, source));
+  return deepFreeze(result.data);
+}
+
+/** Reads and validates a config file. */
+export async function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): Promise<Config> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (cause) {
+    throw new SwitchyardError(
+      'CONFIG_NOT_FOUND',
+      `cannot read config file ${file}: ${(cause as Error).message}`,
+      {
+        cause,
+      },
+    );
+  }
+  return parseConfig(text, file, env);
+}
+
+/** Maps zod issues to file issues, pointing each at the node (or unknown key) it is about. */
+export function zodIssues(error: z.ZodError, source: YamlSource): FileIssue[] {
+  const out: FileIssue[] = [];
+  for (const issue of error.issues) {
+    const path = issue.path as PropertyKey[];
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) {
+        out.push({
+          location: source.locateKey(path, key),
+          path: formatPath([...path, key]),
+          message: 'unknown key',
+        });
+      }
+      continue;
+    }
+    out.push({ location: source.locate(path), path: formatPath(path), message: issueMessage(issue) });
+  }
+  out.sort(
+    (a, b) =>
+      (a.location?.line ?? 0) - (b.location?.line ?? 0) ||
+      (a.location?.column ?? 0) - (b.location?.column ?? 0),
+  );
+  return out;
+}
+
+function issueMessage(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_type' && issue.message.includes('received undefined')) return 'is required';
+  return issue.message;
+}
+
+function invalid(file: string, issues: readonly FileIssue[]): SwitchyardError {
+  const noun = issues.length === 1 ? 'problem' : 'problems';
+  return new SwitchyardError('CONFIG_INVALID', `${file}: ${issues.length} ${noun}`, { issues });
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}

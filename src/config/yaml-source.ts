@@ -1,0 +1,132 @@
+/**
+ * @module config/yaml-source
+ * YAML with positions: parses a file so that schema problems found later can be reported at the line and
+ * column where they stand, and substitutes `${VAR}` / `${VAR:-default}` in values without moving them.
+ * Shared by the config loader and (later) the AppSpec parser.
+ */
+import {
+  type Document,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  parseDocument,
+  type Scalar,
+  visit,
+} from 'yaml';
+import type { FileIssue, SourceLocation } from '../core/errors.js';
+
+/** A parsed YAML (or JSON) document that can say where a schema path stands in its file. */
+export interface YamlSource {
+  readonly file: string;
+  readonly value: unknown;
+  /** Problems found while reading: syntax errors and unset environment variables. */
+  readonly issues: readonly FileIssue[];
+  /** The location of the node at `path`, or of its nearest existing ancestor. */
+  locate(path: readonly PropertyKey[]): SourceLocation | undefined;
+  /** The location of the key `key` inside the map at `path`. */
+  locateKey(path: readonly PropertyKey[], key: string): SourceLocation | undefined;
+}
+
+const WHOLE_VAR = /^\$\{[A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\}$/;
+const VAR = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-(.*?))?\}/g;
+
+/** Formats a schema path as `services[0].versions.v2.targets[0]`. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out ? `.${String(part)}` : String(part);
+  }
+  return out;
+}
+
+/** Parses YAML text; `env` (default: none) feeds `${VAR}` substitution when given. */
+export function readYaml(text: string, file: string, env?: NodeJS.ProcessEnv): YamlSource {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const at = (offset: number): SourceLocation => {
+    const { line, col } = lineCounter.linePos(offset);
+    return { file, line, column: col };
+  };
+  const issues: FileIssue[] = [];
+  // Only the first syntax error: the ones after it are mostly the parser losing its footing.
+  const syntax = doc.errors[0];
+  if (syntax) issues.push({ location: at(syntax.pos[0]), path: '', message: firstLine(syntax.message) });
+  if (env && issues.length === 0)
+    substituteEnv(doc, env, (node, message) => {
+      issues.push({ location: node.range ? at(node.range[0]) : undefined, path: '', message });
+    });
+
+  const nodeAt = (path: readonly PropertyKey[]): Node | undefined => {
+    for (let n = path.length; n >= 0; n--) {
+      const node = n === 0 ? doc.contents : doc.getIn(path.slice(0, n) as unknown[], true);
+      if (node && typeof node === 'object' && 'range' in node) return node as Node;
+    }
+    return undefined;
+  };
+
+  return {
+    file,
+    value: issues.length ? undefined : doc.toJS({ maxAliasCount: 100 }),
+    issues,
+    locate(path) {
+      const node = nodeAt(path);
+      return node?.range ? at(node.range[0]) : undefined;
+    },
+    locateKey(path, key) {
+      const map = path.length ? doc.getIn(path as unknown[], true) : doc.contents;
+      if (isMap(map)) {
+        for (const item of map.items) {
+          if (isPair(item) && isScalar(item.key) && String(item.key.value) === key && item.key.range) {
+            return at(item.key.range[0]);
+          }
+        }
+      }
+      return this.locate(path);
+    },
+  };
+}
+
+function substituteEnv(
+  doc: Document,
+  env: NodeJS.ProcessEnv,
+  report: (node: Scalar, message: string) => void,
+): void {
+  visit(doc, {
+    Scalar(key, node) {
+      if (key === 'key' || typeof node.value !== 'string' || !node.value.includes('${')) return;
+      let missing: string | undefined;
+      const replaced = node.value.replace(VAR, (_all, name: string, fallback: string | undefined) => {
+        const value = env[name];
+        if (value !== undefined && value !== '') return value;
+        if (fallback !== undefined) return fallback;
+        missing ??= name;
+        return '';
+      });
+      if (missing) {
+        report(
+          node,
+          `environment variable ${missing} is not set and has no default (write \${${missing}:-default})`,
+        );
+        return;
+      }
+      // A value that is one whole `${PORT:-8080}` reads as what it stands for (here a number), as if
+      // written in place; quotes around it (needed inside `{ }`) only protect the YAML syntax.
+      if (WHOLE_VAR.test(node.value)) {
+        const typed = parseDocument(replaced).contents;
+        if (isScalar(typed) && typeof typed.value !== 'string' && !isSeq(typed)) {
+          node.value = typed.value;
+          return;
+        }
+      }
+      node.value = replaced;
+    },
+  });
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+}

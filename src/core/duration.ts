@@ -1,0 +1,40 @@
+/**
+ * @module core/duration
+ * Human durations (`500ms`, `30s`, `15m`, `2h`, `1d`) and byte sizes (`64KiB`, `1MiB`).
+ */
+
+const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/;
+const DURATION_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Milliseconds in a duration string, or undefined when it is not one. */
+export function parseDuration(text: string): number | undefined {
+  const m = DURATION.exec(text.trim());
+  if (!m) return undefined;
+  return Math.round(Number(m[1]) * DURATION_MS[m[2]!]!);
+}
+
+/** A short human form of a millisecond count (`1500` → `1.5s`). */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${ms}ms`;
+  if (ms < 60_000) return `${+(ms / 1000).toFixed(3)}s`;
+  if (ms < 3_600_000) return `${+(ms / 60_000).toFixed(3)}m`;
+  return `${+(ms / 3_600_000).toFixed(3)}h`;
+}
+
+const SIZE = /^(\d+(?:\.\d+)?)\s*(B|KB|KiB|MB|MiB|GB|GiB)?$/;
+const SIZE_BYTES: Record<string, number> = {
+  B: 1,
+  KB: 1000,
+  KiB: 1024,
+  MB: 1_000_000,
+  MiB: 1024 * 1024,
+  GB: 1_000_000_000,
+  GiB: 1024 * 1024 * 1024,
+};
+
+/** Bytes in a size string, or undefined when it is not one. */
+export function parseSize(text: string): number | undefined {
+  const m = SIZE.exec(text.trim());
+  if (!m) return undefined;
+  return Math.round(Number(m[1]) * SIZE_BYTES[m[2] ?? 'B']!);
+}

@@ -1,0 +1,130 @@
+/**
+ * @module metrics/recorder
+ * Prometheus metrics on a registry of switchyard's own (never the global one, so tests and embedders stay
+ * isolated). Request counts and latencies come from StatsDeltas; weights are read from the traffic
+ * state at scrape time.
+ */
+import { Counter, collectDefaultMetrics, Gauge, type Metric, Registry } from 'prom-client';
+import { LATENCY_BOUNDS_MS, OUTCOMES, type StatsDelta } from '../proxy/stats.js';
+
+/** Prometheus bucket bounds in seconds; each is also a bound of the data plane's finer histogram. */
+export const PROMETHEUS_BUCKETS_S = [
+  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+] as const;
+
+interface Series {
+  readonly labels: Record<string, string>;
+  readonly buckets: Float64Array;
+  count: number;
+  sum: number;
+}
+
+/**
+ * A histogram fed whole delta histograms at once. prom-client's Histogram takes one observation at a
+ * time; replaying millions of requests per scrape would cost more than serving them.
+ */
+class DeltaHistogram {
+  readonly type = 'histogram';
+  readonly aggregator = 'sum';
+  readonly #series = new Map<string, Series>();
+  /** For each data-plane bucket, the Prometheus bucket it falls in. */
+  readonly #map: Int32Array;
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+  ) {
+    this.#map = Int32Array.from([...LATENCY_BOUNDS_MS, Infinity], (ms) => {
+      const i = PROMETHEUS_BUCKETS_S.findIndex((s) => ms <= s * 1000 + 1e-9);
+      return i === -1 ? PROMETHEUS_BUCKETS_S.length : i;
+    });
+  }
+
+  add(labels: Record<string, string>, latencyBuckets: readonly number[], sumMs: number): void {
+    const key = JSON.stringify(labels);
+    let s = this.#series.get(key);
+    if (!s) {
+      s = { labels, buckets: new Float64Array(PROMETHEUS_BUCKETS_S.length + 1), count: 0, sum: 0 };
+      this.#series.set(key, s);
+    }
+    for (let i = 0; i < latencyBuckets.length; i++) {
+      const n = latencyBuckets[i]!;
+      if (n === 0) continue;
+      s.buckets[this.#map[i]!]! += n;
+      s.count += n;
+    }
+    s.sum += sumMs / 1000;
+  }
+
+  get() {
+    const values: { labels: Record<string, string | number>; value: number; metricName: string }[] = [];
+    for (const s of this.#series.values()) {
+      let acc = 0;
+      PROMETHEUS_BUCKETS_S.forEach((le, i) => {
+        acc += s.buckets[i]!;
+        values.push({ labels: { ...s.labels, le }, value: acc, metricName: `${this.name}_bucket` });
+      });
+      values.push({ labels: { ...s.labels, le: '+Inf' }, value: s.count, metricName: `${this.name}_bucket` });
+      values.push({ labels: s.labels, value: s.sum, metricName: `${this.name}_sum` });
+      values.push({ labels: s.labels, value: s.count, metricName: `${this.name}_count` });
+    }
+    return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator };
+  }
+}
+
+/** One weight as the traffic weight gauge shows it. */
+export interface WeightReading {
+  readonly service: string;
+  readonly version: string;
+  readonly percent: number;
+}
+
+/** Owns every metric; feed it deltas, read it with {@link MetricsRecorder.render}. */
+export class MetricsRecorder {
+  readonly registry = new Registry();
+  readonly #requests: Counter<'service' | 'version' | 'code'>;
+  readonly #duration: DeltaHistogram;
+
+  /** `before` runs at the start of every scrape (to pull fresh stats); `weights` is read at scrape time. */
+  constructor(weights: () => readonly WeightReading[], before: () => void = () => undefined) {
+    collectDefaultMetrics({ register: this.registry });
+    this.#requests = new Counter({
+      name: 'switchyard_requests_total',
+      help: 'Proxied requests by service, version and response class (error: no response from the target)',
+      labelNames: ['service', 'version', 'code'],
+      registers: [this.registry],
+      collect: before,
+    });
+    this.#duration = new DeltaHistogram(
+      'switchyard_request_duration_seconds',
+      'Time from request to the end of the response, by service and version',
+    );
+    // registerMetric accepts any object with name, help, type and get(); the cast says so to its types.
+    this.registry.registerMetric(this.#duration as unknown as Metric<string>);
+    new Gauge({
+      name: 'switchyard_traffic_weight_percent',
+      help: 'Share of production traffic each version of a service receives',
+      labelNames: ['service', 'version'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const w of weights()) this.set({ service: w.service, version: w.version }, w.percent);
+      },
+    });
+  }
+
+  /** Adds a delta's counts to the metrics. */
+  readonly record = (delta: StatsDelta): void => {
+    for (const e of delta.entries) {
+      e.counts.forEach((n, i) => {
+        if (n > 0) this.#requests.inc({ service: e.service, version: e.version, code: OUTCOMES[i]! }, n);
+      });
+      this.#duration.add({ service: e.service, version: e.version }, e.latencyBuckets, e.latencySumMs);
+    }
+  };
+
+  /** The exposition text and its content type. */
+  async render(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}

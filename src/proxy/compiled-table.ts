@@ -1,0 +1,161 @@
+/**
+ * @module proxy/compiled-table
+ * A RouteTable compiled for the hot path: services in match order, per listener a weighted picker and a
+ * sticky picker, per version its upstreams and counters. Built once per table swap; a request reads
+ * one compiled table from start to end.
+ */
+import type { IncomingMessage } from 'node:http';
+import { PoolRegistry, type Upstream } from './pools.js';
+import { LISTENERS, type RouteTable, type ServiceRoute } from './route-table.js';
+import { cookieValue, SmoothWeightedPicker, StickyPicker, stickyBucket } from './split.js';
+import type { StatsRecorder, VersionStats } from './stats.js';
+
+/** A version ready to serve: its upstreams used round robin and its counters. */
+export class CompiledVersion {
+  #next = 0;
+
+  constructor(
+    readonly label: string,
+    readonly upstreams: readonly Upstream[],
+    readonly stats: VersionStats,
+  ) {}
+
+  /** The next upstream in round-robin order, or undefined when the version has no target. */
+  nextUpstream(): Upstream | undefined {
+    const n = this.upstreams.length;
+    if (n === 0) return undefined;
+    if (n === 1) return this.upstreams[0];
+    const u = this.upstreams[this.#next]!;
+    this.#next = (this.#next + 1) % n;
+    return u;
+  }
+}
+
+interface ListenerSplit {
+  readonly weighted: SmoothWeightedPicker;
+  readonly sticky: StickyPicker;
+}
+
+/** One service, compiled. */
+export class CompiledService {
+  readonly name: string;
+  readonly host: string | undefined;
+  readonly pathPrefix: string;
+  readonly versions: readonly CompiledVersion[];
+  readonly #byLabel: Map<string, CompiledVersion>;
+  readonly #splits: readonly ListenerSplit[];
+  readonly #stickyHeader: string | undefined;
+  readonly #stickyCookie: string | undefined;
+  readonly #overrideHeader: string | undefined;
+
+  constructor(route: ServiceRoute, versions: CompiledVersion[]) {
+    this.name = route.name;
+    this.host = route.host;
+    this.pathPrefix = route.pathPrefix;
+    this.versions = versions;
+    this.#byLabel = new Map(versions.map((v) => [v.label, v]));
+    // Sticky buckets: replacement versions first, the live version last (see split.ts).
+    const liveIndex = versions.findIndex((v) => v.label === route.live);
+    const order = versions.map((_, i) => i).filter((i) => i !== liveIndex);
+    if (liveIndex >= 0) order.push(liveIndex);
+    this.#splits = LISTENERS.map((listener) => {
+      const weights = versions.map((v) => route.weights[listener][v.label] ?? 0);
+      return { weighted: new SmoothWeightedPicker(weights), sticky: new StickyPicker(order, weights) };
+    });
+    const sticky = route.sticky;
+    this.#stickyHeader = sticky && 'header' in sticky ? sticky.header : undefined;
+    this.#stickyCookie = sticky && 'cookie' in sticky ? sticky.cookie : undefined;
+    this.#overrideHeader = route.overrideHeader;
+  }
+
+  /** The version a request goes to on a listener: override header, then sticky key, then the exact split. */
+  pick(req: IncomingMessage, listener: number): CompiledVersion | undefined {
+    if (this.#overrideHeader !== undefined) {
+      const named = req.headers[this.#overrideHeader];
+      if (typeof named === 'string') {
+        const v = this.#byLabel.get(named);
+        if (v) return v;
+      }
+    }
+    const split = this.#splits[listener]!;
+    if (this.#stickyHeader !== undefined || this.#stickyCookie !== undefined) {
+      const key = this.#stickyKey(req);
+      if (key) return this.versions[split.sticky.pick(stickyBucket(key))];
+    }
+    return this.versions[split.weighted.pick()];
+  }
+
+  #stickyKey(req: IncomingMessage): string | undefined {
+    if (this.#stickyHeader !== undefined) {
+      const v = req.headers[this.#stickyHeader];
+      return typeof v === 'string' ? v : v?.[0];
+    }
+    const cookie = req.headers.cookie;
+    return cookie ? cookieValue(cookie, this.#stickyCookie!) : undefined;
+  }
+}
+
+/** Whether `url` lies under `prefix`, on a path-segment boundary. */
+function underPrefix(url: string, prefix: string): boolean {
+  if (!url.startsWith(prefix)) return false;
+  if (url.length === prefix.length || prefix.endsWith('/')) return true;
+  const next = url.charCodeAt(prefix.length);
+  return next === 47 /* / */ || next === 63 /* ? */;
+}
+
+/** The compiled form of one RouteTable. */
+export class CompiledTable {
+  readonly services: readonly CompiledService[];
+
+  constructor(
+    readonly source: RouteTable,
+    services: CompiledService[],
+  ) {
+    // Longest prefix first; at equal length a service bound to a host before one for any host.
+    this.services = [...services].sort(
+      (a, b) => b.pathPrefix.length - a.pathPrefix.length || (a.host ? 0 : 1) - (b.host ? 0 : 1),
+    );
+  }
+
+  /** The service a request belongs to, by host and longest path prefix. */
+  match(hostHeader: string | undefined, url: string): CompiledService | undefined {
+    let host: string | undefined;
+    for (const s of this.services) {
+      if (s.host !== undefined) {
+        host ??= hostOnly(hostHeader);
+        if (s.host !== host) continue;
+      }
+      if (underPrefix(url, s.pathPrefix)) return s;
+    }
+    return undefined;
+  }
+}
+
+function hostOnly(header: string | undefined): string {
+  if (!header) return '';
+  const end = header.startsWith('[') ? header.indexOf(']') + 1 : header.indexOf(':');
+  return (end > 0 ? header.slice(0, end) : header).toLowerCase();
+}
+
+/** Compiles a table, acquiring pools from (and retiring them to) the registry. */
+export function compileTable(table: RouteTable, pools: PoolRegistry, stats: StatsRecorder): CompiledTable {
+  const used = new Map<string, Upstream>();
+  const services = table.services.map(
+    (route) =>
+      new CompiledService(
+        route,
+        route.versions.map(
+          (v) =>
+            new CompiledVersion(
+              v.label,
+              v.targets.map((t) => pools.acquire(t, route.upstream, used)),
+              stats.for(route.name, v.label),
+            ),
+        ),
+      ),
+  );
+  pools.retain(used);
+  return new CompiledTable(table, services);
+}
+
+export { PoolRegistry };

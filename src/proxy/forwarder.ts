@@ -1,0 +1,157 @@
+/**
+ * @module proxy/forwarder
+ * Streams one request to an upstream and its response back, through undici's dispatch API with a small
+ * handler class: no per-request closures, no buffering, backpressure both ways, and a client that goes
+ * away aborts the upstream request so its connection is freed at once.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import type { Dispatcher } from 'undici';
+import type { CompiledVersion } from './compiled-table.js';
+import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js';
+import type { Upstream } from './pools.js';
+import { type ProxyErrorCode, writeProxyError } from './proxy-error.js';
+import { OUTCOME_ERROR, outcomeOf } from './stats.js';
+
+const kHandler = Symbol('switchyard.handler');
+type TrackedResponse = ServerResponse & { [kHandler]?: ProxyHandler };
+
+/** Upstream error codes that mean the target took too long rather than failed to answer. */
+const TIMEOUT_CODES = new Set([
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'ETIMEDOUT',
+]);
+
+class ClientGoneError extends Error {
+  constructor() {
+    super('client closed the connection');
+    this.name = 'ClientGoneError';
+  }
+}
+
+/**
+ * undici's original handler interface (onConnect/onHeaders/onData/onComplete/onError): its client speaks
+ * it natively and hands over raw header buffers, so no header object is parsed per response.
+ */
+class ProxyHandler implements Dispatcher.DispatchHandler {
+  #abort: ((err?: Error) => void) | undefined;
+  #resume: (() => void) | undefined;
+  #onDrain: (() => void) | undefined;
+  #done = false;
+  #status = 0;
+
+  constructor(
+    readonly res: TrackedResponse,
+    readonly version: CompiledVersion,
+    readonly versionHeader: string | false,
+    readonly started: number,
+  ) {}
+
+  onConnect(abort: (err?: Error) => void): void {
+    if (this.res.destroyed) abort(new ClientGoneError());
+    else this.#abort = abort;
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
+    // 1xx informational responses (100 Continue, 103 Early Hints) are not forwarded; the final one is.
+    if (statusCode < 200) return true;
+    this.#resume = resume;
+    const res = this.res;
+    if (res.destroyed) return false;
+    res.writeHead(
+      statusCode,
+      statusText,
+      clientResponseHeaders(rawHeaders, this.versionHeader, this.version.label),
+    );
+    this.#status = statusCode;
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    const res = this.res;
+    if (res.destroyed) return false;
+    if (res.write(chunk)) return true;
+    if (!this.#onDrain) this.#onDrain = () => this.#resume?.();
+    res.once('drain', this.#onDrain);
+    return false;
+  }
+
+  onComplete(): void {
+    this.#finish(outcomeOf(this.#status));
+    this.res.end();
+  }
+
+  onError(err: Error): void {
+    const res = this.res;
+    if (err instanceof ClientGoneError || res.destroyed) {
+      // The client left; the upstream did nothing wrong, so nothing is counted against its version.
+      this.#done = true;
+      return;
+    }
+    this.#finish(OUTCOME_ERROR);
+    if (res.headersSent) {
+      // Mid-body failure: the only honest signal left is to cut the client's connection.
+      res.destroy(err);
+      return;
+    }
+    const code = (err as { code?: string }).code ?? '';
+    const proxyCode: ProxyErrorCode = TIMEOUT_CODES.has(code) ? 'UPSTREAM_TIMEOUT' : 'UPSTREAM_UNREACHABLE';
+    const what = proxyCode === 'UPSTREAM_TIMEOUT' ? 'timed out' : 'could not be reached';
+    writeProxyError(
+      res,
+      proxyCode,
+      `version ${this.version.label} ${what} (${code || err.message})`,
+      this.versionHeader,
+      this.version.label,
+    );
+  }
+
+  /** Called when the client's response closes: if it closed early, the upstream request is aborted. */
+  clientClosed(): void {
+    if (!this.#done && this.#abort) this.#abort(new ClientGoneError());
+  }
+
+  #finish(outcome: number): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.version.stats.record(outcome, performance.now() - this.started);
+  }
+}
+
+function onResponseClose(this: TrackedResponse): void {
+  this[kHandler]?.clientClosed();
+}
+
+/** Forwards `req` to `upstream` (a target of `version`) and streams the answer into `res`. */
+export function forward(
+  req: IncomingMessage,
+  res: ServerResponse,
+  version: CompiledVersion,
+  upstream: Upstream,
+  versionHeader: string | false,
+  proto: string,
+): void {
+  const started = performance.now();
+  const handler = new ProxyHandler(res, version, versionHeader, started);
+  (res as TrackedResponse)[kHandler] = handler;
+  res.once('close', onResponseClose);
+  const headers = req.headers;
+  const length = headers['content-length'];
+  const hasBody = length !== undefined ? length !== '0' : headers['transfer-encoding'] !== undefined;
+  upstream.pool.dispatch(
+    {
+      path: upstream.basePath === '' ? req.url! : upstream.basePath + req.url!,
+      method: req.method as Dispatcher.HttpMethod,
+      headers: upstreamRequestHeaders(req.rawHeaders, {
+        clientAddress: req.socket.remoteAddress ?? '',
+        proto,
+      }),
+      body: hasBody ? req : null,
+      // A request whose body streams from the client cannot be replayed, so undici must never retry it.
+      idempotent: !hasBody && (req.method === 'GET' || req.method === 'HEAD'),
+    },
+    handler,
+  );
+}

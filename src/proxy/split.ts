@@ -1,0 +1,101 @@
+/**
+ * @module proxy/split
+ * How a request picks a version. Pure and allocation-free per pick.
+ * - Smooth weighted round robin: exact shares (10% is exactly 1 request in every 10) and an even spread.
+ * - Sticky buckets: a key hashes to one of 10,000 buckets; buckets are laid out replacement-first, so as
+ *   a replacement's weight only rises a client only ever moves onto it, never back.
+ */
+
+/** Smooth weighted round robin (the nginx algorithm) over integer weights. */
+export class SmoothWeightedPicker {
+  readonly #weights: Int32Array;
+  readonly #current: Float64Array;
+  readonly #total: number;
+  readonly #single: number;
+
+  /** `weights[i]` is the weight of choice i; choices of weight 0 are never picked. */
+  constructor(weights: readonly number[]) {
+    this.#weights = Int32Array.from(weights);
+    this.#current = new Float64Array(weights.length);
+    this.#total = weights.reduce((a, b) => a + b, 0);
+    const positive = weights.filter((w) => w > 0).length;
+    this.#single = positive === 1 ? weights.findIndex((w) => w > 0) : -1;
+  }
+
+  /** The index of the next choice, or -1 when every weight is 0. */
+  pick(): number {
+    if (this.#single >= 0) return this.#single;
+    if (this.#total === 0) return -1;
+    const w = this.#weights;
+    const cur = this.#current;
+    let best = -1;
+    let bestValue = -Infinity;
+    for (let i = 0; i < w.length; i++) {
+      const wi = w[i]!;
+      if (wi === 0) continue;
+      const v = cur[i]! + wi;
+      cur[i] = v;
+      if (v > bestValue) {
+        bestValue = v;
+        best = i;
+      }
+    }
+    cur[best] = bestValue - this.#total;
+    return best;
+  }
+}
+
+/** Number of sticky buckets; a weight in basis points is a bucket count. */
+export const STICKY_BUCKETS = 10_000;
+
+/** FNV-1a over the UTF-16 code units of `key`, folded into 0..9999. */
+export function stickyBucket(key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    h ^= key.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0) % STICKY_BUCKETS;
+}
+
+/**
+ * Maps buckets to choices by cumulative weight in the given order: `order[0]` owns buckets
+ * [0, w0), `order[1]` owns [w0, w0 + w1), and so on.
+ */
+export class StickyPicker {
+  readonly #bounds: Int32Array;
+  readonly #choices: Int32Array;
+
+  constructor(order: readonly number[], weights: readonly number[]) {
+    const positive = order.filter((i) => (weights[i] ?? 0) > 0);
+    this.#bounds = new Int32Array(positive.length);
+    this.#choices = Int32Array.from(positive);
+    let acc = 0;
+    positive.forEach((choice, n) => {
+      acc += weights[choice]!;
+      this.#bounds[n] = acc;
+    });
+  }
+
+  /** The choice owning `bucket`, or -1 when every weight is 0. */
+  pick(bucket: number): number {
+    const b = this.#bounds;
+    for (let n = 0; n < b.length; n++) if (bucket < b[n]!) return this.#choices[n]!;
+    return -1;
+  }
+}
+
+/** The value of cookie `name` in a Cookie header, without allocating a parsed map. */
+export function cookieValue(header: string, name: string): string | undefined {
+  let from = 0;
+  while (from < header.length) {
+    while (header.charCodeAt(from) === 32) from++;
+    const end = header.indexOf(';', from);
+    const stop = end === -1 ? header.length : end;
+    if (header.startsWith(name, from) && header.charCodeAt(from + name.length) === 61 /* = */) {
+      return header.slice(from + name.length + 1, stop).trim();
+    }
+    from = stop + 1;
+  }
+  return undefined;
+}

@@ -1,0 +1,221 @@
+/**
+ * @module shifting/traffic
+ * The control plane's view of where traffic goes: per service the live version and the weights of each
+ * listener. Every change builds a whole new RouteTable and publishes it; the data plane never sees a
+ * half-applied change. Deployments (later) steer traffic only through this.
+ */
+import type { Config, ServiceConfig } from '../config/schema.js';
+import { SwitchyardError } from '../core/errors.js';
+import {
+  FULL_WEIGHT,
+  LISTENERS,
+  type ListenerName,
+  type RouteTable,
+  type ServiceRoute,
+  type UpstreamSettings,
+} from '../proxy/route-table.js';
+
+/** Receives every new RouteTable: the data plane in process, or a channel to workers. */
+export interface RoutePublisher {
+  publish(table: RouteTable): void;
+}
+
+/** A version's weights in percent (to 0.01), by label. */
+export type PercentWeights = Readonly<Record<string, number>>;
+
+/** What `GET /v1/services` shows of one service. */
+export interface ServiceView {
+  readonly name: string;
+  readonly match: { readonly host?: string; readonly pathPrefix: string };
+  readonly live: string;
+  readonly versions: readonly { readonly label: string; readonly targets: readonly string[] }[];
+  /** Per listener, percent by version label. */
+  readonly weights: Readonly<Record<ListenerName, PercentWeights>>;
+}
+
+interface ServiceState {
+  readonly config: ServiceConfig;
+  live: string;
+  targets: Map<string, readonly string[]>;
+  weights: Record<ListenerName, Record<string, number>>;
+}
+
+/** Converts percent weights (summing to 100, at most two decimals) to basis points, or says why not. */
+export function toBasisPoints(weights: PercentWeights, labels: readonly string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  let sum = 0;
+  for (const [label, percent] of Object.entries(weights)) {
+    if (!labels.includes(label)) {
+      throw new SwitchyardError(
+        'VERSION_NOT_FOUND',
+        `no version "${label}" (versions: ${labels.join(', ')})`,
+      );
+    }
+    const bp = Math.round(percent * 100);
+    if (!Number.isFinite(percent) || percent < 0 || percent > 100 || Math.abs(bp - percent * 100) > 1e-6) {
+      throw new SwitchyardError(
+        'WEIGHTS_INVALID',
+        `weight of "${label}" must be 0 to 100 with at most two decimals, got ${percent}`,
+      );
+    }
+    if (bp > 0) out[label] = bp;
+    sum += bp;
+  }
+  if (sum !== FULL_WEIGHT)
+    throw new SwitchyardError('WEIGHTS_INVALID', `weights must add up to 100, got ${sum / 100}`);
+  return out;
+}
+
+/** Holds the traffic state of every service and publishes it as RouteTables. */
+export class TrafficState {
+  readonly #config: Config;
+  readonly #services = new Map<string, ServiceState>();
+  readonly #publishers: RoutePublisher[] = [];
+  #revision = 0;
+  #table: RouteTable;
+
+  constructor(config: Config) {
+    this.#config = config;
+    for (const s of config.services) {
+      const labels = Object.keys(s.versions);
+      const production = s.weights ? toBasisPoints(s.weights, labels) : { [s.live]: FULL_WEIGHT };
+      this.#services.set(s.name, {
+        config: s,
+        live: s.live,
+        targets: new Map(Object.entries(s.versions).map(([label, v]) => [label, v.targets])),
+        // The test listener starts on the live version, as CodeDeploy's does before AllowTestTraffic.
+        weights: { production, test: { [s.live]: FULL_WEIGHT } },
+      });
+    }
+    this.#table = this.#build();
+  }
+
+  /** The table in force now. */
+  get table(): RouteTable {
+    return this.#table;
+  }
+
+  /** Adds a receiver of tables; it gets the current one at once. */
+  attach(publisher: RoutePublisher): void {
+    this.#publishers.push(publisher);
+    publisher.publish(this.#table);
+  }
+
+  /** Every service as the API shows it. */
+  services(): ServiceView[] {
+    return [...this.#services.values()].map((s) => this.#view(s));
+  }
+
+  /** One service as the API shows it. */
+  service(name: string): ServiceView {
+    return this.#view(this.#state(name));
+  }
+
+  /** Sets the weights of one listener of a service (percent by label, summing to 100). */
+  setWeights(service: string, weights: PercentWeights, listener: ListenerName = 'production'): ServiceView {
+    const state = this.#state(service);
+    state.weights[listener] = toBasisPoints(weights, [...state.targets.keys()]);
+    this.#publish();
+    return this.#view(state);
+  }
+
+  /**
+   * Gives `percent` of a listener's traffic to version `label` and the rest to the live version; the
+   * common single-knob form of {@link setWeights}.
+   */
+  setVersionPercent(
+    service: string,
+    label: string,
+    percent: number,
+    listener: ListenerName = 'production',
+  ): ServiceView {
+    const state = this.#state(service);
+    if (label === state.live) return this.setWeights(service, { [label]: 100 }, listener);
+    return this.setWeights(
+      service,
+      { [label]: percent, [state.live]: +(100 - percent).toFixed(2) },
+      listener,
+    );
+  }
+
+  /** Makes `label` the live version and sends all of both listeners' traffic to it. */
+  setLive(service: string, label: string): ServiceView {
+    const state = this.#state(service);
+    this.#label(state, label);
+    state.live = label;
+    for (const l of LISTENERS) state.weights[l] = { [label]: FULL_WEIGHT };
+    this.#publish();
+    return this.#view(state);
+  }
+
+  /** Replaces the targets of a version (e.g. once its processes run); an empty list makes it unroutable. */
+  setTargets(service: string, label: string, targets: readonly string[]): void {
+    const state = this.#state(service);
+    this.#label(state, label);
+    state.targets.set(label, [...targets]);
+    this.#publish();
+  }
+
+  #state(name: string): ServiceState {
+    const state = this.#services.get(name);
+    if (!state) {
+      throw new SwitchyardError(
+        'SERVICE_NOT_FOUND',
+        `no service "${name}" (services: ${[...this.#services.keys()].join(', ')})`,
+      );
+    }
+    return state;
+  }
+
+  #label(state: ServiceState, label: string): void {
+    if (!state.targets.has(label)) {
+      throw new SwitchyardError(
+        'VERSION_NOT_FOUND',
+        `service ${state.config.name} has no version "${label}" (versions: ${[...state.targets.keys()].join(', ')})`,
+      );
+    }
+  }
+
+  #publish(): void {
+    this.#table = this.#build();
+    for (const p of this.#publishers) p.publish(this.#table);
+  }
+
+  #build(): RouteTable {
+    const services: ServiceRoute[] = [...this.#services.values()].map((s) => {
+      const base = this.#config.upstream;
+      const own = s.config.upstream ?? {};
+      const upstream: UpstreamSettings = {
+        connections: own.connections ?? base.connections,
+        connectTimeout: own.connectTimeout ?? base.connectTimeout,
+        headersTimeout: own.headersTimeout ?? base.headersTimeout,
+        bodyTimeout: own.bodyTimeout ?? base.bodyTimeout,
+        keepAliveTimeout: own.keepAliveTimeout ?? base.keepAliveTimeout,
+      };
+      return {
+        name: s.config.name,
+        host: s.config.match.host,
+        pathPrefix: s.config.match.pathPrefix,
+        versions: [...s.targets].map(([label, targets]) => ({ label, targets })),
+        live: s.live,
+        weights: { production: { ...s.weights.production }, test: { ...s.weights.test } },
+        sticky: s.config.routing.sticky,
+        overrideHeader: s.config.routing.overrideHeader,
+        upstream,
+      };
+    });
+    return { revision: ++this.#revision, versionHeader: this.#config.versionHeader, services };
+  }
+
+  #view(s: ServiceState): ServiceView {
+    const percent = (w: Record<string, number>) =>
+      Object.fromEntries([...s.targets.keys()].map((label) => [label, (w[label] ?? 0) / 100]));
+    return {
+      name: s.config.name,
+      match: s.config.match,
+      live: s.live,
+      versions: [...s.targets].map(([label, targets]) => ({ label, targets })),
+      weights: { production: percent(s.weights.production), test: percent(s.weights.test) },
+    };
+  }
+}
