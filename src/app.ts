@@ -54,15 +54,13 @@ export async function startSwitchyard(config: Config, options: StartOptions = {}
   stats.addSource(dataPlane);
   const metrics = new MetricsRecorder(
     () =>
-      traffic
-        .services()
-        .flatMap((s) =>
-          Object.entries(s.weights.production).map(([version, percent]) => ({
-            service: s.name,
-            version,
-            percent,
-          })),
-        ),
+      traffic.services().flatMap((s) =>
+        Object.entries(s.weights.production).map(([version, percent]) => ({
+          service: s.name,
+          version,
+          percent,
+        })),
+      ),
     () => stats.pull(),
   );
   stats.subscribe(metrics.record);

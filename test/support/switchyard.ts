@@ -1,0 +1,48 @@
+/**
+ * Starts a real switchyard (listeners and control API on 127.0.0.1:0) from a config given as an object,
+ * through the same YAML loader the CLI uses. It is closed when the current test finishes.
+ */
+import { onTestFinished } from 'vitest';
+import { stringify } from 'yaml';
+import { type Switchyard, startSwitchyard } from '../../src/app.js';
+import { parseConfig } from '../../src/config/load.js';
+import type { Config } from '../../src/config/schema.js';
+import { createLogger } from '../../src/core/logger.js';
+
+/** A loose config object; listeners and control default to port 0 on loopback. */
+export type ConfigInput = Record<string, unknown> & { services: unknown[] };
+
+/** Validates a config object exactly as a file with the same content would be. */
+export function configFrom(input: ConfigInput): Config {
+  const full = {
+    listeners: { production: { host: '127.0.0.1', port: 0 }, test: { host: '127.0.0.1', port: 0 } },
+    control: { host: '127.0.0.1', port: 0 },
+    drainTimeout: '2s',
+    ...input,
+  };
+  return parseConfig(stringify(full), 'test.yml', {});
+}
+
+/** Starts switchyard for one test. */
+export async function startProxy(
+  input: ConfigInput,
+  options: { autoClose?: boolean } = {},
+): Promise<Switchyard> {
+  const sy = await startSwitchyard(configFrom(input), { log: createLogger({ level: 'silent' }) });
+  if (options.autoClose !== false) onTestFinished(() => sy.close());
+  return sy;
+}
+
+/** A one-service config: versions "1" (live) and "2" with the given targets and optional weights. */
+export function twoVersions(blue: string, green: string, extra: Record<string, unknown> = {}): ConfigInput {
+  return {
+    services: [
+      {
+        name: 'web',
+        versions: { '1': { targets: [blue] }, '2': { targets: [green] } },
+        live: '1',
+        ...extra,
+      },
+    ],
+  };
+}
