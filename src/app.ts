@@ -50,7 +50,7 @@ export async function startSwitchyard(config: Config, options: StartOptions = {}
   const dataPlane = new DataPlane(traffic.table, log.child({ component: 'proxy' }));
   traffic.attach({ publish: (table) => dataPlane.apply(table) });
 
-  const stats = new StatsHub(clock);
+  const stats = new StatsHub(clock, 250, (err) => log.error({ err }, 'a stats consumer failed'));
   stats.addSource(dataPlane);
   const metrics = new MetricsRecorder(
     () =>

@@ -6,18 +6,33 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { formatPath } from '../config/yaml-source.js';
-import { isSwitchyardError, SwitchyardError } from '../core/errors.js';
+import { type FileIssue, isSwitchyardError, SwitchyardError } from '../core/errors.js';
+
+/**
+ * Issues as a person can act on them. zod reports a failed union as one "Invalid input" holding every
+ * branch's issues; the branch that came closest (fewest issues) is the form the caller meant.
+ */
+function flatIssues(issues: readonly z.core.$ZodIssue[], base: readonly PropertyKey[] = []): FileIssue[] {
+  const out: FileIssue[] = [];
+  for (const issue of issues) {
+    const path = [...base, ...(issue.path as PropertyKey[])];
+    if (issue.code === 'invalid_union' && issue.errors.length > 0) {
+      const closest = issue.errors.reduce((a, b) => (b.length < a.length ? b : a));
+      out.push(...flatIssues(closest, path));
+      continue;
+    }
+    out.push({ location: undefined, path: formatPath(path), message: issue.message });
+  }
+  return out;
+}
 
 /** Parses `value` with `schema`, or throws ARGUMENTS_INVALID naming each problem and its path. */
 export function parseBody<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const issues = result.error.issues.map((i) => ({
-    location: undefined,
-    path: formatPath(i.path as PropertyKey[]),
-    message: i.message,
-  }));
-  throw new SwitchyardError('ARGUMENTS_INVALID', 'request body is invalid', { issues });
+  throw new SwitchyardError('ARGUMENTS_INVALID', 'request body is invalid', {
+    issues: flatIssues(result.error.issues),
+  });
 }
 
 /** fastify error handler for every route of the control API. */

@@ -5,6 +5,7 @@
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { z } from 'zod';
+import { SwitchyardError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { MetricsRecorder } from '../metrics/recorder.js';
 import { LISTENERS } from '../proxy/route-table.js';
@@ -35,6 +36,11 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     bodyLimit: 1024 * 1024,
   });
   app.setErrorHandler(handleApiError);
+  app.setNotFoundHandler((req, reply) => {
+    void reply
+      .status(404)
+      .send(new SwitchyardError('NO_ROUTE', `no ${req.method} ${req.url} on the control API`).toJSON());
+  });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
 
@@ -51,11 +57,20 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
 
   app.put<{ Params: { name: string } }>('/v1/services/:name/weight', async (req) => {
     const body = parseBody(SetWeightBody, req.body);
+    const name = req.params.name;
+    if ('version' in body && body.percent !== 100 && body.version === deps.traffic.service(name).live) {
+      // "The rest on live" has no rest when the named version is live; guessing would move traffic the
+      // caller did not ask to move.
+      throw new SwitchyardError(
+        'WEIGHTS_INVALID',
+        `version "${body.version}" is the live version: name the version to shift traffic to, or give all weights as {"weights": {...}}`,
+      );
+    }
     const view =
       'weights' in body
-        ? deps.traffic.setWeights(req.params.name, body.weights, body.listener)
-        : deps.traffic.setVersionPercent(req.params.name, body.version, body.percent, body.listener);
-    deps.log.info({ service: req.params.name, weights: view.weights }, 'weights set');
+        ? deps.traffic.setWeights(name, body.weights, body.listener)
+        : deps.traffic.setVersionPercent(name, body.version, body.percent, body.listener);
+    deps.log.info({ service: name, weights: view.weights }, 'weights set');
     return view;
   });
 

@@ -31,7 +31,7 @@ function usageError(message: string): SwitchyardError {
 
 /** Runs until SIGINT/SIGTERM, then drains and resolves; a second signal exits at once. */
 function untilSignal(sy: Switchyard, cleanup: () => Promise<void> = async () => undefined): Promise<void> {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     let stopping = false;
     const stop = (signal: NodeJS.Signals) => {
       if (stopping) {
@@ -43,13 +43,13 @@ function untilSignal(sy: Switchyard, cleanup: () => Promise<void> = async () => 
         { signal, drainTimeoutMs: sy.config.drainTimeout },
         'stopping: draining in-flight requests',
       );
-      void sy
-        .close()
+      // A failed stop is reported by main's error mapping (exit 1), not left as an unhandled rejection.
+      sy.close()
         .then(cleanup)
         .then(() => {
           sy.log.info('stopped');
           resolve();
-        });
+        }, reject);
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);

@@ -50,6 +50,16 @@ export function zodIssues(error: z.ZodError, source: YamlSource): FileIssue[] {
       }
       continue;
     }
+    if (issue.code === 'invalid_key' && path.length > 0) {
+      // A bad record key (a version label): point at the key and say what is wrong with it.
+      const key = String(path[path.length - 1]);
+      out.push({
+        location: source.locateKey(path.slice(0, -1), key),
+        path: formatPath(path),
+        message: issue.issues[0] ? issueMessage(issue.issues[0]) : issue.message,
+      });
+      continue;
+    }
     out.push({ location: source.locate(path), path: formatPath(path), message: issueMessage(issue) });
   }
   out.sort(

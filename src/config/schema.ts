@@ -7,48 +7,62 @@ import { z } from 'zod';
 import { parseDuration } from '../core/duration.js';
 import { LOG_LEVELS } from '../core/logger.js';
 
+const DURATION_HINT = 'must be a duration such as 500ms, 30s or 15m, or a whole number of milliseconds';
+
 /** A duration written as `500ms`, `30s`, `15m`, `2h` (or a number of milliseconds), in ms. */
-export const Duration = z.union([
-  z.number().int().nonnegative(),
-  z.string().transform((text, ctx) => {
-    const ms = parseDuration(text);
+export const Duration = z
+  // One union with one message, so that a bad value is reported by what it should be, not as "Invalid input".
+  .union([z.number(), z.string()], { error: DURATION_HINT })
+  .transform((value, ctx) => {
+    const ms =
+      typeof value === 'number'
+        ? Number.isInteger(value) && value >= 0
+          ? value
+          : undefined
+        : parseDuration(value);
     if (ms === undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `must be a duration such as 500ms, 30s or 15m, got "${text}"`,
-      });
+      ctx.addIssue({ code: 'custom', message: `${DURATION_HINT}, got ${JSON.stringify(value)}` });
       return z.NEVER;
     }
     return ms;
-  }),
-]);
+  });
 
-const Host = z.string().min(1, 'must not be empty');
+/**
+ * Where a string is expected, a number reads as its text: `live: 1` and `live: "${LIVE:-1}"` (a whole
+ * `${VAR}` value is typed like YAML, so it turns into a number) both mean the label "1".
+ */
+const numberAsText = (value: unknown) => (typeof value === 'number' ? String(value) : value);
+
+const Host = z.preprocess(numberAsText, z.string().min(1, 'must not be empty'));
 const Port = z.number().int().min(0).max(65535, 'must be a port number from 0 to 65535');
 
 export const ListenAddress = z.strictObject({ host: Host.default('127.0.0.1'), port: Port });
 
-const HttpUrl = z.string().refine(
-  (value) => {
-    try {
-      const url = new URL(value);
-      return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
-    } catch {
-      return false;
-    }
-  },
-  { message: 'must be an http(s) URL' },
-);
+/** Whether `value` is an absolute http: or https: URL with a host. */
+export function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+const HttpUrl = z.string().refine(isHttpUrl, { message: 'must be an http(s) URL' });
 
 /** A label that names a version: what an AppSpec's TargetVersion or task definition revision refers to. */
-const VersionLabel = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, {
+const LABEL = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+const VersionLabel = z.string().regex(LABEL, {
   message: 'must be 1-128 letters, digits, dots, dashes, underscores or colons',
 });
 
-const HeaderName = z
-  .string()
-  .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, { message: 'must be a valid HTTP header name' })
-  .transform((name) => name.toLowerCase());
+const HeaderName = z.preprocess(
+  numberAsText,
+  z
+    .string()
+    .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, { message: 'must be a valid HTTP header name' })
+    .transform((name) => name.toLowerCase()),
+);
 
 export const UpstreamOptions = z.strictObject({
   /** Most connections to one target; absent = no limit. */
@@ -71,23 +85,114 @@ const Percent = z
     message: 'must have at most two decimals',
   });
 
+const StickyConfig = z
+  .strictObject({
+    header: HeaderName.optional(),
+    cookie: z.preprocess(numberAsText, z.string().min(1)).optional(),
+  })
+  // Checked on one object rather than as a union, so a wrong or extra key is reported at that key.
+  .superRefine((sticky, ctx) => {
+    if ((sticky.header === undefined) === (sticky.cookie === undefined)) {
+      ctx.addIssue({ code: 'custom', message: 'must name exactly one of header or cookie' });
+    }
+  })
+  .transform((sticky): { header: string } | { cookie: string } =>
+    sticky.header !== undefined ? { header: sticky.header } : { cookie: sticky.cookie! },
+  );
+
 export const RoutingConfig = z.strictObject({
-  sticky: z
-    .union([z.strictObject({ header: HeaderName }), z.strictObject({ cookie: z.string().min(1) })])
-    .optional(),
+  sticky: StickyConfig.optional(),
   overrideHeader: HeaderName.optional(),
 });
 
+/**
+ * Cross-field checks run even when a sibling setting has a problem of its own (zod skips them by
+ * default), so that one pass reports every problem. The value may then be partly unparsed: look before use.
+ */
+const ALWAYS = { when: () => true };
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function checkService(service: unknown, ctx: z.RefinementCtx): void {
+  if (!isRecord(service) || !isRecord(service['versions'])) return;
+  const versions = service['versions'];
+  const live = service['live'];
+  // A malformed label already has its own problem; "names no version" would only repeat it.
+  if (typeof live === 'string' && LABEL.test(live) && !Object.hasOwn(versions, live)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['live'],
+      message: `names no version of this service (versions: ${Object.keys(versions).join(', ')})`,
+    });
+  }
+  const weights = service['weights'];
+  if (!isRecord(weights)) return;
+  let sum = 0;
+  let numeric = true;
+  for (const [label, percent] of Object.entries(weights)) {
+    if (!Object.hasOwn(versions, label)) {
+      ctx.addIssue({ code: 'custom', path: ['weights', label], message: 'names no version of this service' });
+    }
+    if (typeof percent === 'number') sum += Math.round(percent * 100);
+    else numeric = false;
+  }
+  if (numeric && sum !== 10_000) {
+    ctx.addIssue({ code: 'custom', path: ['weights'], message: `must add up to 100, got ${sum / 100}` });
+  }
+}
+
+function checkServices(services: unknown, ctx: z.RefinementCtx): void {
+  if (!Array.isArray(services)) return;
+  const seen = new Map<string, number>();
+  const routes = new Map<string, number>();
+  services.forEach((s: unknown, i) => {
+    if (!isRecord(s)) return;
+    const name = s['name'];
+    if (typeof name === 'string') {
+      const previous = seen.get(name);
+      if (previous !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [i, 'name'],
+          message: `duplicates services[${previous}].name "${name}"`,
+        });
+      } else seen.set(name, i);
+    }
+    const match = isRecord(s['match']) ? s['match'] : {};
+    const host = typeof match['host'] === 'string' ? match['host'].toLowerCase() : '*';
+    const prefix = typeof match['pathPrefix'] === 'string' ? match['pathPrefix'] : '/';
+    const route = `${host} ${prefix}`;
+    const clash = routes.get(route);
+    if (clash !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [i, 'match'],
+        message: `matches the same host and path prefix as services[${clash}]`,
+      });
+    } else routes.set(route, i);
+  });
+}
+
 export const ServiceConfig = z
   .strictObject({
-    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,139}$/, {
-      message: 'must be 1-140 letters, digits, dots, dashes or underscores',
-    }),
+    name: z.preprocess(
+      numberAsText,
+      z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,139}$/, {
+        message: 'must be 1-140 letters, digits, dots, dashes or underscores',
+      }),
+    ),
     match: z
       .strictObject({
+        // Compared with the Host header less its port, so a port here could never match.
         host: z
-          .string()
-          .min(1)
+          .preprocess(
+            numberAsText,
+            z.string().regex(/^(\[[0-9A-Fa-f:.]+\]|[^\s:/[\]]+)$/, {
+              message: 'must be a host name (IPv6 in brackets), without port or path',
+            }),
+          )
           .transform((h) => h.toLowerCase())
           .optional(),
         pathPrefix: z.string().startsWith('/', { message: 'must start with /' }).default('/'),
@@ -96,7 +201,7 @@ export const ServiceConfig = z
     versions: z
       .record(VersionLabel, VersionConfig)
       .refine((v) => Object.keys(v).length > 0, { message: 'a service needs at least one version' }),
-    live: VersionLabel,
+    live: z.preprocess(numberAsText, VersionLabel),
     weights: z.record(VersionLabel, Percent).optional(),
     routing: RoutingConfig.default({}),
     /** Overrides of the top-level `upstream` settings for this service only. */
@@ -110,74 +215,27 @@ export const ServiceConfig = z
       })
       .optional(),
   })
-  .superRefine((service, ctx) => {
-    if (!(service.live in service.versions)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['live'],
-        message: `names no version of this service (versions: ${Object.keys(service.versions).join(', ')})`,
-      });
-    }
-    if (service.weights) {
-      let sum = 0;
-      for (const [label, percent] of Object.entries(service.weights)) {
-        if (!(label in service.versions)) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['weights', label],
-            message: 'names no version of this service',
-          });
-        }
-        sum += Math.round(percent * 100);
-      }
-      if (sum !== 10_000) {
-        ctx.addIssue({ code: 'custom', path: ['weights'], message: `must add up to 100, got ${sum / 100}` });
-      }
-    }
-  });
+  .superRefine(checkService, ALWAYS);
 
-export const ConfigSchema = z
-  .strictObject({
-    listeners: z.strictObject({ production: ListenAddress, test: ListenAddress.optional() }),
-    control: ListenAddress.default({ host: '127.0.0.1', port: 9900 }),
-    logLevel: z.enum(LOG_LEVELS).default('info'),
-    /** Response header naming the version that served a request; `false` turns it off. */
-    versionHeader: z.union([HeaderName, z.literal(false)]).default('x-switchyard-version'),
-    /** How long in-flight requests may take to finish after SIGTERM before connections are cut. */
-    drainTimeout: Duration.default(10_000),
-    upstream: UpstreamOptions.default({
-      connectTimeout: 5_000,
-      headersTimeout: 30_000,
-      bodyTimeout: 30_000,
-      keepAliveTimeout: 4_000,
-    }),
-    services: z.array(ServiceConfig).min(1, 'at least one service is needed'),
-  })
-  .superRefine((config, ctx) => {
-    const seen = new Map<string, number>();
-    const routes = new Map<string, number>();
-    config.services.forEach((s, i) => {
-      const previous = seen.get(s.name);
-      if (previous !== undefined) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['services', i, 'name'],
-          message: `duplicates services[${previous}].name "${s.name}"`,
-        });
-      }
-      seen.set(s.name, i);
-      const route = `${s.match.host ?? '*'} ${s.match.pathPrefix}`;
-      const clash = routes.get(route);
-      if (clash !== undefined) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['services', i, 'match'],
-          message: `matches the same host and path prefix as services[${clash}]`,
-        });
-      }
-      routes.set(route, i);
-    });
-  });
+export const ConfigSchema = z.strictObject({
+  listeners: z.strictObject({ production: ListenAddress, test: ListenAddress.optional() }),
+  control: ListenAddress.default({ host: '127.0.0.1', port: 9900 }),
+  logLevel: z.enum(LOG_LEVELS).default('info'),
+  /** Response header naming the version that served a request; `false` turns it off. */
+  versionHeader: z.union([HeaderName, z.literal(false)]).default('x-switchyard-version'),
+  /** How long in-flight requests may take to finish after SIGTERM before connections are cut. */
+  drainTimeout: Duration.default(10_000),
+  upstream: UpstreamOptions.default({
+    connectTimeout: 5_000,
+    headersTimeout: 30_000,
+    bodyTimeout: 30_000,
+    keepAliveTimeout: 4_000,
+  }),
+  services: z
+    .array(ServiceConfig)
+    .min(1, 'at least one service is needed')
+    .superRefine(checkServices, ALWAYS),
+});
 
 /** The validated config, with durations in milliseconds and defaults filled in. */
 export type Config = z.infer<typeof ConfigSchema>;

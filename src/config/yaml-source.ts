@@ -6,6 +6,7 @@
  */
 import {
   type Document,
+  isAlias,
   isMap,
   isPair,
   isScalar,
@@ -46,7 +47,8 @@ export function formatPath(path: readonly PropertyKey[]): string {
 /** Parses YAML text; `env` (default: none) feeds `${VAR}` substitution when given. */
 export function readYaml(text: string, file: string, env?: NodeJS.ProcessEnv): YamlSource {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  // logLevel 'error': problems are reported as issues, never as process warnings on stderr.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, logLevel: 'error' });
   const at = (offset: number): SourceLocation => {
     const { line, col } = lineCounter.linePos(offset);
     return { file, line, column: col };
@@ -59,25 +61,56 @@ export function readYaml(text: string, file: string, env?: NodeJS.ProcessEnv): Y
     substituteEnv(doc, env, (node, message) => {
       issues.push({ location: node.range ? at(node.range[0]) : undefined, path: '', message });
     });
+  if (issues.length === 0) {
+    visit(doc, {
+      Alias(_key, node) {
+        if (node.resolve(doc) === undefined) {
+          issues.push({
+            location: node.range ? at(node.range[0]) : undefined,
+            path: '',
+            message: `alias *${node.source} names no anchor set before it`,
+          });
+        }
+      },
+    });
+  }
+  let value: unknown;
+  if (issues.length === 0) {
+    try {
+      value = doc.toJS({ maxAliasCount: 100 });
+    } catch (err) {
+      // An alias bomb (aliases expanding to too many nodes) is refused here rather than expanded.
+      issues.push({
+        location: { file, line: 1, column: 1 },
+        path: '',
+        message: firstLine((err as Error).message),
+      });
+    }
+  }
 
   const nodeAt = (path: readonly PropertyKey[]): Node | undefined => {
-    for (let n = path.length; n >= 0; n--) {
-      const node = n === 0 ? doc.contents : doc.getIn(path.slice(0, n) as unknown[], true);
-      if (node && typeof node === 'object' && 'range' in node) return node as Node;
+    let node: unknown = doc.contents;
+    let found = isNode(node) ? node : undefined;
+    for (const part of path) {
+      node = child(doc, node, part);
+      if (!isNode(node)) break;
+      found = node;
     }
-    return undefined;
+    return found;
   };
+  // A document without content (an empty file) still has a place to point at: its start.
+  const start: SourceLocation = { file, line: 1, column: 1 };
 
   return {
     file,
-    value: issues.length ? undefined : doc.toJS({ maxAliasCount: 100 }),
+    value,
     issues,
     locate(path) {
       const node = nodeAt(path);
-      return node?.range ? at(node.range[0]) : undefined;
+      return node?.range ? at(node.range[0]) : start;
     },
     locateKey(path, key) {
-      const map = path.length ? doc.getIn(path as unknown[], true) : doc.contents;
+      const map = resolved(doc, nodeFor(doc, path));
       if (isMap(map)) {
         for (const item of map.items) {
           if (isPair(item) && isScalar(item.key) && String(item.key.value) === key && item.key.range) {
@@ -88,6 +121,36 @@ export function readYaml(text: string, file: string, env?: NodeJS.ProcessEnv): Y
       return this.locate(path);
     },
   };
+}
+
+function isNode(value: unknown): value is Node {
+  return typeof value === 'object' && value !== null && 'range' in value;
+}
+
+function resolved(doc: Document, node: unknown): unknown {
+  return isAlias(node) ? node.resolve(doc) : node;
+}
+
+/**
+ * The child of a YAML node under a schema path part. Keys are compared as text: the schema sees `1:` as
+ * the key "1", while the YAML node holds the number 1.
+ */
+function child(doc: Document, parent: unknown, part: PropertyKey): unknown {
+  const node = resolved(doc, parent);
+  if (isSeq(node)) return typeof part === 'number' ? node.items[part] : undefined;
+  if (isMap(node)) {
+    for (const item of node.items) {
+      if (isPair(item) && isScalar(item.key) && String(item.key.value) === String(part)) return item.value;
+    }
+  }
+  return undefined;
+}
+
+/** The node at exactly `path`, or undefined when some part of it is missing. */
+function nodeFor(doc: Document, path: readonly PropertyKey[]): unknown {
+  let node: unknown = doc.contents;
+  for (const part of path) node = child(doc, node, part);
+  return node;
 }
 
 function substituteEnv(
@@ -107,9 +170,10 @@ function substituteEnv(
         return '';
       });
       if (missing) {
+        const state = env[missing] === '' ? 'is empty' : 'is not set';
         report(
           node,
-          `environment variable ${missing} is not set and has no default (write \${${missing}:-default})`,
+          `environment variable ${missing} ${state} and has no default (write \${${missing}:-default})`,
         );
         return;
       }

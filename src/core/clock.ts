@@ -31,7 +31,9 @@ export const systemClock: Clock = {
  * 15-minute canary plays in 15 s. `now()` advances at the same rate from the moment of creation.
  */
 export function scaledClock(timeScale: number, base: Clock = systemClock): Clock {
-  if (!(timeScale > 0)) throw new RangeError(`timeScale must be > 0, got ${timeScale}`);
+  if (!(timeScale > 0) || !Number.isFinite(timeScale)) {
+    throw new RangeError(`timeScale must be a finite number > 0, got ${timeScale}`);
+  }
   if (timeScale === 1) return base;
   const origin = base.now();
   return {
@@ -79,6 +81,8 @@ export class ManualClock implements Clock {
    * settle between timers, so code that awaits after a timer sees the state a real clock would give.
    */
   async advance(ms: number): Promise<void> {
+    // Time that ran backwards would fire nothing and make every pending timer later than promised.
+    if (!(ms >= 0) || !Number.isFinite(ms)) throw new RangeError(`advance needs a finite ms >= 0, got ${ms}`);
     const target = this.#now + ms;
     for (;;) {
       const next = this.#nextDue(target);

@@ -20,9 +20,11 @@ export class StatsHub {
   readonly #listeners = new Set<StatsListener>();
   #cancel: CancelTimer | undefined;
 
+  /** `onError` hears of a listener that threw; the other listeners still get the delta. */
   constructor(
     readonly clock: Clock,
     readonly intervalMs = 250,
+    readonly onError: (err: unknown) => void = () => undefined,
   ) {}
 
   /** Adds a data plane (or a worker's proxy of one) to pull from. */
@@ -41,7 +43,14 @@ export class StatsHub {
     for (const source of this.#sources) {
       const delta = source.takeStats();
       if (delta.entries.length === 0) continue;
-      for (const listener of this.#listeners) listener(delta);
+      for (const listener of this.#listeners) {
+        // A delta is taken once: a consumer that throws must not rob the others of it, nor stop the pump.
+        try {
+          listener(delta);
+        } catch (err) {
+          this.onError(err);
+        }
+      }
     }
   }
 
@@ -49,8 +58,8 @@ export class StatsHub {
   start(): void {
     if (this.#cancel) return;
     const tick = () => {
-      this.pull();
       this.#cancel = this.clock.setTimer(this.intervalMs, tick);
+      this.pull();
     };
     this.#cancel = this.clock.setTimer(this.intervalMs, tick);
   }

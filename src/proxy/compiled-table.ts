@@ -48,7 +48,16 @@ export class CompiledService {
   readonly #stickyCookie: string | undefined;
   readonly #overrideHeader: string | undefined;
 
-  constructor(route: ServiceRoute, versions: CompiledVersion[]) {
+  /** The route this service was compiled from. */
+  readonly route: ServiceRoute;
+
+  /**
+   * `previous` is this service as the table before compiled it: where a listener's weights are unchanged,
+   * its round-robin state carries over, so that a table published for another reason (another service,
+   * new targets) does not restart the sequence and break "exactly 1 in every 10" across the swap.
+   */
+  constructor(route: ServiceRoute, versions: CompiledVersion[], previous?: CompiledService) {
+    this.route = route;
     this.name = route.name;
     this.host = route.host;
     this.pathPrefix = route.pathPrefix;
@@ -58,9 +67,13 @@ export class CompiledService {
     const liveIndex = versions.findIndex((v) => v.label === route.live);
     const order = versions.map((_, i) => i).filter((i) => i !== liveIndex);
     if (liveIndex >= 0) order.push(liveIndex);
-    this.#splits = LISTENERS.map((listener) => {
+    this.#splits = LISTENERS.map((listener, n) => {
       const weights = versions.map((v) => route.weights[listener][v.label] ?? 0);
-      return { weighted: new SmoothWeightedPicker(weights), sticky: new StickyPicker(order, weights) };
+      const kept = previous ? previous.#sameSplit(versions, weights, n) : undefined;
+      return {
+        weighted: kept ?? new SmoothWeightedPicker(weights),
+        sticky: new StickyPicker(order, weights),
+      };
     });
     const sticky = route.sticky;
     this.#stickyHeader = sticky && 'header' in sticky ? sticky.header : undefined;
@@ -83,6 +96,22 @@ export class CompiledService {
       if (key) return this.versions[split.sticky.pick(stickyBucket(key))];
     }
     return this.versions[split.weighted.pick()];
+  }
+
+  /** This service's weighted picker of `listener` when it splits the same labels by the same weights. */
+  #sameSplit(
+    versions: readonly CompiledVersion[],
+    weights: readonly number[],
+    listener: number,
+  ): SmoothWeightedPicker | undefined {
+    const mine = this.versions;
+    if (mine.length !== versions.length) return undefined;
+    const before = this.route.weights[LISTENERS[listener]!];
+    for (let i = 0; i < mine.length; i++) {
+      const label = mine[i]!.label;
+      if (label !== versions[i]!.label || (before[label] ?? 0) !== weights[i]) return undefined;
+    }
+    return this.#splits[listener]!.weighted;
   }
 
   #stickyKey(req: IncomingMessage): string | undefined {
@@ -137,9 +166,18 @@ function hostOnly(header: string | undefined): string {
   return (end > 0 ? header.slice(0, end) : header).toLowerCase();
 }
 
-/** Compiles a table, acquiring pools from (and retiring them to) the registry. */
-export function compileTable(table: RouteTable, pools: PoolRegistry, stats: StatsRecorder): CompiledTable {
+/**
+ * Compiles a table, acquiring pools from (and retiring them to) the registry. Pass the table compiled
+ * before it as `previous` so that services whose weights did not change keep their exact sequence.
+ */
+export function compileTable(
+  table: RouteTable,
+  pools: PoolRegistry,
+  stats: StatsRecorder,
+  previous?: CompiledTable,
+): CompiledTable {
   const used = new Map<string, Upstream>();
+  const before = new Map(previous?.services.map((s) => [s.name, s]));
   const services = table.services.map(
     (route) =>
       new CompiledService(
@@ -152,6 +190,7 @@ export function compileTable(table: RouteTable, pools: PoolRegistry, stats: Stat
               stats.for(route.name, v.label),
             ),
         ),
+        before.get(route.name),
       ),
   );
   pools.retain(used);

@@ -13,7 +13,7 @@ import { type CompiledTable, compileTable, PoolRegistry } from './compiled-table
 import { forward } from './forwarder.js';
 import { writeProxyError } from './proxy-error.js';
 import { LISTENERS, type ListenerName, type RouteTable, validateRouteTable } from './route-table.js';
-import { type StatsDelta, StatsRecorder } from './stats.js';
+import { OUTCOME_ERROR, type StatsDelta, StatsRecorder } from './stats.js';
 import { UpgradeProxy } from './websocket.js';
 
 /** Where a listener should bind. */
@@ -33,10 +33,11 @@ export class DataPlane {
   #inFlight = 0;
   #idle: (() => void) | undefined;
   #closing = false;
+  #closed: Promise<void> | undefined;
 
   constructor(table: RouteTable, log: Logger) {
     this.#log = log;
-    this.#compiled = this.#compile(table);
+    this.#compiled = this.#compile(table, undefined);
   }
 
   /** The table requests are routed by now. */
@@ -51,7 +52,7 @@ export class DataPlane {
 
   /** Replaces the routes atomically: requests already started finish on the table they began with. */
   apply(table: RouteTable): void {
-    this.#compiled = this.#compile(table);
+    this.#compiled = this.#compile(table, this.#compiled);
   }
 
   /** Counts since the previous call. */
@@ -67,19 +68,22 @@ export class DataPlane {
       if (!spec) continue;
       const server = this.#createServer(LISTENERS.indexOf(name));
       await new Promise<void>((resolve, reject) => {
-        server.once('error', (err: NodeJS.ErrnoException) =>
+        const onError = (err: NodeJS.ErrnoException) =>
           reject(
             new SwitchyardError(
               'LISTEN_FAILED',
               `${name} listener cannot bind ${spec.host}:${spec.port}: ${err.code ?? err.message}`,
-              {
-                cause: err,
-              },
+              { cause: err },
             ),
-          ),
-        );
-        server.listen(spec.port, spec.host, () => resolve());
+          );
+        server.once('error', onError);
+        server.listen(spec.port, spec.host, () => {
+          server.off('error', onError);
+          resolve();
+        });
       });
+      // An 'error' with no listener would end the process; a listener that fails to accept is logged.
+      server.on('error', (err) => this.#log.error({ err, listener: name }, 'listener error'));
       this.#servers.set(name, server);
       out[name] = server.address() as AddressInfo;
     }
@@ -88,43 +92,55 @@ export class DataPlane {
 
   /**
    * Stops accepting, lets in-flight requests finish for up to `drainMs`, then cuts what is left and
-   * closes the pools.
+   * closes the pools. Calling it again returns the same promise.
    */
-  async close(drainMs: number): Promise<void> {
-    if (this.#closing) return;
+  close(drainMs: number): Promise<void> {
+    this.#closed ??= this.#close(drainMs);
+    return this.#closed;
+  }
+
+  async #close(drainMs: number): Promise<void> {
     this.#closing = true;
     const closed = [...this.#servers.values()].map(
       (server) => new Promise<void>((resolve) => server.close(() => resolve())),
     );
     for (const server of this.#servers.values()) server.closeIdleConnections();
-    if (this.#inFlight > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        new Promise<void>((resolve) => {
-          this.#idle = resolve;
-        }),
-        new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, drainMs);
-        }),
-      ]);
-      clearTimeout(timer);
-      if (this.#inFlight > 0)
-        this.#log.warn(
-          { inFlight: this.#inFlight },
-          'drain timeout: closing connections with requests in flight',
-        );
-    }
+    await this.#untilIdle(drainMs);
+    if (this.#inFlight > 0)
+      this.#log.warn(
+        { inFlight: this.#inFlight },
+        'drain timeout: closing connections with requests in flight',
+      );
     this.#upgrades.destroyAll();
     for (const server of this.#servers.values()) server.closeAllConnections();
     await Promise.all(closed);
+    // Cut responses report their close a tick after their sockets; wait so inFlight is exact once closed.
+    await this.#untilIdle(100);
     await this.#pools.closeAll(true);
   }
 
-  #compile(table: RouteTable): CompiledTable {
+  /** Resolves when no request is in flight, or after `ms`. */
+  async #untilIdle(ms: number): Promise<void> {
+    if (this.#inFlight === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      new Promise<void>((resolve) => {
+        this.#idle = resolve;
+      }),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, ms);
+      }),
+    ]);
+    clearTimeout(timer);
+    this.#idle = undefined;
+  }
+
+  /** Compiles a table; services whose weights did not change keep their round-robin position. */
+  #compile(table: RouteTable, previous: CompiledTable | undefined): CompiledTable {
     const problems = validateRouteTable(table);
     if (problems.length)
       throw new SwitchyardError('WEIGHTS_INVALID', `route table rejected: ${problems.join('; ')}`);
-    return compileTable(table, this.#pools, this.#stats);
+    return compileTable(table, this.#pools, this.#stats, previous);
   }
 
   #createServer(listener: number): Server {
@@ -154,6 +170,8 @@ export class DataPlane {
     const version = service.pick(req, listener);
     const upstream = version?.nextUpstream();
     if (!version || !upstream) {
+      // A version picked but unroutable is that version's failure, and health must see it.
+      version?.stats.record(OUTCOME_ERROR, 0);
       writeProxyError(
         res,
         'NO_TARGET',
@@ -168,18 +186,55 @@ export class DataPlane {
 
   readonly #requestDone = (): void => {
     if (--this.#inFlight === 0 && this.#idle) this.#idle();
+    // While draining, a connection whose response is done is closed now rather than kept alive for a
+    // next request that would stretch the drain.
+    if (this.#closing) for (const server of this.#servers.values()) server.closeIdleConnections();
   };
 
   #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, listener: number): void {
-    const service = this.#compiled.match(req.headers.host, req.url!);
-    const version = service?.pick(req, listener);
-    const upstream = version?.nextUpstream();
-    if (!version || !upstream) {
-      socket.end(
-        `HTTP/1.1 ${service ? '503 Service Unavailable' : '404 Not Found'}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`,
+    // node:http stops listening for this socket's errors before it emits 'upgrade'; a client reset
+    // while we answer must not become an uncaught error.
+    socket.on('error', ignoreError);
+    if (!isWebSocketUpgrade(req)) {
+      // Only WebSocket tunnels are proxied (an h2c or other protocol switch has no HTTP/1.1 fallback here).
+      refuseUpgrade(
+        socket,
+        '501 Not Implemented',
+        'UPGRADE_UNSUPPORTED',
+        'only WebSocket upgrades are proxied',
       );
       return;
     }
-    this.#upgrades.upgrade(req, socket, head, version, upstream);
+    const table = this.#compiled;
+    const service = table.match(req.headers.host, req.url!);
+    const version = service?.pick(req, listener);
+    const upstream = version?.nextUpstream();
+    if (!version || !upstream) {
+      version?.stats.record(OUTCOME_ERROR, 0);
+      if (service)
+        refuseUpgrade(
+          socket,
+          '503 Service Unavailable',
+          'NO_TARGET',
+          `service ${service.name} has no routable target`,
+        );
+      else refuseUpgrade(socket, '404 Not Found', 'NO_ROUTE', `no service matches ${req.url}`);
+      return;
+    }
+    this.#upgrades.upgrade(req, socket, head, version, upstream, table.source.versionHeader);
   }
+}
+
+function ignoreError(): void {}
+
+function isWebSocketUpgrade(req: IncomingMessage): boolean {
+  return req.method === 'GET' && req.headers.upgrade?.toLowerCase() === 'websocket';
+}
+
+/** Answers an upgrade request that will not be tunnelled with the same JSON error shape as requests. */
+function refuseUpgrade(socket: Duplex, status: string, code: string, message: string): void {
+  const body = JSON.stringify({ error: code, message });
+  socket.end(
+    `HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
 }

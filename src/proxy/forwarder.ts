@@ -24,6 +24,9 @@ const TIMEOUT_CODES = new Set([
   'ETIMEDOUT',
 ]);
 
+/** Characters node:http accepts in a reason phrase; anything else falls back to the standard phrase. */
+const VALID_REASON = /^[\t\x20-\x7e\x80-\xff]*$/;
+
 class ClientGoneError extends Error {
   constructor() {
     super('client closed the connection');
@@ -40,6 +43,7 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
   #resume: (() => void) | undefined;
   #onDrain: (() => void) | undefined;
   #done = false;
+  #bodyStarted = false;
   #status = 0;
 
   constructor(
@@ -60,17 +64,41 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
     this.#resume = resume;
     const res = this.res;
     if (res.destroyed) return false;
-    res.writeHead(
-      statusCode,
-      statusText,
-      clientResponseHeaders(rawHeaders, this.versionHeader, this.version.label),
-    );
+    try {
+      res.writeHead(
+        statusCode,
+        VALID_REASON.test(statusText) ? statusText : undefined,
+        clientResponseHeaders(rawHeaders, this.versionHeader, this.version.label),
+      );
+    } catch (err) {
+      // A header value node:http refuses to write (e.g. a control character): the answer cannot be
+      // passed on faithfully, so the client gets a 502 naming why and the upstream request is dropped.
+      this.#finish(OUTCOME_ERROR);
+      this.#abort?.(err as Error);
+      writeProxyError(
+        res,
+        'UPSTREAM_UNREACHABLE',
+        `version ${this.version.label} sent a response that cannot be forwarded (${(err as Error).message})`,
+        this.versionHeader,
+        this.version.label,
+      );
+      return false;
+    }
     this.#status = statusCode;
+    // Node holds a written head back until the first body write. When the upstream's body is not in the
+    // same read (an event stream, a long poll, a slow first byte), the head must not wait for it.
+    process.nextTick(ProxyHandler.#flushHead, this);
     return true;
+  }
+
+  static #flushHead(handler: ProxyHandler): void {
+    const res = handler.res;
+    if (!handler.#bodyStarted && !res.writableEnded && !res.destroyed) res.flushHeaders();
   }
 
   onData(chunk: Buffer): boolean {
     const res = this.res;
+    this.#bodyStarted = true;
     if (res.destroyed) return false;
     if (res.write(chunk)) return true;
     if (!this.#onDrain) this.#onDrain = () => this.#resume?.();
@@ -79,24 +107,35 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
   }
 
   onComplete(): void {
+    this.#bodyStarted = true;
     this.#finish(outcomeOf(this.#status));
     this.res.end();
   }
 
   onError(err: Error): void {
+    // Already answered (or the client left): nothing more to tell anyone.
+    if (this.#done) return;
     const res = this.res;
     if (err instanceof ClientGoneError || res.destroyed) {
       // The client left; the upstream did nothing wrong, so nothing is counted against its version.
       this.#done = true;
       return;
     }
-    this.#finish(OUTCOME_ERROR);
+    const code = (err as { code?: string }).code ?? '';
     if (res.headersSent) {
+      if (code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' && (this.#status === 304 || this.#status === 204)) {
+        // A 304 may state the length of the representation it stands for (RFC 9110 §8.6) yet has no
+        // body; undici takes the missing body for a short read. The client already has the whole answer.
+        this.#finish(outcomeOf(this.#status));
+        res.end();
+        return;
+      }
+      this.#finish(OUTCOME_ERROR);
       // Mid-body failure: the only honest signal left is to cut the client's connection.
       res.destroy(err);
       return;
     }
-    const code = (err as { code?: string }).code ?? '';
+    this.#finish(OUTCOME_ERROR);
     const proxyCode: ProxyErrorCode = TIMEOUT_CODES.has(code) ? 'UPSTREAM_TIMEOUT' : 'UPSTREAM_UNREACHABLE';
     const what = proxyCode === 'UPSTREAM_TIMEOUT' ? 'timed out' : 'could not be reached';
     writeProxyError(

@@ -20,12 +20,22 @@ const HOP_BY_HOP = new Set([
   'http2-settings',
 ]);
 
-/** Names listed in Connection header values (they become hop-by-hop too), lower-cased. */
-function connectionTokens(value: string, into: Set<string>): void {
+/** A Connection value that names no other header, as nearly every response's `keep-alive` does. */
+const NAMES_NOTHING = /^[ \t]*(?:keep-alive|close)[ \t]*$/i;
+
+/**
+ * Adds the names a Connection value lists (they become hop-by-hop too), lower-cased, to `into`, which
+ * is created only when there is a name to add.
+ */
+function connectionTokens(value: string, into: Set<string> | undefined): Set<string> | undefined {
+  if (NAMES_NOTHING.test(value)) return into;
   for (const token of value.split(',')) {
     const t = token.trim().toLowerCase();
-    if (t && t !== 'close' && t !== 'keep-alive') into.add(t);
+    if (!t || t === 'close' || t === 'keep-alive') continue;
+    into ??= new Set();
+    into.add(t);
   }
+  return into;
 }
 
 function isHopByHop(lowerName: string, listed: Set<string> | undefined): boolean {
@@ -46,8 +56,7 @@ export function upstreamRequestHeaders(raw: readonly string[], fwd: ForwardedFor
   let listed: Set<string> | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     if (raw[i]!.length === 10 && raw[i]!.toLowerCase() === 'connection') {
-      listed ??= new Set();
-      connectionTokens(raw[i + 1]!, listed);
+      listed = connectionTokens(raw[i + 1]!, listed);
     }
   }
   const out: string[] = [];
@@ -81,7 +90,7 @@ export function upstreamRequestHeaders(raw: readonly string[], fwd: ForwardedFor
 
 /**
  * The headers to send the client: the upstream's (latin1, as on the wire), minus hop-by-hop ones, plus
- * the version header when one is configured.
+ * the version header when one is configured (replacing any the upstream sent).
  */
 export function clientResponseHeaders(
   raw: readonly Buffer[],
@@ -93,16 +102,32 @@ export function clientResponseHeaders(
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     if (name.length === 10 && name.toString('latin1').toLowerCase() === 'connection') {
-      listed ??= new Set();
-      connectionTokens(raw[i + 1]!.toString('latin1'), listed);
+      listed = connectionTokens(raw[i + 1]!.toString('latin1'), listed);
     }
   }
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!.toString('latin1');
-    if (isHopByHop(name.toLowerCase(), listed)) continue;
+    const lower = name.toLowerCase();
+    // The version header is this proxy's word on who served the request (the config lower-cases its
+    // name); an upstream's header of that name would contradict or duplicate it.
+    if (isHopByHop(lower, listed) || lower === versionHeader) continue;
     out.push(name, raw[i + 1]!.toString('latin1'));
   }
   if (versionHeader !== false) out.push(versionHeader, version);
   return out;
+}
+
+/**
+ * Removes from an upgrade request's parsed headers the hop-by-hop ones that do not carry the upgrade
+ * itself: Connection and Upgrade stay (the next hop needs them), the rest of the list and the headers
+ * Connection names go. Edits `headers` in place; it is the request's own object, used once.
+ */
+export function stripUpgradeHopByHop(headers: Record<string, string | string[] | undefined>): void {
+  const connection = headers['connection'];
+  const listed = typeof connection === 'string' ? connectionTokens(connection, undefined) : undefined;
+  if (listed) for (const name of listed) if (name !== 'upgrade') delete headers[name];
+  for (const name of HOP_BY_HOP) {
+    if (name !== 'connection' && name !== 'upgrade') delete headers[name];
+  }
 }

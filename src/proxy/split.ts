@@ -89,7 +89,9 @@ export class StickyPicker {
 export function cookieValue(header: string, name: string): string | undefined {
   let from = 0;
   while (from < header.length) {
-    while (header.charCodeAt(from) === 32) from++;
+    // Browsers put one space after each `;`; other clients may put several, or a tab.
+    let c = header.charCodeAt(from);
+    while (c === 32 || c === 9) c = header.charCodeAt(++from);
     const end = header.indexOf(';', from);
     const stop = end === -1 ? header.length : end;
     if (header.startsWith(name, from) && header.charCodeAt(from + name.length) === 61 /* = */) {

@@ -4,16 +4,21 @@
  * listener. Every change builds a whole new RouteTable and publishes it; the data plane never sees a
  * half-applied change. Deployments (later) steer traffic only through this.
  */
-import type { Config, ServiceConfig } from '../config/schema.js';
+import { type Config, isHttpUrl, type ServiceConfig } from '../config/schema.js';
 import { SwitchyardError } from '../core/errors.js';
-import {
-  FULL_WEIGHT,
-  LISTENERS,
-  type ListenerName,
-  type RouteTable,
-  type ServiceRoute,
-  type UpstreamSettings,
+import type {
+  ListenerName,
+  FULL_WEIGHT as ROUTE_FULL_WEIGHT,
+  LISTENERS as ROUTE_LISTENERS,
+  RouteTable,
+  ServiceRoute,
+  UpstreamSettings,
 } from '../proxy/route-table.js';
+
+// The shifting core takes only the RouteTable's shape from the data plane, never its code; these
+// copies are typed by the originals, so they cannot drift apart without a compile error.
+const FULL_WEIGHT: typeof ROUTE_FULL_WEIGHT = 10_000;
+const LISTENERS: typeof ROUTE_LISTENERS = ['production', 'test'];
 
 /** Receives every new RouteTable: the data plane in process, or a channel to workers. */
 export interface RoutePublisher {
@@ -152,6 +157,16 @@ export class TrafficState {
   setTargets(service: string, label: string, targets: readonly string[]): void {
     const state = this.#state(service);
     this.#label(state, label);
+    // Checked before anything changes: a table the data plane cannot compile would be rejected after the
+    // state had moved on, and every later publish would fail with it.
+    for (const target of targets) {
+      if (!isHttpUrl(target)) {
+        throw new SwitchyardError(
+          'ARGUMENTS_INVALID',
+          `target of ${state.config.name} version "${label}" must be an http(s) URL, got "${target}"`,
+        );
+      }
+    }
     state.targets.set(label, [...targets]);
     this.#publish();
   }
