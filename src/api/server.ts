@@ -7,8 +7,8 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import { z } from 'zod';
 import { SwitchyardError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import { LISTENERS } from '../core/route-table.js';
 import type { MetricsRecorder } from '../metrics/recorder.js';
-import { LISTENERS } from '../proxy/route-table.js';
 import type { TrafficState } from '../shifting/traffic.js';
 import { handleApiError, parseBody } from './errors.js';
 

@@ -5,7 +5,7 @@
  * now; health windows and alarms next), so no two consumers race to drain the same counters.
  */
 import type { CancelTimer, Clock } from '../core/clock.js';
-import type { StatsDelta } from '../proxy/stats.js';
+import type { StatsDelta } from '../core/stats-delta.js';
 
 /** Anything that yields counts since its previous call. */
 export interface StatsSource {

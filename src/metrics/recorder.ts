@@ -5,7 +5,7 @@
  * state at scrape time.
  */
 import { Counter, collectDefaultMetrics, Gauge, type Metric, Registry } from 'prom-client';
-import { LATENCY_BOUNDS_MS, OUTCOMES, type StatsDelta } from '../proxy/stats.js';
+import { LATENCY_BOUNDS_MS, OUTCOMES, type StatsDelta } from '../core/stats-delta.js';
 
 /** Prometheus bucket bounds in seconds; each is also a bound of the data plane's finer histogram. */
 export const PROMETHEUS_BUCKETS_S = [

@@ -5,8 +5,8 @@
  * one compiled table from start to end.
  */
 import type { IncomingMessage } from 'node:http';
+import { LISTENERS, type RouteTable, type ServiceRoute } from '../core/route-table.js';
 import { PoolRegistry, type Upstream } from './pools.js';
-import { LISTENERS, type RouteTable, type ServiceRoute } from './route-table.js';
 import { cookieValue, SmoothWeightedPicker, StickyPicker, stickyBucket } from './split.js';
 import type { StatsRecorder, VersionStats } from './stats.js';
 

@@ -9,11 +9,12 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { SwitchyardError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import { LISTENERS, type ListenerName, type RouteTable, validateRouteTable } from '../core/route-table.js';
+import { OUTCOME_ERROR, type StatsDelta } from '../core/stats-delta.js';
 import { type CompiledTable, compileTable, PoolRegistry } from './compiled-table.js';
 import { forward } from './forwarder.js';
 import { writeProxyError } from './proxy-error.js';
-import { LISTENERS, type ListenerName, type RouteTable, validateRouteTable } from './route-table.js';
-import { OUTCOME_ERROR, type StatsDelta, StatsRecorder } from './stats.js';
+import { StatsRecorder } from './stats.js';
 import { UpgradeProxy } from './websocket.js';
 
 /** Where a listener should bind. */

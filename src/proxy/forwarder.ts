@@ -7,11 +7,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
+import { OUTCOME_ERROR, outcomeOf } from '../core/stats-delta.js';
 import type { CompiledVersion } from './compiled-table.js';
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js';
 import type { Upstream } from './pools.js';
 import { type ProxyErrorCode, writeProxyError } from './proxy-error.js';
-import { OUTCOME_ERROR, outcomeOf } from './stats.js';
 
 const kHandler = Symbol('switchyard.handler');
 type TrackedResponse = ServerResponse & { [kHandler]?: ProxyHandler };

@@ -4,7 +4,7 @@
  * shifting weights never drops warm connections; a pool no table refers to any more is closed.
  */
 import { Pool } from 'undici';
-import type { UpstreamSettings } from './route-table.js';
+import type { UpstreamSettings } from '../core/route-table.js';
 
 /** A target as the forwarder needs it: its pool and the path its URL puts in front of every request. */
 export interface Upstream {

@@ -9,10 +9,10 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import httpProxy from 'http-proxy';
+import { OUTCOME_ERROR, outcomeOf } from '../core/stats-delta.js';
 import type { CompiledVersion } from './compiled-table.js';
 import { stripUpgradeHopByHop } from './headers.js';
 import type { Upstream } from './pools.js';
-import { OUTCOME_ERROR, outcomeOf } from './stats.js';
 
 const BAD_GATEWAY = 'HTTP/1.1 502 Bad Gateway\r\nconnection: close\r\ncontent-length: 0\r\n\r\n';
 

@@ -6,19 +6,14 @@
  */
 import { type Config, isHttpUrl, type ServiceConfig } from '../config/schema.js';
 import { SwitchyardError } from '../core/errors.js';
-import type {
-  ListenerName,
-  FULL_WEIGHT as ROUTE_FULL_WEIGHT,
-  LISTENERS as ROUTE_LISTENERS,
-  RouteTable,
-  ServiceRoute,
-  UpstreamSettings,
-} from '../proxy/route-table.js';
-
-// The shifting core takes only the RouteTable's shape from the data plane, never its code; these
-// copies are typed by the originals, so they cannot drift apart without a compile error.
-const FULL_WEIGHT: typeof ROUTE_FULL_WEIGHT = 10_000;
-const LISTENERS: typeof ROUTE_LISTENERS = ['production', 'test'];
+import {
+  FULL_WEIGHT,
+  LISTENERS,
+  type ListenerName,
+  type RouteTable,
+  type ServiceRoute,
+  type UpstreamSettings,
+} from '../core/route-table.js';
 
 /** Receives every new RouteTable: the data plane in process, or a channel to workers. */
 export interface RoutePublisher {

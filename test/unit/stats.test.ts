@@ -1,15 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
-import { StatsHub } from '../../src/health/stats-hub.js';
 import {
   LATENCY_BOUNDS_MS,
   OUTCOME_ERROR,
   OUTCOMES,
   outcomeOf,
   type StatsDelta,
-  StatsRecorder,
-  VersionStats,
-} from '../../src/proxy/stats.js';
+} from '../../src/core/stats-delta.js';
+import { StatsHub } from '../../src/health/stats-hub.js';
+import { StatsRecorder, VersionStats } from '../../src/proxy/stats.js';
 
 const bucketIndex = (ms: number) => {
   const s = new VersionStats('svc', 'v');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { isSwitchyardError } from '../../src/core/errors.js';
-import { type RouteTable, validateRouteTable } from '../../src/proxy/route-table.js';
+import { type RouteTable, validateRouteTable } from '../../src/core/route-table.js';
 import { TrafficState, toBasisPoints } from '../../src/shifting/traffic.js';
 
 const YAML = `

@@ -1,5 +1,5 @@
 /**
- * @module proxy/route-table
+ * @module core/route-table
  * The RouteTable message (control plane → data plane): plain, serialisable data that says, per service
  * and listener, which versions take which share of traffic. The data plane compiles it into pickers and
  * pools; the control plane only ever builds and publishes whole tables.

@@ -1,0 +1,48 @@
+/**
+ * @module core/stats-delta
+ * The StatsDelta message (data plane → control plane): per service and version, outcome counts and a
+ * latency histogram since the previous delta. Shared by both planes, so it lives here.
+ */
+
+/** Outcome classes, in the order of every counts array. `error`: no response from the target. */
+export const OUTCOMES = ['2xx', '3xx', '4xx', '5xx', 'error'] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+export const OUTCOME_ERROR = 4;
+
+/**
+ * Upper bounds of the latency buckets in milliseconds (a last bucket catches the rest). Steps of at most
+ * 25% from 0.1 ms to 60 s, and they include 1, 2.5 and 5 of every decade so the Prometheus histogram's
+ * buckets are sums of these, not estimates.
+ */
+export const LATENCY_BOUNDS_MS: readonly number[] = (() => {
+  const steps = [1, 1.25, 1.5, 2, 2.5, 3, 4, 5, 6, 7.5];
+  const out: number[] = [];
+  for (let decade = 0.1; decade < 10_000; decade *= 10)
+    for (const s of steps) out.push(+(s * decade).toPrecision(3));
+  out.push(10_000, 15_000, 20_000, 30_000, 60_000);
+  return out;
+})();
+
+/** The outcome index of a response status. */
+export function outcomeOf(status: number): number {
+  if (status < 300) return 0;
+  if (status < 400) return 1;
+  if (status < 500) return 2;
+  return 3;
+}
+
+/** Counts for one service and version since the previous delta. */
+export interface StatsEntry {
+  readonly service: string;
+  readonly version: string;
+  /** Indexed like {@link OUTCOMES}. */
+  readonly counts: readonly number[];
+  /** Indexed like {@link LATENCY_BOUNDS_MS}, plus one overflow bucket. */
+  readonly latencyBuckets: readonly number[];
+  readonly latencySumMs: number;
+}
+
+/** The StatsDelta message (data plane → control plane). */
+export interface StatsDelta {
+  readonly entries: readonly StatsEntry[];
+}
