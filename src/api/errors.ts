@@ -15,7 +15,7 @@ import { type FileIssue, isSwitchyardError, SwitchyardError } from '../core/erro
 function flatIssues(issues: readonly z.core.$ZodIssue[], base: readonly PropertyKey[] = []): FileIssue[] {
   const out: FileIssue[] = [];
   for (const issue of issues) {
-    const path = [...base, ...(issue.path as PropertyKey[])];
+    const path = [...base, ...(issue.path)];
     if (issue.code === 'invalid_union' && issue.errors.length > 0) {
       const closest = issue.errors.reduce((a, b) => (b.length < a.length ? b : a));
       out.push(...flatIssues(closest, path));

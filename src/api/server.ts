@@ -29,8 +29,10 @@ export const SetWeightBody = z.union([
 
 /** Builds the control API. */
 export function buildApi(deps: ApiDeps): FastifyInstance {
+  const apiLogger: FastifyBaseLogger = deps.log.child({ component: 'api' });
   const app = Fastify({
-    loggerInstance: deps.log.child({ component: 'api' }) as FastifyBaseLogger,
+    // Typed as fastify's logger so the instance keeps fastify's default generics.
+    loggerInstance: apiLogger,
     // Requests to the control API are not logged one by one; what they change is.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1024 * 1024,

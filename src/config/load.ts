@@ -39,7 +39,7 @@ export async function loadConfig(file: string, env: NodeJS.ProcessEnv = process.
 export function zodIssues(error: z.ZodError, source: YamlSource): FileIssue[] {
   const out: FileIssue[] = [];
   for (const issue of error.issues) {
-    const path = issue.path as PropertyKey[];
+    const path = issue.path;
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) {
         out.push({

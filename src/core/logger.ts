@@ -25,7 +25,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const level = envLevel && LOG_LEVELS.includes(envLevel) ? envLevel : (options.level ?? 'info');
   const base = { name: 'switchyard' };
   if (options.destination) return pino({ level, base }, options.destination);
-  const pretty = options.pretty ?? process.stdout.isTTY === true;
+  const pretty = options.pretty ?? process.stdout.isTTY;
   if (pretty) {
     // In-process and synchronous rather than a transport worker: lines are never lost at exit.
     return pino({ level, base }, PinoPretty({ colorize: true, ignore: 'pid,hostname,name', sync: true }));

@@ -100,7 +100,7 @@ export class MetricsRecorder {
       'Time from request to the end of the response, by service and version',
     );
     // registerMetric accepts any object with name, help, type and get(); the cast says so to its types.
-    this.registry.registerMetric(this.#duration as unknown as Metric<string>);
+    this.registry.registerMetric(this.#duration as unknown as Metric);
     new Gauge({
       name: 'switchyard_traffic_weight_percent',
       help: 'Share of production traffic each version of a service receives',

@@ -126,8 +126,8 @@ export function clientResponseHeaders(
 export function stripUpgradeHopByHop(headers: Record<string, string | string[] | undefined>): void {
   const connection = headers['connection'];
   const listed = typeof connection === 'string' ? connectionTokens(connection, undefined) : undefined;
-  if (listed) for (const name of listed) if (name !== 'upgrade') delete headers[name];
+  if (listed) for (const name of listed) if (name !== 'upgrade') Reflect.deleteProperty(headers, name);
   for (const name of HOP_BY_HOP) {
-    if (name !== 'connection' && name !== 'upgrade') delete headers[name];
+    if (name !== 'connection' && name !== 'upgrade') Reflect.deleteProperty(headers, name);
   }
 }

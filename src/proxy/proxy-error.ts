@@ -43,6 +43,6 @@ export function writeProxyError(
   const status = PROXY_ERRORS[code];
   // The reason is given, not left to writeHead: a failed earlier writeHead (an upstream reason phrase
   // Node refuses) leaves its statusMessage behind, and writeHead would reuse it and throw again.
-  res.writeHead(status, STATUS_CODES[status]!, headers);
+  res.writeHead(status, STATUS_CODES[status], headers);
   res.end(body);
 }

@@ -58,12 +58,12 @@ async function serve(upstream: TestUpstream, drainTimeout: string): Promise<Serv
   );
   const lines: { msg?: string; [k: string]: unknown }[] = [];
   let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => {
+  child.stderr.on('data', (d: Buffer) => {
     stderr += d.toString();
   });
   let buffered = '';
   const production = await new Promise<string>((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => {
+    child.stdout.on('data', (d: Buffer) => {
       buffered += d.toString();
       let nl = buffered.indexOf('\n');
       while (nl >= 0) {

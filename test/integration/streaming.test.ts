@@ -5,7 +5,7 @@
  * proxy's buffering from above.
  */
 import { createHash, type Hash } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
@@ -271,7 +271,7 @@ describe('large bodies stream in constant memory', () => {
 
 /** Upstream handler: after the head, one `data:` line every 100 ms stamped with when it was written. */
 function everyHundredMs(contentType: string, events: number, flushHead: boolean) {
-  return (_req: IncomingMessage, res: import('node:http').ServerResponse) => {
+  return (_req: IncomingMessage, res: ServerResponse) => {
     res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-cache' });
     if (flushHead) res.flushHeaders();
     let i = 0;
