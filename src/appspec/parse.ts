@@ -9,6 +9,7 @@ import { readYaml } from '../config/yaml-source.js';
 import { appSpecIssues } from './issues.js';
 import { isMap } from './keys.js';
 import { type AppSpec, documentError, documentSchema, platformOf } from './schema.js';
+import { deepFreeze } from '../core/freeze.js';
 
 export type { AppSpec, EcsAppSpec, LambdaAppSpec } from './schema.js';
 
@@ -54,10 +55,3 @@ function invalid(file: string, issues: readonly FileIssue[]): SwitchyardError {
   return new SwitchyardError('APPSPEC_INVALID', `${file}: ${issues.length} ${noun}`, { issues });
 }
 
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const item of Object.values(value)) deepFreeze(item);
-  }
-  return value;
-}

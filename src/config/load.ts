@@ -8,6 +8,7 @@ import type { z } from 'zod';
 import { type FileIssue, SwitchyardError } from '../core/errors.js';
 import { type Config, ConfigSchema } from './schema.js';
 import { formatPath, readYaml, type YamlSource } from './yaml-source.js';
+import { deepFreeze } from '../core/freeze.js';
 
 /** Validates config text; throws CONFIG_INVALID listing every problem. */
 export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv = process.env): Config {
@@ -80,10 +81,3 @@ function invalid(file: string, issues: readonly FileIssue[]): SwitchyardError {
   return new SwitchyardError('CONFIG_INVALID', `${file}: ${issues.length} ${noun}`, { issues });
 }
 
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const v of Object.values(value)) deepFreeze(v);
-  }
-  return value;
-}

@@ -10,6 +10,7 @@ import { Duration } from '../config/schema.js';
 import { SwitchyardError } from '../core/errors.js';
 import { FULL_WEIGHT } from '../core/route-table.js';
 import { checkShiftSteps, TrafficShift } from './schedule.js';
+import { deepFreeze } from '../core/freeze.js';
 
 const MINUTE_MS = 60_000;
 
@@ -118,13 +119,6 @@ const PREDEFINED_ROWS: readonly PredefinedRow[] = [
   ['CodeDeployDefault.ECSLinear10PercentEvery3Minutes', 'ECS', linear(10, 3)],
 ];
 
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null) {
-    for (const v of Object.values(value)) deepFreeze(v);
-    Object.freeze(value);
-  }
-  return value;
-}
 
 /** The prefix AWS reserves for its own configurations. */
 export const PREDEFINED_PREFIX = 'CodeDeployDefault.';
