@@ -1,0 +1,181 @@
+/**
+ * @module bench/scenarios
+ * The scenarios the issue asks for and the environment variables that shorten or narrow a run. The
+ * defaults keep a full run on a 2-core machine to about six minutes.
+ */
+
+/** A load scenario: the same load against every target in turn. */
+export interface LoadScenario {
+  readonly kind: 'load';
+  readonly id: string;
+  /** The issue's letter for it: a–e. */
+  readonly letter: string;
+  readonly title: string;
+  readonly path: string;
+  readonly method: 'GET' | 'POST';
+  readonly bodyBytes?: number;
+  readonly connections: number;
+  readonly overallRate?: number;
+  /** Evenly spaced open-loop load (paced-load.ts) instead of autocannon. */
+  readonly paced?: boolean;
+  /** Seconds per measured run unless BENCH_DURATION says otherwise. */
+  readonly durationS: number;
+}
+
+/** The 1 GiB streamed upload and download through switchyard alone. */
+export interface StreamScenario {
+  readonly kind: 'stream';
+  readonly id: string;
+  readonly letter: string;
+  readonly title: string;
+  readonly bytes: number;
+}
+
+export type Scenario = LoadScenario | StreamScenario;
+
+export const TARGET_NAMES = ['direct', 'switchyard', 'http-proxy', 'nginx'] as const;
+export type TargetName = (typeof TARGET_NAMES)[number];
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+export const SCENARIOS: readonly Scenario[] = [
+  {
+    kind: 'load',
+    id: 'get-100',
+    letter: 'a',
+    title: '100-byte GET, 50 connections (headline)',
+    path: '/bytes/100',
+    method: 'GET',
+    connections: 50,
+    durationS: 5,
+  },
+  {
+    kind: 'load',
+    id: 'get-16k',
+    letter: 'b',
+    title: '16 KiB GET, 50 connections',
+    path: `/bytes/${16 * KiB}`,
+    method: 'GET',
+    connections: 50,
+    durationS: 3,
+  },
+  {
+    kind: 'load',
+    id: 'get-1m',
+    letter: 'b',
+    title: '1 MiB GET, 50 connections',
+    path: `/bytes/${MiB}`,
+    method: 'GET',
+    connections: 50,
+    durationS: 3,
+  },
+  {
+    kind: 'load',
+    id: 'post-64k',
+    letter: 'c',
+    title: '64 KiB POST, 50 connections',
+    path: '/upload',
+    method: 'POST',
+    bodyBytes: 64 * KiB,
+    connections: 50,
+    durationS: 3,
+  },
+  {
+    kind: 'load',
+    id: 'rate-5k',
+    letter: 'd',
+    title: 'moderate load: 100-byte GET at 5,000 req/s (autocannon overallRate), 50 connections',
+    path: '/bytes/100',
+    method: 'GET',
+    connections: 50,
+    overallRate: 5_000,
+    durationS: 3,
+  },
+  {
+    kind: 'load',
+    id: 'paced-5k',
+    letter: 'd',
+    title: 'moderate load, evenly paced: 100-byte GET at 5,000 req/s (open loop), up to 50 connections',
+    path: '/bytes/100',
+    method: 'GET',
+    connections: 50,
+    overallRate: 5_000,
+    paced: true,
+    durationS: 3,
+  },
+  {
+    kind: 'load',
+    id: 'conn-500',
+    letter: 'e',
+    title: '100-byte GET, 500 connections',
+    path: '/bytes/100',
+    method: 'GET',
+    connections: 500,
+    durationS: 3,
+  },
+  {
+    kind: 'stream',
+    id: 'stream-1g',
+    letter: 'f',
+    title: '1 GiB streamed upload and download through switchyard',
+    bytes: 1024 * MiB,
+  },
+];
+
+/** How this run is shaped, from the environment. */
+export interface BenchOptions {
+  readonly rounds: number;
+  /** Overrides every scenario's duration when set. */
+  readonly durationS: number | undefined;
+  readonly warmupS: number;
+  readonly scenarios: readonly Scenario[];
+  readonly targets: readonly TargetName[];
+  /** Directory for switchyard's `--cpu-prof` output during the headline scenario, if wanted. */
+  readonly cpuProfDir: string | undefined;
+}
+
+export const USAGE = `environment:
+  BENCH_DURATION=S     seconds per measured run (default: 5 for get-100, 3 for the rest)
+  BENCH_ROUNDS=N       interleaved rounds per scenario, medians reported (default 3)
+  BENCH_WARMUP=S       unmeasured warm-up seconds per target and scenario (default 1; 0 = none)
+  BENCH_SCENARIOS=LIST comma list of ids or letters (default all):
+                       ${SCENARIOS.map((s) => `${s.id} (${s.letter})`).join(', ')}
+  BENCH_TARGETS=LIST   comma list of ${TARGET_NAMES.join(', ')} (default all; nginx only if on PATH)
+  BENCH_CPU_PROF=DIR   run switchyard with --cpu-prof into DIR during get-100 and summarise the profile`;
+
+function numberVar(name: string, fallback: number | undefined, allowZero = false): number | undefined {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0 || (n === 0 && !allowZero))
+    throw new Error(`${name} must be a ${allowZero ? 'non-negative' : 'positive'} number, got "${raw}"`);
+  return n;
+}
+
+function list(name: string): string[] | undefined {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === '') return undefined;
+  return raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+/** Reads the BENCH_* variables; throws with a usable message on a bad value. */
+export function readOptions(): BenchOptions {
+  const wanted = list('BENCH_SCENARIOS');
+  const unknown = wanted?.filter((w) => !SCENARIOS.some((s) => s.id === w || s.letter === w));
+  if (unknown?.length) throw new Error(`unknown scenario(s) ${unknown.join(', ')}\n\n${USAGE}`);
+  const targets = list('BENCH_TARGETS') ?? [...TARGET_NAMES];
+  const badTargets = targets.filter((t) => !(TARGET_NAMES as readonly string[]).includes(t));
+  if (badTargets.length) throw new Error(`unknown target(s) ${badTargets.join(', ')}\n\n${USAGE}`);
+  return {
+    rounds: Math.max(1, Math.round(numberVar('BENCH_ROUNDS', 3)!)),
+    durationS: numberVar('BENCH_DURATION', undefined),
+    warmupS: numberVar('BENCH_WARMUP', 1, true)!,
+    scenarios: SCENARIOS.filter((s) => !wanted || wanted.includes(s.id) || wanted.includes(s.letter)),
+    targets: TARGET_NAMES.filter((t) => targets.includes(t)),
+    cpuProfDir: process.env['BENCH_CPU_PROF'] || undefined,
+  };
+}
