@@ -147,11 +147,13 @@ export class CompiledTable {
   }
 
   /** The service a request belongs to, by host and longest path prefix. */
-  match(hostHeader: string | undefined, url: string): CompiledService | undefined {
+  match(req: IncomingMessage): CompiledService | undefined {
+    const url = req.url!;
+    // The Host header is read only when some service needs it: req.headers is built lazily by node:http.
     let host: string | undefined;
     for (const s of this.services) {
       if (s.host !== undefined) {
-        host ??= hostOnly(hostHeader);
+        host ??= hostOnly(req.headers.host);
         if (s.host !== host) continue;
       }
       if (underPrefix(url, s.pathPrefix)) return s;

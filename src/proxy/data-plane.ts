@@ -161,9 +161,9 @@ export class DataPlane {
 
   #onRequest(req: IncomingMessage, res: ServerResponse, listener: number): void {
     this.#inFlight++;
-    res.once('close', this.#requestDone);
+    res.on('close', this.#requestDone);
     const table = this.#compiled;
-    const service = table.match(req.headers.host, req.url!);
+    const service = table.match(req);
     if (!service) {
       writeProxyError(res, 'NO_ROUTE', `no service matches ${req.url}`);
       return;
@@ -207,7 +207,7 @@ export class DataPlane {
       return;
     }
     const table = this.#compiled;
-    const service = table.match(req.headers.host, req.url!);
+    const service = table.match(req);
     const version = service?.pick(req, listener);
     const upstream = version?.nextUpstream();
     if (!version || !upstream) {

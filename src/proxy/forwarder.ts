@@ -97,6 +97,8 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
   }
 
   onData(chunk: Buffer): boolean {
+    // undici hands over an empty chunk after each resume; written, each would be an empty syscall.
+    if (chunk.length === 0) return true;
     const res = this.res;
     this.#bodyStarted = true;
     if (res.destroyed) return false;
@@ -159,6 +161,19 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
   }
 }
 
+/**
+ * Whether the client request carries a body, read from the raw headers: touching `req.headers` would
+ * make node:http build a header object per request that nothing else needs.
+ */
+function requestHasBody(raw: readonly string[]): boolean {
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 14 && name.toLowerCase() === 'content-length') return raw[i + 1]!.trim() !== '0';
+    if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') return true;
+  }
+  return false;
+}
+
 function onResponseClose(this: TrackedResponse): void {
   this[kHandler]?.clientClosed();
 }
@@ -175,10 +190,9 @@ export function forward(
   const started = performance.now();
   const handler = new ProxyHandler(res, version, versionHeader, started);
   (res as TrackedResponse)[kHandler] = handler;
-  res.once('close', onResponseClose);
-  const headers = req.headers;
-  const length = headers['content-length'];
-  const hasBody = length !== undefined ? length !== '0' : headers['transfer-encoding'] !== undefined;
+  // 'close' fires once; `on` spares the wrapper `once` would allocate per request.
+  res.on('close', onResponseClose);
+  const hasBody = requestHasBody(req.rawHeaders);
   upstream.pool.dispatch(
     {
       path: upstream.basePath === '' ? req.url! : upstream.basePath + req.url!,

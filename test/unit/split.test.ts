@@ -224,8 +224,13 @@ describe('compiled table', () => {
     live: a
 `;
 
+  /** The two things match() reads of a request: its URL and, only if needed, its Host header. */
+  function request(url: string, host?: string): IncomingMessage {
+    return { url, headers: host === undefined ? {} : { host } } as unknown as IncomingMessage;
+  }
+
   function pickLabel(table: CompiledTable, headers: Record<string, string> = {}, listener = PRODUCTION) {
-    return table.match(undefined, '/')!.pick(req(headers), listener)?.label;
+    return table.match(request('/'))!.pick(req(headers), listener)?.label;
   }
 
   it('prefers the override header, then the sticky key, then the exact split', () => {
@@ -283,7 +288,7 @@ describe('compiled table', () => {
     live: "1"
 `);
     const t = table();
-    const name = (host: string | undefined, url: string) => t.match(host, url)?.name;
+    const name = (host: string | undefined, url: string) => t.match(request(url, host))?.name;
     expect(name(undefined, '/')).toBe('root');
     expect(name(undefined, '/api')).toBe('api');
     expect(name(undefined, '/api/x')).toBe('api');
