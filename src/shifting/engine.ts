@@ -1,0 +1,508 @@
+/**
+ * @module shifting/engine
+ * The deployment state machine: walks a deployment through its platform's lifecycle in CodeDeploy's
+ * order, runs hooks, shifts production traffic by the configuration's schedule, and stops, fails or
+ * rolls back. Every wait comes from the deployment's clock (scaled by its time scale), so a 15-minute
+ * canary is a millisecond test under a manual clock. Traffic moves only through TrafficState.
+ */
+import { type Clock, scaledClock } from '../core/clock.js';
+import { SwitchyardError } from '../core/errors.js';
+import { deploymentId, hookExecutionId } from '../core/ids.js';
+import type { Logger } from '../core/logger.js';
+import { FULL_WEIGHT } from '../core/route-table.js';
+import type { DeploymentPlan, DeploymentRecord, LifecycleEventRecord } from './deployment.js';
+import {
+  type DeploymentErrorCode,
+  type Diagnostics,
+  type LifecycleEventName,
+  lifecycleOf,
+  RESERVED_EVENTS,
+  TERMINAL_STATUSES,
+} from './lifecycle.js';
+import type { HookOutcome, HookRunner } from './ports.js';
+import { stepsOf } from './schedule.js';
+import type { TrafficState } from './traffic.js';
+
+/** Starts and retires the processes of a version (a local "task set"); versions with fixed targets need nothing. */
+export interface ReplacementLauncher {
+  /** Makes `version` of `service` ready to serve (started and healthy), or rejects saying why. */
+  prepare(service: string, version: string, signal: AbortSignal): Promise<void>;
+  /** Stops what {@link prepare} started; harmless for versions it did not start. */
+  retire(service: string, version: string): Promise<void>;
+}
+
+/** A launcher for versions whose targets are fixed in the config: nothing to start or stop. */
+export const fixedTargets: ReplacementLauncher = {
+  prepare: async () => undefined,
+  retire: async () => undefined,
+};
+
+/** What the engine is built from. */
+export interface EngineDeps {
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly traffic: TrafficState;
+  readonly hooks: HookRunner;
+  readonly launcher?: ReplacementLauncher;
+  /** Called after every change to a deployment record (store, event stream). */
+  readonly onChange?: (record: DeploymentRecord) => void;
+}
+
+const SUCCESS: Diagnostics = { errorCode: 'Success', scriptName: '', message: 'Succeeded', logTail: '' };
+
+/** Thrown inside a run when the deployment was stopped or failed elsewhere; ends the run quietly. */
+class Halted extends Error {}
+
+/** One in-flight deployment: its record, its clock and whatever it waits on. */
+class Run {
+  readonly abort = new AbortController();
+  #wake: (() => void) | undefined;
+  promoted = false;
+
+  constructor(
+    readonly record: DeploymentRecord,
+    readonly clock: Clock,
+    readonly log: Logger,
+  ) {}
+
+  /**
+   * Waits `ms` on this deployment's clock (null: until woken); resolves with what ended the wait, early
+   * when woken; rejects with Halted when the deployment is halted meanwhile.
+   */
+  wait(ms: number | null): Promise<'elapsed' | 'woken'> {
+    const signal = this.abort.signal;
+    if (signal.aborted) return Promise.reject(new Halted());
+    return new Promise((resolve, reject) => {
+      const done = () => {
+        cancel?.();
+        signal.removeEventListener('abort', onAbort);
+        this.#wake = undefined;
+      };
+      const onAbort = () => {
+        done();
+        reject(new Halted());
+      };
+      const cancel =
+        ms === null
+          ? undefined
+          : this.clock.setTimer(ms, () => {
+              done();
+              resolve('elapsed');
+            });
+      this.#wake = () => {
+        done();
+        resolve('woken');
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** Ends the current wait now. */
+  wake(): void {
+    this.#wake?.();
+  }
+}
+
+/** Runs deployments. */
+export class DeploymentEngine {
+  readonly #deps: EngineDeps;
+  readonly #launcher: ReplacementLauncher;
+  readonly #records = new Map<string, DeploymentRecord>();
+  readonly #runs = new Map<string, Run>();
+
+  constructor(deps: EngineDeps) {
+    this.#deps = deps;
+    this.#launcher = deps.launcher ?? fixedTargets;
+  }
+
+  /** Creates a deployment and starts it on the next turn; returns its record. */
+  create(plan: DeploymentPlan): DeploymentRecord {
+    const active = this.active(plan.applicationName, plan.deploymentGroupName);
+    if (active) {
+      throw new SwitchyardError(
+        'DEPLOYMENT_ACTIVE',
+        `The Deployment Group '${plan.deploymentGroupName}' already has an active Deployment '${active.id}'`,
+      );
+    }
+    const clock = scaledClock(plan.timeScale, this.#deps.clock);
+    const record: DeploymentRecord = {
+      id: deploymentId(),
+      plan,
+      status: 'Created',
+      createTime: clock.now(),
+      lifecycleEvents: lifecycleOf(plan.appSpec.platform).map((name) => ({ name, status: 'Pending' })),
+      trafficWeight: 0,
+      shiftStep: 0,
+      instanceTerminationWaitTimeStarted: false,
+    };
+    const log = this.#deps.log.child({ deploymentId: record.id, service: plan.service });
+    const run = new Run(record, clock, log);
+    this.#records.set(record.id, record);
+    this.#runs.set(record.id, run);
+    this.#changed(record);
+    log.info(
+      { application: plan.applicationName, group: plan.deploymentGroupName, config: plan.config.name },
+      'deployment created',
+    );
+    queueMicrotask(() => void this.#run(run));
+    return record;
+  }
+
+  /** A deployment by id. */
+  get(id: string): DeploymentRecord | undefined {
+    return this.#records.get(id);
+  }
+
+  /** Every deployment, oldest first. */
+  list(): DeploymentRecord[] {
+    return [...this.#records.values()];
+  }
+
+  /** The deployment of a group that is not yet finished, if any (CodeDeploy allows one). */
+  active(application: string, group: string): DeploymentRecord | undefined {
+    for (const r of this.#records.values()) {
+      if (r.plan.applicationName === application && r.plan.deploymentGroupName === group && !TERMINAL_STATUSES.has(r.status)) {
+        return r;
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * Stops a deployment. Traffic stays where it is unless `rollback` (or, when not given, the plan's
+   * DEPLOYMENT_STOP_ON_REQUEST) asks to return it to the original version.
+   */
+  stop(id: string, rollback?: boolean): { status: 'Succeeded'; statusMessage: string } {
+    const run = this.#active(id);
+    const record = run.record;
+    const auto = record.plan.autoRollback;
+    const back = rollback ?? (auto.enabled && auto.events.includes('DEPLOYMENT_STOP_ON_REQUEST'));
+    this.#halt(run, 'Stopped', 'MANUAL_STOP', 'The deployment was stopped by request', back);
+    return {
+      status: 'Succeeded',
+      statusMessage: back
+        ? 'Deployment stopped; traffic was returned to the original version'
+        : 'Deployment stopped; traffic stays where it was',
+    };
+  }
+
+  /** Ends a ready wait (READY_WAIT) or a termination wait (TERMINATION_WAIT), or a manual shift pause. */
+  continue(id: string, waitType: 'READY_WAIT' | 'TERMINATION_WAIT'): void {
+    const run = this.#active(id);
+    const waiting = run.record.waitingFor;
+    const matches = waitType === 'READY_WAIT' ? waiting === 'READY_WAIT' || waiting === 'CONTINUE_STEP' : waiting === waitType;
+    if (!matches) {
+      throw new SwitchyardError(
+        'DEPLOYMENT_NOT_WAITING',
+        `deployment ${id} is not waiting for ${waitType === 'READY_WAIT' ? 'a ready continue' : 'its termination wait to end'}`,
+      );
+    }
+    run.wake();
+  }
+
+  /** Skips the rest of the shift schedule: the target version takes all production traffic now. */
+  promote(id: string): void {
+    const run = this.#active(id);
+    run.promoted = true;
+    if (run.record.waitingFor === 'CONTINUE_STEP' || run.record.waitingFor === undefined) run.wake();
+  }
+
+  /** Stops every active deployment's timers (for shutdown); records keep their state. */
+  close(): void {
+    for (const run of this.#runs.values()) run.abort.abort();
+    this.#runs.clear();
+  }
+
+  #active(id: string): Run {
+    const record = this.#records.get(id);
+    if (!record) throw new SwitchyardError('DEPLOYMENT_NOT_FOUND', `no deployment ${id}`);
+    const run = this.#runs.get(id);
+    if (!run || TERMINAL_STATUSES.has(record.status)) {
+      throw new SwitchyardError('DEPLOYMENT_COMPLETED', `deployment ${id} has already completed (${record.status})`);
+    }
+    return run;
+  }
+
+  #changed(record: DeploymentRecord): void {
+    this.#deps.onChange?.(record);
+  }
+
+  async #run(run: Run): Promise<void> {
+    const { record, clock, log } = run;
+    const plan = record.plan;
+    // Stopped before it began: nothing to do.
+    if (run.abort.signal.aborted) return;
+    record.status = 'InProgress';
+    record.startTime = clock.now();
+    this.#changed(record);
+    log.info('deployment started');
+    try {
+      for (const event of record.lifecycleEvents) {
+        if (plan.appSpec.platform === 'ECS' && event.name === 'BeforeAllowTraffic' && plan.readyWait) {
+          await this.#readyWait(run, plan.readyWait.waitMs);
+        }
+        const outcome = await this.#event(run, event);
+        if (outcome.status === 'Failed') {
+          // A failed BeforeInstall changed nothing yet, so CodeDeploy never rolls it back.
+          const rollback = event.name !== 'BeforeInstall' && this.#wantsRollback(plan, 'DEPLOYMENT_FAILURE');
+          this.#halt(run, 'Failed', outcome.code, outcome.message, rollback);
+          return;
+        }
+      }
+      await this.#terminationWait(run);
+      this.#succeed(run);
+    } catch (err) {
+      if (err instanceof Halted || run.abort.signal.aborted) return;
+      log.error({ err }, 'deployment engine error');
+      this.#halt(run, 'Failed', 'INTERNAL_ERROR', (err as Error).message, this.#wantsRollback(plan, 'DEPLOYMENT_FAILURE'));
+    }
+  }
+
+  /** Runs one lifecycle event and records it; resolves with how it ended. */
+  async #event(
+    run: Run,
+    event: LifecycleEventRecord,
+  ): Promise<{ status: 'Succeeded' } | { status: 'Failed'; code: DeploymentErrorCode; message: string }> {
+    const { record, clock } = run;
+    const plan = record.plan;
+    if ((event.name === 'AllowTestTraffic' || event.name === 'AfterAllowTestTraffic') && !plan.testListener) {
+      // CodeDeploy ignores test traffic when the group has no test listener.
+      event.status = 'Skipped';
+      this.#changed(record);
+      return { status: 'Succeeded' };
+    }
+    event.status = 'InProgress';
+    event.startTime = clock.now();
+    this.#changed(record);
+    let result: { status: 'Succeeded' } | { status: 'Failed'; code: DeploymentErrorCode; message: string };
+    if (RESERVED_EVENTS.has(event.name)) {
+      try {
+        await this.#reserved(run, event.name);
+        event.diagnostics = SUCCESS;
+        result = { status: 'Succeeded' };
+      } catch (err) {
+        if (err instanceof Halted || run.abort.signal.aborted) throw new Halted();
+        const message = `${event.name} failed: ${(err as Error).message}`;
+        event.diagnostics = { errorCode: 'UnknownError', scriptName: '', message, logTail: '' };
+        result = { status: 'Failed', code: event.name === 'Install' ? 'HEALTH_CONSTRAINTS' : 'INTERNAL_ERROR', message };
+      }
+    } else {
+      const outcome = await this.#hook(run, event.name);
+      event.diagnostics = outcome.diagnostics;
+      result =
+        outcome.status === 'Succeeded'
+          ? { status: 'Succeeded' }
+          : {
+              status: 'Failed',
+              code: 'HOOK_EXECUTION_FAILURE',
+              message: `The ${event.name} hook failed: ${outcome.diagnostics.message}`,
+            };
+    }
+    if (run.abort.signal.aborted) throw new Halted();
+    event.status = result.status;
+    event.endTime = clock.now();
+    this.#changed(record);
+    run.log.info({ event: event.name, status: event.status }, 'lifecycle event finished');
+    return result;
+  }
+
+  async #hook(run: Run, event: LifecycleEventName): Promise<HookOutcome> {
+    const { record } = run;
+    const plan = record.plan;
+    const hook = plan.appSpec.hooks.find((h) => h.event === event);
+    if (!hook) return { status: 'Succeeded', diagnostics: SUCCESS };
+    const outcome = await this.#deps.hooks.run(
+      {
+        deploymentId: record.id,
+        executionId: hookExecutionId(),
+        applicationName: plan.applicationName,
+        deploymentGroupName: plan.deploymentGroupName,
+        event,
+        target: hook.target,
+        timeoutMs: plan.hookTimeoutMs / plan.timeScale,
+      },
+      run.abort.signal,
+    );
+    if (run.abort.signal.aborted) throw new Halted();
+    return outcome;
+  }
+
+  async #reserved(run: Run, event: LifecycleEventName): Promise<void> {
+    const plan = run.record.plan;
+    const { traffic } = this.#deps;
+    switch (event) {
+      case 'Install':
+        await this.#launcher.prepare(plan.service, plan.targetVersion, run.abort.signal);
+        return;
+      case 'AllowTestTraffic':
+        traffic.setWeights(plan.service, { [plan.targetVersion]: 100 }, 'test');
+        return;
+      case 'AllowTraffic':
+        await this.#shift(run);
+        return;
+      default:
+        throw new Error(`${event} is not a reserved event`);
+    }
+  }
+
+  /** AllowTraffic: walks the schedule's steps, holding each for its time (or until continued). */
+  async #shift(run: Run): Promise<void> {
+    const { record } = run;
+    const steps = stepsOf(record.plan.config.trafficRouting ?? { kind: 'allAtOnce' });
+    for (let i = record.shiftStep; i < steps.length; i++) {
+      const step = steps[i]!;
+      const weight = run.promoted ? FULL_WEIGHT : step.weight;
+      record.shiftStep = i;
+      this.#setWeight(run, weight);
+      if (weight === FULL_WEIGHT) return;
+      record.waitingFor = step.holdMs === null ? 'CONTINUE_STEP' : undefined;
+      this.#changed(record);
+      await run.wait(step.holdMs);
+      record.waitingFor = undefined;
+    }
+  }
+
+  #setWeight(run: Run, weight: number): void {
+    const { record } = run;
+    const plan = record.plan;
+    const target = weight / 100;
+    const weights =
+      weight === FULL_WEIGHT
+        ? { [plan.targetVersion]: 100 }
+        : { [plan.targetVersion]: target, [plan.currentVersion]: (FULL_WEIGHT - weight) / 100 };
+    this.#deps.traffic.setWeights(plan.service, weights, 'production');
+    record.trafficWeight = weight;
+    this.#changed(record);
+    run.log.info({ weight: target }, 'weight changed');
+  }
+
+  /** ECS with STOP_DEPLOYMENT: status Ready until ContinueDeployment, or Stopped when the wait runs out. */
+  async #readyWait(run: Run, waitMs: number): Promise<void> {
+    const { record } = run;
+    record.status = 'Ready';
+    record.waitingFor = 'READY_WAIT';
+    this.#changed(record);
+    run.log.info({ waitMs }, 'ready: waiting for ContinueDeployment');
+    const ended = await run.wait(waitMs);
+    record.waitingFor = undefined;
+    if (ended === 'elapsed') {
+      // Production traffic never moved; the test listener and the replacement are put back as they were.
+      this.#halt(run, 'Stopped', 'TIMEOUT', 'The ready wait ended without ContinueDeployment', 'restore');
+      throw new Halted();
+    }
+    record.status = 'InProgress';
+    this.#changed(record);
+  }
+
+  /** After success on ECS: keep the original routable for the termination wait, then retire it. */
+  async #terminationWait(run: Run): Promise<void> {
+    const { record } = run;
+    const termination = record.plan.termination;
+    if (record.plan.appSpec.platform !== 'ECS' || !termination?.terminate) return;
+    if (termination.waitMs > 0) {
+      record.instanceTerminationWaitTimeStarted = true;
+      record.waitingFor = 'TERMINATION_WAIT';
+      this.#changed(record);
+      await run.wait(termination.waitMs);
+      record.waitingFor = undefined;
+    }
+  }
+
+  #succeed(run: Run): void {
+    const { record, clock } = run;
+    const plan = record.plan;
+    this.#deps.traffic.setLive(plan.service, plan.targetVersion);
+    record.status = 'Succeeded';
+    record.completeTime = clock.now();
+    this.#runs.delete(record.id);
+    this.#changed(record);
+    run.log.info('deployment succeeded');
+    if (plan.termination?.terminate !== false) void this.#launcher.retire(plan.service, plan.currentVersion);
+  }
+
+  #wantsRollback(plan: DeploymentPlan, event: 'DEPLOYMENT_FAILURE' | 'DEPLOYMENT_STOP_ON_ALARM'): boolean {
+    return plan.autoRollback.enabled && plan.autoRollback.events.includes(event);
+  }
+
+  /**
+   * Ends a deployment as Stopped or Failed. `traffic` true rolls back: traffic returns to the original
+   * version in this same turn, before anything else happens, and a rollback deployment records it;
+   * 'restore' returns traffic and retires the replacement without a rollback record; false leaves both.
+   */
+  #halt(
+    run: Run,
+    status: 'Stopped' | 'Failed',
+    code: DeploymentErrorCode,
+    message: string,
+    traffic: boolean | 'restore',
+  ): void {
+    const { record, clock } = run;
+    const rollback = traffic === true;
+    // Traffic first, in this same turn: a rollback is only as fast as this line.
+    if (traffic !== false) this.#returnTraffic(record);
+    run.abort.abort();
+    this.#runs.delete(record.id);
+    const now = clock.now();
+    for (const event of record.lifecycleEvents) {
+      if (event.status === 'InProgress') {
+        event.status = 'Failed';
+        event.endTime = now;
+        event.diagnostics ??= { errorCode: 'UnknownError', scriptName: '', message, logTail: '' };
+      } else if (event.status === 'Pending') {
+        event.status = 'Skipped';
+      }
+    }
+    record.status = status;
+    record.waitingFor = undefined;
+    record.completeTime = now;
+    record.errorInformation = { code, message };
+    run.log.warn({ status, code, message, rollback }, status === 'Failed' ? 'deployment failed' : 'deployment stopped');
+    if (rollback) this.#recordRollback(run, message);
+    else if (traffic === 'restore') void this.#launcher.retire(record.plan.service, record.plan.targetVersion);
+    this.#changed(record);
+  }
+
+  /** Production and test listeners back on the original version. */
+  #returnTraffic(record: DeploymentRecord): void {
+    const plan = record.plan;
+    const { traffic } = this.#deps;
+    traffic.setWeights(plan.service, { [plan.currentVersion]: 100 }, 'production');
+    if (plan.testListener) traffic.setWeights(plan.service, { [plan.currentVersion]: 100 }, 'test');
+    record.trafficWeight = 0;
+  }
+
+  /** The rollback as CodeDeploy shows it: a new deployment of the original version, cross-linked. */
+  #recordRollback(run: Run, reason: string): void {
+    const failed = run.record;
+    const plan = failed.plan;
+    const now = run.clock.now();
+    const rollback: DeploymentRecord = {
+      id: deploymentId(),
+      plan: {
+        ...plan,
+        currentVersion: plan.targetVersion,
+        targetVersion: plan.currentVersion,
+        creator: 'codeDeployRollback',
+      },
+      status: 'Succeeded',
+      createTime: now,
+      startTime: now,
+      completeTime: now,
+      lifecycleEvents: [
+        { name: 'AllowTraffic', status: 'Succeeded', startTime: now, endTime: now, diagnostics: SUCCESS },
+      ],
+      trafficWeight: FULL_WEIGHT,
+      shiftStep: 0,
+      instanceTerminationWaitTimeStarted: false,
+      rollbackInfo: { rollbackTriggeringDeploymentId: failed.id },
+    };
+    failed.rollbackInfo = {
+      rollbackDeploymentId: rollback.id,
+      rollbackMessage: `Rolled back to version ${plan.currentVersion}: ${reason}`,
+    };
+    this.#records.set(rollback.id, rollback);
+    this.#changed(rollback);
+    run.log.warn({ rollbackDeploymentId: rollback.id }, 'rolled back');
+    void this.#launcher.retire(plan.service, plan.targetVersion);
+  }
+}

@@ -1,0 +1,450 @@
+/**
+ * The deployment state machine under a manual clock: every transition and every rollback edge, with the
+ * real TrafficState (whose published tables the data plane would route by) and a scripted hook runner.
+ */
+import { describe, expect, it } from 'vitest';
+import { parseAppSpec } from '../../src/appspec/parse.js';
+import { ManualClock } from '../../src/core/clock.js';
+import { createLogger } from '../../src/core/logger.js';
+import type { DeploymentPlan } from '../../src/shifting/deployment.js';
+import { customDeploymentConfig, predefinedConfig } from '../../src/shifting/deployment-config.js';
+import { DeploymentEngine, type ReplacementLauncher } from '../../src/shifting/engine.js';
+import type { LifecycleEventName } from '../../src/shifting/lifecycle.js';
+import type { HookInvocation, HookOutcome, HookRunner } from '../../src/shifting/ports.js';
+import type { TrafficShift } from '../../src/shifting/schedule.js';
+import { TrafficState } from '../../src/shifting/traffic.js';
+import { configFrom, twoVersions } from '../support/switchyard.js';
+
+const MINUTE = 60_000;
+
+const ECS_APPSPEC = `version: 0.0
+Resources:
+  - TargetService:
+      Type: AWS::ECS::Service
+      Properties:
+        TaskDefinition: "arn:aws:ecs:us-east-1:111122223333:task-definition/web:2"
+        LoadBalancerInfo: { ContainerName: web, ContainerPort: 8080 }
+Hooks:
+  - BeforeInstall: before-install
+  - AfterInstall: after-install
+  - AfterAllowTestTraffic: smoke
+  - BeforeAllowTraffic: before-allow
+  - AfterAllowTraffic: after-allow
+`;
+
+const LAMBDA_APPSPEC = `version: 0.0
+Resources:
+  - web:
+      Type: AWS::Lambda::Function
+      Properties: { Name: web, Alias: live, CurrentVersion: "1", TargetVersion: "2" }
+Hooks:
+  - BeforeAllowTraffic: before-allow
+  - AfterAllowTraffic: after-allow
+`;
+
+/** A hook runner that answers per event: succeed at once, fail, or wait `ms` of the clock first. */
+class ScriptedHooks implements HookRunner {
+  readonly calls: HookInvocation[] = [];
+  readonly fail = new Set<LifecycleEventName>();
+  readonly delays = new Map<LifecycleEventName, number>();
+
+  constructor(readonly clock: ManualClock) {}
+
+  async run(invocation: HookInvocation, signal: AbortSignal): Promise<HookOutcome> {
+    this.calls.push(invocation);
+    const delay = this.delays.get(invocation.event);
+    if (delay !== undefined) {
+      await new Promise<void>((resolve) => {
+        const cancel = this.clock.setTimer(delay, resolve);
+        signal.addEventListener('abort', () => {
+          cancel();
+          resolve();
+        });
+      });
+    }
+    if (this.fail.has(invocation.event)) {
+      return {
+        status: 'Failed',
+        diagnostics: { errorCode: 'ScriptFailed', scriptName: invocation.target, message: 'exit code 1', logTail: 'boom' },
+      };
+    }
+    return {
+      status: 'Succeeded',
+      diagnostics: { errorCode: 'Success', scriptName: invocation.target, message: 'Succeeded', logTail: '' },
+    };
+  }
+}
+
+class RecordingLauncher implements ReplacementLauncher {
+  readonly prepared: string[] = [];
+  readonly retired: string[] = [];
+  async prepare(_service: string, version: string): Promise<void> {
+    this.prepared.push(version);
+  }
+  async retire(_service: string, version: string): Promise<void> {
+    this.retired.push(version);
+  }
+}
+
+function setup(options: { testListener?: boolean } = {}) {
+  const clock = new ManualClock(1_700_000_000_000);
+  const traffic = new TrafficState(configFrom(twoVersions('http://127.0.0.1:9001', 'http://127.0.0.1:9002')));
+  const hooks = new ScriptedHooks(clock);
+  const launcher = new RecordingLauncher();
+  const changes: string[] = [];
+  const engine = new DeploymentEngine({
+    clock,
+    log: createLogger({ level: 'silent' }),
+    traffic,
+    hooks,
+    launcher,
+    onChange: (r) => changes.push(`${r.id}:${r.status}`),
+  });
+  const production = () => traffic.service('web').weights.production;
+  const test = () => traffic.service('web').weights.test;
+  const plan = (overrides: Partial<DeploymentPlan> & { configName?: string; shift?: TrafficShift } = {}): DeploymentPlan => {
+    const platform = overrides.appSpec?.platform ?? 'ECS';
+    const config = overrides.shift
+      ? customDeploymentConfig('Custom', platform, overrides.shift, { id: '11111111-2222-4333-8444-555555555555', createTime: 0 })
+      : predefinedConfig(overrides.configName ?? 'CodeDeployDefault.ECSCanary10Percent5Minutes')!;
+    return {
+      applicationName: 'app',
+      deploymentGroupName: 'group',
+      config,
+      appSpec: parseAppSpec(ECS_APPSPEC, 'appspec.yml'),
+      service: 'web',
+      currentVersion: '1',
+      targetVersion: '2',
+      timeScale: 1,
+      hookTimeoutMs: 3_600_000,
+      autoRollback: { enabled: true, events: ['DEPLOYMENT_FAILURE'] },
+      readyWait: undefined,
+      termination: undefined,
+      testListener: options.testListener ?? true,
+      creator: 'user',
+      ...overrides,
+    };
+  };
+  return { clock, traffic, hooks, launcher, engine, production, test, plan, changes };
+}
+
+const statuses = (events: { name: string; status: string }[]) => events.map((e) => `${e.name}:${e.status}`);
+
+describe('deployment engine', () => {
+  it('runs an ECS canary in CodeDeploy order: test traffic first, 10% for 5 minutes, then 100%', async () => {
+    const { clock, engine, production, test, plan, hooks, launcher } = setup();
+    const d = engine.create(plan());
+    expect(d.status).toBe('Created');
+    expect(d.id).toMatch(/^d-[A-Z0-9]{9}$/);
+    await clock.advance(0);
+    expect(hooks.calls.map((c) => c.event)).toEqual([
+      'BeforeInstall',
+      'AfterInstall',
+      'AfterAllowTestTraffic',
+      'BeforeAllowTraffic',
+    ]);
+    expect(launcher.prepared).toEqual(['2']);
+    expect(test()).toEqual({ '1': 0, '2': 100 });
+    expect(production()).toEqual({ '1': 90, '2': 10 });
+    expect(d.status).toBe('InProgress');
+    expect(d.trafficWeight).toBe(1000);
+
+    await clock.advance(5 * MINUTE - 1);
+    expect(production()).toEqual({ '1': 90, '2': 10 });
+    await clock.advance(1);
+    expect(d.status).toBe('Succeeded');
+    expect(production()).toEqual({ '1': 0, '2': 100 });
+    expect(engine.active('app', 'group')).toBeUndefined();
+    expect(statuses(d.lifecycleEvents)).toEqual([
+      'BeforeInstall:Succeeded',
+      'Install:Succeeded',
+      'AfterInstall:Succeeded',
+      'AllowTestTraffic:Succeeded',
+      'AfterAllowTestTraffic:Succeeded',
+      'BeforeAllowTraffic:Succeeded',
+      'AllowTraffic:Succeeded',
+      'AfterAllowTraffic:Succeeded',
+    ]);
+    const allow = d.lifecycleEvents.find((e) => e.name === 'AllowTraffic')!;
+    expect(allow.endTime! - allow.startTime!).toBe(5 * MINUTE);
+    expect(d.completeTime! - d.startTime!).toBe(5 * MINUTE);
+    expect(hooks.calls.map((c) => c.event).at(-1)).toBe('AfterAllowTraffic');
+  });
+
+  it('makes the target the live version after success (the next deployment starts from it)', async () => {
+    const { clock, engine, traffic, plan } = setup();
+    engine.create(plan({ configName: 'CodeDeployDefault.ECSAllAtOnce' }));
+    await clock.advance(0);
+    expect(traffic.service('web').live).toBe('2');
+    expect(traffic.service('web').weights.test).toEqual({ '1': 0, '2': 100 });
+  });
+
+  it('shifts a linear configuration one step per interval', async () => {
+    const { clock, engine, production, plan } = setup();
+    const d = engine.create(plan({ configName: 'CodeDeployDefault.ECSLinear10PercentEvery1Minutes' }));
+    await clock.advance(0);
+    const seen: number[] = [production()['2']!];
+    for (let minute = 1; minute <= 9; minute++) {
+      await clock.advance(MINUTE - 1);
+      expect(production()['2']).toBe(seen.at(-1));
+      await clock.advance(1);
+      seen.push(production()['2']!);
+    }
+    expect(seen).toEqual([10, 20, 30, 40, 50, 60, 70, 80, 90, 100]);
+    expect(d.status).toBe('Succeeded');
+  });
+
+  it('runs a Lambda deployment through BeforeAllowTraffic, AllowTraffic, AfterAllowTraffic only', async () => {
+    const { clock, engine, production, hooks, launcher, plan } = setup();
+    const d = engine.create(
+      plan({
+        appSpec: parseAppSpec(LAMBDA_APPSPEC, 'appspec.yml'),
+        configName: 'CodeDeployDefault.LambdaLinear10PercentEvery1Minute',
+      }),
+    );
+    await clock.advance(0);
+    expect(production()).toEqual({ '1': 90, '2': 10 });
+    await clock.advance(9 * MINUTE);
+    expect(d.status).toBe('Succeeded');
+    expect(d.lifecycleEvents.map((e) => e.name)).toEqual(['BeforeAllowTraffic', 'AllowTraffic', 'AfterAllowTraffic']);
+    expect(hooks.calls.map((c) => c.event)).toEqual(['BeforeAllowTraffic', 'AfterAllowTraffic']);
+    expect(launcher.prepared).toEqual([]);
+  });
+
+  it('passes CodeDeploy identities and the scaled timeout to each hook', async () => {
+    const { clock, engine, hooks, plan } = setup();
+    const d = engine.create(plan({ timeScale: 60 }));
+    await clock.advance(0);
+    const call = hooks.calls[0]!;
+    expect(call).toMatchObject({
+      deploymentId: d.id,
+      applicationName: 'app',
+      deploymentGroupName: 'group',
+      event: 'BeforeInstall',
+      target: 'before-install',
+      timeoutMs: 60_000,
+    });
+    expect(call.executionId.length).toBeGreaterThan(40);
+    expect(new Set(hooks.calls.map((c) => c.executionId)).size).toBe(hooks.calls.length);
+  });
+
+  it('rehearses a 5-minute canary in 5 seconds at time scale 60, with scaled record times', async () => {
+    const { clock, engine, production, plan } = setup();
+    const d = engine.create(plan({ timeScale: 60 }));
+    await clock.advance(0);
+    await clock.advance(4_999);
+    expect(production()['2']).toBe(10);
+    await clock.advance(1);
+    expect(d.status).toBe('Succeeded');
+    expect(d.completeTime! - d.startTime!).toBe(5 * MINUTE);
+  });
+
+  it('skips test traffic when the group has no test listener', async () => {
+    const { clock, engine, hooks, test, plan } = setup();
+    const d = engine.create(plan({ testListener: false, configName: 'CodeDeployDefault.ECSAllAtOnce' }));
+    await clock.advance(0);
+    expect(d.status).toBe('Succeeded');
+    expect(d.lifecycleEvents.find((e) => e.name === 'AllowTestTraffic')!.status).toBe('Skipped');
+    expect(d.lifecycleEvents.find((e) => e.name === 'AfterAllowTestTraffic')!.status).toBe('Skipped');
+    expect(hooks.calls.map((c) => c.event)).not.toContain('AfterAllowTestTraffic');
+    expect(test()).toEqual({ '1': 0, '2': 100 });
+  });
+
+  it('rolls back a failed hook in the same turn: traffic to the original, a linked rollback deployment', async () => {
+    const { clock, engine, production, test, hooks, launcher, plan } = setup();
+    hooks.fail.add('AfterAllowTraffic');
+    hooks.delays.set('AfterAllowTraffic', 1_000);
+    const d = engine.create(plan({ configName: 'CodeDeployDefault.ECSAllAtOnce' }));
+    await clock.advance(0);
+    expect(production()).toEqual({ '1': 0, '2': 100 });
+    await clock.advance(1_000);
+    expect(d.status).toBe('Failed');
+    expect(d.errorInformation?.code).toBe('HOOK_EXECUTION_FAILURE');
+    expect(production()).toEqual({ '1': 100, '2': 0 });
+    expect(test()).toEqual({ '1': 100, '2': 0 });
+    const rollback = engine.get(d.rollbackInfo!.rollbackDeploymentId!)!;
+    expect(rollback.plan.creator).toBe('codeDeployRollback');
+    expect(rollback.rollbackInfo).toEqual({ rollbackTriggeringDeploymentId: d.id });
+    expect(rollback.plan.targetVersion).toBe('1');
+    expect(rollback.status).toBe('Succeeded');
+    expect(launcher.retired).toEqual(['2']);
+    const failed = d.lifecycleEvents.find((e) => e.name === 'AfterAllowTraffic')!;
+    expect(failed).toMatchObject({ status: 'Failed', diagnostics: { errorCode: 'ScriptFailed', logTail: 'boom' } });
+  });
+
+  it('marks the events after a failure Skipped and keeps traffic when rollback is not configured', async () => {
+    const { clock, engine, production, hooks, plan } = setup();
+    hooks.fail.add('BeforeAllowTraffic');
+    const d = engine.create(plan({ autoRollback: { enabled: false, events: [] } }));
+    await clock.advance(0);
+    expect(d.status).toBe('Failed');
+    expect(d.rollbackInfo).toBeUndefined();
+    expect(statuses(d.lifecycleEvents).slice(5)).toEqual([
+      'BeforeAllowTraffic:Failed',
+      'AllowTraffic:Skipped',
+      'AfterAllowTraffic:Skipped',
+    ]);
+    expect(production()).toEqual({ '1': 100, '2': 0 });
+  });
+
+  it('never rolls back a failed BeforeInstall', async () => {
+    const { clock, engine, hooks, launcher, plan } = setup();
+    hooks.fail.add('BeforeInstall');
+    const d = engine.create(plan());
+    await clock.advance(0);
+    expect(d.status).toBe('Failed');
+    expect(d.rollbackInfo).toBeUndefined();
+    expect(launcher.prepared).toEqual([]);
+    expect(engine.list()).toHaveLength(1);
+  });
+
+  it('stops without rollback leaving traffic where it is, and with rollback returning it', async () => {
+    const a = setup();
+    const d1 = a.engine.create(a.plan());
+    await a.clock.advance(0);
+    await a.clock.advance(MINUTE);
+    expect(a.engine.stop(d1.id, false).status).toBe('Succeeded');
+    expect(d1.status).toBe('Stopped');
+    expect(d1.errorInformation?.code).toBe('MANUAL_STOP');
+    expect(a.production()).toEqual({ '1': 90, '2': 10 });
+    await a.clock.advance(10 * MINUTE);
+    expect(a.production()).toEqual({ '1': 90, '2': 10 });
+
+    const b = setup();
+    const d2 = b.engine.create(b.plan());
+    await b.clock.advance(MINUTE);
+    b.engine.stop(d2.id, true);
+    // Synchronously, before any timer or promise: the rollback is in force the moment stop returns.
+    expect(b.production()).toEqual({ '1': 100, '2': 0 });
+    expect(d2.rollbackInfo?.rollbackDeploymentId).toMatch(/^d-/);
+    expect(() => b.engine.stop(d2.id)).toThrow(/already completed/);
+  });
+
+  it('uses DEPLOYMENT_STOP_ON_REQUEST when stop does not say', async () => {
+    const { clock, engine, production, plan } = setup();
+    const d = engine.create(plan({ autoRollback: { enabled: true, events: ['DEPLOYMENT_STOP_ON_REQUEST'] } }));
+    await clock.advance(0);
+    engine.stop(d.id);
+    expect(production()).toEqual({ '1': 100, '2': 0 });
+  });
+
+  it('allows one active deployment per group and names it', async () => {
+    const { clock, engine, plan } = setup();
+    const d = engine.create(plan());
+    expect(() => engine.create(plan())).toThrow(new RegExp(`already has an active Deployment '${d.id}'`));
+    expect(() => engine.create(plan({ deploymentGroupName: 'other' }))).not.toThrow();
+    engine.stop(d.id);
+    await clock.advance(0);
+    expect(() => engine.create(plan())).not.toThrow();
+  });
+
+  it('waits in Ready for ContinueDeployment(READY_WAIT), then shifts', async () => {
+    const { clock, engine, production, plan } = setup();
+    const d = engine.create(plan({ readyWait: { waitMs: 60 * MINUTE }, configName: 'CodeDeployDefault.ECSAllAtOnce' }));
+    await clock.advance(0);
+    expect(d.status).toBe('Ready');
+    expect(d.waitingFor).toBe('READY_WAIT');
+    expect(production()).toEqual({ '1': 100, '2': 0 });
+    expect(() => engine.continue(d.id, 'TERMINATION_WAIT')).toThrow(/not waiting/);
+    engine.continue(d.id, 'READY_WAIT');
+    await clock.advance(0);
+    expect(d.status).toBe('Succeeded');
+    expect(production()).toEqual({ '1': 0, '2': 100 });
+  });
+
+  it('stops with TIMEOUT when the ready wait runs out, test traffic restored', async () => {
+    const { clock, engine, test, launcher, plan } = setup();
+    const d = engine.create(plan({ readyWait: { waitMs: 30 * MINUTE } }));
+    await clock.advance(0);
+    await clock.advance(30 * MINUTE - 1);
+    expect(d.status).toBe('Ready');
+    await clock.advance(1);
+    expect(d.status).toBe('Stopped');
+    expect(d.errorInformation?.code).toBe('TIMEOUT');
+    expect(test()).toEqual({ '1': 100, '2': 0 });
+    expect(d.rollbackInfo).toBeUndefined();
+    expect(launcher.retired).toEqual(['2']);
+  });
+
+  it('keeps the original through the termination wait (still active), and can still roll back', async () => {
+    const a = setup();
+    const d = a.engine.create(
+      a.plan({ configName: 'CodeDeployDefault.ECSAllAtOnce', termination: { terminate: true, waitMs: 5 * MINUTE } }),
+    );
+    await a.clock.advance(0);
+    expect(d.status).toBe('InProgress');
+    expect(d.instanceTerminationWaitTimeStarted).toBe(true);
+    expect(d.waitingFor).toBe('TERMINATION_WAIT');
+    expect(a.engine.active('app', 'group')?.id).toBe(d.id);
+    a.engine.continue(d.id, 'TERMINATION_WAIT');
+    await a.clock.advance(0);
+    expect(d.status).toBe('Succeeded');
+    expect(a.launcher.retired).toEqual(['1']);
+
+    const b = setup();
+    const d2 = b.engine.create(
+      b.plan({ configName: 'CodeDeployDefault.ECSAllAtOnce', termination: { terminate: true, waitMs: 5 * MINUTE } }),
+    );
+    await b.clock.advance(MINUTE);
+    b.engine.stop(d2.id, true);
+    expect(b.production()).toEqual({ '1': 100, '2': 0 });
+    expect(b.launcher.retired).toEqual(['2']);
+  });
+
+  it('KEEP_ALIVE leaves the original running', async () => {
+    const { clock, engine, launcher, plan } = setup();
+    const d = engine.create(
+      plan({ configName: 'CodeDeployDefault.ECSAllAtOnce', termination: { terminate: false, waitMs: 5 * MINUTE } }),
+    );
+    await clock.advance(0);
+    expect(d.status).toBe('Succeeded');
+    expect(d.instanceTerminationWaitTimeStarted).toBe(false);
+    expect(launcher.retired).toEqual([]);
+  });
+
+  it('promote skips the remaining waits', async () => {
+    const { clock, engine, production, plan } = setup();
+    const d = engine.create(plan({ configName: 'CodeDeployDefault.ECSLinear10PercentEvery3Minutes' }));
+    await clock.advance(0);
+    await clock.advance(3 * MINUTE);
+    expect(production()['2']).toBe(20);
+    engine.promote(d.id);
+    await clock.advance(0);
+    expect(production()['2']).toBe(100);
+    expect(d.status).toBe('Succeeded');
+  });
+
+  it('holds a step with no pause until continued', async () => {
+    const { clock, engine, production, plan } = setup();
+    const d = engine.create(
+      plan({
+        shift: {
+          kind: 'steps',
+          steps: [
+            { weight: 500, pauseMs: null },
+            { weight: 5000, pauseMs: MINUTE },
+            { weight: 10_000, pauseMs: 0 },
+          ],
+        },
+      }),
+    );
+    await clock.advance(0);
+    await clock.advance(60 * MINUTE);
+    expect(production()['2']).toBe(5);
+    expect(d.waitingFor).toBe('CONTINUE_STEP');
+    engine.continue(d.id, 'READY_WAIT');
+    await clock.advance(0);
+    expect(production()['2']).toBe(50);
+    await clock.advance(MINUTE);
+    expect(d.status).toBe('Succeeded');
+  });
+
+  it('reports each change of a record', async () => {
+    const { clock, engine, plan, changes } = setup();
+    const d = engine.create(plan({ configName: 'CodeDeployDefault.ECSAllAtOnce' }));
+    await clock.advance(0);
+    expect(changes[0]).toBe(`${d.id}:Created`);
+    expect(changes).toContain(`${d.id}:InProgress`);
+    expect(changes.at(-1)).toBe(`${d.id}:Succeeded`);
+  });
+});
