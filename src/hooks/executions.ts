@@ -1,0 +1,83 @@
+/**
+ * @module hooks/executions
+ * The record of every hook execution, running and finished. Finished ones are kept (boundedly) so that a
+ * late second PutLifecycleEventHookExecutionStatus still gets LifecycleEventAlreadyCompleted rather than
+ * "unknown id", and so that a hook that hangs for an hour can be seen waiting.
+ */
+import { SwitchyardError } from '../core/errors.js';
+import type { Diagnostics, LifecycleEventName } from '../shifting/lifecycle.js';
+
+/** How a hook target was run; `unresolved` when it named no hook and failed at once. */
+export type HookKind = 'http' | 'command' | 'unresolved';
+
+/** One hook execution as recorded; times are the runner's clock. */
+export interface HookExecution {
+  readonly executionId: string;
+  readonly deploymentId: string;
+  readonly event: LifecycleEventName;
+  readonly target: string;
+  readonly kind: HookKind;
+  readonly startTime: number;
+  readonly endTime?: number;
+  readonly status: 'InProgress' | 'Succeeded' | 'Failed';
+  readonly diagnostics?: Diagnostics;
+}
+
+/** A PutLifecycleEventHookExecutionStatus that CodeDeploy would refuse; `awsType` is its `__type` name. */
+export class HookReportError extends SwitchyardError {
+  readonly awsType: string;
+
+  constructor(awsType: string, message: string) {
+    super('ARGUMENTS_INVALID', message);
+    this.name = 'HookReportError';
+    this.awsType = awsType;
+  }
+}
+
+/** Most finished executions kept; older ones are forgotten first. */
+export const DEFAULT_FINISHED_LIMIT = 10_000;
+
+/** Executions by id, in start order, with finished ones bounded. */
+export class ExecutionLog {
+  readonly #all = new Map<string, HookExecution>();
+  /** Finished ids in the order they finished: the eviction order. */
+  readonly #finished = new Set<string>();
+  readonly #limit: number;
+
+  constructor(limit = DEFAULT_FINISHED_LIMIT) {
+    this.#limit = limit;
+  }
+
+  /** The execution with this id, if still remembered. */
+  get(executionId: string): HookExecution | undefined {
+    return this.#all.get(executionId);
+  }
+
+  /** Records a started execution. */
+  start(execution: HookExecution): void {
+    this.#all.set(execution.executionId, execution);
+  }
+
+  /** Records how an execution ended and forgets the oldest finished ones beyond the limit. */
+  finish(executionId: string, end: Pick<HookExecution, 'endTime' | 'status' | 'diagnostics'>): void {
+    const running = this.#all.get(executionId);
+    if (!running) return;
+    this.#all.set(executionId, { ...running, ...end });
+    this.#finished.add(executionId);
+    while (this.#finished.size > this.#limit) {
+      const oldest = this.#finished.values().next().value!;
+      this.#finished.delete(oldest);
+      this.#all.delete(oldest);
+    }
+  }
+
+  /** A deployment's executions in start order. */
+  of(deploymentId: string): HookExecution[] {
+    return [...this.#all.values()].filter((e) => e.deploymentId === deploymentId);
+  }
+
+  /** Executions still waiting for an outcome, in start order. */
+  pending(): HookExecution[] {
+    return [...this.#all.values()].filter((e) => e.status === 'InProgress');
+  }
+}
