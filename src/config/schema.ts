@@ -4,28 +4,11 @@
  * are transformed to numbers here, defaults live here, and nothing downstream re-validates.
  */
 import { z } from 'zod';
-import { parseDuration } from '../core/duration.js';
+import { Duration } from '../core/duration.js';
+import { HooksConfig } from '../hooks/hook-config.js';
 import { LOG_LEVELS } from '../core/logger.js';
 
-const DURATION_HINT = 'must be a duration such as 500ms, 30s or 15m, or a whole number of milliseconds';
-
-/** A duration written as `500ms`, `30s`, `15m`, `2h` (or a number of milliseconds), in ms. */
-export const Duration = z
-  // One union with one message, so that a bad value is reported by what it should be, not as "Invalid input".
-  .union([z.number(), z.string()], { error: DURATION_HINT })
-  .transform((value, ctx) => {
-    const ms =
-      typeof value === 'number'
-        ? Number.isInteger(value) && value >= 0
-          ? value
-          : undefined
-        : parseDuration(value);
-    if (ms === undefined) {
-      ctx.addIssue({ code: 'custom', message: `${DURATION_HINT}, got ${JSON.stringify(value)}` });
-      return z.NEVER;
-    }
-    return ms;
-  });
+export { Duration } from '../core/duration.js';
 
 /**
  * Where a string is expected, a number reads as its text: `live: 1` and `live: "${LIVE:-1}"` (a whole
@@ -235,6 +218,13 @@ export const ConfigSchema = z.strictObject({
     .array(ServiceConfig)
     .min(1, 'at least one service is needed')
     .superRefine(checkServices, ALWAYS),
+  /** Lifecycle hooks an AppSpec may name: name → an HTTP hook (`url`) or a command hook (`command`). */
+  hooks: HooksConfig,
+  /**
+   * Divides every deployment duration (shift intervals, waits, hook timeouts), so a 15-minute canary
+   * rehearses in 15 s at 60. A deployment may override it.
+   */
+  timeScale: z.number().positive('must be greater than 0').max(1_000_000).default(1),
 });
 
 /** The validated config, with durations in milliseconds and defaults filled in. */

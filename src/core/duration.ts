@@ -1,7 +1,9 @@
 /**
  * @module core/duration
- * Human durations (`500ms`, `30s`, `15m`, `2h`, `1d`) and byte sizes (`64KiB`, `1MiB`).
+ * Human durations (`500ms`, `30s`, `15m`, `2h`, `1d`) and byte sizes (`64KiB`, `1MiB`), and the zod schema
+ * every file format uses for durations.
  */
+import { z } from 'zod';
 
 const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/;
 const DURATION_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -38,3 +40,19 @@ export function parseSize(text: string): number | undefined {
   if (!m) return undefined;
   return Math.round(Number(m[1]) * SIZE_BYTES[m[2] ?? 'B']!);
 }
+
+const DURATION_HINT = 'must be a duration such as 500ms, 30s or 15m, or a whole number of milliseconds';
+
+/** A duration written as `500ms`, `30s`, `15m`, `2h` (or a whole number of milliseconds), in ms. */
+export const Duration = z
+  // One union with one message, so that a bad value is reported by what it should be, not as "Invalid input".
+  .union([z.number(), z.string()], { error: DURATION_HINT })
+  .transform((value, ctx) => {
+    const ms =
+      typeof value === 'number' ? (Number.isInteger(value) && value >= 0 ? value : undefined) : parseDuration(value);
+    if (ms === undefined) {
+      ctx.addIssue({ code: 'custom', message: `${DURATION_HINT}, got ${JSON.stringify(value)}` });
+      return z.NEVER;
+    }
+    return ms;
+  });

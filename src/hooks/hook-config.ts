@@ -5,25 +5,12 @@
  * here, or is itself the URL to call.
  */
 import { z } from 'zod';
-import { formatDuration, parseDuration } from '../core/duration.js';
+import { Duration, formatDuration } from '../core/duration.js';
 
 /** CodeDeploy's limit for one lifecycle event (reference §2.5), kept as the default for fidelity. */
 export const DEFAULT_HOOK_TIMEOUT_MS = 3_600_000;
 
-const DURATION_HINT = 'must be a duration such as 500ms, 30s or 15m, or a whole number of milliseconds';
-
-/**
- * The same grammar as the config's Duration. Not imported from config/schema: that schema is to include
- * this one, and the import cycle would leave one of the two undefined at module load.
- */
-const HookTimeout = z.union([z.number(), z.string()], { error: DURATION_HINT }).transform((value, ctx) => {
-  const ms = typeof value === 'number' ? (Number.isInteger(value) && value >= 0 ? value : undefined) : parseDuration(value);
-  if (ms === undefined) {
-    ctx.addIssue({ code: 'custom', message: `${DURATION_HINT}, got ${JSON.stringify(value)}` });
-    return z.NEVER;
-  }
-  return ms;
-});
+const HookTimeout = Duration;
 
 /** Whether `value` is an absolute http: or https: URL with a host. */
 export function isHookUrl(value: string): boolean {

@@ -60,6 +60,10 @@ services:
       sticky: { header: X-User-Id }
       overrideHeader: X-Switchyard-Version
     upstream: { headersTimeout: 2s }
+timeScale: 60
+hooks:
+  smoke: { url: "http://127.0.0.1:7000/smoke", mode: sync, timeout: 30s }
+  migrate: { command: ["./migrate.sh", "--check"], env: { STAGE: test } }
 `,
       'full.yml',
       {},
@@ -91,6 +95,17 @@ services:
           upstream: { headersTimeout: 2000 },
         },
       ],
+      timeScale: 60,
+      hooks: {
+        smoke: { kind: 'http', url: 'http://127.0.0.1:7000/smoke', mode: 'sync', timeoutMs: 30_000 },
+        migrate: {
+          kind: 'command',
+          command: ['./migrate.sh', '--check'],
+          env: { STAGE: 'test' },
+          cwd: undefined,
+          timeoutMs: 3_600_000,
+        },
+      },
     });
   });
 
@@ -111,6 +126,8 @@ services:
           routing: {},
         },
       ],
+      hooks: {},
+      timeScale: 1,
     });
   });
 
