@@ -150,6 +150,11 @@ export class HookExecutor implements HookRunner {
     return this.#log.of(deploymentId);
   }
 
+  /** The configured (unscaled) timeout of a target's hook; the engine scales it per deployment. */
+  timeoutOf(target: string): number {
+    return this.registry.timeoutOf(target);
+  }
+
   /** Executions still waiting for an outcome, oldest first: where to look when a deployment seems to hang. */
   pending(): HookExecution[] {
     return this.#log.pending();

@@ -319,7 +319,7 @@ export class DeploymentEngine {
         deploymentGroupName: plan.deploymentGroupName,
         event,
         target: hook.target,
-        timeoutMs: plan.hookTimeoutMs / plan.timeScale,
+        timeoutMs: (this.#deps.hooks.timeoutOf?.(hook.target) ?? plan.hookTimeoutMs) / plan.timeScale,
       },
       run.abort.signal,
     );

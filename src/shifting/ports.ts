@@ -30,4 +30,6 @@ export interface HookOutcome {
 export interface HookRunner {
   /** Runs one hook; `signal` aborts it when the deployment is stopped. Never rejects. */
   run(invocation: HookInvocation, signal: AbortSignal): Promise<HookOutcome>;
+  /** The timeout this runner's config gives `target`, unscaled, in ms; absent = the plan's default. */
+  timeoutOf?(target: string): number;
 }

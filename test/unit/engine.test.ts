@@ -228,6 +228,16 @@ describe('deployment engine', () => {
     expect(new Set(hooks.calls.map((c) => c.executionId)).size).toBe(hooks.calls.length);
   });
 
+  it('scales the timeout the hook runner configures for a target', async () => {
+    const { clock, engine, hooks, plan } = setup();
+    Object.assign(hooks, { timeoutOf: (target: string) => (target === 'smoke' ? 120_000 : 3_600_000) });
+    engine.create(plan({ timeScale: 2 }));
+    await clock.advance(0);
+    const smoke = hooks.calls.find((c) => c.target === 'smoke')!;
+    expect(smoke.timeoutMs).toBe(60_000);
+    expect(hooks.calls[0]!.timeoutMs).toBe(1_800_000);
+  });
+
   it('rehearses a 5-minute canary in 5 seconds at time scale 60, with scaled record times', async () => {
     const { clock, engine, production, plan } = setup();
     const d = engine.create(plan({ timeScale: 60 }));
