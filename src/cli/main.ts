@@ -4,10 +4,13 @@
  * The `switchyard` command. One try/catch maps errors to exit codes: 0 clean stop, 2 bad config or
  * arguments, 1 anything else.
  */
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { parse as parseYaml } from 'yaml';
 import { type Switchyard, startSwitchyard } from '../app.js';
-import { loadConfig } from '../config/load.js';
+import { loadConfig, parseConfig } from '../config/load.js';
+import { parseAppSpec } from '../appspec/parse.js';
 import type { Config } from '../config/schema.js';
 import { formatIssue, isSwitchyardError, SwitchyardError } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
@@ -18,7 +21,7 @@ const USAGE = `usage: switchyard <command> [options]
 
 commands:
   serve --config FILE     start the proxy and the control API from a config file
-  validate FILE           check a config file without starting anything
+  validate FILE           check a config file or an AppSpec without starting anything
   demo                    run two demo versions behind the proxy (config/demo.yml)
 
 exit codes: 0 clean stop, 2 bad config or arguments, 1 anything else`;
@@ -65,13 +68,36 @@ async function serve(args: string[]): Promise<void> {
   await untilSignal(sy);
 }
 
+/** Whether a document is an AppSpec (it has `Resources` or `version` at the top, in any case) rather than a config. */
+function looksLikeAppSpec(text: string): boolean {
+  try {
+    const doc: unknown = parseYaml(text);
+    if (!doc || typeof doc !== 'object') return false;
+    const keys = Object.keys(doc).map((k) => k.toLowerCase());
+    return !keys.includes('services') && (keys.includes('resources') || keys.includes('version'));
+  } catch {
+    return false;
+  }
+}
+
 async function validate(args: string[]): Promise<void> {
   const { positionals } = parseArgs({ args, allowPositionals: true, strict: true });
   if (positionals.length !== 1) throw usageError('validate needs exactly one FILE');
-  const config = await loadConfig(positionals[0]!);
-  out(
-    `${positionals[0]}: valid (${config.services.length} service${config.services.length === 1 ? '' : 's'})`,
-  );
+  const file = positionals[0]!;
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (cause) {
+    throw new SwitchyardError('CONFIG_NOT_FOUND', `cannot read ${file}: ${(cause as Error).message}`, { cause });
+  }
+  if (looksLikeAppSpec(text)) {
+    const spec = parseAppSpec(text, file);
+    const what = spec.platform === 'ECS' ? `task definition ${spec.taskDefinition}` : `${spec.functionName} ${spec.currentVersion} → ${spec.targetVersion}`;
+    out(`${file}: valid ${spec.platform} AppSpec (${what}, ${spec.hooks.length} hook${spec.hooks.length === 1 ? '' : 's'})`);
+    return;
+  }
+  const config = parseConfig(text, file);
+  out(`${file}: valid config (${config.services.length} service${config.services.length === 1 ? '' : 's'})`);
 }
 
 function demoTargets(config: Config): { name: string; host: string; port: number }[] {
@@ -146,7 +172,7 @@ async function main(argv: string[]): Promise<number> {
     if (isSwitchyardError(err)) {
       process.stderr.write(`error: ${err.message}\n`);
       for (const issue of err.issues) process.stderr.write(`  ${formatIssue(issue)}\n`);
-      const bad = ['CONFIG_INVALID', 'CONFIG_NOT_FOUND', 'ARGUMENTS_INVALID'].includes(err.code);
+      const bad = ['CONFIG_INVALID', 'CONFIG_NOT_FOUND', 'ARGUMENTS_INVALID', 'APPSPEC_INVALID'].includes(err.code);
       return bad ? 2 : 1;
     }
     if ((err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {

@@ -81,13 +81,33 @@ describe.concurrent('switchyard validate', () => {
   it('accepts a good file with exit code 0', async ({ expect }) => {
     const path = await file('good.yml', GOOD);
     const r = await run(['validate', path]);
-    expect(r).toEqual({ code: 0, stdout: `${path}: valid (1 service)\n`, stderr: '' });
+    expect(r).toEqual({ code: 0, stdout: `${path}: valid config (1 service)\n`, stderr: '' });
   });
 
   it('accepts the shipped example', async ({ expect }) => {
     const r = await run(['validate', 'config/example.yml']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toBe('config/example.yml: valid (2 services)\n');
+    expect(r.stdout).toBe('config/example.yml: valid config (2 services)\n');
+  });
+
+  it('validates the shipped AppSpecs offline', async ({ expect }) => {
+    const ecs = await run(['validate', 'config/appspec/ecs.yml']);
+    expect(ecs.code).toBe(0);
+    expect(ecs.stdout).toMatch(/^config\/appspec\/ecs\.yml: valid ECS AppSpec \(task definition .+\)\n$/);
+    const lambda = await run(['validate', 'config/appspec/lambda.json']);
+    expect(lambda.code).toBe(0);
+    expect(lambda.stdout).toMatch(/: valid Lambda AppSpec \(demo 1 → 2, \d+ hooks?\)\n$/);
+  });
+
+  it('exits 2 on a bad AppSpec with its problems at line and column', async ({ expect }) => {
+    const path = await file(
+      'appspec.yml',
+      'version: 0.0\nResources:\n  - fn:\n      Type: AWS::Lambda::Function\n      Properties: { Name: demo, Alias: live, CurrentVersion: "1", TargetVersion: x }\n',
+    );
+    const r = await run(['validate', path]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${path}:5:`);
+    expect(r.stderr).toMatch(/TargetVersion/);
   });
 
   it('exits 2 on a bad file and prints one file:line:col path: message line per problem', async ({
@@ -133,7 +153,7 @@ describe.concurrent('switchyard validate', () => {
     const path = join(dir, 'missing.yml');
     const r = await run(['validate', path]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain(`cannot read config file ${path}`);
+    expect(r.stderr).toContain(`cannot read ${path}`);
   });
 
   it('exits 2 without exactly one file', async ({ expect }) => {
