@@ -1,7 +1,8 @@
 /**
  * @module app
  * The composition root: the only place that builds concrete pieces and wires the planes together.
- * Config → logger → traffic state → data plane → stats hub → metrics → control API.
+ * Config → logger → traffic state → data plane → stats hub → metrics → deployment engine and
+ * CodeDeploy registry → control API.
  */
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
@@ -12,6 +13,9 @@ import { createLogger, type Logger } from './core/logger.js';
 import { StatsHub } from './health/stats-hub.js';
 import { MetricsRecorder } from './metrics/recorder.js';
 import { DataPlane } from './proxy/data-plane.js';
+import { HookExecutor } from './hooks/runner.js';
+import { DeploymentEngine } from './shifting/engine.js';
+import { Registry } from './shifting/registry.js';
 import { TrafficState } from './shifting/traffic.js';
 
 /** Options for {@link startSwitchyard}. */
@@ -28,6 +32,9 @@ export interface Switchyard {
   readonly dataPlane: DataPlane;
   readonly stats: StatsHub;
   readonly metrics: MetricsRecorder;
+  readonly engine: DeploymentEngine;
+  /** CodeDeploy's applications, deployment groups and custom configurations. */
+  readonly registry: Registry;
   readonly api: FastifyInstance;
   /** Bound addresses: `production`, `test` (when configured) and `control`. */
   readonly addresses: Readonly<Record<string, AddressInfo>>;
@@ -65,13 +72,39 @@ export async function startSwitchyard(config: Config, options: StartOptions = {}
   );
   stats.subscribe(metrics.record);
 
-  const api = buildApi({ log, traffic, metrics });
+  // Command hooks get the control API's address to report back to; it is known once the API listens.
+  let controlUrl = `http://${config.control.host}:${config.control.port}`;
+  const hooks = new HookExecutor({
+    hooks: config.hooks,
+    clock,
+    logger: log.child({ component: 'hooks' }),
+    endpoint: () => controlUrl,
+  });
+  const engine = new DeploymentEngine({ clock, log: log.child({ component: 'shifting' }), traffic, hooks });
+  const registry = new Registry(clock);
+  const api = buildApi({
+    log,
+    traffic,
+    metrics,
+    codedeploy: {
+      engine,
+      registry,
+      traffic,
+      reporter: hooks,
+      testListener: config.listeners.test !== undefined,
+      // A CreateDeployment may still ask for its own (switchyardTimeScale).
+      timeScale: config.timeScale,
+      log,
+    },
+  });
   let addresses: Record<string, AddressInfo>;
   try {
     addresses = await dataPlane.listen(config.listeners);
     await api.listen({ host: config.control.host, port: config.control.port });
     addresses['control'] = api.server.address() as AddressInfo;
+    controlUrl = urlOf(addresses['control']);
   } catch (err) {
+    engine.close();
     await api.close();
     await dataPlane.close(0);
     throw err;
@@ -81,6 +114,7 @@ export async function startSwitchyard(config: Config, options: StartOptions = {}
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
+      engine.close();
       await dataPlane.close(config.drainTimeout);
       stats.stop();
       await api.close();
@@ -88,5 +122,5 @@ export async function startSwitchyard(config: Config, options: StartOptions = {}
     return closing;
   };
   const urls = Object.fromEntries(Object.entries(addresses).map(([k, a]) => [k, urlOf(a)]));
-  return { config, log, traffic, dataPlane, stats, metrics, api, addresses, urls, close };
+  return { config, log, traffic, dataPlane, stats, metrics, engine, registry, api, addresses, urls, close };
 }

@@ -1,6 +1,7 @@
 /**
  * @module api/server
- * The control API on the control port (fastify): health, Prometheus metrics and the services' traffic.
+ * The control API on the control port (fastify): health, Prometheus metrics, the services' traffic, and
+ * CodeDeploy's own JSON protocol at `POST /`.
  * It never listens by itself; the composition root decides where.
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
@@ -10,6 +11,7 @@ import type { Logger } from '../core/logger.js';
 import { LISTENERS } from '../core/route-table.js';
 import type { MetricsRecorder } from '../metrics/recorder.js';
 import type { TrafficState } from '../shifting/traffic.js';
+import { type CodeDeployDeps, registerCodeDeploy } from './codedeploy/protocol.js';
 import { handleApiError, parseBody } from './errors.js';
 
 /** What the control API needs. */
@@ -17,6 +19,8 @@ export interface ApiDeps {
   readonly log: Logger;
   readonly traffic: TrafficState;
   readonly metrics: MetricsRecorder;
+  /** When given, the CodeDeploy protocol is served at `POST /`. */
+  readonly codedeploy?: CodeDeployDeps;
 }
 
 const Listener = z.enum(LISTENERS).default('production');
@@ -75,6 +79,8 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     deps.log.info({ service: name, weights: view.weights }, 'weights set');
     return view;
   });
+
+  if (deps.codedeploy) registerCodeDeploy(app, deps.codedeploy);
 
   return app;
 }

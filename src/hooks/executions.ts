@@ -4,7 +4,7 @@
  * late second PutLifecycleEventHookExecutionStatus still gets LifecycleEventAlreadyCompleted rather than
  * "unknown id", and so that a hook that hangs for an hour can be seen waiting.
  */
-import { SwitchyardError } from '../core/errors.js';
+import { CodeDeployRefusal } from '../core/errors.js';
 import type { Diagnostics, LifecycleEventName } from '../shifting/lifecycle.js';
 
 /** How a hook target was run; `unresolved` when it named no hook and failed at once. */
@@ -24,15 +24,7 @@ export interface HookExecution {
 }
 
 /** A PutLifecycleEventHookExecutionStatus that CodeDeploy would refuse; `awsType` is its `__type` name. */
-export class HookReportError extends SwitchyardError {
-  readonly awsType: string;
-
-  constructor(awsType: string, message: string) {
-    super('ARGUMENTS_INVALID', message);
-    this.name = 'HookReportError';
-    this.awsType = awsType;
-  }
-}
+export class HookReportError extends CodeDeployRefusal {}
 
 /** Most finished executions kept; older ones are forgotten first. */
 export const DEFAULT_FINISHED_LIMIT = 10_000;

@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { Duration } from '../config/schema.js';
-import { SwitchyardError } from '../core/errors.js';
+import { CodeDeployRefusal } from '../core/errors.js';
 import { FULL_WEIGHT } from '../core/route-table.js';
 import { checkShiftSteps, TrafficShift } from './schedule.js';
 import { deepFreeze } from '../core/freeze.js';
@@ -282,14 +282,8 @@ export type DeploymentConfigException =
   (typeof DEPLOYMENT_CONFIG_EXCEPTIONS)[keyof typeof DEPLOYMENT_CONFIG_EXCEPTIONS];
 
 /** A deployment configuration CodeDeploy would refuse; `awsType` is the `__type` the API answers with. */
-export class DeploymentConfigError extends SwitchyardError {
-  readonly awsType: DeploymentConfigException;
-
-  constructor(awsType: DeploymentConfigException, message: string) {
-    super('ARGUMENTS_INVALID', message);
-    this.name = 'DeploymentConfigError';
-    this.awsType = awsType;
-  }
+export class DeploymentConfigError extends CodeDeployRefusal {
+  declare readonly awsType: DeploymentConfigException;
 }
 
 const CONFIG_NAME = /^[A-Za-z0-9+=,.@_-]{1,100}$/;

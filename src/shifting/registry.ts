@@ -1,0 +1,380 @@
+/**
+ * @module shifting/registry
+ * CodeDeploy's named resources that live beside deployments: applications, their deployment groups and
+ * custom deployment configurations, plus what each deployment was asked for on the wire (its revision
+ * and the group settings it ran under) so GetDeployment can echo it. Pure data in memory; the clock is
+ * passed in so creation times follow the same time as everything else. Every refusal carries the
+ * CodeDeploy exception name (`awsType`), because the registry is where CodeDeploy's rules live.
+ */
+import { z } from 'zod';
+import type { Clock } from '../core/clock.js';
+import { CodeDeployRefusal } from '../core/errors.js';
+import { uuid } from '../core/ids.js';
+import {
+  type ComputePlatform,
+  type DeploymentConfig,
+  defaultConfigName,
+  PREDEFINED_CONFIGS,
+  predefinedConfig,
+} from './deployment-config.js';
+
+// ---------------------------------------------------------------------------------------------------
+// CodeDeploy structures a deployment group keeps. Members switchyard does not act on (tags, triggers,
+// alarms, EC2 tag filters) are kept loosely so that they round-trip as the caller wrote them.
+
+const Name = z.string();
+const Loose = z.looseObject({});
+
+export const AutoRollbackConfiguration = z.object({
+  enabled: z.boolean().optional(),
+  events: z.array(z.enum(['DEPLOYMENT_FAILURE', 'DEPLOYMENT_STOP_ON_ALARM', 'DEPLOYMENT_STOP_ON_REQUEST'])).optional(),
+});
+export type AutoRollbackConfiguration = z.infer<typeof AutoRollbackConfiguration>;
+
+export const DeploymentStyle = z.object({
+  deploymentType: z.enum(['IN_PLACE', 'BLUE_GREEN']).optional(),
+  deploymentOption: z.enum(['WITH_TRAFFIC_CONTROL', 'WITHOUT_TRAFFIC_CONTROL']).optional(),
+});
+export type DeploymentStyle = z.infer<typeof DeploymentStyle>;
+
+const TrafficRoute = z.object({ listenerArns: z.array(z.string()).optional() });
+const TargetGroupInfo = z.object({ name: z.string().optional() });
+
+export const LoadBalancerInfo = z.object({
+  elbInfoList: z.array(z.object({ name: z.string().optional() })).optional(),
+  targetGroupInfoList: z.array(TargetGroupInfo).optional(),
+  targetGroupPairInfoList: z
+    .array(
+      z.object({
+        targetGroups: z.array(TargetGroupInfo).optional(),
+        prodTrafficRoute: TrafficRoute.optional(),
+        testTrafficRoute: TrafficRoute.optional(),
+      }),
+    )
+    .max(1, 'may hold at most one target group pair')
+    .optional(),
+});
+export type LoadBalancerInfo = z.infer<typeof LoadBalancerInfo>;
+
+export const BlueGreenDeploymentConfiguration = z.object({
+  terminateBlueInstancesOnDeploymentSuccess: z
+    .object({
+      action: z.enum(['TERMINATE', 'KEEP_ALIVE']).optional(),
+      terminationWaitTimeInMinutes: z.int().min(0).max(2880).optional(),
+    })
+    .optional(),
+  deploymentReadyOption: z
+    .object({
+      actionOnTimeout: z.enum(['CONTINUE_DEPLOYMENT', 'STOP_DEPLOYMENT']).optional(),
+      waitTimeInMinutes: z.int().min(0).optional(),
+    })
+    .optional(),
+  greenFleetProvisioningOption: z
+    .object({ action: z.enum(['DISCOVER_EXISTING', 'COPY_AUTO_SCALING_GROUP']).optional() })
+    .optional(),
+});
+export type BlueGreenDeploymentConfiguration = z.infer<typeof BlueGreenDeploymentConfiguration>;
+
+export const ECSService = z.object({ serviceName: z.string().optional(), clusterName: z.string().optional() });
+
+/** The settings of a deployment group, as CreateDeploymentGroup and UpdateDeploymentGroup send them. */
+export const DeploymentGroupSettings = z.object({
+  deploymentConfigName: Name.optional(),
+  serviceRoleArn: z.string().optional(),
+  deploymentStyle: DeploymentStyle.optional(),
+  ecsServices: z.array(ECSService).optional(),
+  loadBalancerInfo: LoadBalancerInfo.optional(),
+  blueGreenDeploymentConfiguration: BlueGreenDeploymentConfiguration.optional(),
+  autoRollbackConfiguration: AutoRollbackConfiguration.optional(),
+  alarmConfiguration: Loose.optional(),
+  triggerConfigurations: z.array(Loose).optional(),
+  ec2TagFilters: z.array(Loose).optional(),
+  onPremisesInstanceTagFilters: z.array(Loose).optional(),
+  autoScalingGroups: z.array(z.string()).optional(),
+  outdatedInstancesStrategy: z.enum(['UPDATE', 'IGNORE']).optional(),
+  ec2TagSet: Loose.optional(),
+  onPremisesTagSet: Loose.optional(),
+  terminationHookEnabled: z.boolean().optional(),
+});
+export type DeploymentGroupSettings = z.infer<typeof DeploymentGroupSettings>;
+
+// ---------------------------------------------------------------------------------------------------
+
+/** A request CodeDeploy would refuse; `awsType` is the `__type` the API answers with. */
+export class RegistryError extends CodeDeployRefusal {}
+
+export interface ApplicationRecord {
+  readonly id: string;
+  readonly name: string;
+  readonly computePlatform: ComputePlatform;
+  /** Epoch ms. */
+  readonly createTime: number;
+}
+
+export interface DeploymentGroupRecord {
+  readonly id: string;
+  readonly applicationName: string;
+  readonly name: string;
+  /** With `deploymentConfigName` always filled in (the platform's default when none was given). */
+  readonly settings: DeploymentGroupSettings & { readonly deploymentConfigName: string };
+}
+
+/** What a deployment was asked for on the wire, kept for GetDeployment to echo. */
+export interface DeploymentRequest {
+  /** The RevisionLocation exactly as sent. */
+  readonly revision: unknown;
+  /** The revision of the group's last successful deployment when this one was created. */
+  readonly previousRevision: unknown;
+  /** The group's settings when the deployment was created (a later UpdateDeploymentGroup does not change them). */
+  readonly group: DeploymentGroupRecord;
+  readonly computePlatform: ComputePlatform;
+}
+
+const NAME = /^[A-Za-z0-9+=,.@_-]{1,100}$/;
+
+/** Applications, deployment groups, custom configurations and deployment requests, in memory. */
+export class Registry {
+  readonly #clock: Clock;
+  readonly #applications = new Map<string, ApplicationRecord>();
+  /** Per application, groups by name. */
+  readonly #groups = new Map<string, Map<string, DeploymentGroupRecord>>();
+  readonly #configs = new Map<string, DeploymentConfig>();
+  readonly #requests = new Map<string, DeploymentRequest>();
+
+  constructor(clock: Clock) {
+    this.#clock = clock;
+  }
+
+  /** The registry's time, in epoch ms: what creation times are stamped with. */
+  now(): number {
+    return this.#clock.now();
+  }
+
+  // Applications ------------------------------------------------------------------------------------
+
+  createApplication(name: string, computePlatform: ComputePlatform): ApplicationRecord {
+    checkName(name, 'application', 'InvalidApplicationNameException');
+    if (this.#applications.has(name)) {
+      throw new RegistryError('ApplicationAlreadyExistsException', `Application '${name}' already exists`);
+    }
+    const app: ApplicationRecord = { id: uuid(), name, computePlatform, createTime: this.#clock.now() };
+    this.#applications.set(name, app);
+    this.#groups.set(name, new Map());
+    return app;
+  }
+
+  application(name: string): ApplicationRecord {
+    const app = this.#applications.get(name);
+    if (!app) throw new RegistryError('ApplicationDoesNotExistException', `No application found for name: ${name}`);
+    return app;
+  }
+
+  /** Application names, sorted (the order ListApplications pages in). */
+  applicationNames(): string[] {
+    return [...this.#applications.keys()].sort();
+  }
+
+  /** Deletes an application and its groups; deleting one that does not exist is not an error, as in AWS. */
+  deleteApplication(name: string): void {
+    this.#applications.delete(name);
+    this.#groups.delete(name);
+  }
+
+  // Deployment groups -------------------------------------------------------------------------------
+
+  createGroup(applicationName: string, name: string, settings: DeploymentGroupSettings): DeploymentGroupRecord {
+    const app = this.application(applicationName);
+    checkName(name, 'deployment group', 'InvalidDeploymentGroupNameException');
+    const groups = this.#groupsOf(applicationName);
+    if (groups.has(name)) {
+      throw new RegistryError(
+        'DeploymentGroupAlreadyExistsException',
+        `Deployment group '${name}' already exists for application '${applicationName}'`,
+      );
+    }
+    const group = this.#checkedGroup(app, { id: uuid(), applicationName, name }, settings);
+    groups.set(name, group);
+    return group;
+  }
+
+  group(applicationName: string, name: string): DeploymentGroupRecord {
+    this.application(applicationName);
+    const group = this.#groupsOf(applicationName).get(name);
+    if (!group) {
+      throw new RegistryError(
+        'DeploymentGroupDoesNotExistException',
+        `No Deployment Group found for name: ${name} in application ${applicationName}`,
+      );
+    }
+    return group;
+  }
+
+  /** Group names of an application, sorted. */
+  groupNames(applicationName: string): string[] {
+    this.application(applicationName);
+    return [...this.#groupsOf(applicationName).keys()].sort();
+  }
+
+  /** Changes only the members given; renames when `newName` is given. */
+  updateGroup(
+    applicationName: string,
+    currentName: string,
+    newName: string | undefined,
+    patch: DeploymentGroupSettings,
+  ): DeploymentGroupRecord {
+    const app = this.application(applicationName);
+    const old = this.group(applicationName, currentName);
+    const groups = this.#groupsOf(applicationName);
+    const name = newName ?? currentName;
+    if (name !== currentName) {
+      checkName(name, 'deployment group', 'InvalidDeploymentGroupNameException');
+      if (groups.has(name)) {
+        throw new RegistryError(
+          'DeploymentGroupAlreadyExistsException',
+          `Deployment group '${name}' already exists for application '${applicationName}'`,
+        );
+      }
+    }
+    const defined = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
+    const group = this.#checkedGroup(app, { id: old.id, applicationName, name }, { ...old.settings, ...defined }, old);
+    groups.delete(currentName);
+    groups.set(name, group);
+    return group;
+  }
+
+  /** Deleting a group that does not exist is not an error, as in AWS. */
+  deleteGroup(applicationName: string, name: string): void {
+    this.#groups.get(applicationName)?.delete(name);
+  }
+
+  #groupsOf(applicationName: string): Map<string, DeploymentGroupRecord> {
+    let groups = this.#groups.get(applicationName);
+    if (!groups) {
+      groups = new Map();
+      this.#groups.set(applicationName, groups);
+    }
+    return groups;
+  }
+
+  /** Applies the rules a group's settings must follow on its application's platform. */
+  #checkedGroup(
+    app: ApplicationRecord,
+    identity: { id: string; applicationName: string; name: string },
+    settings: DeploymentGroupSettings,
+    replacing?: DeploymentGroupRecord,
+  ): DeploymentGroupRecord {
+    const platform = app.computePlatform;
+    const configName = settings.deploymentConfigName ?? defaultConfigName(platform);
+    const config = this.config(configName);
+    if (config.computePlatform !== platform) {
+      throw new RegistryError(
+        'InvalidDeploymentConfigNameException',
+        `Deployment config '${configName}' is for the ${config.computePlatform} compute platform, ` +
+          `but application '${app.name}' is ${platform}`,
+      );
+    }
+    if (platform !== 'Server') {
+      const style = settings.deploymentStyle;
+      if (
+        (style?.deploymentType !== undefined && style.deploymentType !== 'BLUE_GREEN') ||
+        (style?.deploymentOption !== undefined && style.deploymentOption !== 'WITH_TRAFFIC_CONTROL')
+      ) {
+        throw new RegistryError(
+          'InvalidDeploymentStyleException',
+          `${platform} deployment groups must use deploymentType BLUE_GREEN with deploymentOption WITH_TRAFFIC_CONTROL`,
+        );
+      }
+    }
+    if (platform === 'ECS') {
+      const services = settings.ecsServices ?? [];
+      const serviceName = services[0]?.serviceName;
+      if (services.length !== 1 || !serviceName) {
+        throw new RegistryError(
+          'InvalidECSServiceException',
+          'An ECS deployment group needs exactly one entry in ecsServices with a serviceName',
+        );
+      }
+      const clusterName = services[0]?.clusterName ?? '';
+      for (const [appName, groups] of this.#groups) {
+        for (const other of groups.values()) {
+          if (other.id === replacing?.id) continue;
+          const theirs = other.settings.ecsServices?.[0];
+          if (theirs?.serviceName === serviceName && (theirs.clusterName ?? '') === clusterName) {
+            throw new RegistryError(
+              'ECSServiceMappingLimitExceededException',
+              `ECS service '${serviceName}' already belongs to deployment group '${other.name}' of application '${appName}'`,
+            );
+          }
+        }
+      }
+    }
+    return { ...identity, settings: { ...settings, deploymentConfigName: configName } };
+  }
+
+  // Deployment configurations -----------------------------------------------------------------------
+
+  createConfig(config: DeploymentConfig): DeploymentConfig {
+    if (predefinedConfig(config.name) || this.#configs.has(config.name)) {
+      throw new RegistryError(
+        'DeploymentConfigAlreadyExistsException',
+        `Deployment config '${config.name}' already exists`,
+      );
+    }
+    this.#configs.set(config.name, config);
+    return config;
+  }
+
+  /** A predefined or custom configuration by name. */
+  config(name: string): DeploymentConfig {
+    const config = predefinedConfig(name) ?? this.#configs.get(name);
+    if (!config) {
+      throw new RegistryError('DeploymentConfigDoesNotExistException', `Deployment config '${name}' does not exist`);
+    }
+    return config;
+  }
+
+  /** Every configuration name: predefined ones first (in their order), then custom ones sorted. */
+  configNames(): string[] {
+    return [...PREDEFINED_CONFIGS.map((c) => c.name), ...[...this.#configs.keys()].sort()];
+  }
+
+  /** Predefined configurations cannot be deleted, nor one a group uses; an absent one is not an error. */
+  deleteConfig(name: string): void {
+    if (predefinedConfig(name)) {
+      throw new RegistryError(
+        'InvalidOperationException',
+        `Deployment config '${name}' is predefined and cannot be deleted`,
+      );
+    }
+    for (const groups of this.#groups.values()) {
+      for (const group of groups.values()) {
+        if (group.settings.deploymentConfigName === name) {
+          throw new RegistryError(
+            'DeploymentConfigInUseException',
+            `Deployment config '${name}' is in use by deployment group '${group.name}' of application '${group.applicationName}'`,
+          );
+        }
+      }
+    }
+    this.#configs.delete(name);
+  }
+
+  // Deployment requests -----------------------------------------------------------------------------
+
+  recordRequest(deploymentId: string, request: DeploymentRequest): void {
+    this.#requests.set(deploymentId, request);
+  }
+
+  request(deploymentId: string): DeploymentRequest | undefined {
+    return this.#requests.get(deploymentId);
+  }
+}
+
+function checkName(name: string, what: string, awsType: string): void {
+  if (!NAME.test(name)) {
+    throw new RegistryError(
+      awsType,
+      `The ${what} name must be 1-100 characters of A-Z, a-z, 0-9 and + = , . @ _ -, got ${JSON.stringify(name)}`,
+    );
+  }
+}
