@@ -80,7 +80,20 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     return view;
   });
 
-  if (deps.codedeploy) registerCodeDeploy(app, deps.codedeploy);
+  if (deps.codedeploy) {
+    const { engine } = deps.codedeploy;
+    // What CodeDeploy lacks: a deployment's timeline, and skipping the rest of its shift schedule.
+    app.get<{ Params: { id: string } }>('/v1/deployments/:id/events', async (req) => ({
+      deploymentId: req.params.id,
+      events: engine.timeline(req.params.id),
+    }));
+    app.post<{ Params: { id: string } }>('/v1/deployments/:id/promote', async (req) => {
+      engine.promote(req.params.id);
+      const record = engine.get(req.params.id)!;
+      return { deploymentId: record.id, status: record.status };
+    });
+    registerCodeDeploy(app, deps.codedeploy);
+  }
 
   return app;
 }

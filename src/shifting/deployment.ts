@@ -51,7 +51,21 @@ export interface LifecycleEventRecord {
   diagnostics?: Diagnostics;
 }
 
-/** A deployment: its plan and its progress. Times are ms on the deployment's (scaled) clock. */
+/** One entry of a deployment's timeline, as the events API and the CLI show it. */
+export interface TimelineEvent {
+  /** ms on the deployment's (scaled) clock, the time its API records use. */
+  readonly time: number;
+  /** ms of real time, so a rehearsal at a time scale can also be read in the time it really took. */
+  readonly wallTime: number;
+  readonly level: 'info' | 'warn';
+  readonly message: string;
+  readonly detail: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * A deployment: its plan and its progress. Times are ms on the deployment's (scaled) clock, as CodeDeploy's
+ * API reports them; `wallTimes` keeps the same instants in real time.
+ */
 export interface DeploymentRecord {
   readonly id: string;
   readonly plan: DeploymentPlan;
@@ -67,6 +81,9 @@ export interface DeploymentRecord {
   /** Step of the shift schedule reached, for GetDeploymentTarget and resumption. */
   shiftStep: number;
   instanceTerminationWaitTimeStarted: boolean;
+  readonly wallTimes: { readonly create: number; start?: number; complete?: number };
+  /** Everything that happened, in order. */
+  readonly timeline: TimelineEvent[];
   /** What the deployment is waiting for, if anything a user can end early. */
   waitingFor?: 'READY_WAIT' | 'TERMINATION_WAIT' | 'CONTINUE_STEP';
 }

@@ -10,7 +10,7 @@ import { SwitchyardError } from '../core/errors.js';
 import { deploymentId, hookExecutionId } from '../core/ids.js';
 import type { Logger } from '../core/logger.js';
 import { FULL_WEIGHT } from '../core/route-table.js';
-import type { DeploymentPlan, DeploymentRecord, LifecycleEventRecord } from './deployment.js';
+import type { DeploymentPlan, DeploymentRecord, LifecycleEventRecord, TimelineEvent } from './deployment.js';
 import {
   type DeploymentErrorCode,
   type Diagnostics,
@@ -134,16 +134,21 @@ export class DeploymentEngine {
       trafficWeight: 0,
       shiftStep: 0,
       instanceTerminationWaitTimeStarted: false,
+      wallTimes: { create: this.#deps.clock.now() },
+      timeline: [],
     };
     const log = this.#deps.log.child({ deploymentId: record.id, service: plan.service });
     const run = new Run(record, clock, log);
     this.#records.set(record.id, record);
     this.#runs.set(record.id, run);
-    this.#changed(record);
-    log.info(
-      { application: plan.applicationName, group: plan.deploymentGroupName, config: plan.config.name },
-      'deployment created',
-    );
+    this.#note(run, 'info', 'deployment created', {
+      application: plan.applicationName,
+      group: plan.deploymentGroupName,
+      config: plan.config.name,
+      from: plan.currentVersion,
+      to: plan.targetVersion,
+      timeScale: plan.timeScale,
+    });
     queueMicrotask(() => void this.#run(run));
     return record;
   }
@@ -197,6 +202,7 @@ export class DeploymentEngine {
         `deployment ${id} is not waiting for ${waitType === 'READY_WAIT' ? 'a ready continue' : 'its termination wait to end'}`,
       );
     }
+    this.#note(run, 'info', 'continued', { waitType, waitingFor: waiting });
     run.wake();
   }
 
@@ -204,6 +210,7 @@ export class DeploymentEngine {
   promote(id: string): void {
     const run = this.#active(id);
     run.promoted = true;
+    this.#note(run, 'info', 'promoted: skipping the remaining waits');
     if (run.record.waitingFor === 'CONTINUE_STEP' || run.record.waitingFor === undefined) run.wake();
   }
 
@@ -227,6 +234,21 @@ export class DeploymentEngine {
     this.#deps.onChange?.(record);
   }
 
+  /** Logs a step of a deployment and appends it to its timeline, so the API and CLI never scrape logs. */
+  #note(run: Run, level: 'info' | 'warn', message: string, detail: Record<string, unknown> = {}): void {
+    const record = run.record;
+    record.timeline.push({ time: run.clock.now(), wallTime: this.#deps.clock.now(), level, message, detail });
+    run.log[level](detail, message);
+    this.#changed(record);
+  }
+
+  /** The timeline of a deployment, oldest first. */
+  timeline(id: string): readonly TimelineEvent[] {
+    const record = this.#records.get(id);
+    if (!record) throw new SwitchyardError('DEPLOYMENT_NOT_FOUND', `no deployment ${id}`);
+    return record.timeline;
+  }
+
   async #run(run: Run): Promise<void> {
     const { record, clock, log } = run;
     const plan = record.plan;
@@ -234,8 +256,8 @@ export class DeploymentEngine {
     if (run.abort.signal.aborted) return;
     record.status = 'InProgress';
     record.startTime = clock.now();
-    this.#changed(record);
-    log.info('deployment started');
+    record.wallTimes.start = this.#deps.clock.now();
+    this.#note(run, 'info', 'deployment started');
     try {
       for (const event of record.lifecycleEvents) {
         if (plan.appSpec.platform === 'ECS' && event.name === 'BeforeAllowTraffic' && plan.readyWait) {
@@ -301,8 +323,11 @@ export class DeploymentEngine {
     if (run.abort.signal.aborted) throw new Halted();
     event.status = result.status;
     event.endTime = clock.now();
-    this.#changed(record);
-    run.log.info({ event: event.name, status: event.status }, 'lifecycle event finished');
+    this.#note(run, result.status === 'Succeeded' ? 'info' : 'warn', 'lifecycle event finished', {
+      event: event.name,
+      status: event.status,
+      ...(result.status === 'Failed' && { reason: result.message }),
+    });
     return result;
   }
 
@@ -372,8 +397,7 @@ export class DeploymentEngine {
         : { [plan.targetVersion]: target, [plan.currentVersion]: (FULL_WEIGHT - weight) / 100 };
     this.#deps.traffic.setWeights(plan.service, weights, 'production');
     record.trafficWeight = weight;
-    this.#changed(record);
-    run.log.info({ weight: target }, 'weight changed');
+    this.#note(run, 'info', 'weight changed', { weight: target });
   }
 
   /** ECS with STOP_DEPLOYMENT: status Ready until ContinueDeployment, or Stopped when the wait runs out. */
@@ -381,8 +405,7 @@ export class DeploymentEngine {
     const { record } = run;
     record.status = 'Ready';
     record.waitingFor = 'READY_WAIT';
-    this.#changed(record);
-    run.log.info({ waitMs }, 'ready: waiting for ContinueDeployment');
+    this.#note(run, 'info', 'ready: waiting for ContinueDeployment', { waitMs });
     const ended = await run.wait(waitMs);
     record.waitingFor = undefined;
     if (ended === 'elapsed') {
@@ -402,7 +425,9 @@ export class DeploymentEngine {
     if (termination.waitMs > 0) {
       record.instanceTerminationWaitTimeStarted = true;
       record.waitingFor = 'TERMINATION_WAIT';
-      this.#changed(record);
+      this.#note(run, 'info', 'termination wait: the original stays routable for a rollback', {
+        waitMs: termination.waitMs,
+      });
       await run.wait(termination.waitMs);
       record.waitingFor = undefined;
     }
@@ -414,9 +439,9 @@ export class DeploymentEngine {
     this.#deps.traffic.setLive(plan.service, plan.targetVersion);
     record.status = 'Succeeded';
     record.completeTime = clock.now();
+    record.wallTimes.complete = this.#deps.clock.now();
     this.#runs.delete(record.id);
-    this.#changed(record);
-    run.log.info('deployment succeeded');
+    this.#note(run, 'info', 'deployment succeeded');
     if (plan.termination?.terminate !== false) void this.#launcher.retire(plan.service, plan.currentVersion);
   }
 
@@ -455,11 +480,16 @@ export class DeploymentEngine {
     record.status = status;
     record.waitingFor = undefined;
     record.completeTime = now;
+    record.wallTimes.complete = this.#deps.clock.now();
     record.errorInformation = { code, message };
-    run.log.warn({ status, code, message, rollback }, status === 'Failed' ? 'deployment failed' : 'deployment stopped');
     if (rollback) this.#recordRollback(run, message);
     else if (traffic === 'restore') void this.#launcher.retire(record.plan.service, record.plan.targetVersion);
-    this.#changed(record);
+    this.#note(run, 'warn', status === 'Failed' ? 'deployment failed' : 'deployment stopped', {
+      code,
+      message,
+      rollback,
+      ...(record.rollbackInfo?.rollbackDeploymentId && { rollbackDeploymentId: record.rollbackInfo.rollbackDeploymentId }),
+    });
   }
 
   /** Production and test listeners back on the original version. */
@@ -476,6 +506,7 @@ export class DeploymentEngine {
     const failed = run.record;
     const plan = failed.plan;
     const now = run.clock.now();
+    const wall = this.#deps.clock.now();
     const rollback: DeploymentRecord = {
       id: deploymentId(),
       plan: {
@@ -495,6 +526,16 @@ export class DeploymentEngine {
       shiftStep: 0,
       instanceTerminationWaitTimeStarted: false,
       rollbackInfo: { rollbackTriggeringDeploymentId: failed.id },
+      wallTimes: { create: wall, start: wall, complete: wall },
+      timeline: [
+        {
+          time: now,
+          wallTime: wall,
+          level: 'warn',
+          message: 'traffic returned to the original version',
+          detail: { version: plan.currentVersion, rollbackTriggeringDeploymentId: failed.id },
+        },
+      ],
     };
     failed.rollbackInfo = {
       rollbackDeploymentId: rollback.id,
@@ -502,7 +543,6 @@ export class DeploymentEngine {
     };
     this.#records.set(rollback.id, rollback);
     this.#changed(rollback);
-    run.log.warn({ rollbackDeploymentId: rollback.id }, 'rolled back');
     void this.#launcher.retire(plan.service, plan.targetVersion);
   }
 }

@@ -449,6 +449,22 @@ describe('deployment engine', () => {
     expect(d.status).toBe('Succeeded');
   });
 
+  it('keeps a timeline in both the scaled time of its records and real time', async () => {
+    const { clock, engine, plan } = setup();
+    const d = engine.create(plan({ timeScale: 60 }));
+    await clock.advance(0);
+    await clock.advance(5_000);
+    expect(d.status).toBe('Succeeded');
+    const timeline = engine.timeline(d.id);
+    expect(timeline[0]).toMatchObject({ message: 'deployment created', detail: { from: '1', to: '2', timeScale: 60 } });
+    expect(timeline.at(-1)!.message).toBe('deployment succeeded');
+    expect(timeline.filter((e) => e.message === 'weight changed').map((e) => e.detail['weight'])).toEqual([10, 100]);
+    expect(d.completeTime! - d.startTime!).toBe(5 * MINUTE);
+    expect(d.wallTimes.complete! - d.wallTimes.start!).toBe(5_000);
+    expect(timeline.at(-1)!.wallTime - timeline[0]!.wallTime).toBe(5_000);
+    expect(() => engine.timeline('d-NOSUCHONE')).toThrow(/no deployment/);
+  });
+
   it('reports each change of a record', async () => {
     const { clock, engine, plan, changes } = setup();
     const d = engine.create(plan({ configName: 'CodeDeployDefault.ECSAllAtOnce' }));
