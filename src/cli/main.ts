@@ -2,7 +2,9 @@
 /**
  * @module cli/main
  * The `switchyard` command. One try/catch maps errors to exit codes: 0 clean stop, 2 bad config or
- * arguments, 1 anything else.
+ * arguments, 1 anything else (a server's error as `error: <__type>: <message>`). The commands that drive
+ * a running switchyard live in ./commands and may return an exit code of their own (deploy --wait: 3
+ * Failed, 4 Stopped).
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -15,6 +17,10 @@ import type { Config } from '../config/schema.js';
 import { formatIssue, isSwitchyardError, SwitchyardError } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
 import { type DemoUpstream, startDemoUpstream } from '../demo/upstreams.js';
+import { type CommandIo, DEFAULT_ENDPOINT, isRemoteError } from './commands/client.js';
+import { continueDeployment, promote, stop, weight } from './commands/control.js';
+import { deploy } from './commands/deploy.js';
+import { list, status } from './commands/status.js';
 import { packageRoot } from './package-root.js';
 
 const USAGE = `usage: switchyard <command> [options]
@@ -24,7 +30,22 @@ commands:
   validate FILE           check a config file or an AppSpec without starting anything
   demo                    run two demo versions behind the proxy (config/demo.yml)
 
-exit codes: 0 clean stop, 2 bad config or arguments, 1 anything else`;
+commands that drive a running switchyard (--endpoint URL, default $SWITCHYARD_ENDPOINT or
+${DEFAULT_ENDPOINT}):
+  deploy --app A --group G --appspec FILE [--config NAME] [--time-scale N] [--description D] [--wait]
+                          create a deployment and print its id; --wait follows it to the end
+  status ID [--json]      a deployment's status, versions, weight and lifecycle events
+  list [--app A --group G]
+                          deployments, newest first
+  stop ID [--rollback]    stop a deployment (--rollback sends traffic back to the original)
+  continue ID [--termination]
+                          end a ready wait (or, with --termination, a termination wait)
+  promote ID              skip the rest of the shift: the target version takes all traffic now
+  weight SERVICE PERCENT [--version LABEL]
+                          set a version's share of production traffic outside a deployment
+
+exit codes: 0 success or clean stop, 1 failure or server error, 2 bad config or arguments,
+            3 deployment Failed, 4 deployment Stopped (deploy --wait)`;
 
 const out = (text: string) => process.stdout.write(`${text}\n`);
 
@@ -152,7 +173,21 @@ async function demo(args: string[]): Promise<void> {
   });
 }
 
-const COMMANDS: Record<string, (args: string[]) => Promise<void>> = { serve, validate, demo };
+const io: CommandIo = { out, err: (text) => process.stderr.write(`${text}\n`), usageError };
+
+/** Commands resolve with their exit code, or with nothing for 0. */
+const COMMANDS: Record<string, (args: string[]) => Promise<unknown>> = {
+  serve,
+  validate,
+  demo,
+  deploy: (args) => deploy(args, io),
+  status: (args) => status(args, io),
+  list: (args) => list(args, io),
+  stop: (args) => stop(args, io),
+  continue: (args) => continueDeployment(args, io),
+  promote: (args) => promote(args, io),
+  weight: (args) => weight(args, io),
+};
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -166,9 +201,13 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    await run(rest);
-    return 0;
+    const code = await run(rest);
+    return typeof code === 'number' ? code : 0;
   } catch (err) {
+    if (isRemoteError(err)) {
+      process.stderr.write(`error: ${err.type}: ${err.message}\n`);
+      return 1;
+    }
     if (isSwitchyardError(err)) {
       process.stderr.write(`error: ${err.message}\n`);
       for (const issue of err.issues) process.stderr.write(`  ${formatIssue(issue)}\n`);

@@ -1,0 +1,93 @@
+/**
+ * @module cli/commands/control
+ * `switchyard stop`, `continue`, `promote` and `weight`: commands that change what a running switchyard does.
+ */
+import { parseArgs } from 'node:util';
+import { codedeploy, type CommandIo, ENDPOINT_OPTION, endpointOf, rest } from './client.js';
+
+export async function stop(args: string[], io: CommandIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: { ...ENDPOINT_OPTION, rollback: { type: 'boolean' } },
+  });
+  if (positionals.length !== 1) throw io.usageError('stop needs exactly one deployment ID');
+  const endpoint = endpointOf(values.endpoint, io);
+  // Without --rollback the member is left out, so the deployment's own autoRollbackConfiguration decides,
+  // as with awscli.
+  const answer = await codedeploy<{ status?: string; statusMessage?: string }>(endpoint, 'StopDeployment', {
+    deploymentId: positionals[0],
+    ...(values.rollback && { autoRollbackEnabled: true }),
+  });
+  io.out(`${positionals[0]!}: ${answer.statusMessage ?? answer.status ?? 'stopped'}`);
+  return 0;
+}
+
+export async function continueDeployment(args: string[], io: CommandIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: { ...ENDPOINT_OPTION, termination: { type: 'boolean', default: false } },
+  });
+  if (positionals.length !== 1) throw io.usageError('continue needs exactly one deployment ID');
+  const endpoint = endpointOf(values.endpoint, io);
+  const waitType = values.termination ? 'TERMINATION_WAIT' : 'READY_WAIT';
+  await codedeploy(endpoint, 'ContinueDeployment', { deploymentId: positionals[0], deploymentWaitType: waitType });
+  io.out(`${positionals[0]!}: continued (${waitType})`);
+  return 0;
+}
+
+/** Skips the rest of a deployment's shift schedule (a switchyard extension; CodeDeploy has no such call). */
+export async function promote(args: string[], io: CommandIo): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, strict: true, options: ENDPOINT_OPTION });
+  if (positionals.length !== 1) throw io.usageError('promote needs exactly one deployment ID');
+  const endpoint = endpointOf(values.endpoint, io);
+  const id = encodeURIComponent(positionals[0]!);
+  const answer = await rest<{ status: string }>(endpoint, 'POST', `/v1/deployments/${id}/promote`);
+  io.out(`${positionals[0]!}: promoted (${answer.status}); the target version takes all production traffic`);
+  return 0;
+}
+
+interface ServiceView {
+  readonly name: string;
+  readonly live: string;
+  readonly versions: readonly { readonly label: string }[];
+  readonly weights: { readonly production: Readonly<Record<string, number>> };
+}
+
+export async function weight(args: string[], io: CommandIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: { ...ENDPOINT_OPTION, version: { type: 'string' } },
+  });
+  if (positionals.length !== 2) throw io.usageError('weight needs SERVICE PERCENT');
+  const [service, rawPercent] = positionals as [string, string];
+  const percent = Number(rawPercent);
+  if (rawPercent.trim() === '' || !Number.isFinite(percent) || percent < 0 || percent > 100) {
+    throw io.usageError(`PERCENT must be a number from 0 to 100, got "${rawPercent}"`);
+  }
+  const endpoint = endpointOf(values.endpoint, io);
+  const path = `/v1/services/${encodeURIComponent(service)}`;
+  let version = values.version;
+  if (version === undefined) {
+    const view = await rest<ServiceView>(endpoint, 'GET', path);
+    const others = view.versions.map((v) => v.label).filter((l) => l !== view.live);
+    if (others.length !== 1) {
+      throw io.usageError(
+        `service "${service}" has ${others.length === 0 ? 'no version besides' : 'several versions besides'} the live one (${view.live})` +
+          (others.length ? `: name one with --version (${others.join(', ')})` : ''),
+      );
+    }
+    version = others[0]!;
+  }
+  const view = await rest<ServiceView>(endpoint, 'PUT', `${path}/weight`, { version, percent });
+  const weights = Object.entries(view.weights.production)
+    .map(([label, p]) => `${label}${label === view.live ? ' (live)' : ''} ${p}%`)
+    .join(', ');
+  io.out(`${view.name}: production weights ${weights}`);
+  return 0;
+}
