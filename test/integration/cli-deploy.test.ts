@@ -4,7 +4,7 @@
  * bin in a child process against a switchyard in this process on real sockets, checked by exit code,
  * output and the state the control API reports afterwards.
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,38 +12,19 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from 'vitest';
 import type { Switchyard } from '../../src/app.js';
 import { startProxy, twoVersions } from '../support/switchyard.js';
+import { type CliRun, ROOT, runCli } from '../support/cli.js';
 import { closedPort, startUpstream } from '../support/upstream.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
 let BIN = '';
 let dir: string;
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs the bin to completion without blocking this process, which serves the switchyard it talks to. */
-function run(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 15_000): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      { cwd: ROOT, env: { PATH: process.env['PATH'], ...env }, timeout: timeoutMs },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : null) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
+const run = (args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 15000) => runCli(args, env, timeoutMs);
 
 /**
  * Starts the bin and lets the test wait for a line of its output while it runs; `done` resolves like
  * `run`. Killed when the test ends, whatever happened.
  */
-function start(args: string[], timeoutMs = 15_000): { until(text: string): Promise<void>; done: Promise<Run> } {
+function start(args: string[], timeoutMs = 15_000): { until(text: string): Promise<void>; done: Promise<CliRun> } {
   const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { PATH: process.env['PATH'] }, stdio: ['ignore', 'pipe', 'pipe'] });
   onTestFinished(() => {
     if (child.exitCode === null) child.kill('SIGKILL');
@@ -57,7 +38,7 @@ function start(args: string[], timeoutMs = 15_000): { until(text: string): Promi
   });
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  const done = new Promise<Run>((resolve) =>
+  const done = new Promise<CliRun>((resolve) =>
     child.once('close', (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });

@@ -2,38 +2,19 @@
  * The `switchyard` command as a user runs it: the built bin in a child process, its exit codes and what
  * it prints.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ROOT, runCli } from '../support/cli.js';
 import { startUpstream } from '../support/upstream.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
 /** The bin, compiled once for the whole run by the global setup. */
 let BIN = '';
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs the bin to completion (killed after `timeoutMs`). */
-function run(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 10_000): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      { cwd: ROOT, env: { PATH: process.env['PATH'], ...env }, timeout: timeoutMs },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : null) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
+const run = (args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 10000) => runCli(args, env, timeoutMs);
 
 let dir: string;
 
