@@ -14,6 +14,7 @@ import type { Switchyard } from '../../src/app.js';
 import { startProxy, twoVersions } from '../support/switchyard.js';
 import { type CliRun, ROOT, runCli } from '../support/cli.js';
 import { closedPort, startUpstream } from '../support/upstream.js';
+import { ECS_APPSPEC } from '../support/appspecs.js';
 
 let BIN = '';
 let dir: string;
@@ -69,14 +70,6 @@ async function file(name: string, text: string): Promise<string> {
   return path;
 }
 
-const ECS_APPSPEC = `version: 0.0
-Resources:
-  - TargetService:
-      Type: AWS::ECS::Service
-      Properties:
-        TaskDefinition: "web:2"
-        LoadBalancerInfo: { ContainerName: web, ContainerPort: 8080 }
-`;
 
 async function call(sy: Switchyard, operation: string, body: object): Promise<Record<string, unknown>> {
   const res = await request(`${sy.urls['control']}/`, {

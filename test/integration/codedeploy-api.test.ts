@@ -39,22 +39,9 @@ import { request } from 'undici';
 import type { Switchyard } from '../../src/app.js';
 import { startProxy, twoVersions } from '../support/switchyard.js';
 import { startUpstream } from '../support/upstream.js';
+import { ECS_APPSPEC, LAMBDA_APPSPEC } from '../support/appspecs.js';
 
-const ECS_APPSPEC = `version: 0.0
-Resources:
-  - TargetService:
-      Type: AWS::ECS::Service
-      Properties:
-        TaskDefinition: "arn:aws:ecs:us-east-1:111122223333:task-definition/web:2"
-        LoadBalancerInfo: { ContainerName: web, ContainerPort: 8080 }
-`;
 
-const LAMBDA_APPSPEC = `version: 0.0
-Resources:
-  - web:
-      Type: AWS::Lambda::Function
-      Properties: { Name: web, Alias: live, CurrentVersion: "1", TargetVersion: "2" }
-`;
 
 const ROLE = 'arn:aws:iam::111122223333:role/CodeDeployRole';
 

@@ -13,15 +13,8 @@ import { request } from 'undici';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { startProxy, twoVersions } from '../support/switchyard.js';
 import { startUpstream } from '../support/upstream.js';
+import { ECS_APPSPEC } from '../support/appspecs.js';
 
-const APPSPEC = `version: 0.0
-Resources:
-  - TargetService:
-      Type: AWS::ECS::Service
-      Properties:
-        TaskDefinition: "web:2"
-        LoadBalancerInfo: { ContainerName: web, ContainerPort: 8080 }
-`;
 
 describe('REST deployment endpoints', () => {
   it('promotes a linear deployment to 100% at once and shows it in the timeline', async () => {
@@ -49,7 +42,7 @@ describe('REST deployment endpoints', () => {
       new CreateDeploymentCommand({
         applicationName: 'web',
         deploymentGroupName: 'prod',
-        revision: { revisionType: 'AppSpecContent', appSpecContent: { content: APPSPEC } },
+        revision: { revisionType: 'AppSpecContent', appSpecContent: { content: ECS_APPSPEC } },
       }),
     );
     // Real minutes: without promote this would take 27 of them.

@@ -14,17 +14,11 @@ import type { HookInvocation, HookOutcome, HookRunner } from '../../src/shifting
 import type { TrafficShift } from '../../src/shifting/schedule.js';
 import { TrafficState } from '../../src/shifting/traffic.js';
 import { configFrom, twoVersions } from '../support/switchyard.js';
+import { ECS_APPSPEC, LAMBDA_APPSPEC } from '../support/appspecs.js';
 
 const MINUTE = 60_000;
 
-const ECS_APPSPEC = `version: 0.0
-Resources:
-  - TargetService:
-      Type: AWS::ECS::Service
-      Properties:
-        TaskDefinition: "arn:aws:ecs:us-east-1:111122223333:task-definition/web:2"
-        LoadBalancerInfo: { ContainerName: web, ContainerPort: 8080 }
-Hooks:
+const ECS_WITH_HOOKS = `${ECS_APPSPEC}Hooks:
   - BeforeInstall: before-install
   - AfterInstall: after-install
   - AfterAllowTestTraffic: smoke
@@ -32,12 +26,7 @@ Hooks:
   - AfterAllowTraffic: after-allow
 `;
 
-const LAMBDA_APPSPEC = `version: 0.0
-Resources:
-  - web:
-      Type: AWS::Lambda::Function
-      Properties: { Name: web, Alias: live, CurrentVersion: "1", TargetVersion: "2" }
-Hooks:
+const LAMBDA_WITH_HOOKS = `${LAMBDA_APPSPEC}Hooks:
   - BeforeAllowTraffic: before-allow
   - AfterAllowTraffic: after-allow
 `;
@@ -111,7 +100,7 @@ function setup(options: { testListener?: boolean } = {}) {
       applicationName: 'app',
       deploymentGroupName: 'group',
       config,
-      appSpec: parseAppSpec(ECS_APPSPEC, 'appspec.yml'),
+      appSpec: parseAppSpec(ECS_WITH_HOOKS, 'appspec.yml'),
       service: 'web',
       currentVersion: '1',
       targetVersion: '2',
@@ -198,7 +187,7 @@ describe('deployment engine', () => {
     const { clock, engine, production, hooks, launcher, plan } = setup();
     const d = engine.create(
       plan({
-        appSpec: parseAppSpec(LAMBDA_APPSPEC, 'appspec.yml'),
+        appSpec: parseAppSpec(LAMBDA_WITH_HOOKS, 'appspec.yml'),
         configName: 'CodeDeployDefault.LambdaLinear10PercentEvery1Minute',
       }),
     );
