@@ -258,6 +258,11 @@ export class DeploymentEngine {
     record.startTime = clock.now();
     record.wallTimes.start = this.#deps.clock.now();
     this.#note(run, 'info', 'deployment started');
+    const misconfigured = this.#lambdaAliasProblem(plan);
+    if (misconfigured) {
+      this.#halt(run, 'Failed', 'INVALID_LAMBDA_CONFIGURATION', misconfigured, false);
+      return;
+    }
     try {
       for (const event of record.lifecycleEvents) {
         if (plan.appSpec.platform === 'ECS' && event.name === 'BeforeAllowTraffic' && plan.readyWait) {
@@ -278,6 +283,24 @@ export class DeploymentEngine {
       log.error({ err }, 'deployment engine error');
       this.#halt(run, 'Failed', 'INTERNAL_ERROR', (err as Error).message, this.#wantsRollback(plan, 'DEPLOYMENT_FAILURE'));
     }
+  }
+
+  /**
+   * CodeDeploy refuses to shift a Lambda alias that does not point wholly at CurrentVersion (a deployment
+   * stopped without rollback leaves it weighted); the same holds here for the service's production split.
+   */
+  #lambdaAliasProblem(plan: DeploymentPlan): string | undefined {
+    if (plan.appSpec.platform !== 'Lambda') return undefined;
+    const service = this.#deps.traffic.service(plan.service);
+    if (service.live !== plan.currentVersion) {
+      return `CurrentVersion ${plan.currentVersion} is not the version live now (${service.live})`;
+    }
+    const weighted = Object.entries(service.weights.production).filter(([, percent]) => percent > 0);
+    if (weighted.length !== 1) {
+      const split = weighted.map(([label, percent]) => `${label}: ${percent}%`).join(', ');
+      return `the alias is weighted between versions (${split}); clear the weights before deploying`;
+    }
+    return undefined;
   }
 
   /** Runs one lifecycle event and records it; resolves with how it ended. */

@@ -66,6 +66,7 @@ export const DeploymentErrorCode = z.enum([
   'HOOK_EXECUTION_FAILURE',
   'HEALTH_CONSTRAINTS',
   'INVALID_REVISION',
+  'INVALID_LAMBDA_CONFIGURATION',
   'INTERNAL_ERROR',
 ]);
 export type DeploymentErrorCode = z.infer<typeof DeploymentErrorCode>;

@@ -200,6 +200,31 @@ describe('deployment engine', () => {
     expect(launcher.prepared).toEqual([]);
   });
 
+  it('fails a Lambda deployment whose alias is weighted or not on CurrentVersion', async () => {
+    const { clock, engine, traffic, hooks, plan } = setup();
+    const lambda = () =>
+      plan({
+        appSpec: parseAppSpec(LAMBDA_WITH_HOOKS, 'appspec.yml'),
+        configName: 'CodeDeployDefault.LambdaCanary10Percent5Minutes',
+      });
+    const first = engine.create(lambda());
+    await clock.advance(0);
+    engine.stop(first.id, false);
+    // As in CodeDeploy, a stop without rollback leaves the alias weighted, which breaks the next deployment.
+    const second = engine.create(lambda());
+    await clock.advance(0);
+    expect(second.status).toBe('Failed');
+    expect(second.errorInformation).toMatchObject({ code: 'INVALID_LAMBDA_CONFIGURATION' });
+    expect(second.errorInformation!.message).toMatch(/weighted between versions \(1: 90%, 2: 10%\)/);
+    expect(hooks.calls.filter((c) => c.deploymentId === second.id)).toEqual([]);
+
+    traffic.setWeights('web', { '1': 100 });
+    traffic.setLive('web', '2');
+    const third = engine.create(lambda());
+    await clock.advance(0);
+    expect(third.errorInformation?.message).toMatch(/CurrentVersion 1 is not the version live now \(2\)/);
+  });
+
   it('passes CodeDeploy identities and the scaled timeout to each hook', async () => {
     const { clock, engine, hooks, plan } = setup();
     const d = engine.create(plan({ timeScale: 60 }));
