@@ -14,7 +14,7 @@ import type { Switchyard } from '../../src/app.js';
 import { startProxy, twoVersions } from '../support/switchyard.js';
 import { type CliRun, ROOT, runCli } from '../support/cli.js';
 import { closedPort, startUpstream } from '../support/upstream.js';
-import { ECS_APPSPEC } from '../support/appspecs.js';
+import { ECS_APPSPEC, ECS_GROUP } from '../support/appspecs.js';
 
 let BIN = '';
 let dir: string;
@@ -88,21 +88,8 @@ async function setup(): Promise<{ sy: Switchyard; endpoint: string }> {
   const green = await startUpstream('green');
   const sy = await startProxy(twoVersions(blue.url, green.url));
   await call(sy, 'CreateApplication', { applicationName: 'web', computePlatform: 'ECS' });
-  await call(sy, 'CreateDeploymentGroup', {
-    applicationName: 'web',
-    deploymentGroupName: 'web-prod',
-    serviceRoleArn: 'arn:aws:iam::111122223333:role/CodeDeployRole',
-    deploymentStyle: { deploymentType: 'BLUE_GREEN', deploymentOption: 'WITH_TRAFFIC_CONTROL' },
-    ecsServices: [{ clusterName: 'main', serviceName: 'web' }],
-    loadBalancerInfo: {
-      targetGroupPairInfoList: [
-        {
-          targetGroups: [{ name: 'web-tg-1' }, { name: 'web-tg-2' }],
-          prodTrafficRoute: { listenerArns: ['arn:aws:elasticloadbalancing:us-east-1:1:listener/app/lb/1/prod'] },
-        },
-      ],
-    },
-  });
+  await call(sy, 'CreateDeploymentGroup', { applicationName: 'web', deploymentGroupName: 'web-prod', ...ECS_GROUP });
+
   return { sy, endpoint: sy.urls['control']! };
 }
 

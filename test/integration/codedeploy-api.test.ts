@@ -15,7 +15,6 @@ import {
   type CreateDeploymentCommandInput,
   CreateDeploymentConfigCommand,
   CreateDeploymentGroupCommand,
-  type CreateDeploymentGroupCommandInput,
   DeleteApplicationCommand,
   DeleteDeploymentConfigCommand,
   DeleteDeploymentGroupCommand,
@@ -39,25 +38,12 @@ import { request } from 'undici';
 import type { Switchyard } from '../../src/app.js';
 import { startProxy, twoVersions } from '../support/switchyard.js';
 import { startUpstream } from '../support/upstream.js';
-import { ECS_APPSPEC, LAMBDA_APPSPEC } from '../support/appspecs.js';
+import { ECS_APPSPEC, ECS_GROUP, LAMBDA_APPSPEC } from '../support/appspecs.js';
 
 
 
-const ROLE = 'arn:aws:iam::111122223333:role/CodeDeployRole';
+const ROLE = ECS_GROUP.serviceRoleArn;
 
-const ECS_GROUP = {
-  serviceRoleArn: ROLE,
-  deploymentStyle: { deploymentType: 'BLUE_GREEN', deploymentOption: 'WITH_TRAFFIC_CONTROL' },
-  ecsServices: [{ clusterName: 'main', serviceName: 'web' }],
-  loadBalancerInfo: {
-    targetGroupPairInfoList: [
-      {
-        targetGroups: [{ name: 'web-tg-1' }, { name: 'web-tg-2' }],
-        prodTrafficRoute: { listenerArns: ['arn:aws:elasticloadbalancing:us-east-1:1:listener/app/lb/1/prod'] },
-      },
-    ],
-  },
-} satisfies Partial<CreateDeploymentGroupCommandInput>;
 
 /** A switchyard fronting two real upstreams (service `web`, versions 1 = blue live, 2 = green) and an SDK client. */
 async function setup(hooks: Record<string, unknown> = {}) {

@@ -20,3 +20,18 @@ Resources:
       Type: AWS::Lambda::Function
       Properties: { Name: web, Alias: live, CurrentVersion: "1", TargetVersion: "2" }
 `;
+
+/** A deployment group for the ECS service `web` (cluster `main`), as CreateDeploymentGroup takes it. */
+export const ECS_GROUP = {
+  serviceRoleArn: 'arn:aws:iam::111122223333:role/CodeDeployRole',
+  deploymentStyle: { deploymentType: 'BLUE_GREEN' as const, deploymentOption: 'WITH_TRAFFIC_CONTROL' as const },
+  ecsServices: [{ clusterName: 'main', serviceName: 'web' }],
+  loadBalancerInfo: {
+    targetGroupPairInfoList: [
+      {
+        targetGroups: [{ name: 'web-tg-1' }, { name: 'web-tg-2' }],
+        prodTrafficRoute: { listenerArns: ['arn:aws:elasticloadbalancing:us-east-1:1:listener/app/lb/1/prod'] },
+      },
+    ],
+  },
+};

@@ -1,4 +1,3 @@
-import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
@@ -10,17 +9,9 @@ import { TAIL_BYTES, TailBuffer } from '../../src/hooks/output.js';
 import { HookExecutor } from '../../src/hooks/runner.js';
 import type { HookInvocation } from '../../src/shifting/ports.js';
 import { startUpstream } from '../support/upstream.js';
+import { logSink } from '../support/log-sink.js';
 
-function sink(): { stream: Writable; lines: Record<string, unknown>[] } {
-  const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString().split('\n')) if (line) lines.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { stream, lines };
-}
+const sink = logSink;
 
 function invocation(overrides: Partial<HookInvocation> = {}): HookInvocation {
   return {

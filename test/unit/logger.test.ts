@@ -1,18 +1,8 @@
-import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/core/logger.js';
+import { logSink } from '../support/log-sink.js';
 
-/** A destination that keeps each JSON line, as pino writes them. */
-function sink(): { stream: Writable; lines: Record<string, unknown>[] } {
-  const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString().split('\n')) if (line) lines.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { stream, lines };
-}
+const sink = logSink;
 
 describe('logger', () => {
   const saved = process.env['LOG_LEVEL'];
