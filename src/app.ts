@@ -15,6 +15,9 @@ import { MetricsRecorder } from './metrics/recorder.js';
 import { DataPlane } from './proxy/data-plane.js';
 import { HookExecutor } from './hooks/runner.js';
 import { DeploymentEngine } from './shifting/engine.js';
+import { applyDeclarations } from './shifting/declarations.js';
+import { TaskSetLauncher } from './tasksets/launcher.js';
+import { SwitchyardError } from './core/errors.js';
 import { Registry } from './shifting/registry.js';
 import { TrafficState } from './shifting/traffic.js';
 
@@ -80,8 +83,10 @@ export async function startSwitchyard(config: Config, options: StartOptions = {}
     logger: log.child({ component: 'hooks' }),
     endpoint: () => controlUrl,
   });
-  const engine = new DeploymentEngine({ clock, log: log.child({ component: 'shifting' }), traffic, hooks });
+  const launcher = new TaskSetLauncher({ services: config.services, traffic, clock, log: log.child({ component: 'tasks' }) });
+  const engine = new DeploymentEngine({ clock, log: log.child({ component: 'shifting' }), traffic, hooks, launcher });
   const registry = new Registry(clock);
+  applyDeclarations(registry, config);
   const api = buildApi({
     log,
     traffic,
@@ -99,6 +104,10 @@ export async function startSwitchyard(config: Config, options: StartOptions = {}
   });
   let addresses: Record<string, AddressInfo>;
   try {
+    // Versions run by command that carry traffic start (and pass their checks) before any listener opens.
+    await launcher.startServing(new AbortController().signal).catch((err: unknown) => {
+      throw new SwitchyardError('VERSION_NOT_READY', `a live version cannot start: ${(err as Error).message}`, { cause: err });
+    });
     addresses = await dataPlane.listen(config.listeners);
     await api.listen({ host: config.control.host, port: config.control.port });
     addresses['control'] = api.server.address() as AddressInfo;
@@ -107,6 +116,7 @@ export async function startSwitchyard(config: Config, options: StartOptions = {}
     engine.close();
     await api.close();
     await dataPlane.close(0);
+    await launcher.close();
     throw err;
   }
   stats.start();
@@ -118,6 +128,7 @@ export async function startSwitchyard(config: Config, options: StartOptions = {}
       await dataPlane.close(config.drainTimeout);
       stats.stop();
       await api.close();
+      await launcher.close();
     })();
     return closing;
   };

@@ -11,6 +11,8 @@ import type { Logger } from '../core/logger.js';
 import { LISTENERS } from '../core/route-table.js';
 import type { MetricsRecorder } from '../metrics/recorder.js';
 import type { TrafficState } from '../shifting/traffic.js';
+import { uuid } from '../core/ids.js';
+import { CustomConfigSpec, customDeploymentConfig } from '../shifting/deployment-config.js';
 import { type CodeDeployDeps, registerCodeDeploy } from './codedeploy/protocol.js';
 import { handleApiError, parseBody } from './errors.js';
 
@@ -26,6 +28,9 @@ export interface ApiDeps {
 const Listener = z.enum(LISTENERS).default('production');
 
 /** Body of `PUT /v1/services/:name/weight`: all weights, or one version's share with the rest on live. */
+/** Body of `POST /v1/deployment-configs`: a custom configuration in switchyard's finer form. */
+export const CreateConfigBody = CustomConfigSpec.extend({ name: z.string() });
+
 export const SetWeightBody = z.union([
   z.strictObject({ weights: z.record(z.string(), z.number()), listener: Listener }),
   z.strictObject({ version: z.string(), percent: z.number().min(0).max(100), listener: Listener }),
@@ -91,6 +96,21 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
       engine.promote(req.params.id);
       const record = engine.get(req.params.id)!;
       return { deploymentId: record.id, status: record.status };
+    });
+    // A custom configuration with what CreateDeploymentConfig cannot say: 0.01% weights, seconds, steps.
+    app.post('/v1/deployment-configs', async (req, reply) => {
+      const { registry } = deps.codedeploy!;
+      const body = parseBody(CreateConfigBody, req.body);
+      const config = registry.createConfig(
+        customDeploymentConfig(body.name, body.computePlatform, body.trafficRouting, { id: uuid(), createTime: registry.now() }),
+      );
+      deps.log.info({ config: config.name, trafficRouting: config.trafficRouting }, 'deployment config created');
+      return reply.status(201).send({
+        deploymentConfigName: config.name,
+        deploymentConfigId: config.id,
+        computePlatform: config.computePlatform,
+        trafficRouting: config.trafficRouting,
+      });
     });
     registerCodeDeploy(app, deps.codedeploy);
   }

@@ -7,28 +7,25 @@
  * Failed, 4 Stopped).
  */
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
-import { type Switchyard, startSwitchyard } from '../app.js';
+import { startSwitchyard } from '../app.js';
 import { loadConfig, parseConfig } from '../config/load.js';
 import { parseAppSpec } from '../appspec/parse.js';
-import type { Config } from '../config/schema.js';
 import { formatIssue, isSwitchyardError, SwitchyardError } from '../core/errors.js';
-import { createLogger } from '../core/logger.js';
-import { type DemoUpstream, startDemoUpstream } from '../demo/upstreams.js';
 import { type CommandIo, DEFAULT_ENDPOINT, isRemoteError } from './commands/client.js';
 import { continueDeployment, promote, stop, weight } from './commands/control.js';
 import { deploy } from './commands/deploy.js';
+import { demo } from './commands/demo.js';
 import { list, status } from './commands/status.js';
-import { packageRoot } from './package-root.js';
+import { untilSignal } from './until-signal.js';
 
 const USAGE = `usage: switchyard <command> [options]
 
 commands:
   serve --config FILE     start the proxy and the control API from a config file
   validate FILE           check a config file or an AppSpec without starting anything
-  demo                    run two demo versions behind the proxy (config/demo.yml)
+  demo                    two demo versions behind the proxy, and a canary from one to the other
 
 commands that drive a running switchyard (--endpoint URL, default $SWITCHYARD_ENDPOINT or
 ${DEFAULT_ENDPOINT}):
@@ -51,33 +48,6 @@ const out = (text: string) => process.stdout.write(`${text}\n`);
 
 function usageError(message: string): SwitchyardError {
   return new SwitchyardError('ARGUMENTS_INVALID', `${message}\n\n${USAGE}`);
-}
-
-/** Runs until SIGINT/SIGTERM, then drains and resolves; a second signal exits at once. */
-function untilSignal(sy: Switchyard, cleanup: () => Promise<void> = async () => undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let stopping = false;
-    const stop = (signal: NodeJS.Signals) => {
-      if (stopping) {
-        sy.log.warn({ signal }, 'second signal: exiting without draining');
-        process.exit(1);
-      }
-      stopping = true;
-      sy.log.info(
-        { signal, drainTimeoutMs: sy.config.drainTimeout },
-        'stopping: draining in-flight requests',
-      );
-      // A failed stop is reported by main's error mapping (exit 1), not left as an unhandled rejection.
-      sy.close()
-        .then(cleanup)
-        .then(() => {
-          sy.log.info('stopped');
-          resolve();
-        }, reject);
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
 }
 
 async function serve(args: string[]): Promise<void> {
@@ -121,65 +91,13 @@ async function validate(args: string[]): Promise<void> {
   out(`${file}: valid config (${config.services.length} service${config.services.length === 1 ? '' : 's'})`);
 }
 
-function demoTargets(config: Config): { name: string; host: string; port: number }[] {
-  const service = config.services[0]!;
-  return Object.entries(service.versions).map(([label, v]) => {
-    const url = new URL(v.targets[0]!);
-    const colour = label === service.live ? 'blue' : 'green';
-    return { name: `${colour} (version ${label})`, host: url.hostname, port: Number(url.port) };
-  });
-}
-
-async function demo(args: string[]): Promise<void> {
-  parseArgs({ args, strict: true });
-  const file = join(packageRoot(), 'config', 'demo.yml');
-  const config = await loadConfig(file);
-  const log = createLogger({ level: config.logLevel });
-  const upstreams: DemoUpstream[] = [];
-  try {
-    for (const t of demoTargets(config)) upstreams.push(await startDemoUpstream(t.name, t.host, t.port));
-  } catch (err) {
-    await Promise.all(upstreams.map((u) => u.close()));
-    throw new SwitchyardError('LISTEN_FAILED', `demo upstream cannot start: ${(err as Error).message}`, {
-      cause: err,
-    });
-  }
-  let sy: Switchyard;
-  try {
-    sy = await startSwitchyard(config, { log });
-  } catch (err) {
-    await Promise.all(upstreams.map((u) => u.close()));
-    throw err;
-  }
-  const service = config.services[0]!;
-  const prod = sy.urls['production']!;
-  const control = sy.urls['control']!;
-  out('');
-  out(
-    `switchyard demo: service "${service.name}", ${upstreams.map((u) => `${u.name} at ${u.url}`).join(', ')}`,
-  );
-  out(`  weights now     ${JSON.stringify(sy.traffic.service(service.name).weights.production)} (percent)`);
-  out(`  send requests   for i in $(seq 10); do curl -s ${prod}/; done`);
-  out(`  pin a version   curl -s -H 'x-switchyard-version: 2' ${prod}/`);
-  if (sy.urls['test']) out(`  test listener   curl -s ${sy.urls['test']}/`);
-  out(
-    `  shift traffic   curl -s -X PUT -H 'content-type: application/json' -d '{"version":"2","percent":50}' ${control}/v1/services/${service.name}/weight`,
-  );
-  out(`  see state       curl -s ${control}/v1/services   and   curl -s ${control}/metrics`);
-  out('  stop            Ctrl-C');
-  out('');
-  await untilSignal(sy, async () => {
-    await Promise.all(upstreams.map((u) => u.close()));
-  });
-}
-
 const io: CommandIo = { out, err: (text) => process.stderr.write(`${text}\n`), usageError };
 
 /** Commands resolve with their exit code, or with nothing for 0. */
 const COMMANDS: Record<string, (args: string[]) => Promise<unknown>> = {
   serve,
   validate,
-  demo,
+  demo: (args) => demo(args, io),
   deploy: (args) => deploy(args, io),
   status: (args) => status(args, io),
   list: (args) => list(args, io),

@@ -7,6 +7,11 @@ import { z } from 'zod';
 import { Duration } from '../core/duration.js';
 import { HooksConfig } from '../hooks/hook-config.js';
 import { LOG_LEVELS } from '../core/logger.js';
+import { ManualClock } from '../core/clock.js';
+import { CustomConfigSpec } from '../shifting/deployment-config.js';
+import { applyDeclarations } from '../shifting/declarations.js';
+import { DeploymentGroupSettings, Registry } from '../shifting/registry.js';
+import { unknownKeys } from './unknown-keys.js';
 
 export { Duration } from '../core/duration.js';
 
@@ -56,9 +61,78 @@ export const UpstreamOptions = z.strictObject({
   keepAliveTimeout: Duration.default(4_000),
 });
 
-export const VersionConfig = z.strictObject({
-  targets: z.array(HttpUrl).min(1, 'a version needs at least one target'),
+/** How a version's targets are judged ready: `path` answers 2xx/3xx within `timeout`, tried every `interval`. */
+export const HealthCheckConfig = z.strictObject({
+  path: z.string().startsWith('/', { message: 'must start with /' }).default('/'),
+  interval: Duration.pipe(z.number().positive({ error: 'must be longer than 0' })).default(1_000),
+  timeout: Duration.pipe(z.number().positive({ error: 'must be longer than 0' })).default(2_000),
 });
+
+/**
+ * A version is either fixed `targets` (already running somewhere) or a local "task set": `instances`
+ * copies of `command`, each given a free port in `PORT`, started at Install (or at start when live).
+ * Checked as one object so that a wrong or extra key is reported at that key.
+ */
+export const VersionConfig = z
+  .strictObject({
+    targets: z.array(HttpUrl).min(1, 'a version needs at least one target').optional(),
+    command: z
+      .union([z.string().min(1), z.array(z.string()).min(1, 'must name a program')], {
+        error: 'must be a command line (string) or a program and its arguments (list of strings)',
+      })
+      .optional(),
+    env: z.record(z.string(), z.preprocess(numberAsText, z.string())).optional(),
+    cwd: z.string().min(1).optional(),
+    instances: z.number().int().min(1).max(64).optional(),
+    healthCheck: HealthCheckConfig.optional(),
+    /** How long (real time: processes do not start faster in a rehearsal) every target has to pass. */
+    readyTimeout: Duration.pipe(z.number().positive({ error: 'must be longer than 0' })).default(60_000),
+  })
+  .superRefine((version, ctx) => {
+    if ((version.targets === undefined) === (version.command === undefined)) {
+      ctx.addIssue({ code: 'custom', message: 'a version needs exactly one of targets or command' });
+      return;
+    }
+    if (version.targets === undefined) return;
+    for (const key of ['env', 'cwd', 'instances'] as const) {
+      if (version[key] !== undefined) {
+        ctx.addIssue({ code: 'custom', path: [key], message: 'applies only to a version started by command' });
+      }
+    }
+  })
+  .transform((version): VersionSpec => {
+    // Absent stays absent (not present as undefined), so parsed configs compare and print cleanly.
+    const common = { ...(version.healthCheck && { healthCheck: version.healthCheck }), readyTimeoutMs: version.readyTimeout };
+    if (version.targets !== undefined) return { kind: 'targets', targets: version.targets, ...common };
+    return {
+      kind: 'command',
+      command: version.command!,
+      env: version.env ?? {},
+      cwd: version.cwd,
+      instances: version.instances ?? 1,
+      ...common,
+    };
+  });
+
+export type HealthCheckConfig = z.infer<typeof HealthCheckConfig>;
+
+/** A version with fixed targets, or one that switchyard runs itself. */
+export type VersionSpec =
+  | {
+      readonly kind: 'targets';
+      readonly targets: readonly string[];
+      readonly healthCheck?: HealthCheckConfig;
+      readonly readyTimeoutMs: number;
+    }
+  | {
+      readonly kind: 'command';
+      readonly command: string | readonly string[];
+      readonly env: Readonly<Record<string, string>>;
+      readonly cwd: string | undefined;
+      readonly instances: number;
+      readonly healthCheck?: HealthCheckConfig;
+      readonly readyTimeoutMs: number;
+    };
 
 const Percent = z
   .number()
@@ -200,7 +274,49 @@ export const ServiceConfig = z
   })
   .superRefine(checkService, ALWAYS);
 
-export const ConfigSchema = z.strictObject({
+const DeclaredPlatform = z.enum(['Lambda', 'ECS'], { error: 'must be Lambda or ECS' });
+
+/** A deployment group: the members CreateDeploymentGroup takes, with an unknown key reported as a typo. */
+const DeclaredGroup = z
+  .unknown()
+  // On the raw value: the wire schema strips what it does not know.
+  .superRefine((raw, ctx) => {
+    unknownKeys(DeploymentGroupSettings, raw, (path, key) =>
+      ctx.addIssue({ code: 'unrecognized_keys', keys: [key], path, message: 'unknown key' }),
+    );
+  })
+  .pipe(DeploymentGroupSettings);
+
+export const DeclaredApplication = z.strictObject({
+  computePlatform: DeclaredPlatform,
+  deploymentGroups: z.record(z.string(), DeclaredGroup).default({}),
+});
+
+/**
+ * Declarations are checked by entering them into a scratch registry, so the file is held to exactly the
+ * rules the API applies; and an ECS group must name a service of this file.
+ */
+function checkDeclarations(config: z.output<typeof ConfigShape>, ctx: z.RefinementCtx): void {
+  applyDeclarations(new Registry(new ManualClock()), config, (problem) =>
+    ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message }),
+  );
+  const services = config.services.map((s) => s.name);
+  for (const [appName, app] of Object.entries(config.applications)) {
+    for (const [groupName, group] of Object.entries(app.deploymentGroups)) {
+      group.ecsServices?.forEach((ecs, i) => {
+        if (ecs.serviceName !== undefined && !services.includes(ecs.serviceName)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['applications', appName, 'deploymentGroups', groupName, 'ecsServices', i, 'serviceName'],
+            message: `names no service of this file (services: ${services.join(', ')})`,
+          });
+        }
+      });
+    }
+  }
+}
+
+const ConfigShape = z.strictObject({
   listeners: z.strictObject({ production: ListenAddress, test: ListenAddress.optional() }),
   control: ListenAddress.default({ host: '127.0.0.1', port: 9900 }),
   logLevel: z.enum(LOG_LEVELS).default('info'),
@@ -225,7 +341,13 @@ export const ConfigSchema = z.strictObject({
    * rehearses in 15 s at 60. A deployment may override it.
    */
   timeScale: z.number().positive('must be greater than 0').max(1_000_000).default(1),
+  /** Custom deployment configurations by name, as CreateDeploymentConfig would create them. */
+  deploymentConfigs: z.record(z.string(), CustomConfigSpec).default({}),
+  /** Applications by name with their deployment groups, as CreateApplication and CreateDeploymentGroup would. */
+  applications: z.record(z.string(), DeclaredApplication).default({}),
 });
+
+export const ConfigSchema = ConfigShape.superRefine(checkDeclarations);
 
 /** The validated config, with durations in milliseconds and defaults filled in. */
 export type Config = z.infer<typeof ConfigSchema>;

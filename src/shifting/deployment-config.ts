@@ -6,7 +6,7 @@
  * schedule's business (./schedule.ts); this module only names, checks and converts.
  */
 import { z } from 'zod';
-import { Duration } from '../config/schema.js';
+import { Duration } from '../core/duration.js';
 import { CodeDeployRefusal } from '../core/errors.js';
 import { FULL_WEIGHT } from '../core/route-table.js';
 import { checkShiftSteps, TrafficShift } from './schedule.js';
@@ -508,3 +508,10 @@ export const ShiftSpec = z
     }
   });
 export type ShiftSpec = z.input<typeof ShiftSpec>;
+
+/** A custom configuration in switchyard's own form, as the config file and the REST API take it. */
+export const CustomConfigSpec = z.strictObject({
+  computePlatform: z.enum(['Lambda', 'ECS'], { error: 'must be Lambda or ECS' }),
+  trafficRouting: ShiftSpec,
+});
+export type CustomConfigSpec = z.output<typeof CustomConfigSpec>;

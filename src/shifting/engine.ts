@@ -264,6 +264,7 @@ export class DeploymentEngine {
       return;
     }
     try {
+      if (plan.appSpec.platform === 'Lambda' && !(await this.#lambdaVersionReady(run))) return;
       for (const event of record.lifecycleEvents) {
         if (plan.appSpec.platform === 'ECS' && event.name === 'BeforeAllowTraffic' && plan.readyWait) {
           await this.#readyWait(run, plan.readyWait.waitMs);
@@ -282,6 +283,22 @@ export class DeploymentEngine {
       if (err instanceof Halted || run.abort.signal.aborted) return;
       log.error({ err }, 'deployment engine error');
       this.#halt(run, 'Failed', 'INTERNAL_ERROR', (err as Error).message, this.#wantsRollback(plan, 'DEPLOYMENT_FAILURE'));
+    }
+  }
+
+  /**
+   * A Lambda version exists before its deployment (there is no Install event), so a version switchyard
+   * runs by command is started, and any version health-checked, before the first hook.
+   */
+  async #lambdaVersionReady(run: Run): Promise<boolean> {
+    const plan = run.record.plan;
+    try {
+      await this.#launcher.prepare(plan.service, plan.targetVersion, run.abort.signal);
+      return true;
+    } catch (err) {
+      if (run.abort.signal.aborted) throw new Halted();
+      this.#halt(run, 'Failed', 'HEALTH_CONSTRAINTS', `version ${plan.targetVersion} is not ready: ${(err as Error).message}`, false);
+      return false;
     }
   }
 

@@ -82,7 +82,8 @@ export class TrafficState {
       this.#services.set(s.name, {
         config: s,
         live: s.live,
-        targets: new Map(Object.entries(s.versions).map(([label, v]) => [label, v.targets])),
+        // A version started by command has no targets until its processes run.
+        targets: new Map(Object.entries(s.versions).map(([label, v]) => [label, v.kind === 'targets' ? v.targets : []])),
         // The test listener starts on the live version, as CodeDeploy's does before AllowTestTraffic.
         weights: { production, test: { [s.live]: FULL_WEIGHT } },
       });

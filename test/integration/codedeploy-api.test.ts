@@ -8,7 +8,7 @@ import {
   BatchGetApplicationsCommand,
   BatchGetDeploymentsCommand,
   BatchGetDeploymentTargetsCommand,
-  CodeDeployClient,
+  type CodeDeployClient,
   ContinueDeploymentCommand,
   CreateApplicationCommand,
   CreateDeploymentCommand,
@@ -33,12 +33,12 @@ import {
   UpdateDeploymentGroupCommand,
   waitUntilDeploymentSuccessful,
 } from '@aws-sdk/client-codedeploy';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { request } from 'undici';
-import type { Switchyard } from '../../src/app.js';
 import { startProxy, twoVersions } from '../support/switchyard.js';
 import { startUpstream } from '../support/upstream.js';
 import { ECS_APPSPEC, ECS_GROUP, LAMBDA_APPSPEC } from '../support/appspecs.js';
+import { count, sdkClient, until } from '../support/codedeploy.js';
 
 
 
@@ -50,26 +50,10 @@ async function setup(hooks: Record<string, unknown> = {}) {
   const blue = await startUpstream('blue');
   const green = await startUpstream('green');
   const sy = await startProxy({ ...twoVersions(blue.url, green.url), hooks });
-  const cd = new CodeDeployClient({
-    region: 'us-east-1',
-    endpoint: sy.urls['control'],
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    maxAttempts: 1,
-  });
-  onTestFinished(() => cd.destroy());
+  const cd = sdkClient(sy);
   return { sy, cd, blue, green };
 }
 
-/** Which upstream answers each of `n` sequential requests to the production listener. */
-async function count(sy: Switchyard, n: number): Promise<Record<string, number>> {
-  const seen: Record<string, number> = {};
-  for (let i = 0; i < n; i++) {
-    const res = await request(`${sy.urls['production']}/`);
-    const name = await res.body.text();
-    seen[name] = (seen[name] ?? 0) + 1;
-  }
-  return seen;
-}
 
 /**
  * CreateDeployment with switchyard's own `switchyardTimeScale` member, which the SDK has no field for:
@@ -102,16 +86,6 @@ async function failure(p: Promise<unknown>): Promise<Error & { $metadata?: { htt
   throw new Error('expected the call to fail');
 }
 
-/** Polls `read` until `done` holds (bounded). */
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, ms = 5_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met in ${ms} ms; last value ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 const revision = (content: string) => ({ revisionType: 'AppSpecContent' as const, appSpecContent: { content } });
 

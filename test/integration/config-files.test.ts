@@ -53,7 +53,7 @@ describe('config/', () => {
     expect(config.drainTimeout).toBe(10_000);
     const checkout = config.services[0]!;
     expect(checkout.name).toBe('checkout');
-    expect(checkout.versions['2']?.targets).toEqual(['http://127.0.0.1:9002', 'http://127.0.0.1:9003']);
+    expect(checkout.versions['2']).toMatchObject({ targets: ['http://127.0.0.1:9002', 'http://127.0.0.1:9003'] });
     expect(checkout.weights).toEqual({ '1': 90, '2': 10 });
     expect(checkout.routing).toEqual({
       sticky: { header: 'x-user-id' },
@@ -66,7 +66,7 @@ describe('config/', () => {
 
   it('config/example.yml takes its variables from the environment', () => {
     const config = parse('example.yml', { SEARCH_HOST: '10.0.0.7' });
-    expect(config.services[1]?.versions['blue']?.targets).toEqual(['http://10.0.0.7:9011']);
+    expect(config.services[1]?.versions['blue']).toMatchObject({ targets: ['http://10.0.0.7:9011'] });
   });
 
   it('config/demo.yml moves its ports by environment variables, as numbers', () => {
@@ -74,7 +74,7 @@ describe('config/', () => {
     expect(defaults.listeners.production.port).toBe(8080);
     expect(defaults.listeners.test?.port).toBe(8081);
     expect(defaults.control.port).toBe(9900);
-    expect(defaults.services[0]?.versions['1']?.targets).toEqual(['http://127.0.0.1:9101']);
+    expect(defaults.services[0]?.versions['1']).toMatchObject({ targets: ['http://127.0.0.1:9101'] });
     const moved = parse('demo.yml', {
       DEMO_PORT: '18080',
       DEMO_TEST_PORT: '18081',
@@ -85,7 +85,7 @@ describe('config/', () => {
     expect(moved.listeners.production.port).toBe(18_080);
     expect(moved.listeners.test?.port).toBe(18_081);
     expect(moved.control.port).toBe(19_900);
-    expect(moved.services[0]?.versions['1']?.targets).toEqual(['http://127.0.0.1:19101']);
-    expect(moved.services[0]?.versions['2']?.targets).toEqual(['http://127.0.0.1:19102']);
+    expect(moved.services[0]?.versions['1']).toMatchObject({ targets: ['http://127.0.0.1:19101'] });
+    expect(moved.services[0]?.versions['2']).toMatchObject({ targets: ['http://127.0.0.1:19102'] });
   });
 });

@@ -1,50 +1,53 @@
 /**
- * The REST additions CodeDeploy lacks, on a running switchyard: a deployment's timeline, and promote,
- * which skips the rest of a shift schedule.
+ * The REST additions CodeDeploy lacks, on a running switchyard: a deployment's timeline, promote, which
+ * skips the rest of a shift schedule, and custom configurations finer than CreateDeploymentConfig allows.
  */
 import {
-  CodeDeployClient,
+  type CodeDeployClient,
   CreateApplicationCommand,
   CreateDeploymentCommand,
   CreateDeploymentGroupCommand,
+  ContinueDeploymentCommand,
   GetDeploymentCommand,
+  GetDeploymentConfigCommand,
 } from '@aws-sdk/client-codedeploy';
 import { request } from 'undici';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startProxy, twoVersions } from '../support/switchyard.js';
 import { startUpstream } from '../support/upstream.js';
 import { ECS_APPSPEC } from '../support/appspecs.js';
+import { sdkClient } from '../support/codedeploy.js';
 
+
+/** Application `web`, group `prod` on service `web` with `configName`, and a deployment of version 2. */
+async function deployWith(cd: CodeDeployClient, configName: string): Promise<string> {
+  await cd.send(new CreateApplicationCommand({ applicationName: 'web', computePlatform: 'ECS' }));
+  await cd.send(
+    new CreateDeploymentGroupCommand({
+      applicationName: 'web',
+      deploymentGroupName: 'prod',
+      serviceRoleArn: 'arn:aws:iam::111122223333:role/CodeDeploy',
+      deploymentConfigName: configName,
+      ecsServices: [{ clusterName: 'main', serviceName: 'web' }],
+    }),
+  );
+  const { deploymentId } = await cd.send(
+    new CreateDeploymentCommand({
+      applicationName: 'web',
+      deploymentGroupName: 'prod',
+      revision: { revisionType: 'AppSpecContent', appSpecContent: { content: ECS_APPSPEC } },
+    }),
+  );
+  return deploymentId!;
+}
 
 describe('REST deployment endpoints', () => {
   it('promotes a linear deployment to 100% at once and shows it in the timeline', async () => {
     const blue = await startUpstream('blue');
     const green = await startUpstream('green');
     const sy = await startProxy(twoVersions(blue.url, green.url));
-    const cd = new CodeDeployClient({
-      region: 'us-east-1',
-      endpoint: sy.urls['control'],
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-      maxAttempts: 1,
-    });
-    onTestFinished(() => cd.destroy());
-    await cd.send(new CreateApplicationCommand({ applicationName: 'web', computePlatform: 'ECS' }));
-    await cd.send(
-      new CreateDeploymentGroupCommand({
-        applicationName: 'web',
-        deploymentGroupName: 'prod',
-        serviceRoleArn: 'arn:aws:iam::111122223333:role/CodeDeploy',
-        deploymentConfigName: 'CodeDeployDefault.ECSLinear10PercentEvery3Minutes',
-        ecsServices: [{ clusterName: 'main', serviceName: 'web' }],
-      }),
-    );
-    const { deploymentId } = await cd.send(
-      new CreateDeploymentCommand({
-        applicationName: 'web',
-        deploymentGroupName: 'prod',
-        revision: { revisionType: 'AppSpecContent', appSpecContent: { content: ECS_APPSPEC } },
-      }),
-    );
+    const cd = sdkClient(sy);
+    const deploymentId = await deployWith(cd, 'CodeDeployDefault.ECSLinear10PercentEvery3Minutes');
     // Real minutes: without promote this would take 27 of them.
     await expect.poll(() => sy.traffic.service('web').weights.production['2']).toBe(10);
 
@@ -70,5 +73,54 @@ describe('REST deployment endpoints', () => {
     const finished = await request(`${sy.urls['control']}/v1/deployments/${deploymentId}/promote`, { method: 'POST' });
     expect(finished.statusCode).toBe(409);
     expect(await finished.body.json()).toMatchObject({ error: 'DEPLOYMENT_COMPLETED' });
+  });
+
+  it('creates a custom configuration with 0.01% weights and a manual step, and deploys with it', async () => {
+    const blue = await startUpstream('blue');
+    const green = await startUpstream('green');
+    const sy = await startProxy(twoVersions(blue.url, green.url));
+    const control = sy.urls['control']!;
+    const post = (body: unknown) =>
+      request(`${control}/v1/deployment-configs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const spec = { name: 'half-percent', computePlatform: 'ECS', trafficRouting: { steps: [{ weight: 0.5 }, { weight: 100 }] } };
+    const created = await post(spec);
+    expect(created.statusCode).toBe(201);
+    expect(await created.body.json()).toMatchObject({
+      deploymentConfigName: 'half-percent',
+      computePlatform: 'ECS',
+      trafficRouting: { kind: 'steps', steps: [{ weight: 50, pauseMs: null }, { weight: 10_000, pauseMs: 0 }] },
+    });
+    const again = await post(spec);
+    expect(again.statusCode).toBe(400);
+    expect(await again.body.json()).toMatchObject({ message: "Deployment config 'half-percent' already exists" });
+    const bad = await post({ name: 'x', computePlatform: 'ECS', trafficRouting: { type: 'TimeBasedCanary', percent: 0.001, interval: '0s' } });
+    expect(bad.statusCode).toBe(400);
+    expect(((await bad.body.json()) as { issues: string[] }).issues).toEqual([
+      'trafficRouting.percent: must be a percentage with at most two decimals',
+      'trafficRouting.interval: must be longer than 0',
+    ]);
+
+    const cd = sdkClient(sy);
+    // Visible to the CodeDeploy API like any other custom configuration.
+    const { deploymentConfigInfo } = await cd.send(new GetDeploymentConfigCommand({ deploymentConfigName: 'half-percent' }));
+    expect(deploymentConfigInfo?.computePlatform).toBe('ECS');
+    const deploymentId = await deployWith(cd, 'half-percent');
+    await expect.poll(() => sy.traffic.service('web').weights.production['2']).toBe(0.5);
+    // 0.5% is exactly one request in two hundred.
+    let greenCount = 0;
+    for (let i = 0; i < 200; i++) {
+      const res = await request(`${sy.urls['production']}/`);
+      if ((await res.body.text()) === 'green') greenCount++;
+    }
+    expect(greenCount).toBe(1);
+    await cd.send(new ContinueDeploymentCommand({ deploymentId, deploymentWaitType: 'READY_WAIT' }));
+    await expect
+      .poll(async () => (await cd.send(new GetDeploymentCommand({ deploymentId }))).deploymentInfo?.status)
+      .toBe('Succeeded');
+    expect(sy.traffic.service('web').weights.production).toEqual({ '1': 0, '2': 100 });
   });
 });

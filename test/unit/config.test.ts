@@ -86,8 +86,8 @@ hooks:
           name: 'checkout',
           match: { host: 'shop.example.com', pathPrefix: '/api' },
           versions: {
-            '1': { targets: ['http://127.0.0.1:9001'] },
-            '2': { targets: ['http://127.0.0.1:9002', 'https://green.internal:9443/base'] },
+            '1': { kind: 'targets', readyTimeoutMs: 60_000, targets: ['http://127.0.0.1:9001'] },
+            '2': { kind: 'targets', readyTimeoutMs: 60_000, targets: ['http://127.0.0.1:9002', 'https://green.internal:9443/base'] },
           },
           live: '1',
           weights: { '1': 87.66, '2': 12.34 },
@@ -96,6 +96,8 @@ hooks:
         },
       ],
       timeScale: 60,
+      deploymentConfigs: {},
+      applications: {},
       hooks: {
         smoke: { kind: 'http', url: 'http://127.0.0.1:7000/smoke', mode: 'sync', timeoutMs: 30_000 },
         migrate: {
@@ -121,13 +123,15 @@ hooks:
         {
           name: 'web',
           match: { pathPrefix: '/' },
-          versions: { '1': { targets: ['http://127.0.0.1:9001'] } },
+          versions: { '1': { kind: 'targets', readyTimeoutMs: 60_000, targets: ['http://127.0.0.1:9001'] } },
           live: '1',
           routing: {},
         },
       ],
       hooks: {},
       timeScale: 1,
+      deploymentConfigs: {},
+      applications: {},
     });
   });
 
@@ -147,7 +151,8 @@ hooks:
     expect(config.services[0]?.match).not.toBe(config.services[1]?.match);
     expect(config.services[1]?.match).toEqual({ host: 'b.local', pathPrefix: '/' });
     expect(Object.isFrozen(config)).toBe(true);
-    expect(Object.isFrozen(config.services[0]?.versions['1']?.targets)).toBe(true);
+    const v1 = config.services[0]?.versions['1'];
+    expect(v1?.kind === 'targets' && Object.isFrozen(v1.targets)).toBe(true);
   });
 
   it('takes durations as 500ms, 30s, 15m, 2h or whole milliseconds', () => {
@@ -210,7 +215,7 @@ services:
     expect(config.listeners.production).toEqual({ host: '127.0.0.1', port: 8080 });
     expect(config.drainTimeout).toBe(30_000);
     const web = config.services[0]!;
-    expect(web.versions['1']?.targets).toEqual(['http://blue.local:9001/v1']);
+    expect(web.versions['1']).toMatchObject({ targets: ['http://blue.local:9001/v1'] });
     expect(web.live).toBe('1');
     expect(web.weights).toEqual({ '1': 90, '2': 10 });
     expect(web.routing.overrideHeader).toBe('x-pin');
@@ -229,7 +234,7 @@ services:
     const config = parseConfig(TEXT.replace('"2": 10 }', '"2": 12.34 }'), 'env.yml', env);
     expect(config.listeners.production).toEqual({ host: '0.0.0.0', port: 18_080 });
     expect(config.drainTimeout).toBe(500);
-    expect(config.services[0]?.versions['1']?.targets).toEqual(['http://b:7000/v1']);
+    expect(config.services[0]?.versions['1']).toMatchObject({ targets: ['http://b:7000/v1'] });
     expect(config.services[0]?.live).toBe('2');
     expect(config.services[0]?.weights).toEqual({ '1': 87.66, '2': 12.34 });
     // A substituted number is checked like a written one.

@@ -67,8 +67,11 @@ class ScriptedHooks implements HookRunner {
 class RecordingLauncher implements ReplacementLauncher {
   readonly prepared: string[] = [];
   readonly retired: string[] = [];
+  /** When set, prepare rejects with it (a task that never became healthy). */
+  failure: Error | undefined;
   async prepare(_service: string, version: string): Promise<void> {
     this.prepared.push(version);
+    if (this.failure) throw this.failure;
   }
   async retire(_service: string, version: string): Promise<void> {
     this.retired.push(version);
@@ -197,7 +200,37 @@ describe('deployment engine', () => {
     expect(d.status).toBe('Succeeded');
     expect(d.lifecycleEvents.map((e) => e.name)).toEqual(['BeforeAllowTraffic', 'AllowTraffic', 'AfterAllowTraffic']);
     expect(hooks.calls.map((c) => c.event)).toEqual(['BeforeAllowTraffic', 'AfterAllowTraffic']);
-    expect(launcher.prepared).toEqual([]);
+    // No Install event on Lambda: the version is made ready before the first hook.
+    expect(launcher.prepared).toEqual(['2']);
+  });
+
+  it('fails a Lambda deployment whose target version cannot be made ready, before any hook', async () => {
+    const { clock, engine, production, hooks, launcher, plan } = setup();
+    launcher.failure = new Error('http://127.0.0.1:9002 did not pass its health check within 60000 ms');
+    const d = engine.create(plan({ appSpec: parseAppSpec(LAMBDA_WITH_HOOKS, 'appspec.yml') }));
+    await clock.advance(0);
+    expect(d.status).toBe('Failed');
+    expect(d.errorInformation).toEqual({
+      code: 'HEALTH_CONSTRAINTS',
+      message: 'version 2 is not ready: http://127.0.0.1:9002 did not pass its health check within 60000 ms',
+    });
+    expect(hooks.calls).toEqual([]);
+    expect(production()).toEqual({ '1': 100, '2': 0 });
+  });
+
+  it('fails Install when the replacement does not become ready, and rolls back per DEPLOYMENT_FAILURE', async () => {
+    const { clock, engine, production, test, launcher, plan } = setup({ testListener: true });
+    launcher.failure = new Error('task on http://127.0.0.1:40000 exited with code 1 before it was ready');
+    const d = engine.create(plan());
+    await clock.advance(0);
+    expect(d.status).toBe('Failed');
+    expect(d.errorInformation?.code).toBe('HEALTH_CONSTRAINTS');
+    expect(statuses(d.lifecycleEvents).slice(0, 3)).toEqual(['BeforeInstall:Succeeded', 'Install:Failed', 'AfterInstall:Skipped']);
+    expect(d.lifecycleEvents[1]?.diagnostics?.message).toContain('exited with code 1 before it was ready');
+    expect(d.rollbackInfo?.rollbackDeploymentId).toMatch(/^d-/);
+    expect(production()).toEqual({ '1': 100, '2': 0 });
+    expect(test()).toEqual({ '1': 100, '2': 0 });
+    expect(launcher.retired).toEqual(['2']);
   });
 
   it('fails a Lambda deployment whose alias is weighted or not on CurrentVersion', async () => {

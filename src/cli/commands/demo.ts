@@ -1,0 +1,155 @@
+/**
+ * @module cli/commands/demo
+ * `switchyard demo`: config/demo.yml with its two versions served in process, then the canary a user
+ * would run themselves (`switchyard deploy ... --wait` against the demo's own control port) while a
+ * steady trickle of requests shows the split, and finally what to try next. Ctrl-C stops it at any point.
+ */
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { Agent, request } from 'undici';
+import { type Switchyard, startSwitchyard } from '../../app.js';
+import { loadConfig } from '../../config/load.js';
+import type { Config } from '../../config/schema.js';
+import { SwitchyardError } from '../../core/errors.js';
+import { createLogger } from '../../core/logger.js';
+import { type DemoUpstream, startDemoUpstream } from '../../demo/upstreams.js';
+import { packageRoot } from '../package-root.js';
+import { untilSignal } from '../until-signal.js';
+import type { CommandIo } from './client.js';
+import { deploy } from './deploy.js';
+
+const APPLICATION = 'demo';
+const GROUP = 'demo-prod';
+/** Requests per second sent through the proxy while the canary runs. */
+const TRICKLE_PER_SECOND = 20;
+
+function demoTargets(config: Config): { name: string; host: string; port: number }[] {
+  const service = config.services[0]!;
+  return Object.entries(service.versions).flatMap(([label, v]) => {
+    if (v.kind !== 'targets') return [];
+    const url = new URL(v.targets[0]!);
+    const colour = label === service.live ? 'blue' : 'green';
+    return [{ name: `${colour} (version ${label})`, host: url.hostname, port: Number(url.port) }];
+  });
+}
+
+/** Sends a steady trickle of requests and counts which version answered each. */
+function trickle(url: string, versionHeader: string): { stop: () => Promise<Map<string, number>> } {
+  const counts = new Map<string, number>();
+  const agent = new Agent({ connections: 1 });
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      try {
+        const res = await request(url, { dispatcher: agent });
+        await res.body.dump();
+        const version = res.statusCode === 200 ? String(res.headers[versionHeader] ?? '?') : `HTTP ${res.statusCode}`;
+        counts.set(version, (counts.get(version) ?? 0) + 1);
+      } catch {
+        counts.set('error', (counts.get('error') ?? 0) + 1);
+      }
+      await sleep(1000 / TRICKLE_PER_SECOND);
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      await agent.close();
+      return counts;
+    },
+  };
+}
+
+/** Runs the demo until Ctrl-C. */
+export async function demo(args: string[], io: CommandIo): Promise<void> {
+  parseArgs({ args, strict: true });
+  const root = packageRoot();
+  const config = await loadConfig(join(root, 'config', 'demo.yml'));
+  const log = createLogger({ level: config.logLevel });
+  const upstreams: DemoUpstream[] = [];
+  try {
+    for (const t of demoTargets(config)) upstreams.push(await startDemoUpstream(t.name, t.host, t.port));
+  } catch (err) {
+    await Promise.all(upstreams.map((u) => u.close()));
+    throw new SwitchyardError('LISTEN_FAILED', `demo upstream cannot start: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  let sy: Switchyard;
+  try {
+    sy = await startSwitchyard(config, { log });
+  } catch (err) {
+    await Promise.all(upstreams.map((u) => u.close()));
+    throw err;
+  }
+  let signalled = false;
+  const onSignal = () => (signalled = true);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const stopped = untilSignal(sy, async () => {
+    await Promise.all(upstreams.map((u) => u.close()));
+  });
+
+  const service = config.services[0]!;
+  const prod = sy.urls['production']!;
+  const control = sy.urls['control']!;
+  io.out('');
+  io.out(`switchyard demo: service "${service.name}", ${upstreams.map((u) => `${u.name} at ${u.url}`).join(', ')}`);
+  io.out(`  weights now     ${JSON.stringify(sy.traffic.service(service.name).weights.production)} (percent)`);
+  io.out('');
+  const group = sy.registry.group(APPLICATION, GROUP);
+  const appspec = join('config', 'appspec', 'ecs.yml');
+  io.out(
+    `Deploying version 2 with ${group.settings.deploymentConfigName} at time scale ${config.timeScale}, ` +
+      `while ${TRICKLE_PER_SECOND} requests a second go through ${prod}:`,
+  );
+  io.out(`  $ switchyard deploy --app ${APPLICATION} --group ${GROUP} --appspec ${appspec} --wait`);
+
+  const canary = (async () => {
+    const load = trickle(`${prod}/`, config.versionHeader || 'x-switchyard-version');
+    let code: number;
+    try {
+      code = await deploy(
+        ['--app', APPLICATION, '--group', GROUP, '--appspec', join(root, appspec), '--endpoint', control, '--wait'],
+        io,
+      );
+    } finally {
+      const counts = await load.stop();
+      const served = [...counts].map(([version, n]) => `${version === 'error' || version.startsWith('HTTP') ? version : `version ${version}`} × ${n}`);
+      if (!signalled) io.out(`  served during the deployment: ${served.join(', ')}`);
+    }
+    if (code !== 0) throw new SwitchyardError('INTERNAL', `the demo deployment ended with exit code ${code}`);
+  })();
+
+  // Stopped with Ctrl-C mid-deployment, the deployment's polling fails as the server goes: no error.
+  const ended = canary.then(
+    () => 'deployed' as const,
+    (err: unknown) => {
+      if (signalled) return 'stopped' as const;
+      throw err;
+    },
+  );
+  try {
+    if ((await Promise.race([stopped.then(() => 'stopped' as const), ended])) === 'stopped') return await stopped;
+  } catch (err) {
+    await sy.close();
+    await Promise.all(upstreams.map((u) => u.close()));
+    throw err;
+  }
+
+  io.out('');
+  io.out(`Version 2 is live. Try:`);
+  io.out(`  send requests   for i in $(seq 10); do curl -s ${prod}/; done`);
+  io.out(`  pin a version   curl -s -H 'x-switchyard-version: 1' ${prod}/`);
+  if (sy.urls['test']) io.out(`  test listener   curl -s ${sy.urls['test']}/`);
+  io.out(
+    `  shift by hand   curl -s -X PUT -H 'content-type: application/json' -d '{"version":"1","percent":10}' ${control}/v1/services/${service.name}/weight`,
+  );
+  io.out(`  deploy again    node dist/src/cli/main.js deploy --app ${APPLICATION} --group ${GROUP} --appspec config/appspec/ecs-v1.yml --wait`);
+  io.out(`  see state       curl -s ${control}/v1/services   and   curl -s ${control}/metrics`);
+  io.out('  stop            Ctrl-C');
+  io.out('');
+  return stopped;
+}

@@ -1,0 +1,42 @@
+/**
+ * What tests that speak CodeDeploy's API share: an AWS SDK client for a running switchyard (destroyed
+ * when the test finishes), a count of which version answers, and a bounded poll.
+ */
+import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
+import { request } from 'undici';
+import { onTestFinished } from 'vitest';
+import type { Switchyard } from '../../src/app.js';
+
+/** An SDK client for `sy`'s control port; any credentials do, and nothing is retried. */
+export function sdkClient(sy: Switchyard): CodeDeployClient {
+  const cd = new CodeDeployClient({
+    region: 'us-east-1',
+    endpoint: sy.urls['control'],
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    maxAttempts: 1,
+  });
+  onTestFinished(() => cd.destroy());
+  return cd;
+}
+
+/** Polls `read` until `done` holds; fails after `ms` naming the last value seen. */
+export async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, ms = 5_000, everyMs = 10): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met in ${ms} ms; last value ${JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** Which upstream (by its answer) serves each of `n` sequential requests to `sy`'s production listener. */
+export async function count(sy: Switchyard, n: number): Promise<Record<string, number>> {
+  const seen: Record<string, number> = {};
+  for (let i = 0; i < n; i++) {
+    const res = await request(`${sy.urls['production']}/`);
+    const name = await res.body.text();
+    seen[name] = (seen[name] ?? 0) + 1;
+  }
+  return seen;
+}

@@ -1,0 +1,161 @@
+/**
+ * The parts of the config file that declare what the CodeDeploy API would otherwise create
+ * (applications, deployment groups, custom deployment configurations) and versions run by command:
+ * what they parse to, and every refusal reported at its line and column, as the API's rules decide.
+ */
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
+import { formatIssue, isSwitchyardError } from '../../src/core/errors.js';
+
+const HEAD = `listeners:
+  production: { port: 8080 }
+services:
+  - name: web
+    versions:
+      "1": { targets: ["http://127.0.0.1:9001"] }
+      "2": { command: "node server.js", instances: 2, env: { MODE: green, WORKERS: 4 }, healthCheck: { path: /health } }
+    live: "1"
+`;
+
+function problems(text: string): string[] {
+  try {
+    parseConfig(text, 'x.yml', {});
+  } catch (err) {
+    if (isSwitchyardError(err)) return err.issues.map(formatIssue);
+    throw err;
+  }
+  throw new Error('expected the config to be rejected');
+}
+
+describe('versions', () => {
+  it('parses fixed targets and a command version with its defaults', () => {
+    const config = parseConfig(HEAD, 'x.yml', {});
+    const versions = config.services[0]!.versions;
+    expect(versions['1']).toEqual({ kind: 'targets', targets: ['http://127.0.0.1:9001'], readyTimeoutMs: 60_000 });
+    expect(versions['2']).toEqual({
+      kind: 'command',
+      command: 'node server.js',
+      env: { MODE: 'green', WORKERS: '4' },
+      cwd: undefined,
+      instances: 2,
+      healthCheck: { path: '/health', interval: 1_000, timeout: 2_000 },
+      readyTimeoutMs: 60_000,
+    });
+  });
+
+  it('wants exactly one of targets or command, and command options only with a command', () => {
+    const text = `listeners:
+  production: { port: 8080 }
+services:
+  - name: web
+    versions:
+      "1": { targets: ["http://a"], command: x }
+      "2": { instances: 2 }
+      "3": { targets: ["http://a"], instances: 2, cwd: /srv }
+      "4": { command: [], healthCheck: { path: health, interval: 0s } }
+    live: "1"
+`;
+    expect(problems(text)).toEqual([
+      'x.yml:6:12 services[0].versions.1: a version needs exactly one of targets or command',
+      'x.yml:7:12 services[0].versions.2: a version needs exactly one of targets or command',
+      'x.yml:8:48 services[0].versions.3.instances: applies only to a version started by command',
+      'x.yml:8:56 services[0].versions.3.cwd: applies only to a version started by command',
+      'x.yml:9:23 services[0].versions.4.command: must name a program',
+      'x.yml:9:48 services[0].versions.4.healthCheck.path: must start with /',
+      'x.yml:9:66 services[0].versions.4.healthCheck.interval: must be longer than 0',
+    ]);
+  });
+});
+
+describe('declared applications, groups and configurations', () => {
+  it('parses them in the API shapes, with switchyard shifts for custom configurations', () => {
+    const config = parseConfig(
+      `${HEAD}deploymentConfigs:
+  fast-canary: { computePlatform: ECS, trafficRouting: { type: TimeBasedCanary, percent: 12.5, interval: 30s } }
+  stepped: { computePlatform: Lambda, trafficRouting: { steps: [{ weight: 1, pause: 10s }, { weight: 50 }, { weight: 100 }] } }
+applications:
+  shop:
+    computePlatform: ECS
+    deploymentGroups:
+      web-prod:
+        ecsServices: [{ serviceName: web, clusterName: local }]
+        deploymentConfigName: fast-canary
+        autoRollbackConfiguration: { enabled: true, events: [DEPLOYMENT_FAILURE] }
+`,
+      'x.yml',
+      {},
+    );
+    expect(config.deploymentConfigs['fast-canary']).toEqual({
+      computePlatform: 'ECS',
+      trafficRouting: { kind: 'canary', weight: 1250, intervalMs: 30_000 },
+    });
+    expect(config.deploymentConfigs['stepped']?.trafficRouting).toEqual({
+      kind: 'steps',
+      steps: [
+        { weight: 100, pauseMs: 10_000 },
+        { weight: 5000, pauseMs: null },
+        { weight: 10_000, pauseMs: 0 },
+      ],
+    });
+    expect(config.applications['shop']?.deploymentGroups['web-prod']).toEqual({
+      ecsServices: [{ serviceName: 'web', clusterName: 'local' }],
+      deploymentConfigName: 'fast-canary',
+      autoRollbackConfiguration: { enabled: true, events: ['DEPLOYMENT_FAILURE'] },
+    });
+  });
+
+  it('reports a typo in a group as an unknown key, where it is', () => {
+    const text = `${HEAD}applications:
+  shop:
+    computePlatform: ECS
+    deploymentGroups:
+      web-prod:
+        ecsServices: [{ serviceName: web, cluster: local }]
+        autoRollbackConfiguration: { enable: true }
+`;
+    expect(problems(text)).toEqual([
+      'x.yml:14:43 applications.shop.deploymentGroups.web-prod.ecsServices[0].cluster: unknown key',
+      'x.yml:15:38 applications.shop.deploymentGroups.web-prod.autoRollbackConfiguration.enable: unknown key',
+    ]);
+  });
+
+  it('holds declarations to the rules of the API, each at its place', () => {
+    const text = `${HEAD}deploymentConfigs:
+  "bad name!": { computePlatform: ECS, trafficRouting: { type: AllAtOnce } }
+  lambda-only: { computePlatform: Lambda, trafficRouting: { type: TimeBasedLinear, percent: 10, interval: 1m } }
+applications:
+  shop:
+    computePlatform: ECS
+    deploymentGroups:
+      web-prod:
+        ecsServices: [{ serviceName: web }]
+        deploymentConfigName: lambda-only
+      no-service: {}
+      unknown-service:
+        ecsServices: [{ serviceName: api }]
+      second:
+        ecsServices: [{ serviceName: web }]
+        deploymentConfigName: CodeDeployDefault.ECSNope
+`;
+    expect(problems(text)).toEqual([
+      expect.stringMatching(/^x\.yml:10:16 deploymentConfigs\.bad name!: deployment config name .* \(InvalidDeploymentConfigNameException\)$/),
+      "x.yml:17:9 applications.shop.deploymentGroups.web-prod: Deployment config 'lambda-only' is for the Lambda compute platform, but application 'shop' is ECS (InvalidDeploymentConfigNameException)",
+      'x.yml:19:19 applications.shop.deploymentGroups.no-service: An ECS deployment group needs exactly one entry in ecsServices with a serviceName (InvalidECSServiceException)',
+      'x.yml:21:38 applications.shop.deploymentGroups.unknown-service.ecsServices[0].serviceName: names no service of this file (services: web)',
+      "x.yml:23:9 applications.shop.deploymentGroups.second: Deployment config 'CodeDeployDefault.ECSNope' does not exist (DeploymentConfigDoesNotExistException)",
+    ]);
+  });
+
+  it('refuses a second group for the same ECS service', () => {
+    const text = `${HEAD}applications:
+  shop:
+    computePlatform: ECS
+    deploymentGroups:
+      a: { ecsServices: [{ serviceName: web }] }
+      b: { ecsServices: [{ serviceName: web }] }
+`;
+    expect(problems(text)).toEqual([
+      "x.yml:14:10 applications.shop.deploymentGroups.b: ECS service 'web' already belongs to deployment group 'a' of application 'shop' (ECSServiceMappingLimitExceededException)",
+    ]);
+  });
+});
