@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import { ComputePlatform } from '../../shifting/deployment-config.js';
 import type { Operation } from './context.js';
-import { CodeDeployError } from './errors.js';
+import { CodeDeployRefusal } from '../../core/errors.js';
 import { applicationInfo, page, parseRequest, requiredString } from './shapes.js';
 
 const BATCH_LIMIT = 100;
@@ -45,13 +45,13 @@ export const deleteApplication: Operation = ({ registry }, body) => {
 export const batchGetApplications: Operation = ({ registry }, body) => {
   const names = body['applicationNames'];
   if (names === undefined || names === null) {
-    throw new CodeDeployError('ApplicationNameRequiredException', 'applicationNames is required');
+    throw new CodeDeployRefusal('ApplicationNameRequiredException', 'applicationNames is required');
   }
   if (!Array.isArray(names) || !names.every((n): n is string => typeof n === 'string')) {
-    throw new CodeDeployError('InvalidApplicationNameException', 'applicationNames must be a list of names');
+    throw new CodeDeployRefusal('InvalidApplicationNameException', 'applicationNames must be a list of names');
   }
   if (names.length > BATCH_LIMIT) {
-    throw new CodeDeployError('BatchLimitExceededException', `at most ${BATCH_LIMIT} applications at once`);
+    throw new CodeDeployRefusal('BatchLimitExceededException', `at most ${BATCH_LIMIT} applications at once`);
   }
   return { applicationsInfo: names.map((name) => applicationInfo(registry.application(name))) };
 };

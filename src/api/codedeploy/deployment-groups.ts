@@ -8,7 +8,7 @@
  */
 import type { ApplicationRecord, DeploymentGroupSettings } from '../../shifting/registry.js';
 import type { CodeDeployDeps, Operation } from './context.js';
-import { CodeDeployError } from './errors.js';
+import { CodeDeployRefusal } from '../../core/errors.js';
 import { deploymentGroupInfo, page, parseGroupSettings, requiredString } from './shapes.js';
 
 const BATCH_LIMIT = 100;
@@ -19,7 +19,7 @@ function checkEcsService(deps: CodeDeployDeps, app: ApplicationRecord, settings:
   if (app.computePlatform !== 'ECS' || service === undefined) return;
   const known = deps.traffic.services().map((s) => s.name);
   if (!known.includes(service)) {
-    throw new CodeDeployError(
+    throw new CodeDeployRefusal(
       'InvalidECSServiceException',
       `ECS service '${service}' is not a service of this switchyard (services: ${known.join(', ')})`,
     );
@@ -31,7 +31,7 @@ export const createDeploymentGroup: Operation = (deps, body) => {
   const name = requiredString(body, 'deploymentGroupName', 'DeploymentGroupName');
   const app = deps.registry.application(appName);
   const settings = parseGroupSettings(body);
-  if (!settings.serviceRoleArn) throw new CodeDeployError('RoleRequiredException', 'serviceRoleArn is required');
+  if (!settings.serviceRoleArn) throw new CodeDeployRefusal('RoleRequiredException', 'serviceRoleArn is required');
   checkEcsService(deps, app, settings);
   return { deploymentGroupId: deps.registry.createGroup(appName, name, settings).id };
 };
@@ -54,7 +54,7 @@ export const updateDeploymentGroup: Operation = (deps, body) => {
   const current = requiredString(body, 'currentDeploymentGroupName', 'DeploymentGroupName');
   const newName = body['newDeploymentGroupName'];
   if (newName !== undefined && newName !== null && typeof newName !== 'string') {
-    throw new CodeDeployError('InvalidDeploymentGroupNameException', 'newDeploymentGroupName must be a string');
+    throw new CodeDeployRefusal('InvalidDeploymentGroupNameException', 'newDeploymentGroupName must be a string');
   }
   const app = deps.registry.application(appName);
   const patch = parseGroupSettings(body);
@@ -74,13 +74,13 @@ export const batchGetDeploymentGroups: Operation = (deps, body) => {
   const appName = requiredString(body, 'applicationName', 'ApplicationName');
   const names = body['deploymentGroupNames'];
   if (names === undefined || names === null) {
-    throw new CodeDeployError('DeploymentGroupNameRequiredException', 'deploymentGroupNames is required');
+    throw new CodeDeployRefusal('DeploymentGroupNameRequiredException', 'deploymentGroupNames is required');
   }
   if (!Array.isArray(names) || !names.every((n): n is string => typeof n === 'string')) {
-    throw new CodeDeployError('InvalidDeploymentGroupNameException', 'deploymentGroupNames must be a list of names');
+    throw new CodeDeployRefusal('InvalidDeploymentGroupNameException', 'deploymentGroupNames must be a list of names');
   }
   if (names.length > BATCH_LIMIT) {
-    throw new CodeDeployError('BatchLimitExceededException', `at most ${BATCH_LIMIT} deployment groups at once`);
+    throw new CodeDeployRefusal('BatchLimitExceededException', `at most ${BATCH_LIMIT} deployment groups at once`);
   }
   const app = deps.registry.application(appName);
   const infos: object[] = [];

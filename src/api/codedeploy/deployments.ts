@@ -21,13 +21,12 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { EC2_UNSUPPORTED, parseAppSpec } from '../../appspec/parse.js';
 import { resolveVersions } from '../../appspec/resolve.js';
-import { isSwitchyardError } from '../../core/errors.js';
+import { CodeDeployRefusal, isSwitchyardError } from '../../core/errors.js';
 import type { DeploymentPlan, DeploymentRecord } from '../../shifting/deployment.js';
 import { DeploymentStatus, LifecycleEventStatus } from '../../shifting/lifecycle.js';
 import type { DeploymentGroupRecord } from '../../shifting/registry.js';
 import type { ServiceView } from '../../shifting/traffic.js';
 import type { CodeDeployDeps, Operation, RequestBody } from './context.js';
-import { CodeDeployError } from './errors.js';
 import {
   checkAutoRollback,
   CREATE_DEPLOYMENT_EXCEPTIONS,
@@ -51,10 +50,10 @@ const DEPLOYMENT_ID = /^d-[A-Z0-9]{9}$/;
 export function deploymentOf(deps: CodeDeployDeps, body: RequestBody): DeploymentRecord {
   const id = requiredString(body, 'deploymentId', 'DeploymentId');
   if (!DEPLOYMENT_ID.test(id)) {
-    throw new CodeDeployError('InvalidDeploymentIdException', `'${id}' is not a deployment id (d- and 9 letters or digits)`);
+    throw new CodeDeployRefusal('InvalidDeploymentIdException', `'${id}' is not a deployment id (d- and 9 letters or digits)`);
   }
   const record = deps.engine.get(id);
-  if (!record) throw new CodeDeployError('DeploymentDoesNotExistException', `Deployment ${id} does not exist`);
+  if (!record) throw new CodeDeployRefusal('DeploymentDoesNotExistException', `Deployment ${id} does not exist`);
   return record;
 }
 
@@ -64,21 +63,21 @@ type Revision = NonNullable<z.infer<typeof CreateDeploymentRequest>['revision']>
 function appSpecOf(revision: Revision): { text: string; echoed: Revision } {
   const type = revision.revisionType;
   if (type === 'S3' || type === 'GitHub') {
-    throw new CodeDeployError(
+    throw new CodeDeployRefusal(
       'InvalidRevisionException',
       `${type} revisions are not supported: send the AppSpec itself as revisionType AppSpecContent (or String)`,
     );
   }
-  if (type === undefined) throw new CodeDeployError('InvalidRevisionException', 'revision.revisionType is required');
+  if (type === undefined) throw new CodeDeployRefusal('InvalidRevisionException', 'revision.revisionType is required');
   const member = type === 'AppSpecContent' ? 'appSpecContent' : 'string';
   const content = revision[member];
   if (content?.content === undefined) {
-    throw new CodeDeployError('InvalidRevisionException', `revision.${member}.content is required for revisionType ${type}`);
+    throw new CodeDeployRefusal('InvalidRevisionException', `revision.${member}.content is required for revisionType ${type}`);
   }
   const text = content.content;
   const sha256 = createHash('sha256').update(text).digest('hex');
   if (content.sha256 !== undefined && content.sha256.toLowerCase() !== sha256) {
-    throw new CodeDeployError('InvalidRevisionException', `revision.${member}.sha256 does not match its content`);
+    throw new CodeDeployRefusal('InvalidRevisionException', `revision.${member}.sha256 does not match its content`);
   }
   return { text, echoed: { revisionType: type, [member]: { content: text, sha256 } } };
 }
@@ -93,8 +92,8 @@ function serviceOf(deps: CodeDeployDeps, group: DeploymentGroupRecord, appSpec: 
     if (!(err instanceof Error)) throw err;
     const known = deps.traffic.services().map((s) => s.name).join(', ');
     throw appSpec.platform === 'ECS'
-      ? new CodeDeployError('InvalidECSServiceException', `ECS service '${name ?? ''}' is not a service of this switchyard (services: ${known})`)
-      : new CodeDeployError('InvalidRevisionException', `Lambda function '${name ?? ''}' is not a service of this switchyard (services: ${known})`);
+      ? new CodeDeployRefusal('InvalidECSServiceException', `ECS service '${name ?? ''}' is not a service of this switchyard (services: ${known})`)
+      : new CodeDeployRefusal('InvalidRevisionException', `Lambda function '${name ?? ''}' is not a service of this switchyard (services: ${known})`);
   }
 }
 
@@ -106,26 +105,26 @@ export const createDeployment: Operation = (deps, body) => {
   const group = registry.group(appName, groupName);
   const request = parseRequest(CreateDeploymentRequest, body, CREATE_DEPLOYMENT_EXCEPTIONS);
   checkAutoRollback(request.autoRollbackConfiguration);
-  if (!request.revision) throw new CodeDeployError('RevisionRequiredException', 'revision is required');
+  if (!request.revision) throw new CodeDeployRefusal('RevisionRequiredException', 'revision is required');
   const config = registry.config(request.deploymentConfigName ?? group.settings.deploymentConfigName);
   if (config.computePlatform !== app.computePlatform) {
-    throw new CodeDeployError(
+    throw new CodeDeployRefusal(
       'InvalidDeploymentConfigNameException',
       `Deployment config '${config.name}' is for ${config.computePlatform}, but application '${appName}' is ${app.computePlatform}`,
     );
   }
   const platform = app.computePlatform;
-  if (platform === 'Server') throw new CodeDeployError('InvalidRevisionException', EC2_UNSUPPORTED);
+  if (platform === 'Server') throw new CodeDeployRefusal('InvalidRevisionException', EC2_UNSUPPORTED);
   const { text, echoed } = appSpecOf(request.revision);
   let appSpec;
   try {
     appSpec = parseAppSpec(text, 'appspec');
   } catch (err) {
     if (isSwitchyardError(err, 'APPSPEC_INVALID')) throw err;
-    throw new CodeDeployError('InvalidRevisionException', `The AppSpec could not be read: ${(err as Error).message}`);
+    throw new CodeDeployRefusal('InvalidRevisionException', `The AppSpec could not be read: ${(err as Error).message}`);
   }
   if (appSpec.platform !== platform) {
-    throw new CodeDeployError(
+    throw new CodeDeployRefusal(
       'InvalidRevisionException',
       `The AppSpec describes a ${appSpec.platform} resource, but application '${appName}' is ${platform}`,
     );
@@ -179,9 +178,9 @@ export const getDeployment: Operation = (deps, body) => ({ deploymentInfo: deplo
 
 function idList(body: RequestBody, member: string, requiredType: string, invalidType: string): string[] {
   const ids = body[member];
-  if (ids === undefined || ids === null) throw new CodeDeployError(requiredType, `${member} is required`);
+  if (ids === undefined || ids === null) throw new CodeDeployRefusal(requiredType, `${member} is required`);
   if (!Array.isArray(ids) || !ids.every((id): id is string => typeof id === 'string')) {
-    throw new CodeDeployError(invalidType, `${member} must be a list of ids`);
+    throw new CodeDeployRefusal(invalidType, `${member} must be a list of ids`);
   }
   return ids;
 }
@@ -189,7 +188,7 @@ function idList(body: RequestBody, member: string, requiredType: string, invalid
 export const batchGetDeployments: Operation = (deps, body) => {
   const ids = idList(body, 'deploymentIds', 'DeploymentIdRequiredException', 'InvalidDeploymentIdException');
   if (ids.length > BATCH_LIMIT) {
-    throw new CodeDeployError('BatchLimitExceededException', `at most ${BATCH_LIMIT} deployments at once`);
+    throw new CodeDeployRefusal('BatchLimitExceededException', `at most ${BATCH_LIMIT} deployments at once`);
   }
   // Unknown ids are left out of the answer rather than failing the batch, as CodeDeploy does.
   const records = ids.map((id) => deps.engine.get(id)).filter((r): r is DeploymentRecord => r !== undefined);
@@ -207,10 +206,10 @@ export const listDeployments: Operation = (deps, body) => {
   const groupName = optionalString(body, 'deploymentGroupName', 'DeploymentGroupName');
   // CodeDeploy takes both names or neither: a group name means nothing without its application.
   if (appName !== undefined && groupName === undefined) {
-    throw new CodeDeployError('DeploymentGroupNameRequiredException', 'deploymentGroupName is required with applicationName');
+    throw new CodeDeployRefusal('DeploymentGroupNameRequiredException', 'deploymentGroupName is required with applicationName');
   }
   if (groupName !== undefined && appName === undefined) {
-    throw new CodeDeployError('ApplicationNameRequiredException', 'applicationName is required with deploymentGroupName');
+    throw new CodeDeployRefusal('ApplicationNameRequiredException', 'applicationName is required with deploymentGroupName');
   }
   if (appName !== undefined && groupName !== undefined) deps.registry.group(appName, groupName);
   const request = parseRequest(ListDeploymentsRequest, body, {
@@ -241,7 +240,7 @@ export const stopDeployment: Operation = (deps, body) => {
   const record = deploymentOf(deps, body);
   const rollback = body['autoRollbackEnabled'];
   if (rollback !== undefined && rollback !== null && typeof rollback !== 'boolean') {
-    throw new CodeDeployError('InvalidInputException', 'autoRollbackEnabled must be true or false');
+    throw new CodeDeployRefusal('InvalidInputException', 'autoRollbackEnabled must be true or false');
   }
   return deps.engine.stop(record.id, rollback ?? undefined);
 };
@@ -250,7 +249,7 @@ export const continueDeployment: Operation = (deps, body) => {
   const record = deploymentOf(deps, body);
   const waitType = body['deploymentWaitType'] ?? 'READY_WAIT';
   if (waitType !== 'READY_WAIT' && waitType !== 'TERMINATION_WAIT') {
-    throw new CodeDeployError('InvalidDeploymentWaitTypeException', 'deploymentWaitType must be READY_WAIT or TERMINATION_WAIT');
+    throw new CodeDeployRefusal('InvalidDeploymentWaitTypeException', 'deploymentWaitType must be READY_WAIT or TERMINATION_WAIT');
   }
   deps.engine.continue(record.id, waitType);
   return {};
@@ -260,11 +259,11 @@ export const putLifecycleEventHookExecutionStatus: Operation = (deps, body) => {
   const record = deploymentOf(deps, body);
   const executionId = body['lifecycleEventHookExecutionId'];
   if (typeof executionId !== 'string' || executionId === '') {
-    throw new CodeDeployError('InvalidLifecycleEventHookExecutionIdException', 'lifecycleEventHookExecutionId is required');
+    throw new CodeDeployRefusal('InvalidLifecycleEventHookExecutionIdException', 'lifecycleEventHookExecutionId is required');
   }
   const status = LifecycleEventStatus.safeParse(body['status']);
   if (!status.success) {
-    throw new CodeDeployError(
+    throw new CodeDeployRefusal(
       'InvalidLifecycleEventHookExecutionStatusException',
       `status must be one of ${LifecycleEventStatus.options.join(', ')}`,
     );

@@ -1,24 +1,11 @@
 /**
  * @module api/codedeploy/errors
  * How errors leave the CodeDeploy protocol: every error becomes CodeDeploy's `{"__type", "message"}`
- * body, so the AWS SDK and awscli raise their typed exceptions. Errors that already know their CodeDeploy
- * name (an `awsType` member) keep it; SwitchyardErrors map by code; anything else is an InternalFailure
+ * body, so the AWS SDK and awscli raise their typed exceptions. A CodeDeployRefusal keeps its CodeDeploy
+ * name (`awsType`); SwitchyardErrors map by code; anything else is an InternalFailure
  * whose details stay in the log.
  */
-import { formatIssue, isSwitchyardError, type ErrorCode } from '../../core/errors.js';
-
-/** An error answered with the CodeDeploy exception `awsType` (HTTP 400 unless said otherwise). */
-export class CodeDeployError extends Error {
-  readonly awsType: string;
-  readonly statusCode: number;
-
-  constructor(awsType: string, message: string, statusCode = 400) {
-    super(message);
-    this.name = 'CodeDeployError';
-    this.awsType = awsType;
-    this.statusCode = statusCode;
-  }
-}
+import { CodeDeployRefusal, formatIssue, isSwitchyardError, type ErrorCode } from '../../core/errors.js';
 
 /** What a CodeDeploy error response says. */
 export interface AwsErrorReply {
@@ -40,16 +27,9 @@ const BY_CODE: Partial<Record<ErrorCode, string>> = {
   DEPLOYMENT_NOT_WAITING: 'DeploymentIsNotInReadyStateException',
 };
 
-function hasAwsType(err: unknown): err is Error & { awsType: string } {
-  return err instanceof Error && typeof (err as { awsType?: unknown }).awsType === 'string';
-}
-
 /** Maps any thrown value to a CodeDeploy error reply; `internal` is true when it should be logged. */
 export function toAwsError(err: unknown): AwsErrorReply & { internal: boolean } {
-  if (err instanceof CodeDeployError) {
-    return { statusCode: err.statusCode, body: { __type: err.awsType, message: err.message }, internal: false };
-  }
-  if (hasAwsType(err)) {
+  if (err instanceof CodeDeployRefusal) {
     return { statusCode: 400, body: { __type: err.awsType, message: err.message }, internal: false };
   }
   if (isSwitchyardError(err)) {

@@ -13,7 +13,8 @@ import type { CodeDeployDeps, Operation, RequestBody } from './context.js';
 import * as configs from './deployment-configs.js';
 import * as groups from './deployment-groups.js';
 import * as deployments from './deployments.js';
-import { CodeDeployError, toAwsError } from './errors.js';
+import { CodeDeployRefusal } from '../../core/errors.js';
+import { toAwsError } from './errors.js';
 import * as targets from './targets.js';
 
 export type { CodeDeployDeps, HookReporter } from './context.js';
@@ -56,7 +57,7 @@ function operationOf(req: FastifyRequest): Operation {
   const name = target?.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : undefined;
   const op = name === undefined || !Object.hasOwn(OPERATIONS, name) ? undefined : OPERATIONS[name];
   if (!op) {
-    throw new CodeDeployError(
+    throw new CodeDeployRefusal(
       'UnknownOperationException',
       target ? `Unknown operation ${target}` : `X-Amz-Target is required (${TARGET_PREFIX}<Operation>)`,
     );
@@ -73,10 +74,10 @@ function bodyOf(raw: unknown): RequestBody {
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    throw new CodeDeployError('SerializationException', `The request body is not valid JSON: ${(err as Error).message}`);
+    throw new CodeDeployRefusal('SerializationException', `The request body is not valid JSON: ${(err as Error).message}`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new CodeDeployError('SerializationException', 'The request body must be a JSON object');
+    throw new CodeDeployRefusal('SerializationException', 'The request body must be a JSON object');
   }
   return parsed as RequestBody;
 }

@@ -16,7 +16,7 @@ import {
   type DeploymentRequest,
 } from '../../shifting/registry.js';
 import type { CodeDeployDeps, RequestBody } from './context.js';
-import { CodeDeployError } from './errors.js';
+import { CodeDeployRefusal } from '../../core/errors.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Requests
@@ -36,16 +36,16 @@ export function parseRequest<S extends z.ZodType>(
   const issue = result.error.issues[0]!;
   const member = String(issue.path[0] ?? '');
   const path = issue.path.map(String).join('.');
-  throw new CodeDeployError(exceptions[member] ?? fallback, path ? `${path}: ${issue.message}` : issue.message);
+  throw new CodeDeployRefusal(exceptions[member] ?? fallback, path ? `${path}: ${issue.message}` : issue.message);
 }
 
 /** A required string member: absent or empty → `<What>RequiredException`, not a string → `Invalid<What>Exception`. */
 export function requiredString(body: RequestBody, member: string, what: string): string {
   const value = body[member];
   if (value === undefined || value === null || value === '') {
-    throw new CodeDeployError(`${what}RequiredException`, `${member} is required`);
+    throw new CodeDeployRefusal(`${what}RequiredException`, `${member} is required`);
   }
-  if (typeof value !== 'string') throw new CodeDeployError(`Invalid${what}Exception`, `${member} must be a string`);
+  if (typeof value !== 'string') throw new CodeDeployRefusal(`Invalid${what}Exception`, `${member} must be a string`);
   return value;
 }
 
@@ -53,7 +53,7 @@ export function requiredString(body: RequestBody, member: string, what: string):
 export function optionalString(body: RequestBody, member: string, what: string): string | undefined {
   const value = body[member];
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string') throw new CodeDeployError(`Invalid${what}Exception`, `${member} must be a string`);
+  if (typeof value !== 'string') throw new CodeDeployRefusal(`Invalid${what}Exception`, `${member} must be a string`);
   return value;
 }
 
@@ -63,7 +63,7 @@ export function pageStart(body: RequestBody): number {
   if (token === undefined || token === null || token === '') return 0;
   const offset = typeof token === 'string' ? Number(Buffer.from(token, 'base64url').toString('utf8')) : NaN;
   if (!Number.isInteger(offset) || offset < 0) {
-    throw new CodeDeployError('InvalidNextTokenException', 'The next token is invalid');
+    throw new CodeDeployRefusal('InvalidNextTokenException', 'The next token is invalid');
   }
   return offset;
 }
@@ -105,7 +105,7 @@ export function parseGroupSettings(body: RequestBody): DeploymentGroupSettings {
 /** CodeDeploy refuses an enabled rollback with nothing to roll back on. */
 export function checkAutoRollback(config: AutoRollbackConfiguration | undefined): void {
   if (config?.enabled && !config.events?.length) {
-    throw new CodeDeployError(
+    throw new CodeDeployRefusal(
       'InvalidAutoRollbackConfigException',
       'autoRollbackConfiguration is enabled but names no events',
     );

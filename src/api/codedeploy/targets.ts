@@ -7,7 +7,7 @@
 import type { DeploymentRecord } from '../../shifting/deployment.js';
 import type { CodeDeployDeps, Operation, RequestBody } from './context.js';
 import { deploymentOf } from './deployments.js';
-import { CodeDeployError } from './errors.js';
+import { CodeDeployRefusal } from '../../core/errors.js';
 import { deploymentTarget, page, requiredString, targetIdOf, targetStatus } from './shapes.js';
 
 const BATCH_LIMIT = 25;
@@ -16,14 +16,14 @@ const FILTER_NAMES = new Set(['TargetStatus', 'ServerInstanceLabel']);
 function startedDeployment(deps: CodeDeployDeps, body: RequestBody): DeploymentRecord {
   const record = deploymentOf(deps, body);
   if (record.status === 'Created') {
-    throw new CodeDeployError('DeploymentNotStartedException', `Deployment ${record.id} has not started yet`);
+    throw new CodeDeployRefusal('DeploymentNotStartedException', `Deployment ${record.id} has not started yet`);
   }
   return record;
 }
 
 function checkTarget(deps: CodeDeployDeps, record: DeploymentRecord, targetId: string): void {
   if (targetId !== targetIdOf(deps, record)) {
-    throw new CodeDeployError(
+    throw new CodeDeployRefusal(
       'DeploymentTargetDoesNotExistException',
       `Deployment ${record.id} has no target '${targetId}' (its target is '${targetIdOf(deps, record)}')`,
     );
@@ -34,14 +34,14 @@ export const listDeploymentTargets: Operation = (deps, body) => {
   const record = startedDeployment(deps, body);
   const filters = body['targetFilters'] ?? {};
   if (typeof filters !== 'object' || filters === null || Array.isArray(filters)) {
-    throw new CodeDeployError('InvalidInputException', 'targetFilters must be a map of filter name to values');
+    throw new CodeDeployRefusal('InvalidInputException', 'targetFilters must be a map of filter name to values');
   }
   let matches = true;
   for (const [name, values] of Object.entries(filters)) {
     if (!FILTER_NAMES.has(name)) {
-      throw new CodeDeployError('InvalidTargetFilterNameException', `'${name}' is not a target filter (TargetStatus, ServerInstanceLabel)`);
+      throw new CodeDeployRefusal('InvalidTargetFilterNameException', `'${name}' is not a target filter (TargetStatus, ServerInstanceLabel)`);
     }
-    if (!Array.isArray(values)) throw new CodeDeployError('InvalidInputException', `targetFilters.${name} must be a list`);
+    if (!Array.isArray(values)) throw new CodeDeployRefusal('InvalidInputException', `targetFilters.${name} must be a list`);
     // ECS and Lambda targets have no instance label, so a label filter matches none of them.
     if (name === 'ServerInstanceLabel') matches &&= values.length === 0;
     else matches &&= values.length === 0 || values.includes(targetStatus(record.status));
@@ -59,12 +59,12 @@ export const getDeploymentTarget: Operation = (deps, body) => {
 export const batchGetDeploymentTargets: Operation = (deps, body) => {
   const record = startedDeployment(deps, body);
   const ids = body['targetIds'];
-  if (ids === undefined || ids === null) throw new CodeDeployError('DeploymentTargetIdRequiredException', 'targetIds is required');
+  if (ids === undefined || ids === null) throw new CodeDeployRefusal('DeploymentTargetIdRequiredException', 'targetIds is required');
   if (!Array.isArray(ids) || !ids.every((id): id is string => typeof id === 'string')) {
-    throw new CodeDeployError('InvalidDeploymentTargetIdException', 'targetIds must be a list of target ids');
+    throw new CodeDeployRefusal('InvalidDeploymentTargetIdException', 'targetIds must be a list of target ids');
   }
   if (ids.length > BATCH_LIMIT) {
-    throw new CodeDeployError('DeploymentTargetListSizeExceededException', `at most ${BATCH_LIMIT} targets at once`);
+    throw new CodeDeployRefusal('DeploymentTargetListSizeExceededException', `at most ${BATCH_LIMIT} targets at once`);
   }
   for (const id of ids) checkTarget(deps, record, id);
   return { deploymentTargets: ids.map(() => deploymentTarget(deps, record)) };
