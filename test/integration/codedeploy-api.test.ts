@@ -509,6 +509,70 @@ describe('CodeDeploy protocol', () => {
     expect(await count(sy, 4)).toEqual({ green: 4 });
   });
 
+  it('keeps the original routable through the termination wait until ContinueDeployment(TERMINATION_WAIT)', async () => {
+    const { sy, cd } = await setup();
+    await cd.send(new CreateApplicationCommand({ applicationName: 'web', computePlatform: 'ECS' }));
+    await cd.send(
+      new CreateDeploymentGroupCommand({
+        applicationName: 'web',
+        deploymentGroupName: 'web-prod',
+        ...ECS_GROUP,
+        blueGreenDeploymentConfiguration: {
+          terminateBlueInstancesOnDeploymentSuccess: { action: 'TERMINATE', terminationWaitTimeInMinutes: 60 },
+        },
+      }),
+    );
+    const deploymentId = await deploy(cd, { applicationName: 'web', deploymentGroupName: 'web-prod', revision: revision(ECS_APPSPEC) });
+    const waiting = await until(
+      () => cd.send(new GetDeploymentCommand({ deploymentId })),
+      (d) => d.deploymentInfo?.instanceTerminationWaitTimeStarted === true,
+    );
+    // Traffic has moved, but the deployment is still in progress and can still roll back.
+    expect(waiting.deploymentInfo!.status).toBe('InProgress');
+    expect(await count(sy, 4)).toEqual({ green: 4 });
+    expect(
+      (await failure(cd.send(new ContinueDeploymentCommand({ deploymentId, deploymentWaitType: 'READY_WAIT' })))).name,
+    ).toBe('DeploymentIsNotInReadyStateException');
+    await cd.send(new ContinueDeploymentCommand({ deploymentId, deploymentWaitType: 'TERMINATION_WAIT' }));
+    await waitUntilDeploymentSuccessful({ client: cd, maxWaitTime: 10, minDelay: 1, maxDelay: 1 }, { deploymentId });
+    expect(sy.traffic.service('web').live).toBe('2');
+  });
+
+  it('times out a hook that never reports: ScriptTimedOut, HOOK_EXECUTION_FAILURE, and a rollback', async () => {
+    // The hook takes the invocation and never calls PutLifecycleEventHookExecutionStatus.
+    const hook = await startUpstream('silent', (_req, res) => res.writeHead(202).end());
+    const { sy, cd } = await setup({ silent: { url: hook.url, timeout: '1h' } });
+    await cd.send(new CreateApplicationCommand({ applicationName: 'web', computePlatform: 'ECS' }));
+    await cd.send(
+      new CreateDeploymentGroupCommand({
+        applicationName: 'web',
+        deploymentGroupName: 'web-prod',
+        ...ECS_GROUP,
+        autoRollbackConfiguration: { enabled: true, events: ['DEPLOYMENT_FAILURE'] },
+      }),
+    );
+    // At time scale 36,000 the hook's hour is 100 ms.
+    const deploymentId = await deploy(
+      cd,
+      {
+        applicationName: 'web',
+        deploymentGroupName: 'web-prod',
+        revision: revision(`${ECS_APPSPEC}Hooks:\n  - AfterInstall: silent\n`),
+      },
+      36_000,
+    );
+    const failed = await until(
+      () => cd.send(new GetDeploymentCommand({ deploymentId })),
+      (d) => d.deploymentInfo?.status === 'Failed',
+    );
+    expect(failed.deploymentInfo!.errorInformation).toMatchObject({ code: 'HOOK_EXECUTION_FAILURE' });
+    expect(failed.deploymentInfo!.rollbackInfo?.rollbackDeploymentId).toMatch(/^d-/);
+    const target = await cd.send(new GetDeploymentTargetCommand({ deploymentId, targetId: 'main:web' }));
+    const event = target.deploymentTarget!.ecsTarget!.lifecycleEvents!.find((e) => e.lifecycleEventName === 'AfterInstall');
+    expect(event).toMatchObject({ status: 'Failed', diagnostics: { errorCode: 'ScriptTimedOut', scriptName: 'silent' } });
+    expect(await count(sy, 4)).toEqual({ blue: 4 });
+  });
+
   it('fails a deployment whose AppSpec names a hook the config does not define', async () => {
     const { cd } = await setup();
     await cd.send(new CreateApplicationCommand({ applicationName: 'web', computePlatform: 'ECS' }));
