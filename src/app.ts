@@ -11,10 +11,14 @@ import type { Config } from './config/schema.js';
 import { type Clock, systemClock } from './core/clock.js';
 import { createLogger, type Logger } from './core/logger.js';
 import { StatsHub } from './health/stats-hub.js';
+import { AlarmCatalog } from './health/alarm-catalog.js';
+import { AlarmMonitor } from './health/alarm-monitor.js';
+import { PrometheusClient } from './health/prometheus.js';
+import { StatsWindows } from './health/windows.js';
 import { MetricsRecorder } from './metrics/recorder.js';
 import { DataPlane } from './proxy/data-plane.js';
 import { HookExecutor } from './hooks/runner.js';
-import { DeploymentEngine } from './shifting/engine.js';
+import { DeploymentEngine, ReplacementNotReady } from './shifting/engine.js';
 import { applyDeclarations } from './shifting/declarations.js';
 import { TaskSetLauncher } from './tasksets/launcher.js';
 import { SwitchyardError } from './core/errors.js';
@@ -38,6 +42,8 @@ export interface Switchyard {
   readonly engine: DeploymentEngine;
   /** CodeDeploy's applications, deployment groups and custom configurations. */
   readonly registry: Registry;
+  /** The alarms deployment groups may name. */
+  readonly alarms: AlarmCatalog;
   readonly api: FastifyInstance;
   /** Bound addresses: `production`, `test` (when configured) and `control`. */
   readonly addresses: Readonly<Record<string, AddressInfo>>;
@@ -46,6 +52,9 @@ export interface Switchyard {
   /** Drains and stops everything; safe to call more than once. */
   close(): Promise<void>;
 }
+
+/** How far back traffic is kept for alarms to judge: longer than any sensible alarm window. */
+const ALARM_HORIZON_MS = 15 * 60_000;
 
 function urlOf(a: AddressInfo): string {
   const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
@@ -74,6 +83,8 @@ export async function startSwitchyard(config: Config, options: StartOptions = {}
     () => stats.pull(),
   );
   stats.subscribe(metrics.record);
+  const windows = new StatsWindows(clock, ALARM_HORIZON_MS);
+  stats.subscribe(windows.record);
 
   // Command hooks get the control API's address to report back to; it is known once the API listens.
   let controlUrl = `http://${config.control.host}:${config.control.port}`;
@@ -84,13 +95,42 @@ export async function startSwitchyard(config: Config, options: StartOptions = {}
     endpoint: () => controlUrl,
   });
   const launcher = new TaskSetLauncher({ services: config.services, traffic, clock, log: log.child({ component: 'tasks' }) });
-  const engine = new DeploymentEngine({ clock, log: log.child({ component: 'shifting' }), traffic, hooks, launcher });
-  const registry = new Registry(clock);
+  const alarms = new AlarmCatalog(config.alarms);
+  const prometheus = new PrometheusClient(clock);
+  // The engine is built after the monitor that reports into its timelines; the indirection breaks the knot.
+  let annotate: DeploymentEngine['annotate'] = () => undefined;
+  const monitor = new AlarmMonitor({
+    clock,
+    log: log.child({ component: 'alarms' }),
+    windows,
+    pullStats: () => stats.pull(),
+    alarms: () => alarms.all(),
+    prometheus,
+    intervalMs: config.alarmEvaluationInterval,
+    onStateChange: (id, alarm, evaluation) =>
+      annotate(id, evaluation.state === 'OK' || evaluation.state === 'INSUFFICIENT_DATA' ? 'info' : 'warn', 'alarm state changed', {
+        alarm,
+        state: evaluation.state,
+        reason: evaluation.reason,
+        ...(evaluation.value !== undefined && { value: evaluation.value }),
+      }),
+  });
+  const engine = new DeploymentEngine({
+    clock,
+    log: log.child({ component: 'shifting' }),
+    traffic,
+    hooks,
+    launcher,
+    alarms: monitor,
+  });
+  annotate = (...args) => engine.annotate(...args);
+  const registry = new Registry(clock, alarms.has);
   applyDeclarations(registry, config);
   const api = buildApi({
     log,
     traffic,
     metrics,
+    alarms,
     codedeploy: {
       engine,
       registry,
@@ -106,7 +146,8 @@ export async function startSwitchyard(config: Config, options: StartOptions = {}
   try {
     // Versions run by command that carry traffic start (and pass their checks) before any listener opens.
     await launcher.startServing(new AbortController().signal).catch((err: unknown) => {
-      throw new SwitchyardError('VERSION_NOT_READY', `a live version cannot start: ${(err as Error).message}`, { cause: err });
+      const tail = err instanceof ReplacementNotReady && err.logTail ? `; its last output:\n${err.logTail}` : '';
+      throw new SwitchyardError('VERSION_NOT_READY', `a live version cannot start: ${(err as Error).message}${tail}`, { cause: err });
     });
     addresses = await dataPlane.listen(config.listeners);
     await api.listen({ host: config.control.host, port: config.control.port });
@@ -114,6 +155,8 @@ export async function startSwitchyard(config: Config, options: StartOptions = {}
     controlUrl = urlOf(addresses['control']);
   } catch (err) {
     engine.close();
+    monitor.close();
+    await prometheus.close();
     await api.close();
     await dataPlane.close(0);
     await launcher.close();
@@ -125,6 +168,8 @@ export async function startSwitchyard(config: Config, options: StartOptions = {}
   const close = () => {
     closing ??= (async () => {
       engine.close();
+      monitor.close();
+      await prometheus.close();
       await dataPlane.close(config.drainTimeout);
       stats.stop();
       await api.close();
@@ -133,5 +178,5 @@ export async function startSwitchyard(config: Config, options: StartOptions = {}
     return closing;
   };
   const urls = Object.fromEntries(Object.entries(addresses).map(([k, a]) => [k, urlOf(a)]));
-  return { config, log, traffic, dataPlane, stats, metrics, engine, registry, api, addresses, urls, close };
+  return { config, log, traffic, dataPlane, stats, metrics, engine, registry, alarms, api, addresses, urls, close };
 }

@@ -14,6 +14,8 @@ import type { TrafficState } from '../shifting/traffic.js';
 import { uuid } from '../core/ids.js';
 import { CustomConfigSpec, customDeploymentConfig } from '../shifting/deployment-config.js';
 import { type CodeDeployDeps, registerCodeDeploy } from './codedeploy/protocol.js';
+import { AlarmConfig } from '../health/alarm-config.js';
+import type { AlarmCatalog } from '../health/alarm-catalog.js';
 import { handleApiError, parseBody } from './errors.js';
 
 /** What the control API needs. */
@@ -21,6 +23,8 @@ export interface ApiDeps {
   readonly log: Logger;
   readonly traffic: TrafficState;
   readonly metrics: MetricsRecorder;
+  /** The alarms groups may name; when given, `/v1/alarms` lists, creates and deletes them. */
+  readonly alarms?: AlarmCatalog;
   /** When given, the CodeDeploy protocol is served at `POST /`. */
   readonly codedeploy?: CodeDeployDeps;
 }
@@ -69,6 +73,14 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   app.put<{ Params: { name: string } }>('/v1/services/:name/weight', async (req) => {
     const body = parseBody(SetWeightBody, req.body);
     const name = req.params.name;
+    const active = deps.codedeploy?.engine.activeOn(name);
+    if (active) {
+      // A hand-set split would be overwritten by the deployment's next step, or silently undo it.
+      throw new SwitchyardError(
+        'DEPLOYMENT_ACTIVE',
+        `deployment ${active.id} is shifting ${name}'s traffic; stop it, or promote it, before setting weights by hand`,
+      );
+    }
     if ('version' in body && body.percent !== 100 && body.version === deps.traffic.service(name).live) {
       // "The rest on live" has no rest when the named version is live; guessing would move traffic the
       // caller did not ask to move.
@@ -84,6 +96,24 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     deps.log.info({ service: name, weights: view.weights }, 'weights set');
     return view;
   });
+
+  const alarms = deps.alarms;
+  if (alarms) {
+    // CloudWatch's part: the alarms a group's alarmConfiguration may name, changeable while running.
+    app.get('/v1/alarms', async () => ({ alarms: alarms.all() }));
+    app.get<{ Params: { name: string } }>('/v1/alarms/:name', async (req) => alarms.get(req.params.name));
+    app.put<{ Params: { name: string } }>('/v1/alarms/:name', async (req) => {
+      const alarm = parseBody(AlarmConfig, req.body);
+      alarms.put(req.params.name, alarm);
+      deps.log.info({ alarm: req.params.name, rule: alarm }, 'alarm set');
+      return alarm;
+    });
+    app.delete<{ Params: { name: string } }>('/v1/alarms/:name', async (req, reply) => {
+      alarms.delete(req.params.name);
+      deps.log.info({ alarm: req.params.name }, 'alarm deleted');
+      return reply.status(204).send();
+    });
+  }
 
   if (deps.codedeploy) {
     const { engine } = deps.codedeploy;

@@ -72,9 +72,11 @@ function looksLikeAppSpec(text: string): boolean {
 }
 
 async function validate(args: string[]): Promise<void> {
-  const { positionals } = parseArgs({ args, allowPositionals: true, strict: true });
-  if (positionals.length !== 1) throw usageError('validate needs exactly one FILE');
-  const file = positionals[0]!;
+  // `--config FILE` as serve takes it, since that is what a hand fresh from serve types.
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, strict: true, options: { config: { type: 'string', short: 'c' } } });
+  const files = [...positionals, ...(values.config === undefined ? [] : [values.config])];
+  if (files.length !== 1) throw usageError('validate needs exactly one FILE');
+  const file = files[0]!;
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -140,5 +142,11 @@ async function main(argv: string[]): Promise<number> {
     return 1;
   }
 }
+
+// Output piped into a reader that stops early (`| head`) is not an error of ours.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
 
 process.exitCode = await main(process.argv.slice(2));

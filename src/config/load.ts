@@ -4,6 +4,7 @@
  * file, line, column and schema path; nothing starts from a file with a problem.
  */
 import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import type { z } from 'zod';
 import { type FileIssue, SwitchyardError } from '../core/errors.js';
 import { type Config, ConfigSchema } from './schema.js';
@@ -16,7 +17,27 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
   if (source.issues.length) throw invalid(file, source.issues);
   const result = ConfigSchema.safeParse(source.value);
   if (!result.success) throw invalid(file, zodIssues(result.error, source));
-  return deepFreeze(result.data);
+  return deepFreeze(withWorkingDirs(result.data, dirname(resolve(file))));
+}
+
+/**
+ * Commands (versions and hooks) run in the config file's folder, or in their `cwd` taken relative to it,
+ * so a config means the same whichever folder switchyard is started from.
+ */
+function withWorkingDirs(config: Config, baseDir: string): Config {
+  const cwdOf = (cwd: string | undefined) => resolve(baseDir, cwd ?? '.');
+  return {
+    ...config,
+    services: config.services.map((service) => ({
+      ...service,
+      versions: Object.fromEntries(
+        Object.entries(service.versions).map(([label, v]) => [label, v.kind === 'command' ? { ...v, cwd: cwdOf(v.cwd) } : v]),
+      ),
+    })),
+    hooks: Object.fromEntries(
+      Object.entries(config.hooks).map(([name, hook]) => [name, hook.kind === 'command' ? { ...hook, cwd: cwdOf(hook.cwd) } : hook]),
+    ),
+  };
 }
 
 /** Reads and validates a config file. */

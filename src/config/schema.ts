@@ -12,6 +12,7 @@ import { CustomConfigSpec } from '../shifting/deployment-config.js';
 import { applyDeclarations } from '../shifting/declarations.js';
 import { DeploymentGroupSettings, Registry } from '../shifting/registry.js';
 import { unknownKeys } from './unknown-keys.js';
+import { AlarmsConfig } from '../health/alarm-config.js';
 
 export { Duration } from '../core/duration.js';
 
@@ -297,7 +298,7 @@ export const DeclaredApplication = z.strictObject({
  * rules the API applies; and an ECS group must name a service of this file.
  */
 function checkDeclarations(config: z.output<typeof ConfigShape>, ctx: z.RefinementCtx): void {
-  applyDeclarations(new Registry(new ManualClock()), config, (problem) =>
+  applyDeclarations(new Registry(new ManualClock(), (name) => Object.hasOwn(config.alarms, name)), config, (problem) =>
     ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message }),
   );
   const services = config.services.map((s) => s.name);
@@ -341,6 +342,10 @@ const ConfigShape = z.strictObject({
    * rehearses in 15 s at 60. A deployment may override it.
    */
   timeScale: z.number().positive('must be greater than 0').max(1_000_000).default(1),
+  /** Rules that judge a deployment's traffic, by the names deployment groups' alarmConfiguration uses. */
+  alarms: AlarmsConfig,
+  /** How often the alarms of a running deployment are evaluated. */
+  alarmEvaluationInterval: Duration.pipe(z.number().min(10, 'must be at least 10ms')).default(250),
   /** Custom deployment configurations by name, as CreateDeploymentConfig would create them. */
   deploymentConfigs: z.record(z.string(), CustomConfigSpec).default({}),
   /** Applications by name with their deployment groups, as CreateApplication and CreateDeploymentGroup would. */

@@ -150,6 +150,12 @@ export class HookExecutor implements HookRunner {
     return this.#log.of(deploymentId);
   }
 
+  /** Why a target names no hook (neither a `hooks:` entry nor a URL), or undefined when it resolves. */
+  unresolvable(target: string): string | undefined {
+    const resolved = this.registry.resolve(target);
+    return resolved.ok ? undefined : resolved.message;
+  }
+
   /** The configured (unscaled) timeout of a target's hook; the engine scales it per deployment. */
   timeoutOf(target: string): number {
     return this.registry.timeoutOf(target);

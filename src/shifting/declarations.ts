@@ -10,6 +10,17 @@ import { uuid } from '../core/ids.js';
 import { type ComputePlatform, type CustomConfigSpec, customDeploymentConfig } from './deployment-config.js';
 import type { DeploymentGroupSettings, Registry } from './registry.js';
 
+/** The member of a deployment group each refusal is about. */
+const MEMBER_OF: Readonly<Record<string, string>> = {
+  InvalidDeploymentConfigNameException: 'deploymentConfigName',
+  DeploymentConfigDoesNotExistException: 'deploymentConfigName',
+  InvalidECSServiceException: 'ecsServices',
+  ECSServiceMappingLimitExceededException: 'ecsServices',
+  InvalidAlarmConfigException: 'alarmConfiguration',
+  AlarmsLimitExceededException: 'alarmConfiguration',
+  InvalidDeploymentStyleException: 'deploymentStyle',
+};
+
 /** What the config file declares (after its schema has parsed it). */
 export interface Declarations {
   readonly deploymentConfigs: Readonly<Record<string, CustomConfigSpec>>;
@@ -40,13 +51,16 @@ export function applyDeclarations(
   declarations: Declarations,
   onProblem?: (problem: DeclarationProblem) => void,
 ): void {
-  const attempt = (path: (string | number)[], create: () => void): boolean => {
+  const attempt = (path: (string | number)[], create: () => void, members: object = {}): boolean => {
     try {
       create();
       return true;
     } catch (err) {
       if (!onProblem || !(err instanceof CodeDeployRefusal)) throw err;
-      onProblem({ path, message: `${err.message} (${err.awsType})` });
+      // Point at the member the refusal is about when the entry has it, else at the entry.
+      const member = MEMBER_OF[err.awsType];
+      const at = member !== undefined && Object.hasOwn(members, member) ? [...path, member] : path;
+      onProblem({ path: at, message: `${err.message} (${err.awsType})` });
       return false;
     }
   };
@@ -63,8 +77,10 @@ export function applyDeclarations(
   for (const [appName, app] of Object.entries(declarations.applications)) {
     if (!attempt(['applications', appName], () => registry.createApplication(appName, app.computePlatform))) continue;
     for (const [groupName, settings] of Object.entries(app.deploymentGroups)) {
-      attempt(['applications', appName, 'deploymentGroups', groupName], () =>
-        registry.createGroup(appName, groupName, settings),
+      attempt(
+        ['applications', appName, 'deploymentGroups', groupName],
+        () => registry.createGroup(appName, groupName, settings),
+        settings,
       );
     }
   }

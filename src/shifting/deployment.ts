@@ -36,6 +36,8 @@ export interface DeploymentPlan {
   readonly readyWait: { readonly waitMs: number } | undefined;
   /** ECS: keep the original routable this long after success; `terminate` false = KEEP_ALIVE. */
   readonly termination: { readonly terminate: boolean; readonly waitMs: number } | undefined;
+  /** Alarms watched while the deployment runs; absent when the group has none or they are disabled. */
+  readonly alarms?: { readonly names: readonly string[]; readonly ignorePollAlarmFailure: boolean };
   /** Whether a test listener exists, so AllowTestTraffic and AfterAllowTestTraffic mean something. */
   readonly testListener: boolean;
   readonly description?: string;

@@ -19,7 +19,7 @@ import {
   RESERVED_EVENTS,
   TERMINAL_STATUSES,
 } from './lifecycle.js';
-import type { HookOutcome, HookRunner } from './ports.js';
+import type { AlarmWatcher, HookOutcome, HookRunner } from './ports.js';
 import { stepsOf } from './schedule.js';
 import type { TrafficState } from './traffic.js';
 
@@ -29,6 +29,17 @@ export interface ReplacementLauncher {
   prepare(service: string, version: string, signal: AbortSignal): Promise<void>;
   /** Stops what {@link prepare} started; harmless for versions it did not start. */
   retire(service: string, version: string): Promise<void>;
+}
+
+/** Why a version could not be made ready, with the last lines its processes printed (diagnostics.logTail). */
+export class ReplacementNotReady extends Error {
+  constructor(
+    message: string,
+    readonly logTail = '',
+  ) {
+    super(message);
+    this.name = 'ReplacementNotReady';
+  }
 }
 
 /** A launcher for versions whose targets are fixed in the config: nothing to start or stop. */
@@ -44,6 +55,8 @@ export interface EngineDeps {
   readonly traffic: TrafficState;
   readonly hooks: HookRunner;
   readonly launcher?: ReplacementLauncher;
+  /** Watches the alarms a plan names; without it, alarms are not evaluated. */
+  readonly alarms?: AlarmWatcher;
   /** Called after every change to a deployment record (store, event stream). */
   readonly onChange?: (record: DeploymentRecord) => void;
 }
@@ -173,6 +186,12 @@ export class DeploymentEngine {
     return undefined;
   }
 
+  /** The unfinished deployment that steers `service`'s traffic, if any. */
+  activeOn(service: string): DeploymentRecord | undefined {
+    for (const run of this.#runs.values()) if (run.record.plan.service === service) return run.record;
+    return undefined;
+  }
+
   /**
    * Stops a deployment. Traffic stays where it is unless `rollback` (or, when not given, the plan's
    * DEPLOYMENT_STOP_ON_REQUEST) asks to return it to the original version.
@@ -214,9 +233,18 @@ export class DeploymentEngine {
     if (run.record.waitingFor === 'CONTINUE_STEP' || run.record.waitingFor === undefined) run.wake();
   }
 
+  /** Adds an entry to an active deployment's timeline (alarm state changes, health). */
+  annotate(id: string, level: 'info' | 'warn', message: string, detail: Record<string, unknown> = {}): void {
+    const run = this.#runs.get(id);
+    if (run) this.#note(run, level, message, detail);
+  }
+
   /** Stops every active deployment's timers (for shutdown); records keep their state. */
   close(): void {
-    for (const run of this.#runs.values()) run.abort.abort();
+    for (const run of this.#runs.values()) {
+      run.abort.abort();
+      this.#deps.alarms?.unwatch(run.record.id);
+    }
     this.#runs.clear();
   }
 
@@ -258,6 +286,7 @@ export class DeploymentEngine {
     record.startTime = clock.now();
     record.wallTimes.start = this.#deps.clock.now();
     this.#note(run, 'info', 'deployment started');
+    this.#watchAlarms(run);
     const misconfigured = this.#lambdaAliasProblem(plan);
     if (misconfigured) {
       this.#halt(run, 'Failed', 'INVALID_LAMBDA_CONFIGURATION', misconfigured, false);
@@ -284,6 +313,28 @@ export class DeploymentEngine {
       log.error({ err }, 'deployment engine error');
       this.#halt(run, 'Failed', 'INTERNAL_ERROR', (err as Error).message, this.#wantsRollback(plan, 'DEPLOYMENT_FAILURE'));
     }
+  }
+
+  /** Alarms are watched from the start to the end of the deployment, termination wait included. */
+  #watchAlarms(run: Run): void {
+    const { record } = run;
+    const plan = record.plan;
+    if (!plan.alarms || plan.alarms.names.length === 0 || !this.#deps.alarms) return;
+    this.#deps.alarms.watch(
+      {
+        deploymentId: record.id,
+        service: plan.service,
+        original: plan.currentVersion,
+        replacement: plan.targetVersion,
+        alarms: plan.alarms.names,
+        ignorePollAlarmFailure: plan.alarms.ignorePollAlarmFailure,
+      },
+      (alarm, reason) => {
+        if (this.#runs.get(record.id) !== run) return;
+        const message = `Alarm "${alarm}" went into ALARM: ${reason}`;
+        this.#halt(run, 'Stopped', 'ALARM_ACTIVE', message, this.#wantsRollback(plan, 'DEPLOYMENT_STOP_ON_ALARM'));
+      },
+    );
   }
 
   /**
@@ -345,7 +396,8 @@ export class DeploymentEngine {
       } catch (err) {
         if (err instanceof Halted || run.abort.signal.aborted) throw new Halted();
         const message = `${event.name} failed: ${(err as Error).message}`;
-        event.diagnostics = { errorCode: 'UnknownError', scriptName: '', message, logTail: '' };
+        const logTail = err instanceof ReplacementNotReady ? err.logTail : '';
+        event.diagnostics = { errorCode: 'UnknownError', scriptName: '', message, logTail };
         result = { status: 'Failed', code: event.name === 'Install' ? 'HEALTH_CONSTRAINTS' : 'INTERNAL_ERROR', message };
       }
     } else {
@@ -477,6 +529,7 @@ export class DeploymentEngine {
     const { record, clock } = run;
     const plan = record.plan;
     this.#deps.traffic.setLive(plan.service, plan.targetVersion);
+    this.#deps.alarms?.unwatch(record.id);
     record.status = 'Succeeded';
     record.completeTime = clock.now();
     record.wallTimes.complete = this.#deps.clock.now();
@@ -505,6 +558,7 @@ export class DeploymentEngine {
     const rollback = traffic === true;
     // Traffic first, in this same turn: a rollback is only as fast as this line.
     if (traffic !== false) this.#returnTraffic(record);
+    this.#deps.alarms?.unwatch(record.id);
     run.abort.abort();
     this.#runs.delete(record.id);
     const now = clock.now();
@@ -545,8 +599,10 @@ export class DeploymentEngine {
   #recordRollback(run: Run, reason: string): void {
     const failed = run.record;
     const plan = failed.plan;
-    const now = run.clock.now();
+    // The rollback is instant and runs at no time scale: its times are real ones, so it sorts among
+    // deployments created later by when it really happened.
     const wall = this.#deps.clock.now();
+    const now = wall;
     const rollback: DeploymentRecord = {
       id: deploymentId(),
       plan: {

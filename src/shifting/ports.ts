@@ -33,3 +33,24 @@ export interface HookRunner {
   /** The timeout this runner's config gives `target`, unscaled, in ms; absent = the plan's default. */
   timeoutOf?(target: string): number;
 }
+
+/** What a deployment asks the alarm watcher to watch. */
+export interface AlarmWatch {
+  readonly deploymentId: string;
+  readonly service: string;
+  /** Version labels: the original (blue) and the replacement (green). */
+  readonly original: string;
+  readonly replacement: string;
+  /** Alarm names from the deployment group's (or the deployment's override) alarmConfiguration. */
+  readonly alarms: readonly string[];
+  /** When true, an alarm whose state cannot be read is ignored instead of stopping the deployment. */
+  readonly ignorePollAlarmFailure: boolean;
+}
+
+/** Watches a deployment's alarms while it runs, and says when one fires. */
+export interface AlarmWatcher {
+  /** Starts watching; `fire` is called at most once, with the alarm's name and why it fired. */
+  watch(watch: AlarmWatch, fire: (alarm: string, reason: string) => void): void;
+  /** Stops watching a deployment (it ended); harmless when not watched. */
+  unwatch(deploymentId: string): void;
+}

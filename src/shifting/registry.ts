@@ -75,6 +75,16 @@ export const BlueGreenDeploymentConfiguration = z.object({
 });
 export type BlueGreenDeploymentConfiguration = z.infer<typeof BlueGreenDeploymentConfiguration>;
 
+export const AlarmConfiguration = z.object({
+  enabled: z.boolean().optional(),
+  ignorePollAlarmFailure: z.boolean().optional(),
+  alarms: z.array(z.object({ name: z.string() })).optional(),
+});
+export type AlarmConfiguration = z.infer<typeof AlarmConfiguration>;
+
+/** CodeDeploy's limit of alarms per deployment group (the documented default). */
+export const ALARMS_PER_GROUP = 10;
+
 export const ECSService = z.object({ serviceName: z.string().optional(), clusterName: z.string().optional() });
 
 /** The settings of a deployment group, as CreateDeploymentGroup and UpdateDeploymentGroup send them. */
@@ -86,7 +96,7 @@ export const DeploymentGroupSettings = z.object({
   loadBalancerInfo: LoadBalancerInfo.optional(),
   blueGreenDeploymentConfiguration: BlueGreenDeploymentConfiguration.optional(),
   autoRollbackConfiguration: AutoRollbackConfiguration.optional(),
-  alarmConfiguration: Loose.optional(),
+  alarmConfiguration: AlarmConfiguration.optional(),
   triggerConfigurations: z.array(Loose).optional(),
   ec2TagFilters: z.array(Loose).optional(),
   onPremisesInstanceTagFilters: z.array(Loose).optional(),
@@ -128,6 +138,8 @@ export interface DeploymentRequest {
   /** The group's settings when the deployment was created (a later UpdateDeploymentGroup does not change them). */
   readonly group: DeploymentGroupRecord;
   readonly computePlatform: ComputePlatform;
+  /** The deployment's own alarm configuration, when it overrode the group's. */
+  readonly overrideAlarmConfiguration?: AlarmConfiguration;
 }
 
 const NAME = /^[A-Za-z0-9+=,.@_-]{1,100}$/;
@@ -140,9 +152,37 @@ export class Registry {
   readonly #groups = new Map<string, Map<string, DeploymentGroupRecord>>();
   readonly #configs = new Map<string, DeploymentConfig>();
   readonly #requests = new Map<string, DeploymentRequest>();
+  readonly #alarmDeclared: (name: string) => boolean;
 
-  constructor(clock: Clock) {
+  /** `alarmDeclared` says whether an alarm name exists (CodeDeploy asks CloudWatch; here the config). */
+  constructor(clock: Clock, alarmDeclared: (name: string) => boolean = () => false) {
     this.#clock = clock;
+    this.#alarmDeclared = alarmDeclared;
+  }
+
+  /**
+   * CodeDeploy's rules for an alarm configuration: an enabled one names alarms, each once, at most
+   * {@link ALARMS_PER_GROUP}, and each must exist.
+   */
+  checkAlarms(config: AlarmConfiguration | undefined): void {
+    const names = (config?.alarms ?? []).map((a) => a.name);
+    if (names.length > ALARMS_PER_GROUP) {
+      throw new RegistryError('AlarmsLimitExceededException', `At most ${ALARMS_PER_GROUP} alarms may be named, got ${names.length}`);
+    }
+    if (config?.enabled && names.length === 0) {
+      throw new RegistryError('InvalidAlarmConfigException', 'alarmConfiguration is enabled but names no alarms');
+    }
+    const seen = new Set<string>();
+    for (const name of names) {
+      if (name.length === 0 || name.length > 255) {
+        throw new RegistryError('InvalidAlarmConfigException', `alarm names must be 1-255 characters, got "${name}"`);
+      }
+      if (seen.has(name)) throw new RegistryError('InvalidAlarmConfigException', `alarm "${name}" is named twice`);
+      seen.add(name);
+      if (!this.#alarmDeclared(name)) {
+        throw new RegistryError('InvalidAlarmConfigException', `alarm "${name}" is not declared in the config's alarms:`);
+      }
+    }
   }
 
   /** The registry's time, in epoch ms: what creation times are stamped with. */
@@ -264,6 +304,7 @@ export class Registry {
     replacing?: DeploymentGroupRecord,
   ): DeploymentGroupRecord {
     const platform = app.computePlatform;
+    this.checkAlarms(settings.alarmConfiguration);
     const configName = settings.deploymentConfigName ?? defaultConfigName(platform);
     const config = this.config(configName);
     if (config.computePlatform !== platform) {

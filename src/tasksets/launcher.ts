@@ -11,7 +11,7 @@ import type { Clock } from '../core/clock.js';
 import { SwitchyardError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { Prober } from '../health/probe.js';
-import type { ReplacementLauncher } from '../shifting/engine.js';
+import { type ReplacementLauncher, ReplacementNotReady } from '../shifting/engine.js';
 import type { TrafficState } from '../shifting/traffic.js';
 import { describeExit, freePort, Task } from './task.js';
 
@@ -152,8 +152,7 @@ export class TaskSetLauncher implements ReplacementLauncher {
           Promise.race([
             this.#prober.untilHealthy(task.url, spec.healthCheck, spec.readyTimeoutMs, signal),
             task.exited.then((exit) => {
-              const tail = exit.tail ? `; last output:\n${exit.tail}` : '';
-              throw new Error(`task on ${task.url} ${describeExit(exit)} before it was ready${tail}`);
+              throw new ReplacementNotReady(`task on ${task.url} ${describeExit(exit)} before it was ready`, exit.tail);
             }),
           ]),
         ),

@@ -86,7 +86,11 @@ async function call(sy: Switchyard, operation: string, body: object): Promise<Re
 async function setup(): Promise<{ sy: Switchyard; endpoint: string }> {
   const blue = await startUpstream('blue');
   const green = await startUpstream('green');
-  const sy = await startProxy(twoVersions(blue.url, green.url));
+  const sy = await startProxy({
+    ...twoVersions(blue.url, green.url),
+    // A smoke test that fails, saying why on its last line.
+    hooks: { check: { command: 'echo "checking $LIFECYCLE_EVENT"; echo "smoke test failed: got 500"; exit 1' } },
+  });
   await call(sy, 'CreateApplication', { applicationName: 'web', computePlatform: 'ECS' });
   await call(sy, 'CreateDeploymentGroup', { applicationName: 'web', deploymentGroupName: 'web-prod', ...ECS_GROUP });
 
@@ -142,7 +146,7 @@ describe('switchyard deploy, status, list, stop', () => {
     expect(stopped.code).toBe(1);
     expect(stopped.stderr).toMatch(/^error: DeploymentAlreadyCompletedException: .+\n$/);
 
-    // A hook the config does not define fails AfterInstall; version 1 is the replacement now.
+    // A hook that fails fails AfterInstall; version 1 is the replacement now.
     const failing = await file('failing.yml', `${ECS_APPSPEC.replace('web:2', 'web:1')}Hooks:\n  - AfterInstall: check\n`);
     const failed = await run([
       'deploy', '--endpoint', endpoint, '--app', 'web', '--group', 'web-prod', '--appspec', failing, '--time-scale', '600', '--wait',
@@ -151,6 +155,16 @@ describe('switchyard deploy, status, list, stop', () => {
     const failedId = failed.stdout.split('\n')[0]!;
     expect(failed.stdout).toMatch(new RegExp(`\\n${failedId} Failed .*event AfterInstall`));
     expect(failed.stderr).toContain('error       HOOK_EXECUTION_FAILURE');
+    // status says why, with what the hook printed.
+    const why = await run(['status', failedId, '--endpoint', endpoint]);
+    expect(why.stdout).toContain('  AfterInstall           Failed  (ScriptFailed: check: command exited with code 1)\n');
+    expect(why.stdout).toContain('      | checking AfterInstall\n      | smoke test failed: got 500\n');
+    const whyJson = JSON.parse((await run(['status', failedId, '--json', '--endpoint', endpoint])).stdout) as {
+      lifecycleEvents: { lifecycleEventName: string; diagnostics?: { logTail?: string } }[];
+    };
+    expect(whyJson.lifecycleEvents.find((e) => e.lifecycleEventName === 'AfterInstall')?.diagnostics?.logTail).toBe(
+      'checking AfterInstall\nsmoke test failed: got 500',
+    );
 
     const listed = await run(['list', '--endpoint', endpoint, '--app', 'web', '--group', 'web-prod']);
     expect(listed.code).toBe(0);

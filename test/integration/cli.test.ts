@@ -65,6 +65,13 @@ describe.concurrent('switchyard validate', () => {
     expect(r).toEqual({ code: 0, stdout: `${path}: valid config (1 service)\n`, stderr: '' });
   });
 
+  it('takes the file as --config too, as serve does', async ({ expect }) => {
+    const path = await file('good-flag.yml', GOOD);
+    const r = await run(['validate', '--config', path]);
+    expect(r).toEqual({ code: 0, stdout: `${path}: valid config (1 service)\n`, stderr: '' });
+    expect((await run(['validate', '--config', path, path])).code).toBe(2);
+  });
+
   it('accepts the shipped example', async ({ expect }) => {
     const r = await run(['validate', 'config/example.yml']);
     expect(r.code).toBe(0);
@@ -89,6 +96,18 @@ describe.concurrent('switchyard validate', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`${path}:5:`);
     expect(r.stderr).toMatch(/TargetVersion/);
+  });
+
+  it('deploy checks the AppSpec file before sending it: exit 2, problems at its own lines', async ({ expect }) => {
+    const path = await file(
+      'deploy-appspec.yml',
+      'version: 0.0\nResources:\n  - fn:\n      Type: AWS::Lambda::Function\n      Properties: { Name: demo, Alias: live, CurrentVersion: "1", TargetVersion: x }\n',
+    );
+    // No server at this endpoint: the file is refused before anything is sent.
+    const r = await run(['deploy', '--app', 'a', '--group', 'g', '--appspec', path, '--endpoint', 'http://127.0.0.1:9']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${path}:5:`);
+    expect(r.stderr).not.toContain('cannot reach');
   });
 
   it('exits 2 on a bad file and prints one file:line:col path: message line per problem', async ({

@@ -573,25 +573,22 @@ describe('CodeDeploy protocol', () => {
     expect(await count(sy, 4)).toEqual({ blue: 4 });
   });
 
-  it('fails a deployment whose AppSpec names a hook the config does not define', async () => {
-    const { cd } = await setup();
+  it('refuses a deployment whose AppSpec names a hook the config does not define, before anything starts', async () => {
+    const { sy, cd } = await setup({ smoke: { command: 'true' } });
     await cd.send(new CreateApplicationCommand({ applicationName: 'web', computePlatform: 'ECS' }));
     await cd.send(new CreateDeploymentGroupCommand({ applicationName: 'web', deploymentGroupName: 'web-prod', ...ECS_GROUP }));
-    const deploymentId = await deploy(cd, {
-      applicationName: 'web',
-      deploymentGroupName: 'web-prod',
-      revision: revision(`${ECS_APPSPEC}Hooks:\n  - AfterInstall: check\n`),
-    });
-    const failed = await until(
-      () => cd.send(new GetDeploymentCommand({ deploymentId })),
-      (d) => d.deploymentInfo?.status === 'Failed',
+    const refused = await failure(
+      deploy(cd, {
+        applicationName: 'web',
+        deploymentGroupName: 'web-prod',
+        revision: revision(`${ECS_APPSPEC}Hooks:\n  - AfterInstall: check\n`),
+      }),
     );
-    expect(failed.deploymentInfo!.errorInformation).toMatchObject({ code: 'HOOK_EXECUTION_FAILURE' });
-    const target = await cd.send(new GetDeploymentTargetCommand({ deploymentId, targetId: 'main:web' }));
-    const event = target.deploymentTarget!.ecsTarget!.lifecycleEvents!.find((e) => e.lifecycleEventName === 'AfterInstall');
-    expect(event).toMatchObject({ status: 'Failed', diagnostics: { errorCode: 'ScriptMissing', scriptName: 'check' } });
-    const waited = await failure(waitUntilDeploymentSuccessful({ client: cd, maxWaitTime: 5, minDelay: 1, maxDelay: 1 }, { deploymentId }));
-    expect(waited.message).toContain('FAILURE');
+    expect(refused.name).toBe('InvalidRevisionException');
+    expect(refused.message).toBe(
+      'The AfterInstall hook cannot run: hook "check" is neither a name in the config\'s hooks: map (known hooks: smoke) nor an http(s) URL',
+    );
+    expect(sy.engine.list()).toEqual([]);
   });
 
   it('runs an HTTP hook that reports back through the AWS SDK, as a hook written for CodeDeploy does', async () => {

@@ -50,6 +50,15 @@ describe('REST deployment endpoints', () => {
     const deploymentId = await deployWith(cd, 'CodeDeployDefault.ECSLinear10PercentEvery3Minutes');
     // Real minutes: without promote this would take 27 of them.
     await expect.poll(() => sy.traffic.service('web').weights.production['2']).toBe(10);
+    // A split set by hand would fight the deployment: refused while it runs.
+    const byHand = await request(`${sy.urls['control']}/v1/services/web/weight`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ version: '2', percent: 0 }),
+    });
+    expect(byHand.statusCode).toBe(409);
+    expect(await byHand.body.json()).toMatchObject({ error: 'DEPLOYMENT_ACTIVE', message: expect.stringContaining(deploymentId) });
+    expect(sy.traffic.service('web').weights.production['2']).toBe(10);
 
     const promoted = await request(`${sy.urls['control']}/v1/deployments/${deploymentId}/promote`, { method: 'POST' });
     expect(promoted.statusCode).toBe(200);

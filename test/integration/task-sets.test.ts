@@ -132,7 +132,8 @@ describe('versions run by command', () => {
     const install = record.lifecycleEvents.find((e) => e.name === 'Install')!;
     expect(install.status).toBe('Failed');
     expect(install.diagnostics?.message).toMatch(/exited with code 3 before it was ready/);
-    expect(install.diagnostics?.message).toContain('refusing to start (EXIT_AT_START=3)');
+    // What the process printed is the event's log tail, as a hook's is.
+    expect(install.diagnostics?.logTail).toBe('refusing to start (EXIT_AT_START=3)');
     expect(record.rollbackInfo?.rollbackDeploymentId).toMatch(/^d-/);
     expect((await get(`${sy.urls['production']}/`)).body).toMatch(/^1#0/);
   });
@@ -192,7 +193,9 @@ describe('versions run by command', () => {
       config({ '1': commandVersion({ env: { EXIT_AT_START: '7' } }), '2': commandVersion() }),
     ).catch((e: unknown) => e);
     expect(isSwitchyardError(err, 'VERSION_NOT_READY')).toBe(true);
-    expect((err as Error).message).toMatch(/a live version cannot start: task on http:\/\/127\.0\.0\.1:\d+ exited with code 7 before it was ready/);
+    expect((err as Error).message).toMatch(
+      /^a live version cannot start: task on http:\/\/127\.0\.0\.1:\d+ exited with code 7 before it was ready; its last output:\nrefusing to start \(EXIT_AT_START=7\)$/,
+    );
   });
 
   it('serves the declared application and group over the CodeDeploy API', async () => {

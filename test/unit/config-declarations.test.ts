@@ -36,11 +36,23 @@ describe('versions', () => {
       kind: 'command',
       command: 'node server.js',
       env: { MODE: 'green', WORKERS: '4' },
-      cwd: undefined,
+      cwd: process.cwd(), // the config file's folder
       instances: 2,
       healthCheck: { path: '/health', interval: 1_000, timeout: 2_000 },
       readyTimeoutMs: 60_000,
     });
+  });
+
+  it("runs commands in the config file's folder, and takes cwd relative to it", () => {
+    const text = `${HEAD}hooks:\n  check: { command: ./check.sh, cwd: ../scripts }\n`.replace(
+      'healthCheck: { path: /health } }',
+      'healthCheck: { path: /health }, cwd: app }',
+    );
+    const config = parseConfig(text, '/srv/shop/switchyard.yml', {});
+    expect(config.services[0]!.versions['2']).toMatchObject({ cwd: '/srv/shop/app' });
+    expect(config.hooks['check']).toMatchObject({ cwd: '/srv/scripts' });
+    const absolute = parseConfig(HEAD.replace('instances: 2,', 'instances: 2, cwd: /opt/web,'), '/srv/shop/s.yml', {});
+    expect(absolute.services[0]!.versions['2']).toMatchObject({ cwd: '/opt/web' });
   });
 
   it('wants exactly one of targets or command, and command options only with a command', () => {
@@ -139,10 +151,10 @@ applications:
 `;
     expect(problems(text)).toEqual([
       expect.stringMatching(/^x\.yml:10:16 deploymentConfigs\.bad name!: deployment config name .* \(InvalidDeploymentConfigNameException\)$/),
-      "x.yml:17:9 applications.shop.deploymentGroups.web-prod: Deployment config 'lambda-only' is for the Lambda compute platform, but application 'shop' is ECS (InvalidDeploymentConfigNameException)",
+      "x.yml:18:31 applications.shop.deploymentGroups.web-prod.deploymentConfigName: Deployment config 'lambda-only' is for the Lambda compute platform, but application 'shop' is ECS (InvalidDeploymentConfigNameException)",
       'x.yml:19:19 applications.shop.deploymentGroups.no-service: An ECS deployment group needs exactly one entry in ecsServices with a serviceName (InvalidECSServiceException)',
       'x.yml:21:38 applications.shop.deploymentGroups.unknown-service.ecsServices[0].serviceName: names no service of this file (services: web)',
-      "x.yml:23:9 applications.shop.deploymentGroups.second: Deployment config 'CodeDeployDefault.ECSNope' does not exist (DeploymentConfigDoesNotExistException)",
+      "x.yml:24:31 applications.shop.deploymentGroups.second.deploymentConfigName: Deployment config 'CodeDeployDefault.ECSNope' does not exist (DeploymentConfigDoesNotExistException)",
     ]);
   });
 
@@ -155,7 +167,7 @@ applications:
       b: { ecsServices: [{ serviceName: web }] }
 `;
     expect(problems(text)).toEqual([
-      "x.yml:14:10 applications.shop.deploymentGroups.b: ECS service 'web' already belongs to deployment group 'a' of application 'shop' (ECSServiceMappingLimitExceededException)",
+      "x.yml:14:25 applications.shop.deploymentGroups.b.ecsServices: ECS service 'web' already belongs to deployment group 'a' of application 'shop' (ECSServiceMappingLimitExceededException)",
     ]);
   });
 });

@@ -96,6 +96,8 @@ hooks:
         },
       ],
       timeScale: 60,
+      alarms: {},
+      alarmEvaluationInterval: 250,
       deploymentConfigs: {},
       applications: {},
       hooks: {
@@ -104,7 +106,7 @@ hooks:
           kind: 'command',
           command: ['./migrate.sh', '--check'],
           env: { STAGE: 'test' },
-          cwd: undefined,
+          cwd: process.cwd(), // the config file's folder: x.yml is relative
           timeoutMs: 3_600_000,
         },
       },
@@ -130,6 +132,8 @@ hooks:
       ],
       hooks: {},
       timeScale: 1,
+      alarms: {},
+      alarmEvaluationInterval: 250,
       deploymentConfigs: {},
       applications: {},
     });

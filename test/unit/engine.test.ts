@@ -10,7 +10,7 @@ import type { DeploymentPlan } from '../../src/shifting/deployment.js';
 import { customDeploymentConfig, predefinedConfig } from '../../src/shifting/deployment-config.js';
 import { DeploymentEngine, type ReplacementLauncher } from '../../src/shifting/engine.js';
 import type { LifecycleEventName } from '../../src/shifting/lifecycle.js';
-import type { HookInvocation, HookOutcome, HookRunner } from '../../src/shifting/ports.js';
+import type { AlarmWatch, AlarmWatcher, HookInvocation, HookOutcome, HookRunner } from '../../src/shifting/ports.js';
 import type { TrafficShift } from '../../src/shifting/schedule.js';
 import { TrafficState } from '../../src/shifting/traffic.js';
 import { configFrom, twoVersions } from '../support/switchyard.js';
@@ -78,11 +78,24 @@ class RecordingLauncher implements ReplacementLauncher {
   }
 }
 
+/** Remembers what it watches; a test fires an alarm by hand. */
+class FakeAlarms implements AlarmWatcher {
+  readonly watched = new Map<string, { watch: AlarmWatch; fire: (alarm: string, reason: string) => void }>();
+  readonly unwatched: string[] = [];
+  watch(watch: AlarmWatch, fire: (alarm: string, reason: string) => void): void {
+    this.watched.set(watch.deploymentId, { watch, fire });
+  }
+  unwatch(id: string): void {
+    if (this.watched.delete(id)) this.unwatched.push(id);
+  }
+}
+
 function setup(options: { testListener?: boolean } = {}) {
   const clock = new ManualClock(1_700_000_000_000);
   const traffic = new TrafficState(configFrom(twoVersions('http://127.0.0.1:9001', 'http://127.0.0.1:9002')));
   const hooks = new ScriptedHooks(clock);
   const launcher = new RecordingLauncher();
+  const alarms = new FakeAlarms();
   const changes: string[] = [];
   const engine = new DeploymentEngine({
     clock,
@@ -90,6 +103,7 @@ function setup(options: { testListener?: boolean } = {}) {
     traffic,
     hooks,
     launcher,
+    alarms,
     onChange: (r) => changes.push(`${r.id}:${r.status}`),
   });
   const production = () => traffic.service('web').weights.production;
@@ -117,7 +131,7 @@ function setup(options: { testListener?: boolean } = {}) {
       ...overrides,
     };
   };
-  return { clock, traffic, hooks, launcher, engine, production, test, plan, changes };
+  return { clock, traffic, hooks, launcher, alarms, engine, production, test, plan, changes };
 }
 
 const statuses = (events: { name: string; status: string }[]) => events.map((e) => `${e.name}:${e.status}`);
@@ -510,6 +524,60 @@ describe('deployment engine', () => {
     expect(d.wallTimes.complete! - d.wallTimes.start!).toBe(5_000);
     expect(timeline.at(-1)!.wallTime - timeline[0]!.wallTime).toBe(5_000);
     expect(() => engine.timeline('d-NOSUCHONE')).toThrow(/no deployment/);
+  });
+
+  it('stops on an alarm with ALARM_ACTIVE and rolls back per DEPLOYMENT_STOP_ON_ALARM, in the same turn', async () => {
+    const { clock, engine, production, alarms, plan } = setup();
+    const d = engine.create(
+      plan({
+        alarms: { names: ['green-errors'], ignorePollAlarmFailure: false },
+        autoRollback: { enabled: true, events: ['DEPLOYMENT_STOP_ON_ALARM'] },
+      }),
+    );
+    await clock.advance(0);
+    expect(production()).toEqual({ '1': 90, '2': 10 });
+    expect(alarms.watched.get(d.id)?.watch).toEqual({
+      deploymentId: d.id,
+      service: 'web',
+      original: '1',
+      replacement: '2',
+      alarms: ['green-errors'],
+      ignorePollAlarmFailure: false,
+    });
+    alarms.watched.get(d.id)!.fire('green-errors', 'replacement error rate 50.00% (10 of 20), threshold 5.00%');
+    // No await: traffic is back before anything else can run.
+    expect(production()).toEqual({ '1': 100, '2': 0 });
+    expect(d.status).toBe('Stopped');
+    expect(d.errorInformation).toEqual({
+      code: 'ALARM_ACTIVE',
+      message: 'Alarm "green-errors" went into ALARM: replacement error rate 50.00% (10 of 20), threshold 5.00%',
+    });
+    expect(d.rollbackInfo?.rollbackDeploymentId).toMatch(/^d-/);
+    expect(alarms.unwatched).toEqual([d.id]);
+  });
+
+  it('stops on an alarm without rollback when DEPLOYMENT_STOP_ON_ALARM is not enabled, and watches nothing without alarms', async () => {
+    const { clock, engine, production, alarms, plan } = setup();
+    const d = engine.create(plan({ alarms: { names: ['green-errors'], ignorePollAlarmFailure: false } }));
+    await clock.advance(0);
+    alarms.watched.get(d.id)!.fire('green-errors', 'too slow');
+    expect(d.status).toBe('Stopped');
+    expect(d.rollbackInfo).toBeUndefined();
+    expect(production()).toEqual({ '1': 90, '2': 10 });
+    const plain = setup();
+    const e = plain.engine.create(plain.plan());
+    await plain.clock.advance(0);
+    expect(plain.alarms.watched.has(e.id)).toBe(false);
+  });
+
+  it('stops watching alarms when the deployment succeeds', async () => {
+    const { clock, engine, alarms, plan } = setup();
+    const d = engine.create(
+      plan({ configName: 'CodeDeployDefault.ECSAllAtOnce', alarms: { names: ['a'], ignorePollAlarmFailure: true } }),
+    );
+    await clock.advance(0);
+    expect(d.status).toBe('Succeeded');
+    expect(alarms.unwatched).toEqual([d.id]);
   });
 
   it('reports each change of a record', async () => {

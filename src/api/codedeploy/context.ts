@@ -15,6 +15,8 @@ import type { TrafficState } from '../../shifting/traffic.js';
  */
 export interface HookReporter {
   report(deploymentId: string, executionId: string, status: string): void;
+  /** Why an AppSpec hook target names no hook, or undefined when it resolves. */
+  unresolvable(target: string): string | undefined;
 }
 
 /** Everything the CodeDeploy operations need. */

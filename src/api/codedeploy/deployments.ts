@@ -105,6 +105,7 @@ export const createDeployment: Operation = (deps, body) => {
   const group = registry.group(appName, groupName);
   const request = parseRequest(CreateDeploymentRequest, body, CREATE_DEPLOYMENT_EXCEPTIONS);
   checkAutoRollback(request.autoRollbackConfiguration);
+  registry.checkAlarms(request.overrideAlarmConfiguration);
   if (!request.revision) throw new CodeDeployRefusal('RevisionRequiredException', 'revision is required');
   const config = registry.config(request.deploymentConfigName ?? group.settings.deploymentConfigName);
   if (config.computePlatform !== app.computePlatform) {
@@ -129,6 +130,11 @@ export const createDeployment: Operation = (deps, body) => {
       `The AppSpec describes a ${appSpec.platform} resource, but application '${appName}' is ${platform}`,
     );
   }
+  // A hook that resolves to nothing would fail only when its event comes, after Install has started things.
+  for (const hook of appSpec.hooks) {
+    const problem = deps.reporter.unresolvable(hook.target);
+    if (problem) throw new CodeDeployRefusal('InvalidRevisionException', `The ${hook.event} hook cannot run: ${problem}`);
+  }
   const service = serviceOf(deps, group, appSpec);
   const { current, target } = resolveVersions(appSpec, {
     name: service.name,
@@ -137,6 +143,8 @@ export const createDeployment: Operation = (deps, body) => {
   });
 
   const rollback = request.autoRollbackConfiguration ?? group.settings.autoRollbackConfiguration;
+  // The documented way to ship a fix while an alarm fires: the deployment's own alarm configuration.
+  const alarms = request.overrideAlarmConfiguration ?? group.settings.alarmConfiguration;
   const blueGreen = group.settings.blueGreenDeploymentConfiguration;
   const ready = blueGreen?.deploymentReadyOption;
   const terminate = blueGreen?.terminateBlueInstancesOnDeploymentSuccess;
@@ -160,6 +168,9 @@ export const createDeployment: Operation = (deps, body) => {
           waitMs: (terminate?.terminationWaitTimeInMinutes ?? 0) * MINUTE_MS,
         }
       : undefined,
+    ...(alarms?.enabled && {
+      alarms: { names: (alarms.alarms ?? []).map((a) => a.name), ignorePollAlarmFailure: alarms.ignorePollAlarmFailure ?? false },
+    }),
     testListener:
       ecs && deps.testListener && group.settings.loadBalancerInfo?.targetGroupPairInfoList?.[0]?.testTrafficRoute !== undefined,
     ...(request.description !== undefined && { description: request.description }),
@@ -170,7 +181,13 @@ export const createDeployment: Operation = (deps, body) => {
     .at(-1);
   const previousRevision = lastGood && requestOf(deps, lastGood)?.revision;
   const record = engine.create(plan);
-  registry.recordRequest(record.id, { revision: echoed, previousRevision, group, computePlatform: platform });
+  registry.recordRequest(record.id, {
+    revision: echoed,
+    previousRevision,
+    group,
+    computePlatform: platform,
+    ...(request.overrideAlarmConfiguration && { overrideAlarmConfiguration: request.overrideAlarmConfiguration }),
+  });
   return { deploymentId: record.id };
 };
 

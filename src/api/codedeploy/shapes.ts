@@ -10,6 +10,7 @@ import type { ComputePlatform } from '../../shifting/deployment-config.js';
 import { TERMINAL_STATUSES, type DeploymentStatus } from '../../shifting/lifecycle.js';
 import {
   type ApplicationRecord,
+  AlarmConfiguration,
   AutoRollbackConfiguration,
   type DeploymentGroupRecord,
   DeploymentGroupSettings,
@@ -133,6 +134,7 @@ export const CreateDeploymentRequest = z.object({
   deploymentConfigName: z.string().optional(),
   description: z.string().max(256, 'must be at most 256 characters').optional(),
   autoRollbackConfiguration: AutoRollbackConfiguration.optional(),
+  overrideAlarmConfiguration: AlarmConfiguration.optional(),
   switchyardTimeScale: z.number().positive().optional(),
 });
 
@@ -141,6 +143,7 @@ export const CREATE_DEPLOYMENT_EXCEPTIONS: Readonly<Record<string, string>> = {
   deploymentConfigName: 'InvalidDeploymentConfigNameException',
   description: 'DescriptionTooLongException',
   autoRollbackConfiguration: 'InvalidAutoRollbackConfigException',
+  overrideAlarmConfiguration: 'InvalidAlarmConfigException',
 };
 
 // ---------------------------------------------------------------------------------------------------
@@ -305,6 +308,7 @@ export function deploymentInfo(deps: CodeDeployDeps, record: DeploymentRecord): 
     blueGreenDeploymentConfiguration: blueGreenOf(platform, request?.group),
     loadBalancerInfo: request?.group.settings.loadBalancerInfo,
     computePlatform: platform,
+    overrideAlarmConfiguration: request?.overrideAlarmConfiguration,
   });
 }
 

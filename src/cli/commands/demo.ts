@@ -147,7 +147,9 @@ export async function demo(args: string[], io: CommandIo): Promise<void> {
   io.out(
     `  shift by hand   curl -s -X PUT -H 'content-type: application/json' -d '{"version":"1","percent":10}' ${control}/v1/services/${service.name}/weight`,
   );
-  io.out(`  deploy again    node dist/src/cli/main.js deploy --app ${APPLICATION} --group ${GROUP} --appspec config/appspec/ecs-v1.yml --wait`);
+  io.out(
+    `  deploy again    node dist/src/cli/main.js deploy --app ${APPLICATION} --group ${GROUP} --appspec config/appspec/ecs-v1.yml --endpoint ${control} --wait`,
+  );
   io.out(`  see state       curl -s ${control}/v1/services   and   curl -s ${control}/metrics`);
   io.out('  stop            Ctrl-C');
   io.out('');

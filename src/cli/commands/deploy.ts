@@ -7,6 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import { parseAppSpec } from '../../appspec/parse.js';
 import { SwitchyardError } from '../../core/errors.js';
 import { codedeploy, type CommandIo, ENDPOINT_OPTION, endpointOf } from './client.js';
 import { getDeployment, getTarget, outcomeLines, progressLine, targetIdOf, TERMINAL, type TargetView } from './view.js';
@@ -46,6 +47,8 @@ export async function deploy(args: string[], io: CommandIo): Promise<number> {
   } catch (cause) {
     throw new SwitchyardError('CONFIG_NOT_FOUND', `cannot read ${values.appspec}: ${(cause as Error).message}`, { cause });
   }
+  // Checked here first, so a mistake is reported against the file's own name and lines (exit 2).
+  parseAppSpec(content, values.appspec);
 
   const { deploymentId } = await codedeploy<{ deploymentId: string }>(endpoint, 'CreateDeployment', {
     applicationName: values.app,

@@ -20,12 +20,13 @@ export async function status(args: string[], io: CommandIo): Promise<number> {
   const id = positionals[0]!;
   const endpoint = endpointOf(values.endpoint, io);
   const info = await getDeployment(endpoint, id);
-  if (values.json) {
-    io.out(JSON.stringify(info, null, 2));
-    return 0;
-  }
   const targetId = info.status === 'Created' ? undefined : await targetIdOf(endpoint, id);
   const target = targetId === undefined ? undefined : await getTarget(endpoint, id, targetId);
+  if (values.json) {
+    // GetDeployment's answer, plus the lifecycle events (with diagnostics and log tails) of its target.
+    io.out(JSON.stringify({ ...info, lifecycleEvents: target?.events ?? [] }, null, 2));
+    return 0;
+  }
   for (const line of summary(info, target)) io.out(line);
   return 0;
 }

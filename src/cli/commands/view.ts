@@ -26,7 +26,15 @@ export interface DeploymentInfo {
 interface LifecycleEvent {
   readonly lifecycleEventName: string;
   readonly status?: string;
-  readonly diagnostics?: { readonly errorCode?: string; readonly message?: string; readonly scriptName?: string };
+  readonly startTime?: number;
+  readonly endTime?: number;
+  readonly diagnostics?: {
+    readonly errorCode?: string;
+    readonly message?: string;
+    readonly scriptName?: string;
+    /** The last lines a hook or a task printed. */
+    readonly logTail?: string;
+  };
 }
 
 interface TargetAnswer {
@@ -161,6 +169,8 @@ export function summary(info: DeploymentInfo, target: TargetView | undefined): s
       // Successful events carry diagnostics too ("Success"); only a problem is worth a reader's attention.
       const why = d?.errorCode && d.errorCode !== 'Success' ? `  (${[d.errorCode, d.scriptName, d.message].filter(Boolean).join(': ')})` : '';
       lines.push(`  ${e.lifecycleEventName.padEnd(22)} ${e.status ?? '-'}${why}`);
+      // What a failed hook printed is usually the answer to "why".
+      if (why && d?.logTail) for (const line of d.logTail.split('\n')) lines.push(`      | ${line}`);
     }
   }
   lines.push(...outcomeLines(info));
