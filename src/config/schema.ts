@@ -158,9 +158,18 @@ const StickyConfig = z
     sticky.header !== undefined ? { header: sticky.header } : { cookie: sticky.cookie! },
   );
 
+const HttpMethod = z.string().regex(/^[A-Z]+$/, { message: 'must be an HTTP method in capitals, e.g. PUT' });
+
 export const RoutingConfig = z.strictObject({
   sticky: StickyConfig.optional(),
   overrideHeader: HeaderName.optional(),
+  /**
+   * While a deployment shifts the service, retry an idempotent request that failed on the replacement
+   * (5xx or no answer) once on the original before the client sees anything.
+   */
+  retryOnOriginal: z.boolean().default(false),
+  /** Methods besides GET, HEAD and OPTIONS that are safe to send twice (e.g. PUT, DELETE). */
+  idempotentMethods: z.array(HttpMethod).default([]),
 });
 
 /**
@@ -261,7 +270,8 @@ export const ServiceConfig = z
       .refine((v) => Object.keys(v).length > 0, { message: 'a service needs at least one version' }),
     live: z.preprocess(numberAsText, VersionLabel),
     weights: z.record(VersionLabel, Percent).optional(),
-    routing: RoutingConfig.default({}),
+    // prefault: the defaults inside RoutingConfig apply to an absent `routing` too.
+    routing: RoutingConfig.prefault({}),
     /** Overrides of the top-level `upstream` settings for this service only. */
     upstream: z
       .strictObject({

@@ -40,6 +40,12 @@ export interface ServiceRoute {
   readonly sticky: { readonly header: string } | { readonly cookie: string } | undefined;
   readonly overrideHeader: string | undefined;
   readonly upstream: UpstreamSettings;
+  /**
+   * While a deployment shifts this service: production requests with one of `methods` and no body that
+   * fail on version `from` (5xx or no answer) are tried once more on version `to` before the client sees
+   * anything. Absent otherwise.
+   */
+  readonly retry?: { readonly from: string; readonly to: string; readonly methods: readonly string[] };
 }
 
 /** What the data plane routes by. Immutable; replaced whole. */

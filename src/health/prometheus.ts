@@ -47,7 +47,8 @@ export class PrometheusClient {
     const abort = new AbortController();
     const cancel = this.#clock.setTimer(alarm.timeout, () => abort.abort(new Error(`no answer within ${alarm.timeout} ms`)));
     try {
-      const url = new URL('/api/v1/query', alarm.address);
+      // Relative to the address's own path, so a Prometheus behind a route prefix works too.
+      const url = new URL('api/v1/query', alarm.address.endsWith('/') ? alarm.address : `${alarm.address}/`);
       url.searchParams.set('query', alarm.query);
       const res = await request(url, { dispatcher: this.#agent, signal: abort.signal });
       const body = (await res.body.json()) as QueryResponse;
@@ -66,6 +67,9 @@ export class PrometheusClient {
   }
 }
 
+/** Prometheus writes infinities its own way; a quantile past the last bucket is +Inf and must still breach. */
+const INFINITIES: Readonly<Record<string, number>> = { '+Inf': Infinity, '-Inf': -Infinity, Inf: Infinity };
+
 /** The first value of a vector or scalar result; NaN counts as no sample. */
 function firstSample(data: QueryResponse['data']): number | undefined {
   const result = data?.result;
@@ -73,6 +77,6 @@ function firstSample(data: QueryResponse['data']): number | undefined {
   if (data?.resultType === 'scalar' && Array.isArray(result)) raw = result[1];
   else if (data?.resultType === 'vector' && Array.isArray(result)) raw = (result[0] as { value?: unknown[] } | undefined)?.value?.[1];
   if (typeof raw !== 'string') return undefined;
-  const value = Number(raw);
+  const value = INFINITIES[raw] ?? Number(raw);
   return Number.isNaN(value) ? undefined : value;
 }

@@ -10,9 +10,17 @@ import { PoolRegistry, type Upstream } from './pools.js';
 import { cookieValue, SmoothWeightedPicker, StickyPicker, stickyBucket } from './split.js';
 import type { StatsRecorder, VersionStats } from './stats.js';
 
+/** Where a failed request on a version may be tried once more, and which methods may be. */
+export interface RetryRoute {
+  readonly version: CompiledVersion;
+  readonly methods: ReadonlySet<string>;
+}
+
 /** A version ready to serve: its upstreams used round robin and its counters. */
 export class CompiledVersion {
   #next = 0;
+  /** Set on the replacement while a deployment shifts with retry on the original (production only). */
+  retry: RetryRoute | undefined;
 
   constructor(
     readonly label: string,
@@ -195,6 +203,13 @@ export function compileTable(
         before.get(route.name),
       ),
   );
+  for (const service of services) {
+    const retry = service.route.retry;
+    if (!retry) continue;
+    const from = service.versions.find((v) => v.label === retry.from);
+    const to = service.versions.find((v) => v.label === retry.to);
+    if (from && to) from.retry = { version: to, methods: new Set(retry.methods) };
+  }
   pools.retain(used);
   return new CompiledTable(table, services);
 }

@@ -17,6 +17,9 @@ import { writeProxyError } from './proxy-error.js';
 import { StatsRecorder } from './stats.js';
 import { UpgradeProxy } from './websocket.js';
 
+/** The production listener's index in LISTENERS. */
+const PRODUCTION = LISTENERS.indexOf('production');
+
 /** Where a listener should bind. */
 export interface ListenSpec {
   readonly host: string;
@@ -182,7 +185,8 @@ export class DataPlane {
       );
       return;
     }
-    forward(req, res, version, upstream, table.source.versionHeader, 'http');
+    // Only production traffic is retried: the test listener exists to see the replacement's failures.
+    forward(req, res, version, upstream, table.source.versionHeader, 'http', listener === PRODUCTION ? version.retry : undefined);
   }
 
   readonly #requestDone = (): void => {

@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
 import { OUTCOME_ERROR, outcomeOf } from '../core/stats-delta.js';
-import type { CompiledVersion } from './compiled-table.js';
+import type { CompiledVersion, RetryRoute } from './compiled-table.js';
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js';
 import type { Upstream } from './pools.js';
 import { type ProxyErrorCode, writeProxyError } from './proxy-error.js';
@@ -34,6 +34,21 @@ class ClientGoneError extends Error {
   }
 }
 
+/** Ends an upstream request whose failure is being retried on the original version. */
+class RetriedError extends Error {
+  constructor() {
+    super('retried on the original version');
+    this.name = 'RetriedError';
+  }
+}
+
+/** What a failed attempt needs to go again on the original version. */
+interface Retry {
+  readonly req: IncomingMessage;
+  readonly route: RetryRoute;
+  readonly proto: string;
+}
+
 /**
  * undici's original handler interface (onConnect/onHeaders/onData/onComplete/onError): its client speaks
  * it natively and hands over raw header buffers, so no header object is parsed per response.
@@ -51,6 +66,8 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
     readonly version: CompiledVersion,
     readonly versionHeader: string | false,
     readonly started: number,
+    /** Present when a failure before the response may be retried on the original version. */
+    readonly retry: Retry | undefined,
   ) {}
 
   onConnect(abort: (err?: Error) => void): void {
@@ -64,6 +81,7 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
     this.#resume = resume;
     const res = this.res;
     if (res.destroyed) return false;
+    if (statusCode >= 500 && this.retry && this.#retry(outcomeOf(statusCode))) return false;
     try {
       res.writeHead(
         statusCode,
@@ -137,6 +155,7 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
       res.destroy(err);
       return;
     }
+    if (this.retry && this.#retry(OUTCOME_ERROR)) return;
     this.#finish(OUTCOME_ERROR);
     const proxyCode: ProxyErrorCode = TIMEOUT_CODES.has(code) ? 'UPSTREAM_TIMEOUT' : 'UPSTREAM_UNREACHABLE';
     const what = proxyCode === 'UPSTREAM_TIMEOUT' ? 'timed out' : 'could not be reached';
@@ -152,6 +171,20 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
   /** Called when the client's response closes: if it closed early, the upstream request is aborted. */
   clientClosed(): void {
     if (!this.#done && this.#abort) this.#abort(new ClientGoneError());
+  }
+
+  /**
+   * Counts the failure against this (replacement) version, as alarms must see it, and sends the request
+   * once to the original version instead; false when the original has no target to try.
+   */
+  #retry(outcome: number): boolean {
+    const { req, route, proto } = this.retry!;
+    const upstream = route.version.nextUpstream();
+    if (!upstream) return false;
+    this.#finish(outcome);
+    this.#abort?.(new RetriedError());
+    dispatch(req, this.res, route.version, upstream, this.versionHeader, proto, undefined);
+    return true;
   }
 
   #finish(outcome: number): void {
@@ -178,7 +211,11 @@ function onResponseClose(this: TrackedResponse): void {
   this[kHandler]?.clientClosed();
 }
 
-/** Forwards `req` to `upstream` (a target of `version`) and streams the answer into `res`. */
+/**
+ * Forwards `req` to `upstream` (a target of `version`) and streams the answer into `res`. With `retry`,
+ * a bodiless request of a retryable method that fails before its response starts goes once more to the
+ * original version.
+ */
 export function forward(
   req: IncomingMessage,
   res: ServerResponse,
@@ -186,13 +223,28 @@ export function forward(
   upstream: Upstream,
   versionHeader: string | false,
   proto: string,
+  retry?: RetryRoute,
 ): void {
-  const started = performance.now();
-  const handler = new ProxyHandler(res, version, versionHeader, started);
-  (res as TrackedResponse)[kHandler] = handler;
   // 'close' fires once; `on` spares the wrapper `once` would allocate per request.
   res.on('close', onResponseClose);
+  dispatch(req, res, version, upstream, versionHeader, proto, retry);
+}
+
+function dispatch(
+  req: IncomingMessage,
+  res: ServerResponse,
+  version: CompiledVersion,
+  upstream: Upstream,
+  versionHeader: string | false,
+  proto: string,
+  retry: RetryRoute | undefined,
+): void {
+  const started = performance.now();
   const hasBody = requestHasBody(req.rawHeaders);
+  // A body streamed to the replacement is consumed: only a bodiless request can be sent again.
+  const retryable = retry !== undefined && !hasBody && retry.methods.has(req.method!);
+  const handler = new ProxyHandler(res, version, versionHeader, started, retryable ? { req, route: retry, proto } : undefined);
+  (res as TrackedResponse)[kHandler] = handler;
   upstream.pool.dispatch(
     {
       path: upstream.basePath === '' ? req.url! : upstream.basePath + req.url!,

@@ -455,6 +455,8 @@ export class DeploymentEngine {
         traffic.setWeights(plan.service, { [plan.targetVersion]: 100 }, 'test');
         return;
       case 'AllowTraffic':
+        // From here until the deployment ends, failures on the replacement may be retried on the original.
+        traffic.setShifting(plan.service, { original: plan.currentVersion, replacement: plan.targetVersion });
         await this.#shift(run);
         return;
       default:
@@ -530,6 +532,7 @@ export class DeploymentEngine {
     const plan = record.plan;
     this.#deps.traffic.setLive(plan.service, plan.targetVersion);
     this.#deps.alarms?.unwatch(record.id);
+    this.#endShifting(record);
     record.status = 'Succeeded';
     record.completeTime = clock.now();
     record.wallTimes.complete = this.#deps.clock.now();
@@ -559,6 +562,7 @@ export class DeploymentEngine {
     // Traffic first, in this same turn: a rollback is only as fast as this line.
     if (traffic !== false) this.#returnTraffic(record);
     this.#deps.alarms?.unwatch(record.id);
+    this.#endShifting(record);
     run.abort.abort();
     this.#runs.delete(record.id);
     const now = clock.now();
@@ -584,6 +588,10 @@ export class DeploymentEngine {
       rollback,
       ...(record.rollbackInfo?.rollbackDeploymentId && { rollbackDeploymentId: record.rollbackInfo.rollbackDeploymentId }),
     });
+  }
+
+  #endShifting(record: DeploymentRecord): void {
+    if (this.#deps.traffic.isShifting(record.plan.service)) this.#deps.traffic.setShifting(record.plan.service, undefined);
   }
 
   /** Production and test listeners back on the original version. */

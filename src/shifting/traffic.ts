@@ -36,6 +36,8 @@ export interface ServiceView {
 interface ServiceState {
   readonly config: ServiceConfig;
   live: string;
+  /** While a deployment shifts the service: its original and replacement versions. */
+  shifting: { readonly original: string; readonly replacement: string } | undefined;
   targets: Map<string, readonly string[]>;
   weights: Record<ListenerName, Record<string, number>>;
 }
@@ -86,6 +88,7 @@ export class TrafficState {
         targets: new Map(Object.entries(s.versions).map(([label, v]) => [label, v.kind === 'targets' ? v.targets : []])),
         // The test listener starts on the live version, as CodeDeploy's does before AllowTestTraffic.
         weights: { production, test: { [s.live]: FULL_WEIGHT } },
+        shifting: undefined,
       });
     }
     this.#table = this.#build();
@@ -147,6 +150,25 @@ export class TrafficState {
     for (const l of LISTENERS) state.weights[l] = { [label]: FULL_WEIGHT };
     this.#publish();
     return this.#view(state);
+  }
+
+  /**
+   * Marks a service as being shifted from `original` to `replacement` (or no longer, with undefined), so
+   * that its routing options that only apply during a deployment (retry on the original) take effect.
+   */
+  setShifting(service: string, shifting: { original: string; replacement: string } | undefined): void {
+    const state = this.#state(service);
+    if (shifting) {
+      this.#label(state, shifting.original);
+      this.#label(state, shifting.replacement);
+    }
+    state.shifting = shifting;
+    this.#publish();
+  }
+
+  /** Whether a deployment is marked as shifting `service`. */
+  isShifting(service: string): boolean {
+    return this.#state(service).shifting !== undefined;
   }
 
   /** Replaces the targets of a version (e.g. once its processes run); an empty list makes it unroutable. */
@@ -213,6 +235,14 @@ export class TrafficState {
         sticky: s.config.routing.sticky,
         overrideHeader: s.config.routing.overrideHeader,
         upstream,
+        ...(s.shifting &&
+          s.config.routing.retryOnOriginal && {
+            retry: {
+              from: s.shifting.replacement,
+              to: s.shifting.original,
+              methods: ['GET', 'HEAD', 'OPTIONS', ...s.config.routing.idempotentMethods],
+            },
+          }),
       };
     });
     return { revision: ++this.#revision, versionHeader: this.#config.versionHeader, services };

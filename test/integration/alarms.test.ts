@@ -9,7 +9,6 @@ import {
   type AutoRollbackConfiguration,
   type CodeDeployClient,
   CreateApplicationCommand,
-  CreateDeploymentCommand,
   CreateDeploymentGroupCommand,
   GetDeploymentCommand,
   StopDeploymentCommand,
@@ -18,8 +17,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request } from 'undici';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import type { Switchyard } from '../../src/app.js';
-import { ECS_APPSPEC, ECS_GROUP } from '../support/appspecs.js';
-import { count, sdkClient, until } from '../support/codedeploy.js';
+import { ECS_GROUP } from '../support/appspecs.js';
+import { count, createWebGroup, deployWeb, sdkClient, until } from '../support/codedeploy.js';
 import { startProxy, twoVersions } from '../support/switchyard.js';
 import { startUpstream } from '../support/upstream.js';
 
@@ -46,32 +45,17 @@ async function setup(
   });
   const sy = await startProxy({ ...twoVersions(blue.url, green.url), alarms: ALARMS });
   const cd = sdkClient(sy);
-  await cd.send(new CreateApplicationCommand({ applicationName: 'web', computePlatform: 'ECS' }));
-  await cd.send(
-    new CreateDeploymentGroupCommand({
-      applicationName: 'web',
-      deploymentGroupName: 'web-prod',
-      ...ECS_GROUP,
-      // Real minutes: the canary holds 10% for the whole test while the alarms judge.
-      deploymentConfigName: 'CodeDeployDefault.ECSCanary10Percent15Minutes',
-      alarmConfiguration,
-      autoRollbackConfiguration,
-    }),
-  );
+  // Real minutes: the canary holds 10% for the whole test while the alarms judge.
+  await createWebGroup(cd, {
+    deploymentConfigName: 'CodeDeployDefault.ECSCanary10Percent15Minutes',
+    alarmConfiguration,
+    autoRollbackConfiguration,
+  });
   return { sy, cd, mode };
 }
 
-async function deploy(cd: CodeDeployClient, overrideAlarmConfiguration?: AlarmConfiguration): Promise<string> {
-  const { deploymentId } = await cd.send(
-    new CreateDeploymentCommand({
-      applicationName: 'web',
-      deploymentGroupName: 'web-prod',
-      revision: { revisionType: 'AppSpecContent', appSpecContent: { content: ECS_APPSPEC } },
-      ...(overrideAlarmConfiguration && { overrideAlarmConfiguration }),
-    }),
-  );
-  return deploymentId!;
-}
+const deploy = (cd: CodeDeployClient, overrideAlarmConfiguration?: AlarmConfiguration) =>
+  deployWeb(cd, overrideAlarmConfiguration && { overrideAlarmConfiguration });
 
 /**
  * Sends requests with `concurrency` loops until `stop()` (at most `limit`), remembering when each

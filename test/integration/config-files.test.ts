@@ -58,6 +58,8 @@ describe('config/', () => {
     expect(checkout.routing).toEqual({
       sticky: { header: 'x-user-id' },
       overrideHeader: 'x-switchyard-version',
+      retryOnOriginal: true,
+      idempotentMethods: ['PUT'],
     });
     const search = config.services[1]!;
     expect(search.match).toEqual({ host: 'search.local', pathPrefix: '/api' });

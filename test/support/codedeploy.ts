@@ -2,10 +2,18 @@
  * What tests that speak CodeDeploy's API share: an AWS SDK client for a running switchyard (destroyed
  * when the test finishes), a count of which version answers, and a bounded poll.
  */
-import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
+import {
+  CodeDeployClient,
+  CreateApplicationCommand,
+  CreateDeploymentCommand,
+  type CreateDeploymentCommandInput,
+  CreateDeploymentGroupCommand,
+  type CreateDeploymentGroupCommandInput,
+} from '@aws-sdk/client-codedeploy';
 import { request } from 'undici';
 import { onTestFinished } from 'vitest';
 import type { Switchyard } from '../../src/app.js';
+import { ECS_APPSPEC, ECS_GROUP } from './appspecs.js';
 
 /** An SDK client for `sy`'s control port; any credentials do, and nothing is retried. */
 export function sdkClient(sy: Switchyard): CodeDeployClient {
@@ -39,4 +47,29 @@ export async function count(sy: Switchyard, n: number): Promise<Record<string, n
     seen[name] = (seen[name] ?? 0) + 1;
   }
   return seen;
+}
+
+/** Application `web` (ECS) and its group `web-prod` for service `web`: ECS_GROUP with `settings` over it. */
+export async function createWebGroup(
+  cd: CodeDeployClient,
+  settings: Partial<Omit<CreateDeploymentGroupCommandInput, 'applicationName' | 'deploymentGroupName'>> = {},
+): Promise<void> {
+  await cd.send(new CreateApplicationCommand({ applicationName: 'web', computePlatform: 'ECS' }));
+  await cd.send(new CreateDeploymentGroupCommand({ applicationName: 'web', deploymentGroupName: 'web-prod', ...ECS_GROUP, ...settings }));
+}
+
+/** Deploys version 2 of `web` through group `web-prod` (with `extra` request members); resolves with its id. */
+export async function deployWeb(
+  cd: CodeDeployClient,
+  extra: Partial<Omit<CreateDeploymentCommandInput, 'applicationName' | 'deploymentGroupName'>> = {},
+): Promise<string> {
+  const { deploymentId } = await cd.send(
+    new CreateDeploymentCommand({
+      applicationName: 'web',
+      deploymentGroupName: 'web-prod',
+      revision: { revisionType: 'AppSpecContent', appSpecContent: { content: ECS_APPSPEC } },
+      ...extra,
+    }),
+  );
+  return deploymentId!;
 }
