@@ -15,6 +15,8 @@ import { AlarmCatalog } from './health/alarm-catalog.js';
 import { AlarmMonitor } from './health/alarm-monitor.js';
 import { PrometheusClient } from './health/prometheus.js';
 import { StatsWindows } from './health/windows.js';
+import { Prober } from './health/probe.js';
+import { TargetHealth } from './health/target-health.js';
 import { MetricsRecorder } from './metrics/recorder.js';
 import { DataPlane } from './proxy/data-plane.js';
 import { HookExecutor } from './hooks/runner.js';
@@ -71,6 +73,18 @@ export async function startSwitchyard(config: Config, options: StartOptions = {}
 
   const stats = new StatsHub(clock, 250, (err) => log.error({ err }, 'a stats consumer failed'));
   stats.addSource(dataPlane);
+  // Health changes go into the timeline of the deployment shifting that service; the engine comes later.
+  let annotateHealth: (service: string, change: object, level: 'info' | 'warn') => void = () => undefined;
+  const prober = new Prober(clock);
+  const health = new TargetHealth({
+    clock,
+    log: log.child({ component: 'health' }),
+    services: config.services,
+    traffic,
+    prober,
+    onChange: (change) => annotateHealth(change.service, change, change.state === 'healthy' ? 'info' : 'warn'),
+  });
+  stats.subscribe(health.record);
   const metrics = new MetricsRecorder(
     () =>
       traffic.services().flatMap((s) =>
@@ -81,6 +95,7 @@ export async function startSwitchyard(config: Config, options: StartOptions = {}
         })),
       ),
     () => stats.pull(),
+    () => health.readings(),
   );
   stats.subscribe(metrics.record);
   const windows = new StatsWindows(clock, ALARM_HORIZON_MS);
@@ -124,6 +139,10 @@ export async function startSwitchyard(config: Config, options: StartOptions = {}
     alarms: monitor,
   });
   annotate = (...args) => engine.annotate(...args);
+  annotateHealth = (service, change, level) => {
+    const active = engine.activeOn(service);
+    if (active) engine.annotate(active.id, level, 'target health changed', { ...change });
+  };
   const registry = new Registry(clock, alarms.has);
   applyDeclarations(registry, config);
   const api = buildApi({
@@ -131,6 +150,7 @@ export async function startSwitchyard(config: Config, options: StartOptions = {}
     traffic,
     metrics,
     alarms,
+    health,
     codedeploy: {
       engine,
       registry,
@@ -163,17 +183,20 @@ export async function startSwitchyard(config: Config, options: StartOptions = {}
     throw err;
   }
   stats.start();
+  health.start();
 
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
       engine.close();
       monitor.close();
+      health.stop();
       await prometheus.close();
       await dataPlane.close(config.drainTimeout);
       stats.stop();
       await api.close();
       await launcher.close();
+      await prober.close();
     })();
     return closing;
   };

@@ -16,6 +16,7 @@ import { CustomConfigSpec, customDeploymentConfig } from '../shifting/deployment
 import { type CodeDeployDeps, registerCodeDeploy } from './codedeploy/protocol.js';
 import { AlarmConfig } from '../health/alarm-config.js';
 import type { AlarmCatalog } from '../health/alarm-catalog.js';
+import type { TargetHealth } from '../health/target-health.js';
 import { handleApiError, parseBody } from './errors.js';
 
 /** What the control API needs. */
@@ -23,6 +24,8 @@ export interface ApiDeps {
   readonly log: Logger;
   readonly traffic: TrafficState;
   readonly metrics: MetricsRecorder;
+  /** Target health, shown with each service when given. */
+  readonly health?: TargetHealth;
   /** The alarms groups may name; when given, `/v1/alarms` lists, creates and deletes them. */
   readonly alarms?: AlarmCatalog;
   /** When given, the CodeDeploy protocol is served at `POST /`. */
@@ -64,11 +67,13 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     return reply.type(contentType).send(body);
   });
 
-  app.get('/v1/services', async () => ({ services: deps.traffic.services() }));
+  // Each service with the health of its targets, by version label.
+  const withHealth = (view: ReturnType<TrafficState['service']>) =>
+    deps.health ? { ...view, health: deps.health.viewOf(view.name) } : view;
 
-  app.get<{ Params: { name: string } }>('/v1/services/:name', async (req) =>
-    deps.traffic.service(req.params.name),
-  );
+  app.get('/v1/services', async () => ({ services: deps.traffic.services().map(withHealth) }));
+
+  app.get<{ Params: { name: string } }>('/v1/services/:name', async (req) => withHealth(deps.traffic.service(req.params.name)));
 
   app.put<{ Params: { name: string } }>('/v1/services/:name/weight', async (req) => {
     const body = parseBody(SetWeightBody, req.body);

@@ -53,6 +53,17 @@ const HeaderName = z.preprocess(
     .transform((name) => name.toLowerCase()),
 );
 
+/**
+ * Passive outlier ejection: a target whose requests fail (5xx or no answer) this many times in a row
+ * leaves its version's rotation for `ejectionTime`, doubled on each ejection in a row up to
+ * `maxEjectionTime`; then the next request tries it again.
+ */
+export const OutlierDetection = z.strictObject({
+  consecutiveFailures: z.number().int().min(1).default(5),
+  ejectionTime: Duration.pipe(z.number().positive({ error: 'must be longer than 0' })).default(10_000),
+  maxEjectionTime: Duration.pipe(z.number().positive({ error: 'must be longer than 0' })).default(300_000),
+});
+
 export const UpstreamOptions = z.strictObject({
   /** Most connections to one target; absent = no limit. */
   connections: z.number().int().positive().optional(),
@@ -60,13 +71,38 @@ export const UpstreamOptions = z.strictObject({
   headersTimeout: Duration.default(30_000),
   bodyTimeout: Duration.default(30_000),
   keepAliveTimeout: Duration.default(4_000),
+  /** Absent: no passive ejection. */
+  outlierDetection: OutlierDetection.optional(),
 });
 
 /** How a version's targets are judged ready: `path` answers 2xx/3xx within `timeout`, tried every `interval`. */
+/** `200`, `2xx` or `200-399`: the statuses a health check accepts, as an inclusive range. */
+const StatusRange = z
+  .union([z.number(), z.string()])
+  .transform((value, ctx): readonly [number, number] => {
+    const text = String(value).trim();
+    const single = /^([1-5]\d\d)$/.exec(text);
+    const klass = /^([1-5])xx$/i.exec(text);
+    const range = /^([1-5]\d\d)\s*-\s*([1-5]\d\d)$/.exec(text);
+    if (single) return [Number(single[1]), Number(single[1])];
+    if (klass) return [Number(klass[1]) * 100, Number(klass[1]) * 100 + 99];
+    if (range && Number(range[1]) <= Number(range[2])) return [Number(range[1]), Number(range[2])];
+    ctx.addIssue({ code: 'custom', message: 'must be a status (200), a class (2xx) or a range (200-399)' });
+    return z.NEVER;
+  });
+
+/**
+ * Active health checks of a version's targets, which run all the time: `path` must answer within
+ * `timeout` with a status in `expectStatus`; `unhealthyThreshold` failures in a row take a target out of
+ * rotation and `healthyThreshold` passes in a row bring it back. Install also waits for every target to pass.
+ */
 export const HealthCheckConfig = z.strictObject({
   path: z.string().startsWith('/', { message: 'must start with /' }).default('/'),
   interval: Duration.pipe(z.number().positive({ error: 'must be longer than 0' })).default(1_000),
   timeout: Duration.pipe(z.number().positive({ error: 'must be longer than 0' })).default(2_000),
+  healthyThreshold: z.number().int().min(1).max(100).default(2),
+  unhealthyThreshold: z.number().int().min(1).max(100).default(3),
+  expectStatus: StatusRange.default([200, 399]),
 });
 
 /**
@@ -280,6 +316,7 @@ export const ServiceConfig = z
         headersTimeout: Duration.optional(),
         bodyTimeout: Duration.optional(),
         keepAliveTimeout: Duration.optional(),
+        outlierDetection: OutlierDetection.optional(),
       })
       .optional(),
   })

@@ -19,6 +19,10 @@ export interface UpstreamSettings {
   readonly headersTimeout: number;
   readonly bodyTimeout: number;
   readonly keepAliveTimeout: number;
+  /** Passive ejection of a target after consecutive failures; absent = off. Milliseconds. */
+  readonly outlier:
+    | { readonly consecutiveFailures: number; readonly ejectionMs: number; readonly maxEjectionMs: number }
+    | undefined;
 }
 
 /** One version of a service and the targets that run it (may be empty while it is not running). */

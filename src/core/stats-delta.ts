@@ -40,9 +40,21 @@ export interface StatsEntry {
   /** Indexed like {@link LATENCY_BOUNDS_MS}, plus one overflow bucket. */
   readonly latencyBuckets: readonly number[];
   readonly latencySumMs: number;
+  /** Requests picked for this version while it had no routable target, and served by another. */
+  readonly failedOver: number;
+}
+
+/** A target taken out of rotation by passive outlier ejection, or returned to it. */
+export interface TargetEvent {
+  readonly target: string;
+  readonly state: 'ejected' | 'returned';
+  /** How long it is out, for an ejection. */
+  readonly ejectionMs: number;
 }
 
 /** The StatsDelta message (data plane → control plane). */
 export interface StatsDelta {
   readonly entries: readonly StatsEntry[];
+  /** Ejections and returns since the previous delta, oldest first; absent when there were none. */
+  readonly targets?: readonly TargetEvent[];
 }

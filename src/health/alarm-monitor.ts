@@ -63,6 +63,9 @@ export class AlarmMonitor implements AlarmWatcher {
     for (const name of watch.alarms) {
       tracks.push({ name, config: known[name], state: undefined, breaches: 0, polling: false });
     }
+    // Counts still in the data plane belong to the time before this deployment: taken now, they are
+    // stamped no later than `since`, which the windows treat as exclusive.
+    this.#deps.pullStats();
     this.#watched.set(watch.deploymentId, { watch, since: this.#deps.clock.now(), tracks, fire, fired: false });
     this.#deps.log.info({ deploymentId: watch.deploymentId, alarms: watch.alarms }, 'watching alarms');
     this.#schedule();

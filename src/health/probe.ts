@@ -1,15 +1,22 @@
 /**
  * @module health/probe
- * Readiness probes of a version's targets: one HTTP GET per try, bounded by a timeout on the control
- * clock. A check with a path wants a 2xx or 3xx answer; a version without `healthCheck` is judged only on
- * answering at all, since any HTTP status proves the process is serving.
+ * Probes of a version's targets: one HTTP GET per try, bounded by a timeout on the control clock, judged
+ * by the check's expected statuses. A version without `healthCheck` is judged only on answering at all
+ * (any status proves the process is serving), and only when Install waits for it.
  */
 import { Agent, request } from 'undici';
 import type { Clock } from '../core/clock.js';
 import type { HealthCheckConfig } from '../config/schema.js';
 
 /** How the probes of a version without `healthCheck` run: any answer at `/`, tried every 250 ms. */
-export const ANSWERS_AT_ALL = { path: '/', interval: 250, timeout: 2_000 } as const satisfies HealthCheckConfig;
+export const ANSWERS_AT_ALL: HealthCheckConfig = {
+  path: '/',
+  interval: 250,
+  timeout: 2_000,
+  healthyThreshold: 1,
+  unhealthyThreshold: 1,
+  expectStatus: [100, 599],
+};
 
 /** One probe's verdict and what was seen, for messages. */
 export interface ProbeResult {
@@ -26,8 +33,8 @@ export class Prober {
     this.#clock = clock;
   }
 
-  /** GETs `check.path` on `target` once; `anyStatus` accepts any HTTP answer. */
-  async probe(target: string, check: HealthCheckConfig, anyStatus: boolean): Promise<ProbeResult> {
+  /** GETs `check.path` on `target` once and judges the answer by `check.expectStatus`. */
+  async probe(target: string, check: HealthCheckConfig): Promise<ProbeResult> {
     const abort = new AbortController();
     const cancel = this.#clock.setTimer(check.timeout, () => abort.abort());
     try {
@@ -38,7 +45,8 @@ export class Prober {
         headers: { 'user-agent': 'switchyard-health-check' },
       });
       await res.body.dump();
-      const ok = anyStatus || (res.statusCode >= 200 && res.statusCode < 400);
+      const [low, high] = check.expectStatus;
+      const ok = res.statusCode >= low && res.statusCode <= high;
       return { healthy: ok, detail: `GET ${check.path} answered ${res.statusCode}` };
     } catch (err) {
       if (abort.signal.aborted) return { healthy: false, detail: `GET ${check.path} took longer than ${check.timeout} ms` };
@@ -64,7 +72,7 @@ export class Prober {
     let last = 'not probed yet';
     for (;;) {
       signal.throwIfAborted();
-      const result = await this.probe(target, effective, check === undefined);
+      const result = await this.probe(target, effective);
       if (result.healthy) return;
       last = result.detail;
       if (this.#clock.now() + effective.interval > deadline) {

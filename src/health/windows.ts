@@ -8,7 +8,7 @@ import type { Clock } from '../core/clock.js';
 import { LATENCY_BOUNDS_MS, OUTCOME_ERROR, OUTCOMES, type StatsDelta, type StatsEntry } from '../core/stats-delta.js';
 
 /** The counts a StatsDelta entry carries, without whose they are. */
-type Counts = Omit<StatsEntry, 'service' | 'version'>;
+type Counts = Omit<StatsEntry, 'service' | 'version' | 'failedOver'>;
 
 /** What a window holds for one service and version: a delta's counts, summed, and two totals. */
 export interface WindowTotals extends Counts {
@@ -50,16 +50,16 @@ export class StatsWindows {
     }
   };
 
-  /** The sums of the last `windowMs` for one version, counting nothing recorded before `since`. */
+  /** The sums of the last `windowMs` for one version, counting nothing recorded at or before `since`. */
   totals(service: string, version: string, windowMs: number, since = -Infinity): WindowTotals {
     const counts = new Array<number>(OUTCOMES.length).fill(0);
     const latencyBuckets = new Array<number>(LATENCY_BOUNDS_MS.length + 1).fill(0);
     let latencySumMs = 0;
     // A slice recorded at `at` holds what happened in the pull interval before it; slices at the window's
     // start belong to it, so the bound is inclusive.
-    const from = Math.max(this.#clock.now() - windowMs, since);
+    const from = this.#clock.now() - windowMs;
     for (const slice of this.#slices.get(keyOf(service, version)) ?? []) {
-      if (slice.at < from) continue;
+      if (slice.at < from || slice.at <= since) continue;
       for (let i = 0; i < counts.length; i++) counts[i]! += slice.counts[i] ?? 0;
       for (let i = 0; i < latencyBuckets.length; i++) latencyBuckets[i]! += slice.latencyBuckets[i] ?? 0;
       latencySumMs += slice.latencySumMs;

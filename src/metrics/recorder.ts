@@ -79,14 +79,31 @@ export interface WeightReading {
   readonly percent: number;
 }
 
+/** One target's health as the health gauge shows it. */
+export interface TargetReading {
+  readonly service: string;
+  readonly version: string;
+  readonly target: string;
+  /** 1 healthy or unchecked, 0 failing its checks or ejected. */
+  readonly healthy: number;
+}
+
 /** Owns every metric; feed it deltas, read it with {@link MetricsRecorder.render}. */
 export class MetricsRecorder {
   readonly registry = new Registry();
   readonly #requests: Counter<'service' | 'version' | 'code'>;
+  readonly #failovers: Counter<'service' | 'version'>;
   readonly #duration: DeltaHistogram;
 
-  /** `before` runs at the start of every scrape (to pull fresh stats); `weights` is read at scrape time. */
-  constructor(weights: () => readonly WeightReading[], before: () => void = () => undefined) {
+  /**
+   * `before` runs at the start of every scrape (to pull fresh stats); `weights` and `targets` are read at
+   * scrape time.
+   */
+  constructor(
+    weights: () => readonly WeightReading[],
+    before: () => void = () => undefined,
+    targets: () => readonly TargetReading[] = () => [],
+  ) {
     collectDefaultMetrics({ register: this.registry });
     this.#requests = new Counter({
       name: 'switchyard_requests_total',
@@ -99,6 +116,22 @@ export class MetricsRecorder {
       'switchyard_request_duration_seconds',
       'Time from request to the end of the response, by service and version',
     );
+    this.#failovers = new Counter({
+      name: 'switchyard_failovers_total',
+      help: 'Requests picked for a version that had no routable target, and served by another version',
+      labelNames: ['service', 'version'],
+      registers: [this.registry],
+    });
+    new Gauge({
+      name: 'switchyard_target_healthy',
+      help: 'Whether a target takes traffic: 1 healthy (or not checked), 0 failing its health checks or ejected',
+      labelNames: ['service', 'version', 'target'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const t of targets()) this.set({ service: t.service, version: t.version, target: t.target }, t.healthy);
+      },
+    });
     // registerMetric accepts any object with name, help, type and get(); the cast says so to its types.
     this.registry.registerMetric(this.#duration as unknown as Metric);
     new Gauge({
@@ -120,6 +153,7 @@ export class MetricsRecorder {
         if (n > 0) this.#requests.inc({ service: e.service, version: e.version, code: OUTCOMES[i]! }, n);
       });
       this.#duration.add({ service: e.service, version: e.version }, e.latencyBuckets, e.latencySumMs);
+      if (e.failedOver > 0) this.#failovers.inc({ service: e.service, version: e.version }, e.failedOver);
     }
   };
 

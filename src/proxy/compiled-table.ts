@@ -5,6 +5,7 @@
  * one compiled table from start to end.
  */
 import type { IncomingMessage } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import { LISTENERS, type RouteTable, type ServiceRoute } from '../core/route-table.js';
 import { PoolRegistry, type Upstream } from './pools.js';
 import { cookieValue, SmoothWeightedPicker, StickyPicker, stickyBucket } from './split.js';
@@ -19,6 +20,8 @@ export interface RetryRoute {
 /** A version ready to serve: its upstreams used round robin and its counters. */
 export class CompiledVersion {
   #next = 0;
+  /** Whether any upstream can be ejected: only then is availability checked per request. */
+  readonly #ejectable: boolean;
   /** Set on the replacement while a deployment shifts with retry on the original (production only). */
   retry: RetryRoute | undefined;
 
@@ -26,16 +29,27 @@ export class CompiledVersion {
     readonly label: string,
     readonly upstreams: readonly Upstream[],
     readonly stats: VersionStats,
-  ) {}
+  ) {
+    this.#ejectable = upstreams.some((u) => u.outlier !== undefined);
+  }
 
-  /** The next upstream in round-robin order, or undefined when the version has no target. */
+  /** The next upstream in round-robin order that is not ejected, or undefined when there is none. */
   nextUpstream(): Upstream | undefined {
     const n = this.upstreams.length;
     if (n === 0) return undefined;
-    if (n === 1) return this.upstreams[0];
-    const u = this.upstreams[this.#next]!;
-    this.#next = (this.#next + 1) % n;
-    return u;
+    if (!this.#ejectable) {
+      if (n === 1) return this.upstreams[0];
+      const u = this.upstreams[this.#next]!;
+      this.#next = (this.#next + 1) % n;
+      return u;
+    }
+    const now = performance.now();
+    for (let tried = 0; tried < n; tried++) {
+      const u = this.upstreams[this.#next]!;
+      this.#next = (this.#next + 1) % n;
+      if (u.available(now)) return u;
+    }
+    return undefined;
   }
 }
 
@@ -87,6 +101,28 @@ export class CompiledService {
     this.#stickyHeader = sticky && 'header' in sticky ? sticky.header : undefined;
     this.#stickyCookie = sticky && 'cookie' in sticky ? sticky.cookie : undefined;
     this.#overrideHeader = route.overrideHeader;
+  }
+
+  /** Whether the request names a version with the override header (such a pin is never failed over). */
+  pinned(req: IncomingMessage): boolean {
+    return this.#overrideHeader !== undefined && typeof req.headers[this.#overrideHeader] === 'string';
+  }
+
+  /**
+   * Where a request picked for `version` goes when that version has no routable target: another version
+   * that has one, those with weight on this listener first (the original during a termination wait has
+   * none, yet is the right place); undefined when none has.
+   */
+  failover(version: CompiledVersion, listener: number): { version: CompiledVersion; upstream: Upstream } | undefined {
+    const weights = this.route.weights[LISTENERS[listener]!];
+    for (const weighted of [true, false]) {
+      for (const other of this.versions) {
+        if (other === version || ((weights[other.label] ?? 0) > 0) !== weighted) continue;
+        const upstream = other.nextUpstream();
+        if (upstream) return { version: other, upstream };
+      }
+    }
+    return undefined;
   }
 
   /** The version a request goes to on a listener: override header, then sticky key, then the exact split. */

@@ -61,7 +61,9 @@ export class DataPlane {
 
   /** Counts since the previous call. */
   takeStats(): StatsDelta {
-    return this.#stats.takeDelta();
+    const delta = this.#stats.takeDelta();
+    const targets = this.#pools.takeEvents();
+    return targets.length ? { ...delta, targets } : delta;
   }
 
   /** Starts the listeners; resolves with the address each one is bound to. */
@@ -171,8 +173,18 @@ export class DataPlane {
       writeProxyError(res, 'NO_ROUTE', `no service matches ${req.url}`);
       return;
     }
-    const version = service.pick(req, listener);
-    const upstream = version?.nextUpstream();
+    let version = service.pick(req, listener);
+    let upstream = version?.nextUpstream();
+    if (version && !upstream && !service.pinned(req)) {
+      // No routable target (none running, all ejected or unhealthy): its share goes to a version that
+      // has one, counted so the control plane can say so.
+      const other = service.failover(version, listener);
+      if (other) {
+        version.stats.failedOver++;
+        version = other.version;
+        upstream = other.upstream;
+      }
+    }
     if (!version || !upstream) {
       // A version picked but unroutable is that version's failure, and health must see it.
       version?.stats.record(OUTCOME_ERROR, 0);

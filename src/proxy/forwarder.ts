@@ -24,6 +24,9 @@ const TIMEOUT_CODES = new Set([
   'ETIMEDOUT',
 ]);
 
+/** Outcomes from this index on (5xx, no answer) are failures of the target. */
+const FIRST_FAILURE = 3;
+
 /** Characters node:http accepts in a reason phrase; anything else falls back to the standard phrase. */
 const VALID_REASON = /^[\t\x20-\x7e\x80-\xff]*$/;
 
@@ -68,6 +71,8 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
     readonly started: number,
     /** Present when a failure before the response may be retried on the original version. */
     readonly retry: Retry | undefined,
+    /** The target serving the request, which keeps count of its failures for outlier ejection. */
+    readonly upstream: Upstream,
   ) {}
 
   onConnect(abort: (err?: Error) => void): void {
@@ -190,7 +195,9 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
   #finish(outcome: number): void {
     if (this.#done) return;
     this.#done = true;
-    this.version.stats.record(outcome, performance.now() - this.started);
+    const now = performance.now();
+    this.version.stats.record(outcome, now - this.started);
+    this.upstream.record(outcome >= FIRST_FAILURE, now);
   }
 }
 
@@ -243,7 +250,7 @@ function dispatch(
   const hasBody = requestHasBody(req.rawHeaders);
   // A body streamed to the replacement is consumed: only a bodiless request can be sent again.
   const retryable = retry !== undefined && !hasBody && retry.methods.has(req.method!);
-  const handler = new ProxyHandler(res, version, versionHeader, started, retryable ? { req, route: retry, proto } : undefined);
+  const handler = new ProxyHandler(res, version, versionHeader, started, retryable ? { req, route: retry, proto } : undefined, upstream);
   (res as TrackedResponse)[kHandler] = handler;
   upstream.pool.dispatch(
     {

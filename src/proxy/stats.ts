@@ -24,6 +24,8 @@ export class VersionStats {
   readonly counts = new Float64Array(OUTCOMES.length);
   readonly buckets = new Float64Array(LATENCY_BOUNDS_MS.length + 1);
   sumMs = 0;
+  /** Requests picked for this version and served by another, because it had no routable target. */
+  failedOver = 0;
 
   constructor(
     readonly service: string,
@@ -59,17 +61,19 @@ export class StatsRecorder {
     for (const s of this.#byKey.values()) {
       let total = 0;
       for (const c of s.counts) total += c;
-      if (total === 0) continue;
+      if (total === 0 && s.failedOver === 0) continue;
       entries.push({
         service: s.service,
         version: s.version,
         counts: Array.from(s.counts),
         latencyBuckets: Array.from(s.buckets),
         latencySumMs: s.sumMs,
+        failedOver: s.failedOver,
       });
       s.counts.fill(0);
       s.buckets.fill(0);
       s.sumMs = 0;
+      s.failedOver = 0;
     }
     return { entries };
   }

@@ -38,6 +38,8 @@ interface ServiceState {
   live: string;
   /** While a deployment shifts the service: its original and replacement versions. */
   shifting: { readonly original: string; readonly replacement: string } | undefined;
+  /** Targets failing their active health checks, as `label\u0000url`: kept out of the route table. */
+  readonly down: Set<string>;
   targets: Map<string, readonly string[]>;
   weights: Record<ListenerName, Record<string, number>>;
 }
@@ -89,6 +91,7 @@ export class TrafficState {
         // The test listener starts on the live version, as CodeDeploy's does before AllowTestTraffic.
         weights: { production, test: { [s.live]: FULL_WEIGHT } },
         shifting: undefined,
+        down: new Set(),
       });
     }
     this.#table = this.#build();
@@ -166,6 +169,24 @@ export class TrafficState {
     this.#publish();
   }
 
+  /** Takes a target of a version out of the route table (failing its health checks) or puts it back. */
+  setTargetHealthy(service: string, label: string, target: string, healthy: boolean): void {
+    const state = this.#state(service);
+    this.#label(state, label);
+    const key = `${label}\u0000${target}`;
+    if (healthy === !state.down.has(key)) return;
+    if (healthy) state.down.delete(key);
+    else state.down.add(key);
+    this.#publish();
+  }
+
+  /** Every target of a version, routed or held out for failing its health checks. */
+  allTargets(service: string, label: string): readonly string[] {
+    const state = this.#state(service);
+    this.#label(state, label);
+    return state.targets.get(label)!;
+  }
+
   /** Whether a deployment is marked as shifting `service`. */
   isShifting(service: string): boolean {
     return this.#state(service).shifting !== undefined;
@@ -224,12 +245,16 @@ export class TrafficState {
         headersTimeout: own.headersTimeout ?? base.headersTimeout,
         bodyTimeout: own.bodyTimeout ?? base.bodyTimeout,
         keepAliveTimeout: own.keepAliveTimeout ?? base.keepAliveTimeout,
+        outlier: outlierOf(own.outlierDetection ?? base.outlierDetection),
       };
       return {
         name: s.config.name,
         host: s.config.match.host,
         pathPrefix: s.config.match.pathPrefix,
-        versions: [...s.targets].map(([label, targets]) => ({ label, targets })),
+        versions: [...s.targets].map(([label, targets]) => ({
+          label,
+          targets: s.down.size === 0 ? targets : targets.filter((t) => !s.down.has(`${label}\u0000${t}`)),
+        })),
         live: s.live,
         weights: { production: { ...s.weights.production }, test: { ...s.weights.test } },
         sticky: s.config.routing.sticky,
@@ -259,4 +284,10 @@ export class TrafficState {
       weights: { production: percent(s.weights.production), test: percent(s.weights.test) },
     };
   }
+}
+
+function outlierOf(config: Config['upstream']['outlierDetection']): UpstreamSettings['outlier'] {
+  return config
+    ? { consecutiveFailures: config.consecutiveFailures, ejectionMs: config.ejectionTime, maxEjectionMs: config.maxEjectionTime }
+    : undefined;
 }

@@ -99,6 +99,11 @@ describe('control API', () => {
             { label: '2', targets: [green.url] },
           ],
           weights: { production: { '1': 90, '2': 10 }, test: { '1': 100, '2': 0 } },
+          // No health checks configured and nothing ejected.
+          health: {
+            '1': [{ target: blue.url, state: 'unchecked', since: 0 }],
+            '2': [{ target: green.url, state: 'unchecked', since: 0 }],
+          },
         },
         {
           name: 'api',
@@ -106,6 +111,7 @@ describe('control API', () => {
           live: 'v7',
           versions: [{ label: 'v7', targets: [green.url] }],
           weights: { production: { v7: 100 }, test: { v7: 100 } },
+          health: { v7: [{ target: green.url, state: 'unchecked', since: 0 }] },
         },
       ],
     });

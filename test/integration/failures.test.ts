@@ -317,15 +317,35 @@ describe('upstream failures', () => {
     });
   });
 
-  it('answers 503 NO_TARGET when the chosen version has no targets, and counts it', async () => {
+  it('sends the share of a version with no target to one that has, counted; 503 NO_TARGET when none has', async () => {
     const blue = await startUpstream('blue');
     const green = await startUpstream('green');
     const sy = await startProxy(twoVersions(blue.url, green.url, { weights: { '1': 0, '2': 100 } }));
     const counts = watch(sy);
+    let greenFailedOver = 0;
+    const stop = sy.stats.subscribe((d) => {
+      for (const e of d.entries) if (e.version === '2') greenFailedOver += e.failedOver;
+    });
+    onTestFinished(() => {
+      stop();
+    });
+    const failedOver = () => {
+      sy.stats.pull();
+      return greenFailedOver;
+    };
     const ok = await request(`${sy.urls['production']}/x`);
     expect(ok.statusCode).toBe(200);
     expect(await ok.body.text()).toBe('green');
     sy.traffic.setTargets('web', '2', []);
+    for (let i = 0; i < 2; i++) {
+      const res = await request(`${sy.urls['production']}/x`);
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['x-switchyard-version']).toBe('1');
+      expect(await res.body.text()).toBe('blue');
+    }
+    expect(failedOver()).toBe(2);
+    // Neither version routable: the picked version answers for it.
+    sy.traffic.setTargets('web', '1', []);
     for (let i = 0; i < 2; i++) {
       const res = await request(`${sy.urls['production']}/x`);
       expect(res.statusCode).toBe(503);
@@ -335,7 +355,7 @@ describe('upstream failures', () => {
       expect(body.message).toMatch(/web/);
     }
     expect(green.hits).toBe(1);
-    expect(blue.hits).toBe(0);
+    expect(blue.hits).toBe(2);
     expect(counts()['2']).toMatchObject({ '2xx': 1, error: 2 });
     // Targets back: the version is routable again.
     sy.traffic.setTargets('web', '2', [green.url]);

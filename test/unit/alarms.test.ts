@@ -19,7 +19,7 @@ function entry(version: string, ok: number, failed: number, ms = 10, errors = 0)
   const buckets = new Array<number>(LATENCY_BOUNDS_MS.length + 1).fill(0);
   const index = LATENCY_BOUNDS_MS.findIndex((bound) => ms <= bound);
   buckets[index === -1 ? LATENCY_BOUNDS_MS.length : index] = ok + failed + errors;
-  return { service: 'web', version, counts: [ok, 0, 0, failed, errors], latencyBuckets: buckets, latencySumMs: ms * (ok + failed + errors) };
+  return { service: 'web', version, counts: [ok, 0, 0, failed, errors], latencyBuckets: buckets, latencySumMs: ms * (ok + failed + errors), failedOver: 0 };
 }
 
 /** An alarm as the config file would give it. */
@@ -182,9 +182,11 @@ describe('alarm monitor', () => {
     const { windows, pending, fired, watch } = monitorOf(clock, {
       errors: alarm({ kind: 'error-rate', threshold: 0.1, minRequests: 10, window: '10s' }),
     });
-    // Failures before the deployment started are not the replacement's fault in this deployment.
+    // Failures before the deployment started are not the replacement's fault in this deployment: those
+    // already pulled, and those still waiting in the data plane when the watch begins.
     windows.record({ entries: [entry('2', 0, 50)] });
     await clock.advance(10);
+    pending.push([entry('2', 0, 50)]);
     watch(['errors']);
     pending.push([entry('2', 50, 0)]);
     await clock.advance(250);

@@ -38,7 +38,7 @@ describe('versions', () => {
       env: { MODE: 'green', WORKERS: '4' },
       cwd: process.cwd(), // the config file's folder
       instances: 2,
-      healthCheck: { path: '/health', interval: 1_000, timeout: 2_000 },
+      healthCheck: { path: '/health', interval: 1_000, timeout: 2_000, healthyThreshold: 2, unhealthyThreshold: 3, expectStatus: [200, 399] },
       readyTimeoutMs: 60_000,
     });
   });
