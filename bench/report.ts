@@ -5,6 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { RollbackReport, RollbackRow } from './rollback.js';
 import type { BenchReport, ScenarioSummary, TargetSummary } from './summary.js';
 
 const num = (n: number | null, digits: number) => (n === null ? '—' : n.toFixed(digits));
@@ -78,6 +79,54 @@ function scenarioSection(s: ScenarioSummary): string[] {
   return lines;
 }
 
+const pair = (a: number | null, b: number | null) => (a === null || b === null ? '—' : `${int(a)} / ${int(b)}`);
+
+function rollbackRow(r: RollbackRow): string[] {
+  const head = [r.failure === '5xx' ? '100% 5xx' : '+200 ms latency', r.alarm ? 'yes' : 'no', r.retry ? 'on' : 'off'];
+  if (!r.available) return [...head, '—', ...Array<string>(5).fill('not available')];
+  const reaction = (n: number | null) =>
+    !r.alarm || n === null ? 'never' : `${n.toFixed(0)} ms${r.stopped < r.runs ? ` (${r.stopped} of ${r.runs} stopped)` : ''}`;
+  return [
+    ...head,
+    String(r.runs),
+    reaction(r.reactionP50Ms),
+    reaction(r.reactionMaxMs),
+    pair(r.failedMedian, r.failedMax),
+    pair(r.slowMedian, r.slowMax),
+    r.requestsMedian === null ? '—' : int(r.requestsMedian),
+  ];
+}
+
+function rollbackSection(r: RollbackReport): string[] {
+  const lines = [
+    '### (g) A failing canary under load: rollback reaction and failed responses',
+    '',
+    `switchyard with two alarms on the replacement (error rate > 5% and p99 > 100 ms, 5 s windows, at least 20 requests, evaluated every ${r.alarmIntervalMs} ms) and \`DEPLOYMENT_STOP_ON_ALARM\` rollback. Each run: a CodeDeploy canary to 10% on version 2, ${int(r.rate)} GET/s evenly paced over up to ${r.connections} connections, ${r.leadMs / 1000} s healthy, then green fails (every answer 500, or every answer 200 ms late) until the deployment is seen stopped plus ${r.tailMs / 1000} s; without alarms (\`overrideAlarmConfiguration: { enabled: false }\`) for ${r.observeMs / 1000} s, after which it is stopped with rollback. ${r.runs} runs per line with alarms, ${r.plainRuns} without. ${r.proxyCore === null ? 'Nothing pinned.' : `switchyard on core ${r.proxyCore}; the load generator and both upstreams in the bench process, on the other core.`}`,
+    '',
+    `Reaction: from the instant green was switched to failing to the last request green received, both timed by the upstream; the runs switch green at evenly spread points of the ${r.alarmIntervalMs} ms alarm tick. Failed responses: non-2xx or no answer, as clients saw them over the whole run. Responses > 100 ms: sent to answered, as clients saw them. A run whose deployment an alarm stopped before green failed is left out (see the notes).`,
+    '',
+    ...table(
+      [
+        'failure',
+        'alarm',
+        'retry on original',
+        'runs',
+        'reaction p50',
+        'reaction max',
+        'failed responses (median / max)',
+        'responses > 100 ms (median / max)',
+        'responses per run',
+      ],
+      r.rows.map(rollbackRow),
+    ),
+    '',
+    'Targets: reaction ≤ 500 ms max with the error-rate alarm at the default interval; 0 client-visible failures for GET with retry on original on.',
+  ];
+  if (r.retryUnavailable) lines.push('', `Retry on original not available: ${r.retryUnavailable}.`);
+  for (const n of r.notes) lines.push('', `Note: ${n}`);
+  return lines;
+}
+
 /** The report as markdown. */
 export function renderMarkdown(r: BenchReport): string {
   const m = r.machine;
@@ -133,6 +182,7 @@ export function renderMarkdown(r: BenchReport): string {
       ),
     );
   }
+  if (r.rollback) lines.push('', ...rollbackSection(r.rollback));
   if (r.profile) {
     lines.push(
       '',

@@ -1,7 +1,8 @@
 /**
  * @module bench/run
  * `npm run bench`: switchyard against direct, node-http-proxy and nginx on loopback, each splitting 90/10
- * between the same two upstreams, in interleaved rounds with the proxy under test pinned to its own core.
+ * between the same two upstreams, in interleaved rounds with the proxy under test pinned to its own core,
+ * and (rollback.ts) how fast switchyard's alarms roll back a failing canary and what clients see meanwhile.
  * Prints a markdown report and writes bench/results/latest.{json,md}. See scenarios.ts for the BENCH_*
  * variables that shorten or narrow a run.
  */
@@ -16,6 +17,7 @@ import { nginxVersion } from './nginx.js';
 import { HAS_PROC, machineBusy, machineInfo } from './proc-stats.js';
 import { hasCommand, installCleanup, pinSelf, stopAll } from './procs.js';
 import { renderMarkdown, writeReport } from './report.js';
+import { type RollbackReport, rollbackChecks, runRollback } from './rollback.js';
 import { type BenchOptions, type LoadScenario, readOptions, type TargetName, USAGE } from './scenarios.js';
 import { streamThrough, type TransferResult } from './stream.js';
 import { type BenchReport, checkTargets, type ScenarioSummary, summariseScenario } from './summary.js';
@@ -272,9 +274,27 @@ async function main(): Promise<void> {
   const rig: Rig = { up, place, gen: new LoadGenerator(place.loadCore) };
   const scenarios: ScenarioSummary[] = [];
   let stream: TransferResult[] | null = null;
+  let rollback: RollbackReport | null = null;
   for (const scenario of options.scenarios) {
     if (scenario.kind === 'stream') {
       if (names.includes('switchyard')) stream = await runStreamScenario(place, up, scenario.bytes);
+      continue;
+    }
+    if (scenario.kind === 'rollback') {
+      if (names.includes('switchyard')) {
+        if (!(await waitForQuiet())) notes.push('the machine never became idle before the rollback scenario started.');
+        try {
+          rollback = await runRollback(
+            place,
+            { runs: options.rollbackRuns, plainRuns: options.rollbackPlainRuns },
+            progress,
+          );
+        } catch (err) {
+          // The other scenarios' figures are still worth writing out.
+          notes.push(`the rollback scenario failed: ${(err as Error).message.split('\n')[0]}`);
+          progress(`rollback failed: ${(err as Error).stack ?? String(err)}`);
+        }
+      }
       continue;
     }
     scenarios.push(await runLoadScenario(scenario, options, names, rig));
@@ -301,12 +321,13 @@ async function main(): Promise<void> {
     runTimeS: (performance.now() - started) / 1000,
     scenarios,
     stream,
+    rollback,
     profile,
-    checks: checkTargets(scenarios, stream),
+    checks: [...checkTargets(scenarios, stream), ...rollbackChecks(rollback)],
     notes,
   };
   const markdown = renderMarkdown(report);
-  writeReport(RESULTS_DIR, report, markdown);
+  writeReport(options.resultsDir ?? RESULTS_DIR, report, markdown);
   process.stdout.write(`\n${markdown}`);
 }
 

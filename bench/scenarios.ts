@@ -1,7 +1,8 @@
 /**
  * @module bench/scenarios
  * The scenarios the issue asks for and the environment variables that shorten or narrow a run. The
- * defaults keep a full run on a 2-core machine to about six minutes.
+ * defaults keep a full run on a 2-core machine to about six minutes, plus about three for the rollback
+ * scenario.
  */
 
 /** A load scenario: the same load against every target in turn. */
@@ -31,7 +32,15 @@ export interface StreamScenario {
   readonly bytes: number;
 }
 
-export type Scenario = LoadScenario | StreamScenario;
+/** A failing canary under load, stopped and rolled back by an alarm (rollback.ts): switchyard alone. */
+export interface RollbackScenario {
+  readonly kind: 'rollback';
+  readonly id: string;
+  readonly letter: string;
+  readonly title: string;
+}
+
+export type Scenario = LoadScenario | StreamScenario | RollbackScenario;
 
 export const TARGET_NAMES = ['direct', 'switchyard', 'http-proxy', 'nginx'] as const;
 export type TargetName = (typeof TARGET_NAMES)[number];
@@ -121,6 +130,12 @@ export const SCENARIOS: readonly Scenario[] = [
     title: '1 GiB streamed upload and download through switchyard',
     bytes: 1024 * MiB,
   },
+  {
+    kind: 'rollback',
+    id: 'rollback',
+    letter: 'g',
+    title: 'a failing canary under load: rollback reaction time and failed responses',
+  },
 ];
 
 /** How this run is shaped, from the environment. */
@@ -133,6 +148,11 @@ export interface BenchOptions {
   readonly targets: readonly TargetName[];
   /** Directory for switchyard's `--cpu-prof` output during the headline scenario, if wanted. */
   readonly cpuProfDir: string | undefined;
+  /** Deployments per failure kind and retry setting in the rollback scenario, with alarms and without. */
+  readonly rollbackRuns: number;
+  readonly rollbackPlainRuns: number;
+  /** Where latest.{json,md} go instead of bench/results (for trial runs that must not replace them). */
+  readonly resultsDir: string | undefined;
 }
 
 export const USAGE = `environment:
@@ -142,7 +162,10 @@ export const USAGE = `environment:
   BENCH_SCENARIOS=LIST comma list of ids or letters (default all):
                        ${SCENARIOS.map((s) => `${s.id} (${s.letter})`).join(', ')}
   BENCH_TARGETS=LIST   comma list of ${TARGET_NAMES.join(', ')} (default all; nginx only if on PATH)
-  BENCH_CPU_PROF=DIR   run switchyard with --cpu-prof into DIR during get-100 and summarise the profile`;
+  BENCH_CPU_PROF=DIR   run switchyard with --cpu-prof into DIR during get-100 and summarise the profile
+  BENCH_ROLLBACK_RUNS=N        rollback: deployments with alarms per failure kind and retry setting (default 10)
+  BENCH_ROLLBACK_PLAIN_RUNS=N  rollback: the same without alarms, 5 s each (default 3; their figures barely vary)
+  BENCH_RESULTS_DIR=DIR        write latest.{json,md} there instead of bench/results`;
 
 function numberVar(name: string, fallback: number | undefined, allowZero = false): number | undefined {
   const raw = process.env[name];
@@ -177,5 +200,8 @@ export function readOptions(): BenchOptions {
     scenarios: SCENARIOS.filter((s) => !wanted || wanted.includes(s.id) || wanted.includes(s.letter)),
     targets: TARGET_NAMES.filter((t) => targets.includes(t)),
     cpuProfDir: process.env['BENCH_CPU_PROF'] || undefined,
+    rollbackRuns: Math.max(1, Math.round(numberVar('BENCH_ROLLBACK_RUNS', 10)!)),
+    rollbackPlainRuns: Math.round(numberVar('BENCH_ROLLBACK_PLAIN_RUNS', 3, true)!),
+    resultsDir: process.env['BENCH_RESULTS_DIR'] || undefined,
   };
 }

@@ -6,6 +6,7 @@
 import type { SelfTime } from './cpu-profile.js';
 import type { RunSample } from './measure.js';
 import type { MachineInfo } from './proc-stats.js';
+import type { RollbackReport } from './rollback.js';
 import type { LoadScenario, TargetName } from './scenarios.js';
 import type { TransferResult } from './stream.js';
 
@@ -76,6 +77,8 @@ export interface BenchReport {
   readonly runTimeS: number;
   readonly scenarios: readonly ScenarioSummary[];
   readonly stream: readonly TransferResult[] | null;
+  /** The rollback scenario's figures, when it ran. */
+  readonly rollback: RollbackReport | null;
   /** switchyard's top functions by self time under the headline load, when BENCH_CPU_PROF asked for it. */
   readonly profile: readonly SelfTime[] | null;
   readonly checks: readonly TargetCheck[];

@@ -41,10 +41,12 @@ export interface Placement {
 }
 
 const script = (name: string) => fileURLToPath(new URL(`./${name}`, import.meta.url));
-const SWITCHYARD_MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+/** The built CLI the bench starts switchyard from. */
+export const SWITCHYARD_MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const READY_TIMEOUT_MS = 20_000;
 
-function exitedMessage(child: Child): () => string | undefined {
+/** For waitFor200: why `child` cannot answer any more (it exited, with its last output), or undefined. */
+export function exitedMessage(child: Child): () => string | undefined {
   return () =>
     child.proc.exitCode !== null || child.proc.signalCode !== null
       ? `${child.name} exited (${child.proc.exitCode ?? child.proc.signalCode}) while starting\n${child.output()}`
@@ -69,6 +71,34 @@ export async function startUpstreams(place: Placement): Promise<Upstreams> {
 /** Load straight at the first upstream: the baseline every proxy is compared with. */
 export function directTarget(up: Upstreams): Target {
   return { name: 'direct', url: up.urls[0], pids: [up.child.pid], stop: async () => undefined };
+}
+
+/**
+ * switchyard from its CLI with `configFile`, pinned to the proxy core; resolves once its control port
+ * (`controlPort`, from the same file) answers /healthz.
+ */
+export async function spawnSwitchyard(
+  place: Placement,
+  configFile: string,
+  controlPort: number,
+  cpuProfDir?: string,
+): Promise<Child> {
+  const prof = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [];
+  const child = startChild(
+    'switchyard',
+    process.execPath,
+    [...prof, SWITCHYARD_MAIN, 'serve', '--config', configFile],
+    {
+      core: place.proxyCore,
+    },
+  );
+  try {
+    await waitFor200(`http://127.0.0.1:${controlPort}/healthz`, READY_TIMEOUT_MS, exitedMessage(child));
+  } catch (err) {
+    await child.stop();
+    throw err;
+  }
+  return child;
 }
 
 /** switchyard from its CLI, with a config file like an operator would write. */
@@ -96,18 +126,9 @@ services:
     weights: { "1": 90, "2": 10 }
 `,
   );
-  const prof = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [];
-  const child = startChild(
-    'switchyard',
-    process.execPath,
-    [...prof, SWITCHYARD_MAIN, 'serve', '--config', config],
-    {
-      core: place.proxyCore,
-    },
-  );
+  const child = await spawnSwitchyard(place, config, control, cpuProfDir);
   const url = `http://127.0.0.1:${port}`;
   try {
-    await waitFor200(`http://127.0.0.1:${control}/healthz`, READY_TIMEOUT_MS, exitedMessage(child));
     await waitFor200(`${url}/bytes/1`, READY_TIMEOUT_MS, exitedMessage(child));
   } catch (err) {
     await child.stop();
