@@ -4,7 +4,7 @@
  * are transformed to numbers here, defaults live here, and nothing downstream re-validates.
  */
 import { z } from 'zod';
-import { Duration } from '../core/duration.js';
+import { Duration, Size } from '../core/duration.js';
 import { HooksConfig } from '../hooks/hook-config.js';
 import { LOG_LEVELS } from '../core/logger.js';
 import { ManualClock } from '../core/clock.js';
@@ -206,6 +206,17 @@ export const RoutingConfig = z.strictObject({
   retryOnOriginal: z.boolean().default(false),
   /** Methods besides GET, HEAD and OPTIONS that are safe to send twice (e.g. PUT, DELETE). */
   idempotentMethods: z.array(HttpMethod).default([]),
+  /**
+   * During a deployment (from the moment the replacement is ready), send a copy of this percentage of
+   * production requests to the replacement in the background, its answer discarded, so alarms can judge
+   * it before it takes real traffic. A request body larger than `maxBodyBytes` is not mirrored.
+   */
+  mirror: z
+    .strictObject({
+      percent: Percent.refine((p) => p > 0, { message: 'must be more than 0' }),
+      maxBodyBytes: Size.default(1024 * 1024),
+    })
+    .optional(),
 });
 
 /**

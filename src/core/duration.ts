@@ -41,6 +41,18 @@ export function parseSize(text: string): number | undefined {
   return Math.round(Number(m[1]) * SIZE_BYTES[m[2] ?? 'B']!);
 }
 
+const SIZE_HINT = 'must be a size such as 64KiB or 1MiB, or a whole number of bytes';
+
+/** A size written as `64KiB`, `1MiB`, `10MB` (or a whole number of bytes), in bytes. */
+export const Size = z.union([z.number(), z.string()], { error: SIZE_HINT }).transform((value, ctx) => {
+  const bytes = typeof value === 'number' ? (Number.isInteger(value) && value >= 0 ? value : undefined) : parseSize(value);
+  if (bytes === undefined) {
+    ctx.addIssue({ code: 'custom', message: `${SIZE_HINT}, got ${JSON.stringify(value)}` });
+    return z.NEVER;
+  }
+  return bytes;
+});
+
 const DURATION_HINT = 'must be a duration such as 500ms, 30s or 15m, or a whole number of milliseconds';
 
 /** A duration written as `500ms`, `30s`, `15m`, `2h` (or a whole number of milliseconds), in ms. */

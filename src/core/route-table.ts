@@ -50,6 +50,11 @@ export interface ServiceRoute {
    * anything. Absent otherwise.
    */
   readonly retry?: { readonly from: string; readonly to: string; readonly methods: readonly string[] };
+  /**
+   * While a deployment's replacement is ready: `weight` (basis points) of production requests answered
+   * by another version are also sent to version `to`, answer discarded; bodies over `maxBodyBytes` are not.
+   */
+  readonly mirror?: { readonly to: string; readonly weight: number; readonly maxBodyBytes: number };
 }
 
 /** What the data plane routes by. Immutable; replaced whole. */

@@ -42,6 +42,8 @@ export interface StatsEntry {
   readonly latencySumMs: number;
   /** Requests picked for this version while it had no routable target, and served by another. */
   readonly failedOver: number;
+  /** Set when these are copies mirrored to the version (no client saw them), not requests it served. */
+  readonly mirrored?: true;
 }
 
 /** A target taken out of rotation by passive outlier ejection, or returned to it. */

@@ -93,6 +93,7 @@ export class MetricsRecorder {
   readonly registry = new Registry();
   readonly #requests: Counter<'service' | 'version' | 'code'>;
   readonly #failovers: Counter<'service' | 'version'>;
+  readonly #mirrored: Counter<'service' | 'version' | 'code'>;
   readonly #duration: DeltaHistogram;
 
   /**
@@ -122,6 +123,12 @@ export class MetricsRecorder {
       labelNames: ['service', 'version'],
       registers: [this.registry],
     });
+    this.#mirrored = new Counter({
+      name: 'switchyard_mirrored_requests_total',
+      help: 'Copies of production requests mirrored to a version in the background, by the class of its answer',
+      labelNames: ['service', 'version', 'code'],
+      registers: [this.registry],
+    });
     new Gauge({
       name: 'switchyard_target_healthy',
       help: 'Whether a target takes traffic: 1 healthy (or not checked), 0 failing its health checks or ejected',
@@ -149,6 +156,13 @@ export class MetricsRecorder {
   /** Adds a delta's counts to the metrics. */
   readonly record = (delta: StatsDelta): void => {
     for (const e of delta.entries) {
+      if (e.mirrored) {
+        // Copies no client saw: counted apart, so requests_total stays what clients were served.
+        e.counts.forEach((n, i) => {
+          if (n > 0) this.#mirrored.inc({ service: e.service, version: e.version, code: OUTCOMES[i]! }, n);
+        });
+        continue;
+      }
       e.counts.forEach((n, i) => {
         if (n > 0) this.#requests.inc({ service: e.service, version: e.version, code: OUTCOMES[i]! }, n);
       });

@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { LISTENERS, type RouteTable, type ServiceRoute } from '../core/route-table.js';
 import { PoolRegistry, type Upstream } from './pools.js';
 import { cookieValue, SmoothWeightedPicker, StickyPicker, stickyBucket } from './split.js';
+import { CompiledMirror } from './mirror.js';
 import type { StatsRecorder, VersionStats } from './stats.js';
 
 /** Where a failed request on a version may be tried once more, and which methods may be. */
@@ -72,6 +73,8 @@ export class CompiledService {
 
   /** The route this service was compiled from. */
   readonly route: ServiceRoute;
+  /** Where copies of production requests go while a deployment's replacement is ready. */
+  mirror: CompiledMirror | undefined;
 
   /**
    * `previous` is this service as the table before compiled it: where a listener's weights are unchanged,
@@ -240,11 +243,16 @@ export function compileTable(
       ),
   );
   for (const service of services) {
-    const retry = service.route.retry;
-    if (!retry) continue;
-    const from = service.versions.find((v) => v.label === retry.from);
-    const to = service.versions.find((v) => v.label === retry.to);
-    if (from && to) from.retry = { version: to, methods: new Set(retry.methods) };
+    const { retry, mirror } = service.route;
+    if (retry) {
+      const from = service.versions.find((v) => v.label === retry.from);
+      const to = service.versions.find((v) => v.label === retry.to);
+      if (from && to) from.retry = { version: to, methods: new Set(retry.methods) };
+    }
+    const target = mirror && service.versions.find((v) => v.label === mirror.to);
+    if (mirror && target) {
+      service.mirror = new CompiledMirror(target, stats.for(service.name, mirror.to, true), mirror.weight, mirror.maxBodyBytes);
+    }
   }
   pools.retain(used);
   return new CompiledTable(table, services);

@@ -12,7 +12,8 @@ import type { Logger } from '../core/logger.js';
 import { LISTENERS, type ListenerName, type RouteTable, validateRouteTable } from '../core/route-table.js';
 import { OUTCOME_ERROR, type StatsDelta } from '../core/stats-delta.js';
 import { type CompiledTable, compileTable, PoolRegistry } from './compiled-table.js';
-import { forward } from './forwarder.js';
+import { forward, requestHasBody } from './forwarder.js';
+import { mirrorRequest } from './mirror.js';
 import { writeProxyError } from './proxy-error.js';
 import { StatsRecorder } from './stats.js';
 import { UpgradeProxy } from './websocket.js';
@@ -197,8 +198,17 @@ export class DataPlane {
       );
       return;
     }
-    // Only production traffic is retried: the test listener exists to see the replacement's failures.
-    forward(req, res, version, upstream, table.source.versionHeader, 'http', listener === PRODUCTION ? version.retry : undefined);
+    // Only production traffic is retried or mirrored: the test listener exists to see the replacement itself.
+    if (listener !== PRODUCTION) {
+      forward(req, res, version, upstream, table.source.versionHeader, 'http');
+      return;
+    }
+    const mirror = service.mirror;
+    const body =
+      mirror !== undefined && mirror.version !== version && mirror.take()
+        ? mirrorRequest(req, mirror, requestHasBody(req.rawHeaders))
+        : undefined;
+    forward(req, res, version, upstream, table.source.versionHeader, 'http', version.retry, body);
   }
 
   readonly #requestDone = (): void => {

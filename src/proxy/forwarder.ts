@@ -5,6 +5,7 @@
  * away aborts the upstream request so its connection is freed at once.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
 import { OUTCOME_ERROR, outcomeOf } from '../core/stats-delta.js';
@@ -205,7 +206,7 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
  * Whether the client request carries a body, read from the raw headers: touching `req.headers` would
  * make node:http build a header object per request that nothing else needs.
  */
-function requestHasBody(raw: readonly string[]): boolean {
+export function requestHasBody(raw: readonly string[]): boolean {
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     if (name.length === 14 && name.toLowerCase() === 'content-length') return raw[i + 1]!.trim() !== '0';
@@ -231,10 +232,12 @@ export function forward(
   versionHeader: string | false,
   proto: string,
   retry?: RetryRoute,
+  /** The body to send instead of reading `req` (a tee when the request is mirrored). */
+  body?: Readable,
 ): void {
   // 'close' fires once; `on` spares the wrapper `once` would allocate per request.
   res.on('close', onResponseClose);
-  dispatch(req, res, version, upstream, versionHeader, proto, retry);
+  dispatch(req, res, version, upstream, versionHeader, proto, retry, body);
 }
 
 function dispatch(
@@ -245,6 +248,7 @@ function dispatch(
   versionHeader: string | false,
   proto: string,
   retry: RetryRoute | undefined,
+  body?: Readable,
 ): void {
   const started = performance.now();
   const hasBody = requestHasBody(req.rawHeaders);
@@ -260,7 +264,7 @@ function dispatch(
         clientAddress: req.socket.remoteAddress ?? '',
         proto,
       }),
-      body: hasBody ? req : null,
+      body: hasBody ? (body ?? req) : null,
       // A request whose body streams from the client cannot be replayed, so undici must never retry it.
       idempotent: !hasBody && (req.method === 'GET' || req.method === 'HEAD'),
     },

@@ -30,6 +30,8 @@ export class VersionStats {
   constructor(
     readonly service: string,
     readonly version: string,
+    /** Counts copies of requests mirrored to the version rather than requests it served. */
+    readonly mirrored = false,
   ) {}
 
   /** Records one finished request. */
@@ -44,12 +46,12 @@ export class VersionStats {
 export class StatsRecorder {
   readonly #byKey = new Map<string, VersionStats>();
 
-  /** The counters for a service and version, created on first use. */
-  for(service: string, version: string): VersionStats {
-    const key = `${service}\u0000${version}`;
+  /** The counters for a service and version (or of the copies mirrored to it), created on first use. */
+  for(service: string, version: string, mirrored = false): VersionStats {
+    const key = `${service}\u0000${version}${mirrored ? '\u0000mirror' : ''}`;
     let stats = this.#byKey.get(key);
     if (!stats) {
-      stats = new VersionStats(service, version);
+      stats = new VersionStats(service, version, mirrored);
       this.#byKey.set(key, stats);
     }
     return stats;
@@ -69,6 +71,7 @@ export class StatsRecorder {
         latencyBuckets: Array.from(s.buckets),
         latencySumMs: s.sumMs,
         failedOver: s.failedOver,
+        ...(s.mirrored && { mirrored: true as const }),
       });
       s.counts.fill(0);
       s.buckets.fill(0);

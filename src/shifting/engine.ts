@@ -345,6 +345,7 @@ export class DeploymentEngine {
     const plan = run.record.plan;
     try {
       await this.#launcher.prepare(plan.service, plan.targetVersion, run.abort.signal);
+      this.#deps.traffic.setMirroring(plan.service, plan.targetVersion);
       return true;
     } catch (err) {
       if (run.abort.signal.aborted) throw new Halted();
@@ -450,6 +451,8 @@ export class DeploymentEngine {
     switch (event) {
       case 'Install':
         await this.#launcher.prepare(plan.service, plan.targetVersion, run.abort.signal);
+        // Ready: copies of production requests may now go to it (routing.mirror), a shadow phase.
+        traffic.setMirroring(plan.service, plan.targetVersion);
         return;
       case 'AllowTestTraffic':
         traffic.setWeights(plan.service, { [plan.targetVersion]: 100 }, 'test');
@@ -591,7 +594,10 @@ export class DeploymentEngine {
   }
 
   #endShifting(record: DeploymentRecord): void {
-    if (this.#deps.traffic.isShifting(record.plan.service)) this.#deps.traffic.setShifting(record.plan.service, undefined);
+    const { traffic } = this.#deps;
+    const service = record.plan.service;
+    if (traffic.isShifting(service)) traffic.setShifting(service, undefined);
+    traffic.setMirroring(service, undefined);
   }
 
   /** Production and test listeners back on the original version. */

@@ -38,6 +38,8 @@ interface ServiceState {
   live: string;
   /** While a deployment shifts the service: its original and replacement versions. */
   shifting: { readonly original: string; readonly replacement: string } | undefined;
+  /** While a deployment's replacement is ready: the version copies of requests go to (routing.mirror). */
+  mirroring: string | undefined;
   /** Targets failing their active health checks, as `label\u0000url`: kept out of the route table. */
   readonly down: Set<string>;
   targets: Map<string, readonly string[]>;
@@ -91,6 +93,7 @@ export class TrafficState {
         // The test listener starts on the live version, as CodeDeploy's does before AllowTestTraffic.
         weights: { production, test: { [s.live]: FULL_WEIGHT } },
         shifting: undefined,
+        mirroring: undefined,
         down: new Set(),
       });
     }
@@ -187,6 +190,15 @@ export class TrafficState {
     return state.targets.get(label)!;
   }
 
+  /** Starts (with the replacement's label) or stops mirroring production requests of a service. */
+  setMirroring(service: string, replacement: string | undefined): void {
+    const state = this.#state(service);
+    if (replacement !== undefined) this.#label(state, replacement);
+    if (state.mirroring === replacement) return;
+    state.mirroring = replacement;
+    if (state.config.routing.mirror) this.#publish();
+  }
+
   /** Whether a deployment is marked as shifting `service`. */
   isShifting(service: string): boolean {
     return this.#state(service).shifting !== undefined;
@@ -266,6 +278,14 @@ export class TrafficState {
               from: s.shifting.replacement,
               to: s.shifting.original,
               methods: ['GET', 'HEAD', 'OPTIONS', ...s.config.routing.idempotentMethods],
+            },
+          }),
+        ...(s.mirroring !== undefined &&
+          s.config.routing.mirror && {
+            mirror: {
+              to: s.mirroring,
+              weight: Math.round(s.config.routing.mirror.percent * 100),
+              maxBodyBytes: s.config.routing.mirror.maxBodyBytes,
             },
           }),
       };
