@@ -60,6 +60,12 @@ describe('config/', () => {
       overrideHeader: 'x-switchyard-version',
       retryOnOriginal: true,
       idempotentMethods: ['PUT'],
+      mirror: { percent: 10, maxBodyBytes: 1024 * 1024 },
+    });
+    expect(Object.keys(config.alarms)).toEqual(['green-errors', 'green-p99', 'green-vs-blue', 'prom-errors']);
+    expect(config.applications['shop']?.deploymentGroups['checkout-prod']?.alarmConfiguration).toEqual({
+      enabled: true,
+      alarms: [{ name: 'green-errors' }, { name: 'green-p99' }],
     });
     const search = config.services[1]!;
     expect(search.match).toEqual({ host: 'search.local', pathPrefix: '/api' });
