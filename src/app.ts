@@ -17,6 +17,8 @@ import { PrometheusClient } from './health/prometheus.js';
 import { StatsWindows } from './health/windows.js';
 import { Prober } from './health/probe.js';
 import { TargetHealth } from './health/target-health.js';
+import { openStore } from './store/open.js';
+import type { DeploymentStore } from './store/store.js';
 import { MetricsRecorder } from './metrics/recorder.js';
 import { DataPlane } from './proxy/data-plane.js';
 import { HookExecutor } from './hooks/runner.js';
@@ -44,6 +46,8 @@ export interface Switchyard {
   readonly engine: DeploymentEngine;
   /** CodeDeploy's applications, deployment groups and custom configurations. */
   readonly registry: Registry;
+  /** Where everything the API returns is kept. */
+  readonly store: DeploymentStore;
   /** The alarms deployment groups may name. */
   readonly alarms: AlarmCatalog;
   readonly api: FastifyInstance;
@@ -67,7 +71,14 @@ function urlOf(a: AddressInfo): string {
 export async function startSwitchyard(config: Config, options: StartOptions = {}): Promise<Switchyard> {
   const log = options.log ?? createLogger({ level: config.logLevel });
   const clock = options.clock ?? systemClock;
+  const store = openStore(config.store);
   const traffic = new TrafficState(config);
+  // Every table published is the traffic state to come back to: its live versions and weights are kept.
+  traffic.attach({
+    publish: (table) => {
+      for (const s of table.services) store.put('service', s.name, { live: s.live, weights: s.weights });
+    },
+  });
   const dataPlane = new DataPlane(traffic.table, log.child({ component: 'proxy' }));
   traffic.attach({ publish: (table) => dataPlane.apply(table) });
 
@@ -137,13 +148,17 @@ export async function startSwitchyard(config: Config, options: StartOptions = {}
     hooks,
     launcher,
     alarms: monitor,
+    onChange: (record) => store.put('deployment', record.id, record),
   });
   annotate = (...args) => engine.annotate(...args);
   annotateHealth = (service, change, level) => {
     const active = engine.activeOn(service);
     if (active) engine.annotate(active.id, level, 'target health changed', { ...change });
   };
-  const registry = new Registry(clock, alarms.has);
+  const registry = new Registry(clock, {
+    alarmDeclared: alarms.has,
+    onChange: (change) => (change.value === undefined ? store.delete(change.kind, change.key) : store.put(change.kind, change.key, change.value)),
+  });
   applyDeclarations(registry, config);
   const api = buildApi({
     log,
@@ -180,6 +195,7 @@ export async function startSwitchyard(config: Config, options: StartOptions = {}
     await api.close();
     await dataPlane.close(0);
     await launcher.close();
+    store.close();
     throw err;
   }
   stats.start();
@@ -197,9 +213,10 @@ export async function startSwitchyard(config: Config, options: StartOptions = {}
       await api.close();
       await launcher.close();
       await prober.close();
+      store.close();
     })();
     return closing;
   };
   const urls = Object.fromEntries(Object.entries(addresses).map(([k, a]) => [k, urlOf(a)]));
-  return { config, log, traffic, dataPlane, stats, metrics, engine, registry, alarms, api, addresses, urls, close };
+  return { config, log, traffic, dataPlane, stats, metrics, engine, registry, store, alarms, api, addresses, urls, close };
 }

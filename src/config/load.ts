@@ -22,12 +22,14 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
 
 /**
  * Commands (versions and hooks) run in the config file's folder, or in their `cwd` taken relative to it,
- * so a config means the same whichever folder switchyard is started from.
+ * and a relative store file lies there too, so a config means the same whichever folder switchyard is
+ * started from.
  */
 function withWorkingDirs(config: Config, baseDir: string): Config {
   const cwdOf = (cwd: string | undefined) => resolve(baseDir, cwd ?? '.');
   return {
     ...config,
+    store: config.store === 'memory' ? 'memory' : { sqlite: resolve(baseDir, config.store.sqlite) },
     services: config.services.map((service) => ({
       ...service,
       versions: Object.fromEntries(

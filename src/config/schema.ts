@@ -356,7 +356,7 @@ export const DeclaredApplication = z.strictObject({
  * rules the API applies; and an ECS group must name a service of this file.
  */
 function checkDeclarations(config: z.output<typeof ConfigShape>, ctx: z.RefinementCtx): void {
-  applyDeclarations(new Registry(new ManualClock(), (name) => Object.hasOwn(config.alarms, name)), config, (problem) =>
+  applyDeclarations(new Registry(new ManualClock(), { alarmDeclared: (name) => Object.hasOwn(config.alarms, name) }), config, (problem) =>
     ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message }),
   );
   const services = config.services.map((s) => s.name);
@@ -404,6 +404,15 @@ const ConfigShape = z.strictObject({
   alarms: AlarmsConfig,
   /** How often the alarms of a running deployment are evaluated. */
   alarmEvaluationInterval: Duration.pipe(z.number().min(10, 'must be at least 10ms')).default(250),
+  /**
+   * Where applications, groups, deployments and traffic are kept: a SQLite file (relative to this file's
+   * folder) or `memory` (gone at exit).
+   */
+  store: z
+    .union([z.literal('memory'), z.strictObject({ sqlite: z.string().min(1) })], {
+      error: 'must be memory or { sqlite: FILE }',
+    })
+    .default({ sqlite: './data/switchyard.db' }),
   /** Custom deployment configurations by name, as CreateDeploymentConfig would create them. */
   deploymentConfigs: z.record(z.string(), CustomConfigSpec).default({}),
   /** Applications by name with their deployment groups, as CreateApplication and CreateDeploymentGroup would. */

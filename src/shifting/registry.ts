@@ -144,6 +144,24 @@ export interface DeploymentRequest {
 
 const NAME = /^[A-Za-z0-9+=,.@_-]{1,100}$/;
 
+/** What changed in the registry: a document to keep (or, with `value` undefined, to forget). */
+export type RegistryChange =
+  | { readonly kind: 'application'; readonly key: string; readonly value: ApplicationRecord | undefined }
+  | { readonly kind: 'group'; readonly key: string; readonly value: DeploymentGroupRecord | undefined }
+  | { readonly kind: 'config'; readonly key: string; readonly value: DeploymentConfig | undefined }
+  | { readonly kind: 'request'; readonly key: string; readonly value: DeploymentRequest };
+
+/** Options of a {@link Registry}. */
+export interface RegistryOptions {
+  /** Says whether an alarm name exists (CodeDeploy asks CloudWatch; here the config). */
+  readonly alarmDeclared?: (name: string) => boolean;
+  /** Hears every change, after it is made (the store keeps them). */
+  readonly onChange?: (change: RegistryChange) => void;
+}
+
+/** A group's key in the store: application and group name. */
+export const groupKey = (applicationName: string, name: string) => `${applicationName}/${name}`;
+
 /** Applications, deployment groups, custom configurations and deployment requests, in memory. */
 export class Registry {
   readonly #clock: Clock;
@@ -153,11 +171,12 @@ export class Registry {
   readonly #configs = new Map<string, DeploymentConfig>();
   readonly #requests = new Map<string, DeploymentRequest>();
   readonly #alarmDeclared: (name: string) => boolean;
+  readonly #onChange: (change: RegistryChange) => void;
 
-  /** `alarmDeclared` says whether an alarm name exists (CodeDeploy asks CloudWatch; here the config). */
-  constructor(clock: Clock, alarmDeclared: (name: string) => boolean = () => false) {
+  constructor(clock: Clock, options: RegistryOptions = {}) {
     this.#clock = clock;
-    this.#alarmDeclared = alarmDeclared;
+    this.#alarmDeclared = options.alarmDeclared ?? (() => false);
+    this.#onChange = options.onChange ?? (() => undefined);
   }
 
   /**
@@ -200,6 +219,7 @@ export class Registry {
     const app: ApplicationRecord = { id: uuid(), name, computePlatform, createTime: this.#clock.now() };
     this.#applications.set(name, app);
     this.#groups.set(name, new Map());
+    this.#onChange({ kind: 'application', key: name, value: app });
     return app;
   }
 
@@ -216,8 +236,10 @@ export class Registry {
 
   /** Deletes an application and its groups; deleting one that does not exist is not an error, as in AWS. */
   deleteApplication(name: string): void {
+    for (const group of this.#groups.get(name)?.keys() ?? []) this.#onChange({ kind: 'group', key: groupKey(name, group), value: undefined });
     this.#applications.delete(name);
     this.#groups.delete(name);
+    this.#onChange({ kind: 'application', key: name, value: undefined });
   }
 
   // Deployment groups -------------------------------------------------------------------------------
@@ -234,6 +256,7 @@ export class Registry {
     }
     const group = this.#checkedGroup(app, { id: uuid(), applicationName, name }, settings);
     groups.set(name, group);
+    this.#onChange({ kind: 'group', key: groupKey(applicationName, name), value: group });
     return group;
   }
 
@@ -279,12 +302,16 @@ export class Registry {
     const group = this.#checkedGroup(app, { id: old.id, applicationName, name }, { ...old.settings, ...defined }, old);
     groups.delete(currentName);
     groups.set(name, group);
+    if (name !== currentName) this.#onChange({ kind: 'group', key: groupKey(applicationName, currentName), value: undefined });
+    this.#onChange({ kind: 'group', key: groupKey(applicationName, name), value: group });
     return group;
   }
 
   /** Deleting a group that does not exist is not an error, as in AWS. */
   deleteGroup(applicationName: string, name: string): void {
-    this.#groups.get(applicationName)?.delete(name);
+    if (this.#groups.get(applicationName)?.delete(name)) {
+      this.#onChange({ kind: 'group', key: groupKey(applicationName, name), value: undefined });
+    }
   }
 
   #groupsOf(applicationName: string): Map<string, DeploymentGroupRecord> {
@@ -362,6 +389,7 @@ export class Registry {
       );
     }
     this.#configs.set(config.name, config);
+    this.#onChange({ kind: 'config', key: config.name, value: config });
     return config;
   }
 
@@ -397,13 +425,14 @@ export class Registry {
         }
       }
     }
-    this.#configs.delete(name);
+    if (this.#configs.delete(name)) this.#onChange({ kind: 'config', key: name, value: undefined });
   }
 
   // Deployment requests -----------------------------------------------------------------------------
 
   recordRequest(deploymentId: string, request: DeploymentRequest): void {
     this.#requests.set(deploymentId, request);
+    this.#onChange({ kind: 'request', key: deploymentId, value: request });
   }
 
   request(deploymentId: string): DeploymentRequest | undefined {

@@ -18,6 +18,8 @@ export function configFrom(input: ConfigInput): Config {
     listeners: { production: { host: '127.0.0.1', port: 0 }, test: { host: '127.0.0.1', port: 0 } },
     control: { host: '127.0.0.1', port: 0 },
     drainTimeout: '2s',
+    // Each test its own state; a test of the SQLite store names a file of its own.
+    store: 'memory',
     ...input,
   };
   return parseConfig(stringify(full), 'test.yml', {});

@@ -103,6 +103,7 @@ hooks:
       timeScale: 60,
       alarms: {},
       alarmEvaluationInterval: 250,
+      store: { sqlite: `${process.cwd()}/data/switchyard.db` },
       deploymentConfigs: {},
       applications: {},
       hooks: {
@@ -139,6 +140,7 @@ hooks:
       timeScale: 1,
       alarms: {},
       alarmEvaluationInterval: 250,
+      store: { sqlite: `${process.cwd()}/data/switchyard.db` },
       deploymentConfigs: {},
       applications: {},
     });

@@ -1,0 +1,13 @@
+/**
+ * @module store/open
+ * Opens the store a config names.
+ */
+import type { Config } from '../config/schema.js';
+import { MemoryStore } from './memory-store.js';
+import { SqliteStore } from './sqlite-store.js';
+import type { DeploymentStore } from './store.js';
+
+/** The store of `config.store`: SQLite at its file, or in memory. */
+export function openStore(spec: Config['store']): DeploymentStore {
+  return spec === 'memory' ? new MemoryStore() : new SqliteStore(spec.sqlite);
+}
