@@ -18,6 +18,7 @@ import { StatsWindows } from './health/windows.js';
 import { Prober } from './health/probe.js';
 import { TargetHealth } from './health/target-health.js';
 import { openStore } from './store/open.js';
+import { EventStream } from './api/event-stream.js';
 import type { DeploymentStore } from './store/store.js';
 import { MetricsRecorder } from './metrics/recorder.js';
 import { DataPlane } from './proxy/data-plane.js';
@@ -121,6 +122,7 @@ export async function startSwitchyard(config: Config, options: StartOptions = {}
     endpoint: () => controlUrl,
   });
   const launcher = new TaskSetLauncher({ services: config.services, traffic, clock, log: log.child({ component: 'tasks' }) });
+  const events = new EventStream(clock);
   const alarms = new AlarmCatalog(config.alarms);
   const prometheus = new PrometheusClient(clock);
   // The engine is built after the monitor that reports into its timelines; the indirection breaks the knot.
@@ -149,6 +151,7 @@ export async function startSwitchyard(config: Config, options: StartOptions = {}
     launcher,
     alarms: monitor,
     onChange: (record) => store.put('deployment', record.id, record),
+    onEvent: events.publish,
   });
   annotate = (...args) => engine.annotate(...args);
   annotateHealth = (service, change, level) => {
@@ -166,6 +169,7 @@ export async function startSwitchyard(config: Config, options: StartOptions = {}
     metrics,
     alarms,
     health,
+    events,
     codedeploy: {
       engine,
       registry,
@@ -210,6 +214,7 @@ export async function startSwitchyard(config: Config, options: StartOptions = {}
       await prometheus.close();
       await dataPlane.close(config.drainTimeout);
       stats.stop();
+      events.close();
       await api.close();
       await launcher.close();
       await prober.close();

@@ -17,6 +17,7 @@ import { type CodeDeployDeps, registerCodeDeploy } from './codedeploy/protocol.j
 import { AlarmConfig } from '../health/alarm-config.js';
 import type { AlarmCatalog } from '../health/alarm-catalog.js';
 import type { TargetHealth } from '../health/target-health.js';
+import type { EventStream } from './event-stream.js';
 import { handleApiError, parseBody } from './errors.js';
 
 /** What the control API needs. */
@@ -24,6 +25,8 @@ export interface ApiDeps {
   readonly log: Logger;
   readonly traffic: TrafficState;
   readonly metrics: MetricsRecorder;
+  /** When given, `GET /v1/events` streams deployment events. */
+  readonly events?: EventStream;
   /** Target health, shown with each service when given. */
   readonly health?: TargetHealth;
   /** The alarms groups may name; when given, `/v1/alarms` lists, creates and deletes them. */
@@ -101,6 +104,8 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     deps.log.info({ service: name, weights: view.weights }, 'weights set');
     return view;
   });
+
+  deps.events?.register(app);
 
   const alarms = deps.alarms;
   if (alarms) {

@@ -31,7 +31,9 @@ commands that drive a running switchyard (--endpoint URL, default $SWITCHYARD_EN
 ${DEFAULT_ENDPOINT}):
   deploy --app A --group G --appspec FILE [--config NAME] [--time-scale N] [--description D] [--wait]
                           create a deployment and print its id; --wait follows it to the end
-  status ID [--json]      a deployment's status, versions, weight and lifecycle events
+  status ID [--json] [--watch]
+                          a deployment's status, versions, weight and lifecycle events;
+                          --watch prints its events as they happen until it ends (exit 0, 3, 4)
   list [--app A --group G]
                           deployments, newest first
   stop ID [--rollback]    stop a deployment (--rollback sends traffic back to the original)

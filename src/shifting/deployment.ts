@@ -64,6 +64,12 @@ export interface TimelineEvent {
   readonly detail: Readonly<Record<string, unknown>>;
 }
 
+/** A timeline entry as the event stream carries it: whose, and the deployment's status after it. */
+export interface DeploymentEvent extends TimelineEvent {
+  readonly deploymentId: string;
+  readonly status: DeploymentStatus;
+}
+
 /**
  * A deployment: its plan and its progress. Times are ms on the deployment's (scaled) clock, as CodeDeploy's
  * API reports them; `wallTimes` keeps the same instants in real time.

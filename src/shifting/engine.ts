@@ -10,7 +10,7 @@ import { SwitchyardError } from '../core/errors.js';
 import { deploymentId, hookExecutionId } from '../core/ids.js';
 import type { Logger } from '../core/logger.js';
 import { FULL_WEIGHT } from '../core/route-table.js';
-import type { DeploymentPlan, DeploymentRecord, LifecycleEventRecord, TimelineEvent } from './deployment.js';
+import type { DeploymentEvent, DeploymentPlan, DeploymentRecord, LifecycleEventRecord, TimelineEvent } from './deployment.js';
 import {
   type DeploymentErrorCode,
   type Diagnostics,
@@ -57,8 +57,10 @@ export interface EngineDeps {
   readonly launcher?: ReplacementLauncher;
   /** Watches the alarms a plan names; without it, alarms are not evaluated. */
   readonly alarms?: AlarmWatcher;
-  /** Called after every change to a deployment record (store, event stream). */
+  /** Called after every change to a deployment record (store). */
   readonly onChange?: (record: DeploymentRecord) => void;
+  /** Called with every timeline entry as it is added (the event stream). */
+  readonly onEvent?: (event: DeploymentEvent) => void;
 }
 
 const SUCCESS: Diagnostics = { errorCode: 'Success', scriptName: '', message: 'Succeeded', logTail: '' };
@@ -265,9 +267,11 @@ export class DeploymentEngine {
   /** Logs a step of a deployment and appends it to its timeline, so the API and CLI never scrape logs. */
   #note(run: Run, level: 'info' | 'warn', message: string, detail: Record<string, unknown> = {}): void {
     const record = run.record;
-    record.timeline.push({ time: run.clock.now(), wallTime: this.#deps.clock.now(), level, message, detail });
+    const entry: TimelineEvent = { time: run.clock.now(), wallTime: this.#deps.clock.now(), level, message, detail };
+    record.timeline.push(entry);
     run.log[level](detail, message);
     this.#changed(record);
+    this.#deps.onEvent?.({ deploymentId: record.id, status: record.status, ...entry });
   }
 
   /** The timeline of a deployment, oldest first. */

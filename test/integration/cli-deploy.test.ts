@@ -174,6 +174,26 @@ describe('switchyard deploy, status, list, stop', () => {
     ]);
   });
 
+  it("status --watch prints a deployment's events as they happen and exits as deploy --wait does", async () => {
+    const { endpoint } = await setup();
+    const appspec = await file('watch.yml', ECS_APPSPEC);
+    // Five minutes of canary at scale 300: one second.
+    const deployed = await run([
+      'deploy', '--endpoint', endpoint, '--app', 'web', '--group', 'web-prod', '--appspec', appspec,
+      '--config', 'CodeDeployDefault.ECSCanary10Percent5Minutes', '--time-scale', '300',
+    ]);
+    const id = deployed.stdout.trim();
+    const watched = await run(['status', id, '--watch', '--endpoint', endpoint]);
+    expect(watched.code).toBe(0);
+    const lines = watched.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^\d\d:\d\d:\d\d\.\d{3} {2}Created +deployment created {2}application=web /);
+    expect(lines.some((l) => / weight changed {2}weight=10$/.test(l))).toBe(true);
+    expect(lines.at(-2)).toMatch(/ Succeeded +deployment succeeded$/);
+    expect(lines.at(-1)).toBe(`${id} Succeeded`);
+    // Already over: it says so at once.
+    expect(await run(['status', id, '--watch', '--endpoint', endpoint])).toMatchObject({ code: 0, stdout: `${id} Succeeded\n` });
+  });
+
   it('promotes a deployment that would otherwise shift for half an hour', async () => {
     const { sy, endpoint } = await setup();
     const appspec = await file('promote.yml', ECS_APPSPEC);

@@ -126,3 +126,49 @@ export async function rest<T>(
   }
   return parsed as T;
 }
+
+/** One server-sent event's fields. */
+export interface ServerSentEvent {
+  readonly id?: string;
+  readonly event?: string;
+  readonly data: string;
+}
+
+/** Streams REST server-sent events from `path`, calling `onEvent` until it returns true or the stream ends. */
+export async function streamEvents(
+  endpoint: string,
+  path: string,
+  headers: Record<string, string>,
+  onEvent: (event: ServerSentEvent) => boolean,
+): Promise<void> {
+  let res;
+  try {
+    // No body timeout: a quiet stream is normal (the server sends a comment every 15 s regardless).
+    res = await request(`${endpoint}${path}`, { headers, bodyTimeout: 0 });
+  } catch (cause) {
+    throw new SwitchyardError('UPSTREAM_UNREACHABLE', `cannot reach switchyard at ${endpoint} (${(cause as Error).message})`, { cause });
+  }
+  if (res.statusCode !== 200) {
+    const text = await res.body.text();
+    throw new RemoteError('UnexpectedResponse', `${path} answered HTTP ${res.statusCode}: ${text}`, res.statusCode);
+  }
+  let buffer = '';
+  for await (const chunk of res.body) {
+    buffer += (chunk as Buffer).toString();
+    let end: number;
+    while ((end = buffer.indexOf('\n\n')) >= 0) {
+      const fields: Record<string, string> = {};
+      for (const line of buffer.slice(0, end).split('\n')) {
+        const colon = line.indexOf(': ');
+        if (line.startsWith(':') || colon < 0) continue;
+        fields[line.slice(0, colon)] = line.slice(colon + 2);
+      }
+      buffer = buffer.slice(end + 2);
+      if (fields['data'] === undefined) continue;
+      if (onEvent({ id: fields['id'], event: fields['event'], data: fields['data'] })) {
+        res.body.destroy();
+        return;
+      }
+    }
+  }
+}

@@ -3,8 +3,10 @@
  * `switchyard status` and `switchyard list`: read-only views of deployments on a running switchyard.
  */
 import { parseArgs } from 'node:util';
-import { codedeploy, type CommandIo, ENDPOINT_OPTION, endpointOf } from './client.js';
-import { type DeploymentInfo, getDeployment, getTarget, isoTime, summary, targetIdOf } from './view.js';
+import { codedeploy, type CommandIo, ENDPOINT_OPTION, endpointOf, streamEvents } from './client.js';
+import { type DeploymentInfo, getDeployment, getTarget, isoTime, outcomeLines, summary, targetIdOf, TERMINAL } from './view.js';
+
+const EXIT_BY_STATUS: Record<string, number> = { Succeeded: 0, Failed: 3, Stopped: 4 };
 
 /** CodeDeploy's BatchGetDeployments limit. */
 const BATCH = 25;
@@ -14,11 +16,12 @@ export async function status(args: string[], io: CommandIo): Promise<number> {
     args,
     allowPositionals: true,
     strict: true,
-    options: { ...ENDPOINT_OPTION, json: { type: 'boolean', default: false } },
+    options: { ...ENDPOINT_OPTION, json: { type: 'boolean', default: false }, watch: { type: 'boolean', default: false } },
   });
   if (positionals.length !== 1) throw io.usageError('status needs exactly one deployment ID');
   const id = positionals[0]!;
   const endpoint = endpointOf(values.endpoint, io);
+  if (values.watch) return watch(endpoint, id, io);
   const info = await getDeployment(endpoint, id);
   const targetId = info.status === 'Created' ? undefined : await targetIdOf(endpoint, id);
   const target = targetId === undefined ? undefined : await getTarget(endpoint, id, targetId);
@@ -72,4 +75,38 @@ export async function list(args: string[], io: CommandIo): Promise<number> {
     }
   }
   return 0;
+}
+
+interface StreamedEvent {
+  readonly wallTime: number;
+  readonly level: string;
+  readonly message: string;
+  readonly status: string;
+  readonly detail: Record<string, unknown>;
+}
+
+/**
+ * `status ID --watch`: the deployment's events as they happen (from its start, while the server still
+ * holds them), one line each, until it ends; exits like `deploy --wait` (0, 3, 4).
+ */
+async function watch(endpoint: string, id: string, io: CommandIo): Promise<number> {
+  const info = await getDeployment(endpoint, id);
+  if (!TERMINAL.has(info.status)) {
+    // Last-Event-ID 0: every event still kept, then the live ones, so nothing between the two calls is lost.
+    await streamEvents(endpoint, `/v1/events?deploymentId=${encodeURIComponent(id)}`, { 'last-event-id': '0' }, (sse) => {
+      const event = JSON.parse(sse.data) as StreamedEvent;
+      const detail = Object.entries(event.detail)
+        .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+        .join(' ');
+      io.out(`${new Date(event.wallTime).toISOString().slice(11, 23)}  ${event.status.padEnd(10)} ${event.message}${detail ? `  ${detail}` : ''}`);
+      return TERMINAL.has(event.status);
+    });
+  }
+  const end = await getDeployment(endpoint, id);
+  io.out(`${id} ${end.status}`);
+  for (const line of outcomeLines(end)) {
+    if (end.status === 'Succeeded') io.out(line);
+    else io.err(line);
+  }
+  return EXIT_BY_STATUS[end.status] ?? 1;
 }
