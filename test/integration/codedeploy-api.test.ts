@@ -38,7 +38,7 @@ import { request } from 'undici';
 import { startProxy, twoVersions } from '../support/switchyard.js';
 import { startUpstream } from '../support/upstream.js';
 import { ECS_APPSPEC, ECS_GROUP, LAMBDA_APPSPEC } from '../support/appspecs.js';
-import { count, sdkClient, until } from '../support/codedeploy.js';
+import { count, createWebGroup, sdkClient, until } from '../support/codedeploy.js';
 
 
 
@@ -479,18 +479,12 @@ describe('CodeDeploy protocol', () => {
 
   it('waits in Ready until ContinueDeployment, then shifts', async () => {
     const { sy, cd } = await setup();
-    await cd.send(new CreateApplicationCommand({ applicationName: 'web', computePlatform: 'ECS' }));
-    await cd.send(
-      new CreateDeploymentGroupCommand({
-        applicationName: 'web',
-        deploymentGroupName: 'web-prod',
-        ...ECS_GROUP,
-        blueGreenDeploymentConfiguration: {
-          deploymentReadyOption: { actionOnTimeout: 'STOP_DEPLOYMENT', waitTimeInMinutes: 60 },
-          terminateBlueInstancesOnDeploymentSuccess: { action: 'TERMINATE', terminationWaitTimeInMinutes: 0 },
-        },
-      }),
-    );
+    await createWebGroup(cd, {
+      blueGreenDeploymentConfiguration: {
+        deploymentReadyOption: { actionOnTimeout: 'STOP_DEPLOYMENT', waitTimeInMinutes: 60 },
+        terminateBlueInstancesOnDeploymentSuccess: { action: 'TERMINATE', terminationWaitTimeInMinutes: 0 },
+      },
+    });
     const deploymentId = await deploy(cd, { applicationName: 'web', deploymentGroupName: 'web-prod', revision: revision(ECS_APPSPEC) });
     const info = await until(
       () => cd.send(new GetDeploymentCommand({ deploymentId })),
@@ -511,17 +505,11 @@ describe('CodeDeploy protocol', () => {
 
   it('keeps the original routable through the termination wait until ContinueDeployment(TERMINATION_WAIT)', async () => {
     const { sy, cd } = await setup();
-    await cd.send(new CreateApplicationCommand({ applicationName: 'web', computePlatform: 'ECS' }));
-    await cd.send(
-      new CreateDeploymentGroupCommand({
-        applicationName: 'web',
-        deploymentGroupName: 'web-prod',
-        ...ECS_GROUP,
-        blueGreenDeploymentConfiguration: {
-          terminateBlueInstancesOnDeploymentSuccess: { action: 'TERMINATE', terminationWaitTimeInMinutes: 60 },
-        },
-      }),
-    );
+    await createWebGroup(cd, {
+      blueGreenDeploymentConfiguration: {
+        terminateBlueInstancesOnDeploymentSuccess: { action: 'TERMINATE', terminationWaitTimeInMinutes: 60 },
+      },
+    });
     const deploymentId = await deploy(cd, { applicationName: 'web', deploymentGroupName: 'web-prod', revision: revision(ECS_APPSPEC) });
     const waiting = await until(
       () => cd.send(new GetDeploymentCommand({ deploymentId })),
@@ -542,15 +530,9 @@ describe('CodeDeploy protocol', () => {
     // The hook takes the invocation and never calls PutLifecycleEventHookExecutionStatus.
     const hook = await startUpstream('silent', (_req, res) => res.writeHead(202).end());
     const { sy, cd } = await setup({ silent: { url: hook.url, timeout: '1h' } });
-    await cd.send(new CreateApplicationCommand({ applicationName: 'web', computePlatform: 'ECS' }));
-    await cd.send(
-      new CreateDeploymentGroupCommand({
-        applicationName: 'web',
-        deploymentGroupName: 'web-prod',
-        ...ECS_GROUP,
-        autoRollbackConfiguration: { enabled: true, events: ['DEPLOYMENT_FAILURE'] },
-      }),
-    );
+    await createWebGroup(cd, {
+      autoRollbackConfiguration: { enabled: true, events: ['DEPLOYMENT_FAILURE'] },
+    });
     // At time scale 36,000 the hook's hour is 100 ms.
     const deploymentId = await deploy(
       cd,
@@ -575,8 +557,7 @@ describe('CodeDeploy protocol', () => {
 
   it('refuses a deployment whose AppSpec names a hook the config does not define, before anything starts', async () => {
     const { sy, cd } = await setup({ smoke: { command: 'true' } });
-    await cd.send(new CreateApplicationCommand({ applicationName: 'web', computePlatform: 'ECS' }));
-    await cd.send(new CreateDeploymentGroupCommand({ applicationName: 'web', deploymentGroupName: 'web-prod', ...ECS_GROUP }));
+    await createWebGroup(cd);
     const refused = await failure(
       deploy(cd, {
         applicationName: 'web',
@@ -615,15 +596,9 @@ describe('CodeDeploy protocol', () => {
     });
     const { cd, sy } = await setup({ smoke: { url: `${hook.url}/ok` }, verify: { url: `${hook.url}/fail` } });
     sdk.client = cd;
-    await cd.send(new CreateApplicationCommand({ applicationName: 'web', computePlatform: 'ECS' }));
-    await cd.send(
-      new CreateDeploymentGroupCommand({
-        applicationName: 'web',
-        deploymentGroupName: 'web-prod',
-        ...ECS_GROUP,
-        autoRollbackConfiguration: { enabled: true, events: ['DEPLOYMENT_FAILURE'] },
-      }),
-    );
+    await createWebGroup(cd, {
+      autoRollbackConfiguration: { enabled: true, events: ['DEPLOYMENT_FAILURE'] },
+    });
     const ok = await deploy(cd, {
       applicationName: 'web',
       deploymentGroupName: 'web-prod',
