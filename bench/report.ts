@@ -83,7 +83,6 @@ const pair = (a: number | null, b: number | null) => (a === null || b === null ?
 
 function rollbackRow(r: RollbackRow): string[] {
   const head = [r.failure === '5xx' ? '100% 5xx' : '+200 ms latency', r.alarm ? 'yes' : 'no', r.retry ? 'on' : 'off'];
-  if (!r.available) return [...head, '—', ...Array<string>(5).fill('not available')];
   const reaction = (n: number | null) =>
     !r.alarm || n === null ? 'never' : `${n.toFixed(0)} ms${r.stopped < r.runs ? ` (${r.stopped} of ${r.runs} stopped)` : ''}`;
   return [
@@ -122,7 +121,6 @@ function rollbackSection(r: RollbackReport): string[] {
     '',
     'Targets: reaction ≤ 500 ms max with the error-rate alarm at the default interval; 0 client-visible failures for GET with retry on original on.',
   ];
-  if (r.retryUnavailable) lines.push('', `Retry on original not available: ${r.retryUnavailable}.`);
   for (const n of r.notes) lines.push('', `Note: ${n}`);
   return lines;
 }

@@ -16,7 +16,6 @@
  * over the whole tick instead of all hitting the same phase. A run whose deployment was already stopped
  * when green was switched (a false alarm) is left out of the figures and reported in a note.
  */
-import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -27,7 +26,7 @@ import { type Dispatcher, Pool } from 'undici';
 import { freePort, waitFor200 } from './http-util.js';
 import type { Child } from './procs.js';
 import type { TargetCheck } from './summary.js';
-import { exitedMessage, type Placement, spawnSwitchyard, SWITCHYARD_MAIN } from './targets.js';
+import { exitedMessage, type Placement, spawnSwitchyard } from './targets.js';
 
 /** How the replacement fails: every answer a 500, or every answer 200 ms late. */
 export type FailureKind = '5xx' | 'slow';
@@ -106,8 +105,6 @@ export interface RollbackRow {
   readonly failure: FailureKind;
   readonly alarm: boolean;
   readonly retry: boolean;
-  /** False when this switchyard refused `retryOnOriginal`: nothing was measured. */
-  readonly available: boolean;
   readonly runs: number;
   /** Runs the alarm stopped within the observation period. */
   readonly stopped: number;
@@ -132,8 +129,6 @@ export interface RollbackReport {
   readonly proxyCore: number | null;
   readonly runs: number;
   readonly plainRuns: number;
-  /** Why retry-on-original figures are missing, when they are. */
-  readonly retryUnavailable: string | null;
   readonly rows: readonly RollbackRow[];
   readonly samples: readonly RollbackSample[];
   readonly notes: readonly string[];
@@ -391,19 +386,6 @@ applications:
         alarmConfiguration: { enabled: true, alarms: [{ name: green-errors }, { name: green-p99 }] }
         autoRollbackConfiguration: { enabled: true, events: [DEPLOYMENT_STOP_ON_ALARM] }
 `;
-}
-
-/**
- * Whether this build's config validator takes the file; with `unknown key` (exit 2) it is a build without
- * the option, reported as "not available" rather than a failure. Any other problem throws.
- */
-function validate(file: string): string | null {
-  const r = spawnSync(process.execPath, [SWITCHYARD_MAIN, 'validate', file], { encoding: 'utf8' });
-  if (r.status === 0) return null;
-  const output = `${r.stdout}${r.stderr}`.trim();
-  if (r.status === 2 && output.includes('unknown key'))
-    return output.split('\n').find((l) => l.includes('unknown key'))?.trim() ?? output;
-  throw new Error(`switchyard validate ${file} exited ${r.status ?? r.signal}\n${output}`);
 }
 
 /** A switchyard serving the rollback config. */
@@ -685,7 +667,6 @@ function rowOf(
   alarm: boolean,
   retry: boolean,
   samples: readonly RollbackSample[],
-  available: boolean,
 ): RollbackRow {
   const runs = samples.filter(
     (x) => x.failure === failure && x.alarm === alarm && x.retry === retry && !x.stoppedBeforeFailure,
@@ -695,7 +676,6 @@ function rowOf(
     failure,
     alarm,
     retry,
-    available,
     runs: runs.length,
     stopped: reactions.length,
     reactionP50Ms: median(reactions),
@@ -748,17 +728,10 @@ export async function runRollback(
   // Room for the longest run (lead, observation, tail) with a second to spare.
   const capacity = Math.ceil((RATE * (LEAD_MS + OBSERVE_MS + TAIL_MS + 1_000)) / 1000);
   const up = await UpstreamPair.start();
-  let retryUnavailable: string | null = null;
   try {
     for (const retry of [false, true]) {
       const file = join(place.workDir, `rollback-retry-${retry ? 'on' : 'off'}.yml`);
       const { port, control } = await writeConfig(file, up, retry);
-      const refused = retry ? validate(file) : null;
-      if (refused !== null) {
-        retryUnavailable = `this build's config validator refuses routing.retryOnOriginal (${refused})`;
-        progress(`  retry on original: not available (${refused})`);
-        continue;
-      }
       const sy = await startProxy(place, file, port, control);
       progress(`  retry on original ${retry ? 'on' : 'off'}: switchyard pid ${sy.child.pid}, ${file}`);
       const load = new PacedRecorder(sy.url, RATE, CONNECTIONS, capacity);
@@ -793,7 +766,7 @@ export async function runRollback(
       // BENCH_ROLLBACK_PLAIN_RUNS=0 leaves the plain deployment out altogether.
       if ((alarm ? options.runs : options.plainRuns) === 0) continue;
       for (const retry of [false, true])
-        rows.push(rowOf(failure, alarm, retry, samples, !(retry && retryUnavailable !== null)));
+        rows.push(rowOf(failure, alarm, retry, samples));
     }
   notes.push(...anomalies(samples));
   return {
@@ -806,7 +779,6 @@ export async function runRollback(
     proxyCore: place.proxyCore ?? null,
     runs: options.runs,
     plainRuns: options.plainRuns,
-    retryUnavailable,
     rows,
     samples,
     notes,
@@ -820,7 +792,7 @@ export function rollbackChecks(r: RollbackReport | null): TargetCheck[] {
   if (!r)
     return [goalReaction, goalRetry].map((goal) => ({ goal, measured: '—', met: null, detail: 'needs rollback' }));
   const checks: TargetCheck[] = [];
-  const rows5xx = r.rows.filter((x) => x.failure === '5xx' && x.available && x.runs > 0);
+  const rows5xx = r.rows.filter((x) => x.failure === '5xx' && x.runs > 0);
   const alarmRows = rows5xx.filter((x) => x.alarm);
   const runs = alarmRows.reduce((a, x) => a + x.runs, 0);
   const stopped = alarmRows.reduce((a, x) => a + x.stopped, 0);
@@ -839,9 +811,7 @@ export function rollbackChecks(r: RollbackReport | null): TargetCheck[] {
             : `over by ${(max! - 500).toFixed(0)} ms`,
     });
   const retryRows = rows5xx.filter((x) => x.retry);
-  if (r.retryUnavailable !== null)
-    checks.push({ goal: goalRetry, measured: 'not available', met: null, detail: r.retryUnavailable });
-  else if (retryRows.length === 0) checks.push({ goal: goalRetry, measured: '—', met: null, detail: 'no runs' });
+  if (retryRows.length === 0) checks.push({ goal: goalRetry, measured: '—', met: null, detail: 'no runs' });
   else {
     const worst = Math.max(...retryRows.map((x) => x.failedMax ?? 0));
     checks.push({
