@@ -18,6 +18,7 @@ import { StatsWindows } from './health/windows.js';
 import { Prober } from './health/probe.js';
 import { TargetHealth } from './health/target-health.js';
 import { openStore } from './store/open.js';
+import { keptDeployments, keptHookExecutions, restoreRegistry, restoreTraffic } from './store/recovery.js';
 import { EventStream } from './api/event-stream.js';
 import type { DeploymentStore } from './store/store.js';
 import { MetricsRecorder } from './metrics/recorder.js';
@@ -74,6 +75,8 @@ export async function startSwitchyard(config: Config, options: StartOptions = {}
   const clock = options.clock ?? systemClock;
   const store = openStore(config.store);
   const traffic = new TrafficState(config);
+  // What the last run left, before anything routes: after a restart traffic is never split by defaults.
+  restoreTraffic(store, traffic, log.child({ component: 'store' }));
   // Every table published is the traffic state to come back to: its live versions and weights are kept.
   traffic.attach({
     publish: (table) => {
@@ -120,7 +123,12 @@ export async function startSwitchyard(config: Config, options: StartOptions = {}
     clock,
     logger: log.child({ component: 'hooks' }),
     endpoint: () => controlUrl,
+    observer: {
+      put: (execution) => store.put('hookExecution', execution.executionId, execution),
+      forget: (executionId) => store.delete('hookExecution', executionId),
+    },
   });
+  hooks.restore(keptHookExecutions(store));
   const launcher = new TaskSetLauncher({ services: config.services, traffic, clock, log: log.child({ component: 'tasks' }) });
   const events = new EventStream(clock);
   const alarms = new AlarmCatalog(config.alarms);
@@ -162,6 +170,7 @@ export async function startSwitchyard(config: Config, options: StartOptions = {}
     alarmDeclared: alarms.has,
     onChange: (change) => (change.value === undefined ? store.delete(change.kind, change.key) : store.put(change.kind, change.key, change.value)),
   });
+  restoreRegistry(store, registry);
   applyDeclarations(registry, config);
   const api = buildApi({
     log,
@@ -204,6 +213,8 @@ export async function startSwitchyard(config: Config, options: StartOptions = {}
   }
   stats.start();
   health.start();
+  // Deployments come back once the API listens, so a hook started again can report to it.
+  engine.restore(keptDeployments(store), config.recovery);
 
   let closing: Promise<void> | undefined;
   const close = () => {

@@ -413,6 +413,12 @@ const ConfigShape = z.strictObject({
       error: 'must be memory or { sqlite: FILE }',
     })
     .default({ sqlite: './data/switchyard.db' }),
+  /**
+   * What becomes of a deployment that was unfinished when switchyard stopped (a crash, a kill): `resume`
+   * goes on where it stood, its waits counted from their kept start and a hook in flight run again;
+   * `rollback` returns its traffic to the original version at start.
+   */
+  recovery: z.enum(['resume', 'rollback']).default('resume'),
   /** Custom deployment configurations by name, as CreateDeploymentConfig would create them. */
   deploymentConfigs: z.record(z.string(), CustomConfigSpec).default({}),
   /** Applications by name with their deployment groups, as CreateApplication and CreateDeploymentGroup would. */

@@ -28,14 +28,14 @@ export const systemClock: Clock = {
 
 /**
  * A clock whose durations run `timeScale` times faster than real time, for rehearsals: at scale 60 a
- * 15-minute canary plays in 15 s. `now()` advances at the same rate from the moment of creation.
+ * 15-minute canary plays in 15 s. `now()` advances at the same rate from `origin` (by default the moment
+ * of creation), so a deployment resumed after a restart keeps its clock by passing its own start.
  */
-export function scaledClock(timeScale: number, base: Clock = systemClock): Clock {
+export function scaledClock(timeScale: number, base: Clock = systemClock, origin = base.now()): Clock {
   if (!(timeScale > 0) || !Number.isFinite(timeScale)) {
     throw new RangeError(`timeScale must be a finite number > 0, got ${timeScale}`);
   }
   if (timeScale === 1) return base;
-  const origin = base.now();
   return {
     now: () => origin + (base.now() - origin) * timeScale,
     setTimer: (ms, fn) => base.setTimer(ms / timeScale, fn),

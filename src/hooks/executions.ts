@@ -29,15 +29,37 @@ export class HookReportError extends CodeDeployRefusal {}
 /** Most finished executions kept; older ones are forgotten first. */
 export const DEFAULT_FINISHED_LIMIT = 10_000;
 
+/** Hears every execution written and forgotten (the store keeps them). */
+export interface ExecutionObserver {
+  put(execution: HookExecution): void;
+  forget(executionId: string): void;
+}
+
 /** Executions by id, in start order, with finished ones bounded. */
 export class ExecutionLog {
   readonly #all = new Map<string, HookExecution>();
   /** Finished ids in the order they finished: the eviction order. */
   readonly #finished = new Set<string>();
   readonly #limit: number;
+  readonly #observer: ExecutionObserver | undefined;
 
-  constructor(limit = DEFAULT_FINISHED_LIMIT) {
+  constructor(limit = DEFAULT_FINISHED_LIMIT, observer?: ExecutionObserver) {
     this.#limit = limit;
+    this.#observer = observer;
+  }
+
+  /**
+   * Puts back executions a store kept, in start order. One still running when switchyard stopped can no
+   * longer be reported: it is recorded Failed now (`end`), so a late report gets
+   * LifecycleEventAlreadyCompleted; the deployment that ran it starts its hook again.
+   */
+  restore(kept: readonly HookExecution[], end: Pick<HookExecution, 'endTime' | 'diagnostics'>): void {
+    for (const execution of kept) {
+      this.#all.set(execution.executionId, execution);
+      if (execution.status === 'InProgress') this.finish(execution.executionId, { ...end, status: 'Failed' });
+      else this.#finished.add(execution.executionId);
+    }
+    this.#evict();
   }
 
   /** The execution with this id, if still remembered. */
@@ -48,18 +70,26 @@ export class ExecutionLog {
   /** Records a started execution. */
   start(execution: HookExecution): void {
     this.#all.set(execution.executionId, execution);
+    this.#observer?.put(execution);
   }
 
   /** Records how an execution ended and forgets the oldest finished ones beyond the limit. */
   finish(executionId: string, end: Pick<HookExecution, 'endTime' | 'status' | 'diagnostics'>): void {
     const running = this.#all.get(executionId);
     if (!running) return;
-    this.#all.set(executionId, { ...running, ...end });
+    const finished = { ...running, ...end };
+    this.#all.set(executionId, finished);
+    this.#observer?.put(finished);
     this.#finished.add(executionId);
+    this.#evict();
+  }
+
+  #evict(): void {
     while (this.#finished.size > this.#limit) {
       const oldest = this.#finished.values().next().value!;
       this.#finished.delete(oldest);
       this.#all.delete(oldest);
+      this.#observer?.forget(oldest);
     }
   }
 

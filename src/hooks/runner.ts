@@ -10,7 +10,7 @@ import type { Logger } from '../core/logger.js';
 import type { Diagnostics } from '../shifting/lifecycle.js';
 import type { HookInvocation, HookOutcome, HookRunner } from '../shifting/ports.js';
 import { startCommandHook } from './command-hook.js';
-import { ExecutionLog, type HookExecution, HookReportError } from './executions.js';
+import { ExecutionLog, type ExecutionObserver, type HookExecution, HookReportError } from './executions.js';
 import { HookRegistry, type HookSpec, type HooksConfig, describeTimeout } from './hook-config.js';
 import { startHttpHook } from './http-hook.js';
 import { type HookAttempt, type HookEnd, failed } from './output.js';
@@ -29,6 +29,8 @@ export interface HookExecutorOptions {
   readonly killGraceMs?: number;
   /** Most finished executions remembered for reports and listings; default 10,000. */
   readonly finishedLimit?: number;
+  /** Hears every execution recorded and forgotten (the store). */
+  readonly observer?: ExecutionObserver;
   readonly dispatcher?: Dispatcher;
 }
 
@@ -58,7 +60,7 @@ export class HookExecutor implements HookRunner {
     this.#endpoint = typeof endpoint === 'string' ? () => endpoint : endpoint;
     this.#killGraceMs = options.killGraceMs ?? 5_000;
     this.#dispatcher = options.dispatcher;
-    this.#log = new ExecutionLog(options.finishedLimit);
+    this.#log = new ExecutionLog(options.finishedLimit, options.observer);
   }
 
   /** Runs one hook until it reports, ends, times out or is aborted; never rejects. */
@@ -143,6 +145,14 @@ export class HookExecutor implements HookRunner {
         : failed('ScriptFailed', 'the hook reported Failed'),
       'report',
     );
+  }
+
+  /** Puts back the executions a store kept; those that were running are recorded failed by the restart. */
+  restore(kept: readonly HookExecution[]): void {
+    this.#log.restore(kept, {
+      endTime: this.#clock.now(),
+      diagnostics: { errorCode: 'UnknownError', scriptName: '', message: 'switchyard restarted while the hook ran', logTail: '' },
+    });
   }
 
   /** A deployment's hook executions in start order. */

@@ -2,7 +2,8 @@
  * @module shifting/declarations
  * Applications, deployment groups and custom deployment configurations written in the config file,
  * entered into the registry at start exactly as the CodeDeploy API would create them, so the same rules
- * hold whichever way they came. The config loader runs the same entry against a scratch registry to
+ * hold whichever way they came. What the store kept from an earlier run is updated to the file's
+ * version rather than refused as existing, so a restart with the same file is not an error. The config loader runs the same entry against a scratch registry to
  * report a refusal at its line in the file before anything starts.
  */
 import { CodeDeployRefusal } from '../core/errors.js';
@@ -66,7 +67,7 @@ export function applyDeclarations(
   };
   for (const [name, declared] of Object.entries(declarations.deploymentConfigs)) {
     attempt(['deploymentConfigs', name], () =>
-      registry.createConfig(
+      registry.declareConfig(
         customDeploymentConfig(name, declared.computePlatform, declared.trafficRouting, {
           id: uuid(),
           createTime: registry.now(),
@@ -75,11 +76,11 @@ export function applyDeclarations(
     );
   }
   for (const [appName, app] of Object.entries(declarations.applications)) {
-    if (!attempt(['applications', appName], () => registry.createApplication(appName, app.computePlatform))) continue;
+    if (!attempt(['applications', appName], () => registry.declareApplication(appName, app.computePlatform))) continue;
     for (const [groupName, settings] of Object.entries(app.deploymentGroups)) {
       attempt(
         ['applications', appName, 'deploymentGroups', groupName],
-        () => registry.createGroup(appName, groupName, settings),
+        () => registry.declareGroup(appName, groupName, settings),
         settings,
       );
     }

@@ -94,4 +94,12 @@ export interface DeploymentRecord {
   readonly timeline: TimelineEvent[];
   /** What the deployment is waiting for, if anything a user can end early. */
   waitingFor?: 'READY_WAIT' | 'TERMINATION_WAIT' | 'CONTINUE_STEP';
+  /**
+   * When the timed wait under way began (a shift step's hold, the ready or termination wait), on the
+   * deployment's clock: a deployment resumed after a restart waits only what is left of it.
+   */
+  waitStartedAt?: number;
 }
+
+/** What becomes of a deployment that was unfinished when switchyard stopped: go on, or roll it back. */
+export type RecoveryPolicy = 'resume' | 'rollback';

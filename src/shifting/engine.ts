@@ -10,7 +10,14 @@ import { SwitchyardError } from '../core/errors.js';
 import { deploymentId, hookExecutionId } from '../core/ids.js';
 import type { Logger } from '../core/logger.js';
 import { FULL_WEIGHT } from '../core/route-table.js';
-import type { DeploymentEvent, DeploymentPlan, DeploymentRecord, LifecycleEventRecord, TimelineEvent } from './deployment.js';
+import type {
+  DeploymentEvent,
+  DeploymentPlan,
+  DeploymentRecord,
+  LifecycleEventRecord,
+  RecoveryPolicy,
+  TimelineEvent,
+} from './deployment.js';
 import {
   type DeploymentErrorCode,
   type Diagnostics,
@@ -73,6 +80,8 @@ class Run {
   readonly abort = new AbortController();
   #wake: (() => void) | undefined;
   promoted = false;
+  /** Set when the run was taken back after a restart: its first timed wait counts from the persisted start. */
+  resumed = false;
 
   constructor(
     readonly record: DeploymentRecord,
@@ -281,8 +290,54 @@ export class DeploymentEngine {
     return record.timeline;
   }
 
+  /**
+   * Takes back the deployments a store kept: finished ones as they were, for the API; each unfinished one
+   * resumed where it stood (its waits counting from their persisted start, a hook in flight run again) or,
+   * under the `rollback` policy, rolled back at once. Call once, before any deployment is created.
+   */
+  restore(records: readonly DeploymentRecord[], policy: RecoveryPolicy): void {
+    for (const record of records) this.#records.set(record.id, record);
+    for (const record of records) {
+      if (TERMINAL_STATUSES.has(record.status)) continue;
+      const plan = record.plan;
+      const clock = scaledClock(plan.timeScale, this.#deps.clock, record.wallTimes.create);
+      const run = new Run(record, clock, this.#deps.log.child({ deploymentId: record.id, service: plan.service }));
+      run.resumed = true;
+      this.#runs.set(record.id, run);
+      const missing = this.#missingVersion(plan);
+      if (missing) {
+        this.#halt(run, 'Failed', 'INTERNAL_ERROR', `cannot recover after a restart: ${missing}`, false);
+      } else if (record.status === 'Created') {
+        // Nothing had happened yet: it starts as it would have.
+        this.#note(run, 'info', 'recovered after a restart: starting', { policy });
+        queueMicrotask(() => void this.#run(run));
+      } else if (policy === 'rollback') {
+        const moved = record.lifecycleEvents.some((e) => e.name === 'AllowTestTraffic' && e.status !== 'Pending') || record.trafficWeight > 0;
+        this.#note(run, 'warn', 'recovered after a restart: rolling back, as the recovery policy says', { policy });
+        this.#halt(run, 'Failed', 'INTERNAL_ERROR', 'switchyard restarted while the deployment ran, and its recovery policy is rollback', moved || 'restore');
+      } else {
+        this.#note(run, 'info', 'recovered after a restart: resuming', {
+          policy,
+          ...(record.waitStartedAt !== undefined && { waitedMs: Math.max(0, clock.now() - record.waitStartedAt) }),
+        });
+        queueMicrotask(() => void this.#resume(run));
+      }
+    }
+  }
+
+  /** Why a kept plan no longer fits this config (its service or a version was removed), if it does not. */
+  #missingVersion(plan: DeploymentPlan): string | undefined {
+    try {
+      const labels = new Set(this.#deps.traffic.allLabels(plan.service));
+      const gone = [plan.currentVersion, plan.targetVersion].filter((v) => !labels.has(v));
+      return gone.length === 0 ? undefined : `service ${plan.service} has no version ${gone.join(' or ')} any more`;
+    } catch {
+      return `service ${plan.service} is no longer configured`;
+    }
+  }
+
   async #run(run: Run): Promise<void> {
-    const { record, clock, log } = run;
+    const { record, clock } = run;
     const plan = record.plan;
     // Stopped before it began: nothing to do.
     if (run.abort.signal.aborted) return;
@@ -296,27 +351,61 @@ export class DeploymentEngine {
       this.#halt(run, 'Failed', 'INVALID_LAMBDA_CONFIGURATION', misconfigured, false);
       return;
     }
+    await this.#guarded(run, async () => {
+      if (plan.appSpec.platform === 'Lambda' && !(await this.#replacementReady(run, false))) return;
+      await this.#proceed(run);
+    });
+  }
+
+  /**
+   * Goes on with a deployment taken back after a restart: the replacement made ready again (it is
+   * already, when its processes outlived nothing: they are started afresh), its alarms and the
+   * routing options of a shift back on, then the lifecycle from the event it was in.
+   */
+  async #resume(run: Run): Promise<void> {
+    const { record } = run;
+    const plan = record.plan;
+    if (run.abort.signal.aborted) return;
+    this.#watchAlarms(run);
+    await this.#guarded(run, async () => {
+      const installed = plan.appSpec.platform === 'Lambda' || record.lifecycleEvents.some((e) => e.name === 'Install' && e.status === 'Succeeded');
+      if (installed && !(await this.#replacementReady(run, this.#wantsRollback(plan, 'DEPLOYMENT_FAILURE')))) return;
+      const shifting = record.lifecycleEvents.some((e) => e.name === 'AllowTraffic' && e.status !== 'Pending');
+      if (shifting) this.#deps.traffic.setShifting(plan.service, { original: plan.currentVersion, replacement: plan.targetVersion });
+      await this.#proceed(run);
+    });
+  }
+
+  /** Runs `body`; an unexpected error fails the deployment (rolling back as its plan says) instead of escaping. */
+  async #guarded(run: Run, body: () => Promise<void>): Promise<void> {
     try {
-      if (plan.appSpec.platform === 'Lambda' && !(await this.#lambdaVersionReady(run))) return;
-      for (const event of record.lifecycleEvents) {
-        if (plan.appSpec.platform === 'ECS' && event.name === 'BeforeAllowTraffic' && plan.readyWait) {
-          await this.#readyWait(run, plan.readyWait.waitMs);
-        }
-        const outcome = await this.#event(run, event);
-        if (outcome.status === 'Failed') {
-          // A failed BeforeInstall changed nothing yet, so CodeDeploy never rolls it back.
-          const rollback = event.name !== 'BeforeInstall' && this.#wantsRollback(plan, 'DEPLOYMENT_FAILURE');
-          this.#halt(run, 'Failed', outcome.code, outcome.message, rollback);
-          return;
-        }
-      }
-      await this.#terminationWait(run);
-      this.#succeed(run);
+      await body();
     } catch (err) {
       if (err instanceof Halted || run.abort.signal.aborted) return;
-      log.error({ err }, 'deployment engine error');
-      this.#halt(run, 'Failed', 'INTERNAL_ERROR', (err as Error).message, this.#wantsRollback(plan, 'DEPLOYMENT_FAILURE'));
+      run.log.error({ err }, 'deployment engine error');
+      this.#halt(run, 'Failed', 'INTERNAL_ERROR', (err as Error).message, this.#wantsRollback(run.record.plan, 'DEPLOYMENT_FAILURE'));
     }
+  }
+
+  /** The lifecycle from the first event not yet finished, then the termination wait and success. */
+  async #proceed(run: Run): Promise<void> {
+    const { record } = run;
+    const plan = record.plan;
+    for (const event of record.lifecycleEvents) {
+      if (event.status !== 'Pending' && event.status !== 'InProgress') continue;
+      if (plan.appSpec.platform === 'ECS' && event.name === 'BeforeAllowTraffic' && plan.readyWait && event.status === 'Pending') {
+        await this.#readyWait(run, plan.readyWait.waitMs);
+      }
+      const outcome = await this.#event(run, event);
+      if (outcome.status === 'Failed') {
+        // A failed BeforeInstall changed nothing yet, so CodeDeploy never rolls it back.
+        const rollback = event.name !== 'BeforeInstall' && this.#wantsRollback(plan, 'DEPLOYMENT_FAILURE');
+        this.#halt(run, 'Failed', outcome.code, outcome.message, rollback);
+        return;
+      }
+    }
+    await this.#terminationWait(run);
+    this.#succeed(run);
   }
 
   /** Alarms are watched from the start to the end of the deployment, termination wait included. */
@@ -342,10 +431,12 @@ export class DeploymentEngine {
   }
 
   /**
-   * A Lambda version exists before its deployment (there is no Install event), so a version switchyard
-   * runs by command is started, and any version health-checked, before the first hook.
+   * Makes the replacement ready outside an Install event: a Lambda version exists before its deployment
+   * (there is no Install), and a resumed deployment's replacement must run again. A version switchyard
+   * runs by command is started, and any version health-checked; when it cannot be, the deployment fails
+   * (rolling traffic back when `rollback`).
    */
-  async #lambdaVersionReady(run: Run): Promise<boolean> {
+  async #replacementReady(run: Run, rollback: boolean): Promise<boolean> {
     const plan = run.record.plan;
     try {
       await this.#launcher.prepare(plan.service, plan.targetVersion, run.abort.signal);
@@ -353,7 +444,7 @@ export class DeploymentEngine {
       return true;
     } catch (err) {
       if (run.abort.signal.aborted) throw new Halted();
-      this.#halt(run, 'Failed', 'HEALTH_CONSTRAINTS', `version ${plan.targetVersion} is not ready: ${(err as Error).message}`, false);
+      this.#halt(run, 'Failed', 'HEALTH_CONSTRAINTS', `version ${plan.targetVersion} is not ready: ${(err as Error).message}`, rollback);
       return false;
     }
   }
@@ -389,8 +480,9 @@ export class DeploymentEngine {
       this.#changed(record);
       return { status: 'Succeeded' };
     }
+    if (event.status === 'InProgress') this.#note(run, 'info', 'lifecycle event started again after a restart', { event: event.name });
     event.status = 'InProgress';
-    event.startTime = clock.now();
+    event.startTime ??= clock.now();
     this.#changed(record);
     let result: { status: 'Succeeded' } | { status: 'Failed'; code: DeploymentErrorCode; message: string };
     if (RESERVED_EVENTS.has(event.name)) {
@@ -482,15 +574,36 @@ export class DeploymentEngine {
       this.#setWeight(run, weight);
       if (weight === FULL_WEIGHT) return;
       record.waitingFor = step.holdMs === null ? 'CONTINUE_STEP' : undefined;
-      this.#changed(record);
-      await run.wait(step.holdMs);
+      await this.#hold(run, step.holdMs);
       record.waitingFor = undefined;
+    }
+  }
+
+  /**
+   * Waits `ms` (null: until woken) on the deployment's clock, keeping when the wait began in the record;
+   * the first wait of a resumed run counts from the start its record kept, so a restart never lengthens it.
+   */
+  async #hold(run: Run, ms: number | null): Promise<'elapsed' | 'woken'> {
+    const { record, clock } = run;
+    const kept = run.resumed ? record.waitStartedAt : undefined;
+    run.resumed = false;
+    record.waitStartedAt = kept ?? clock.now();
+    this.#changed(record);
+    const left = ms === null ? null : Math.max(0, ms - (clock.now() - record.waitStartedAt));
+    try {
+      // A wait that ran out while switchyard was down is over now, not a timer later.
+      if (left === 0 && kept !== undefined) return 'elapsed';
+      return await run.wait(left);
+    } finally {
+      record.waitStartedAt = undefined;
     }
   }
 
   #setWeight(run: Run, weight: number): void {
     const { record } = run;
     const plan = record.plan;
+    // A resumed shift finds the step's weight already in force (restored with the traffic): nothing to tell.
+    const unchanged = run.resumed && record.trafficWeight === weight;
     const target = weight / 100;
     const weights =
       weight === FULL_WEIGHT
@@ -498,24 +611,27 @@ export class DeploymentEngine {
         : { [plan.targetVersion]: target, [plan.currentVersion]: (FULL_WEIGHT - weight) / 100 };
     this.#deps.traffic.setWeights(plan.service, weights, 'production');
     record.trafficWeight = weight;
-    this.#note(run, 'info', 'weight changed', { weight: target });
+    if (unchanged) this.#changed(record);
+    else this.#note(run, 'info', 'weight changed', { weight: target });
   }
 
   /** ECS with STOP_DEPLOYMENT: status Ready until ContinueDeployment, or Stopped when the wait runs out. */
   async #readyWait(run: Run, waitMs: number): Promise<void> {
     const { record } = run;
+    const resumed = record.status === 'Ready';
     record.status = 'Ready';
     record.waitingFor = 'READY_WAIT';
-    this.#note(run, 'info', 'ready: waiting for ContinueDeployment', { waitMs });
-    const ended = await run.wait(waitMs);
+    if (!resumed) this.#note(run, 'info', 'ready: waiting for ContinueDeployment', { waitMs });
+    const ended = await this.#hold(run, waitMs);
     record.waitingFor = undefined;
     if (ended === 'elapsed') {
       // Production traffic never moved; the test listener and the replacement are put back as they were.
       this.#halt(run, 'Stopped', 'TIMEOUT', 'The ready wait ended without ContinueDeployment', 'restore');
       throw new Halted();
     }
+    // Not written here: BeforeAllowTraffic starts in this same turn and writes both, so no kept record
+    // shows the ready wait over with BeforeAllowTraffic not begun (which a restart would read as not waited).
     record.status = 'InProgress';
-    this.#changed(record);
   }
 
   /** After success on ECS: keep the original routable for the termination wait, then retire it. */
@@ -524,12 +640,15 @@ export class DeploymentEngine {
     const termination = record.plan.termination;
     if (record.plan.appSpec.platform !== 'ECS' || !termination?.terminate) return;
     if (termination.waitMs > 0) {
+      const resumed = record.instanceTerminationWaitTimeStarted;
       record.instanceTerminationWaitTimeStarted = true;
       record.waitingFor = 'TERMINATION_WAIT';
-      this.#note(run, 'info', 'termination wait: the original stays routable for a rollback', {
-        waitMs: termination.waitMs,
-      });
-      await run.wait(termination.waitMs);
+      if (!resumed) {
+        this.#note(run, 'info', 'termination wait: the original stays routable for a rollback', {
+          waitMs: termination.waitMs,
+        });
+      }
+      await this.#hold(run, termination.waitMs);
       record.waitingFor = undefined;
     }
   }
@@ -584,6 +703,7 @@ export class DeploymentEngine {
     }
     record.status = status;
     record.waitingFor = undefined;
+    record.waitStartedAt = undefined;
     record.completeTime = now;
     record.wallTimes.complete = this.#deps.clock.now();
     record.errorInformation = { code, message };

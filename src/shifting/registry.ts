@@ -159,6 +159,14 @@ export interface RegistryOptions {
   readonly onChange?: (change: RegistryChange) => void;
 }
 
+/** What a store kept of a registry, read back at start. */
+export interface KeptRegistry {
+  readonly applications: readonly ApplicationRecord[];
+  readonly groups: readonly DeploymentGroupRecord[];
+  readonly configs: readonly DeploymentConfig[];
+  readonly requests: readonly (readonly [deploymentId: string, request: DeploymentRequest])[];
+}
+
 /** A group's key in the store: application and group name. */
 export const groupKey = (applicationName: string, name: string) => `${applicationName}/${name}`;
 
@@ -202,6 +210,53 @@ export class Registry {
         throw new RegistryError('InvalidAlarmConfigException', `alarm "${name}" is not declared in the config's alarms:`);
       }
     }
+  }
+
+  /** Puts back what a store kept, without telling onChange (it is kept already). Call before anything else. */
+  restore(kept: KeptRegistry): void {
+    for (const config of kept.configs) this.#configs.set(config.name, config);
+    for (const app of kept.applications) {
+      this.#applications.set(app.name, app);
+      this.#groups.set(app.name, new Map());
+    }
+    for (const group of kept.groups) this.#groupsOf(group.applicationName).set(group.name, group);
+    for (const [id, request] of kept.requests) this.#requests.set(id, request);
+  }
+
+  /**
+   * Creates an application or, when it exists (kept from an earlier run), leaves it: the file declares
+   * what must exist. Refused when the existing one is for another platform.
+   */
+  declareApplication(name: string, computePlatform: ComputePlatform): ApplicationRecord {
+    const existing = this.#applications.get(name);
+    if (!existing) return this.createApplication(name, computePlatform);
+    if (existing.computePlatform !== computePlatform) {
+      throw new RegistryError(
+        'InvalidComputePlatformException',
+        `Application '${name}' already exists for the ${existing.computePlatform} compute platform, not ${computePlatform}`,
+      );
+    }
+    return existing;
+  }
+
+  /** Creates a group or gives an existing one (kept from an earlier run) exactly the declared settings. */
+  declareGroup(applicationName: string, name: string, settings: DeploymentGroupSettings): DeploymentGroupRecord {
+    const old = this.#groups.get(applicationName)?.get(name);
+    if (!old) return this.createGroup(applicationName, name, settings);
+    const group = this.#checkedGroup(this.application(applicationName), { id: old.id, applicationName, name }, settings, old);
+    this.#groupsOf(applicationName).set(name, group);
+    this.#onChange({ kind: 'group', key: groupKey(applicationName, name), value: group });
+    return group;
+  }
+
+  /** Creates a custom configuration or replaces one of the same name (kept from an earlier run, keeping its id). */
+  declareConfig(config: DeploymentConfig): DeploymentConfig {
+    const old = this.#configs.get(config.name);
+    if (!old) return this.createConfig(config);
+    const replaced = { ...config, id: old.id, createTime: old.createTime };
+    this.#configs.set(config.name, replaced);
+    this.#onChange({ kind: 'config', key: config.name, value: replaced });
+    return replaced;
   }
 
   /** The registry's time, in epoch ms: what creation times are stamped with. */

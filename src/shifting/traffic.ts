@@ -121,6 +121,27 @@ export class TrafficState {
     return this.#view(this.#state(name));
   }
 
+  /** The version labels a service has. */
+  allLabels(service: string): string[] {
+    return [...this.#state(service).targets.keys()];
+  }
+
+  /**
+   * Puts a service back as a store kept it (live version and basis-point weights of each listener), in one
+   * publish; refuses, changing nothing, when the config no longer has a version it names.
+   */
+  restore(service: string, saved: { live: string; weights: Readonly<Record<ListenerName, Readonly<Record<string, number>>>> }): void {
+    const state = this.#state(service);
+    this.#label(state, saved.live);
+    const labels = [...state.targets.keys()];
+    const asPercent = (bp: Readonly<Record<string, number>>) => Object.fromEntries(Object.entries(bp).map(([l, w]) => [l, w / 100]));
+    const production = toBasisPoints(asPercent(saved.weights.production), labels);
+    const test = toBasisPoints(asPercent(saved.weights.test), labels);
+    state.live = saved.live;
+    state.weights = { production, test };
+    this.#publish();
+  }
+
   /** Sets the weights of one listener of a service (percent by label, summing to 100). */
   setWeights(service: string, weights: PercentWeights, listener: ListenerName = 'production'): ServiceView {
     const state = this.#state(service);

@@ -2,41 +2,27 @@
  * Graceful drain: on SIGTERM (the real CLI in a child process) and on close() (in process), listeners
  * stop accepting at once, in-flight requests finish within the drain timeout, and the process exits 0.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it, onTestFinished } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { stringify } from 'yaml';
+import { type ServedChild, serveChild } from '../support/serve.js';
 import { startProxy, twoVersions } from '../support/switchyard.js';
 import { startUpstream, type TestUpstream } from '../support/upstream.js';
 
-let cli: string;
 let configDir: string;
 beforeAll(async () => {
   configDir = await mkdtemp(join(tmpdir(), 'switchyard-drain-'));
-  cli = inject('cliMain');
 }, 120_000);
 afterAll(async () => {
   await rm(configDir, { recursive: true, force: true });
 });
 
-interface Served {
-  readonly child: ChildProcess;
-  readonly production: string;
-  readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  readonly logs: () => { msg?: string; [k: string]: unknown }[];
-}
-
-const children: ChildProcess[] = [];
-afterEach(() => {
-  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-});
-
 /** Runs `switchyard serve --config <file>` and resolves once it logs that it is serving. */
-async function serve(upstream: TestUpstream, drainTimeout: string): Promise<Served> {
+async function serve(upstream: TestUpstream, drainTimeout: string): Promise<ServedChild & { production: string }> {
   const file = join(configDir, `drain-${upstream.port}.yml`);
   await writeFile(
     file,
@@ -48,42 +34,8 @@ async function serve(upstream: TestUpstream, drainTimeout: string): Promise<Serv
       services: [{ name: 'web', versions: { '1': { targets: [upstream.url] } }, live: '1' }],
     }),
   );
-  const child = spawn(process.execPath, [cli, 'serve', '--config', file], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, LOG_LEVEL: 'info' },
-  });
-  children.push(child);
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
-  const lines: { msg?: string; [k: string]: unknown }[] = [];
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => {
-    stderr += d.toString();
-  });
-  let buffered = '';
-  const production = await new Promise<string>((resolve, reject) => {
-    child.stdout.on('data', (d: Buffer) => {
-      buffered += d.toString();
-      let nl = buffered.indexOf('\n');
-      while (nl >= 0) {
-        const line = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        nl = buffered.indexOf('\n');
-        try {
-          const entry = JSON.parse(line) as { msg?: string; urls?: Record<string, string> };
-          lines.push(entry);
-          if (entry.msg === 'switchyard is serving') resolve(entry.urls!['production']!);
-        } catch {
-          // not a log line
-        }
-      }
-    });
-    void exit.then(({ code }) =>
-      reject(new Error(`switchyard exited with ${code} before serving:\n${stderr}`)),
-    );
-  });
-  return { child, production, exit, logs: () => lines };
+  const served = await serveChild(file, { LOG_LEVEL: 'info' });
+  return { ...served, production: served.urls['production']! };
 }
 
 /** Whether a new TCP connection to `url` is refused. */

@@ -229,11 +229,14 @@ describe('command hooks', () => {
 
   it('times out on the clock: SIGTERM, then SIGKILL after the grace for a command that ignores it', async () => {
     const ready = join(dir, 'stubborn.pid');
-    const script = `process.on("SIGTERM", () => console.log("ignoring SIGTERM")); require("fs").writeFileSync(${JSON.stringify(ready)}, String(process.pid)); console.log("started"); setInterval(() => {}, 1000)`;
+    // "started" is printed before the pid file is written, so it is in the pipe by the time the test reads the file.
+    const script = `process.on("SIGTERM", () => console.log("ignoring SIGTERM")); console.log("started"); require("fs").writeFileSync(${JSON.stringify(ready)}, String(process.pid)); setInterval(() => {}, 1000)`;
     const clock = new ManualClock();
     const running = run(executor({ slow: { command: node(script) } }, clock), invocation('slow', { timeoutMs: 60_000 }));
     await expect.poll(() => existsSync(ready), { timeout: 5_000 }).toBe(true);
     const pid = Number(readFileSync(ready, 'utf8'));
+    // In the pipe is not yet read: give the runner a moment to take it in.
+    await new Promise((r) => setTimeout(r, 100));
     await clock.advance(60_000);
     const outcome = await running;
     expect(outcome.diagnostics).toMatchObject({ errorCode: 'ScriptTimedOut', logTail: expect.stringContaining('started') });

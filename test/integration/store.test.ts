@@ -5,10 +5,20 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { waitUntilDeploymentSuccessful } from '@aws-sdk/client-codedeploy';
+import {
+  type CodeDeployClient,
+  CreateDeploymentConfigCommand,
+  GetDeploymentCommand,
+  GetDeploymentConfigCommand,
+  GetDeploymentGroupCommand,
+  ListApplicationsCommand,
+  PutLifecycleEventHookExecutionStatusCommand,
+  waitUntilDeploymentSuccessful,
+} from '@aws-sdk/client-codedeploy';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
-import { createWebGroup, deployWeb, sdkClient } from '../support/codedeploy.js';
+import { ECS_APPSPEC } from '../support/appspecs.js';
+import { count, createWebGroup, deployWeb, sdkClient } from '../support/codedeploy.js';
 import { startProxy, twoVersions } from '../support/switchyard.js';
 import { startUpstream } from '../support/upstream.js';
 
@@ -47,5 +57,70 @@ describe('state on disk', () => {
     } finally {
       store.close();
     }
+  });
+
+  it('starts again from what it kept: applications, groups, configs, deployments, hook executions and traffic', async () => {
+    const file = join(dir, 'restart', 'switchyard.db');
+    const blue = await startUpstream('blue');
+    const green = await startUpstream('green');
+    const sdk: { client?: CodeDeployClient } = {};
+    const executions: string[] = [];
+    // A hook that answers 202 and reports Succeeded, as an asynchronously invoked Lambda hook would.
+    const hook = await startUpstream('hook', (req, res) => {
+      let text = '';
+      req.on('data', (c: Buffer) => (text += c.toString()));
+      req.on('end', () => {
+        const body = JSON.parse(text) as { DeploymentId: string; LifecycleEventHookExecutionId: string };
+        executions.push(body.LifecycleEventHookExecutionId);
+        res.writeHead(202).end();
+        void sdk.client!.send(
+          new PutLifecycleEventHookExecutionStatusCommand({
+            deploymentId: body.DeploymentId,
+            lifecycleEventHookExecutionId: body.LifecycleEventHookExecutionId,
+            status: 'Succeeded',
+          }),
+        );
+      });
+    });
+    const config = { ...twoVersions(blue.url, green.url), hooks: { smoke: { url: hook.url } }, store: { sqlite: file } };
+
+    const first = await startProxy(config, { autoClose: false });
+    sdk.client = sdkClient(first);
+    await sdk.client.send(
+      new CreateDeploymentConfigCommand({
+        deploymentConfigName: 'careful',
+        computePlatform: 'ECS',
+        trafficRoutingConfig: { type: 'AllAtOnce' },
+      }),
+    );
+    await createWebGroup(sdk.client, { deploymentConfigName: 'careful' });
+    const deploymentId = await deployWeb(sdk.client, {
+      revision: { revisionType: 'AppSpecContent', appSpecContent: { content: `${ECS_APPSPEC}Hooks:\n  - AfterInstall: smoke\n` } },
+    });
+    await waitUntilDeploymentSuccessful({ client: sdk.client, maxWaitTime: 10, minDelay: 1, maxDelay: 1 }, { deploymentId });
+    const info = (await sdk.client.send(new GetDeploymentCommand({ deploymentId }))).deploymentInfo;
+    const group = (await sdk.client.send(new GetDeploymentGroupCommand({ applicationName: 'web', deploymentGroupName: 'web-prod' }))).deploymentGroupInfo;
+    await first.close();
+
+    const second = await startProxy(config);
+    const cd = sdkClient(second);
+    sdk.client = cd;
+    expect((await cd.send(new ListApplicationsCommand({}))).applications).toEqual(['web']);
+    expect((await cd.send(new GetDeploymentGroupCommand({ applicationName: 'web', deploymentGroupName: 'web-prod' }))).deploymentGroupInfo).toEqual(group);
+    expect((await cd.send(new GetDeploymentConfigCommand({ deploymentConfigName: 'careful' }))).deploymentConfigInfo?.trafficRoutingConfig).toEqual({ type: 'AllAtOnce' });
+    expect((await cd.send(new GetDeploymentCommand({ deploymentId }))).deploymentInfo).toEqual(info);
+    // The hook's execution is remembered as finished: a late second report is refused as CodeDeploy refuses it.
+    const late = await cd
+      .send(new PutLifecycleEventHookExecutionStatusCommand({ deploymentId, lifecycleEventHookExecutionId: executions[0], status: 'Succeeded' }))
+      .then(
+        () => undefined,
+        (err: unknown) => err as Error,
+      );
+    expect(late?.name).toBe('LifecycleEventAlreadyCompletedException');
+    expect(await count(second, 5)).toEqual({ green: 5 });
+    // And it goes on: the next deployment shifts back to version 1.
+    const back = await deployWeb(cd, { revision: { revisionType: 'AppSpecContent', appSpecContent: { content: ECS_APPSPEC.replace('web:2', 'web:1') } } });
+    await waitUntilDeploymentSuccessful({ client: cd, maxWaitTime: 10, minDelay: 1, maxDelay: 1 }, { deploymentId: back });
+    expect(await count(second, 5)).toEqual({ blue: 5 });
   });
 });

@@ -15,8 +15,8 @@ import { onTestFinished } from 'vitest';
 import type { Switchyard } from '../../src/app.js';
 import { ECS_APPSPEC, ECS_GROUP } from './appspecs.js';
 
-/** An SDK client for `sy`'s control port; any credentials do, and nothing is retried. */
-export function sdkClient(sy: Switchyard): CodeDeployClient {
+/** An SDK client for the control port of `sy` (in process or a child); any credentials do, and nothing is retried. */
+export function sdkClient(sy: Pick<Switchyard, 'urls'>): CodeDeployClient {
   const cd = new CodeDeployClient({
     region: 'us-east-1',
     endpoint: sy.urls['control'],

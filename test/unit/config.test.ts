@@ -104,6 +104,7 @@ hooks:
       alarms: {},
       alarmEvaluationInterval: 250,
       store: { sqlite: `${process.cwd()}/data/switchyard.db` },
+      recovery: 'resume',
       deploymentConfigs: {},
       applications: {},
       hooks: {
@@ -141,6 +142,7 @@ hooks:
       alarms: {},
       alarmEvaluationInterval: 250,
       store: { sqlite: `${process.cwd()}/data/switchyard.db` },
+      recovery: 'resume',
       deploymentConfigs: {},
       applications: {},
     });

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { parseAppSpec } from '../../src/appspec/parse.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { createLogger } from '../../src/core/logger.js';
-import type { DeploymentPlan } from '../../src/shifting/deployment.js';
+import type { DeploymentPlan, DeploymentRecord, RecoveryPolicy } from '../../src/shifting/deployment.js';
 import { customDeploymentConfig, predefinedConfig } from '../../src/shifting/deployment-config.js';
 import { DeploymentEngine, type ReplacementLauncher } from '../../src/shifting/engine.js';
 import type { LifecycleEventName } from '../../src/shifting/lifecycle.js';
@@ -97,6 +97,8 @@ function setup(options: { testListener?: boolean } = {}) {
   const launcher = new RecordingLauncher();
   const alarms = new FakeAlarms();
   const changes: string[] = [];
+  /** What a store would hold: every record as last written, through JSON. */
+  const kept = new Map<string, DeploymentRecord>();
   const engine = new DeploymentEngine({
     clock,
     log: createLogger({ level: 'silent' }),
@@ -104,7 +106,10 @@ function setup(options: { testListener?: boolean } = {}) {
     hooks,
     launcher,
     alarms,
-    onChange: (r) => changes.push(`${r.id}:${r.status}`),
+    onChange: (r) => {
+      changes.push(`${r.id}:${r.status}`);
+      kept.set(r.id, JSON.parse(JSON.stringify(r)) as DeploymentRecord);
+    },
   });
   const production = () => traffic.service('web').weights.production;
   const test = () => traffic.service('web').weights.test;
@@ -131,8 +136,46 @@ function setup(options: { testListener?: boolean } = {}) {
       ...overrides,
     };
   };
-  return { clock, traffic, hooks, launcher, alarms, engine, production, test, plan, changes };
+  /**
+   * A crash and a restart `downMs` later: the first engine's timers die, a second engine on a fresh
+   * traffic state (back at the config's defaults, then the kept weights) takes the kept records back.
+   */
+  const restart = async (policy: RecoveryPolicy, downMs = 0) => {
+    const weights = traffic.service('web');
+    engine.close();
+    await clock.advance(downMs);
+    const traffic2 = new TrafficState(configFrom(twoVersions('http://127.0.0.1:9001', 'http://127.0.0.1:9002')));
+    traffic2.restore('web', { live: weights.live, weights: { production: bp(weights.weights.production), test: bp(weights.weights.test) } });
+    const hooks2 = new ScriptedHooks(clock);
+    const launcher2 = new RecordingLauncher();
+    const alarms2 = new FakeAlarms();
+    const kept2 = new Map<string, DeploymentRecord>();
+    const engine2 = new DeploymentEngine({
+      clock,
+      log: createLogger({ level: 'silent' }),
+      traffic: traffic2,
+      hooks: hooks2,
+      launcher: launcher2,
+      alarms: alarms2,
+      onChange: (r) => kept2.set(r.id, r),
+    });
+    engine2.restore([...kept.values()], policy);
+    return {
+      engine: engine2,
+      traffic: traffic2,
+      hooks: hooks2,
+      launcher: launcher2,
+      alarms: alarms2,
+      kept: kept2,
+      production: () => traffic2.service('web').weights.production,
+    };
+  };
+  return { clock, traffic, hooks, launcher, alarms, engine, production, test, plan, changes, kept, restart };
 }
+
+/** Percent weights (as views show them) to the basis points a store keeps. */
+const bp = (weights: Readonly<Record<string, number>>) =>
+  Object.fromEntries(Object.entries(weights).filter(([, p]) => p > 0).map(([l, p]) => [l, Math.round(p * 100)]));
 
 const statuses = (events: { name: string; status: string }[]) => events.map((e) => `${e.name}:${e.status}`);
 
@@ -587,5 +630,159 @@ describe('deployment engine', () => {
     expect(changes[0]).toBe(`${d.id}:Created`);
     expect(changes).toContain(`${d.id}:InProgress`);
     expect(changes.at(-1)).toBe(`${d.id}:Succeeded`);
+  });
+});
+
+describe('deployment engine: recovery after a restart', () => {
+  it('resumes a canary mid-step: the step ends when it would have, counting the time it was down', async () => {
+    const a = setup();
+    const d = a.engine.create(a.plan());
+    await a.clock.advance(0);
+    await a.clock.advance(2 * MINUTE);
+    expect(a.production()).toEqual({ '1': 90, '2': 10 });
+    const b = await a.restart('resume', MINUTE);
+    expect(b.production()).toEqual({ '1': 90, '2': 10 });
+    await a.clock.advance(0);
+    const resumed = b.engine.get(d.id)!;
+    expect(resumed.status).toBe('InProgress');
+    expect(b.launcher.prepared).toEqual(['2']);
+    expect(b.alarms.watched.has(d.id)).toBe(false);
+    // 2 minutes before the crash and 1 down: 2 minutes are left of the 5-minute step.
+    await a.clock.advance(2 * MINUTE - 1);
+    expect(b.production()).toEqual({ '1': 90, '2': 10 });
+    await a.clock.advance(1);
+    expect(resumed.status).toBe('Succeeded');
+    expect(b.production()).toEqual({ '1': 0, '2': 100 });
+    expect(resumed.completeTime! - resumed.startTime!).toBe(5 * MINUTE);
+    // Only AfterAllowTraffic was left to run; nothing before the crash ran twice.
+    expect(b.hooks.calls.map((c) => c.event)).toEqual(['AfterAllowTraffic']);
+    const messages = resumed.timeline.map((e) => e.message);
+    expect(messages.filter((m) => m === 'weight changed')).toHaveLength(2);
+    expect(messages).toContain('recovered after a restart: resuming');
+    expect(b.engine.list().map((r) => r.id)).toEqual([d.id]);
+  });
+
+  it('finishes at once a step whose time ran out while switchyard was down', async () => {
+    const a = setup();
+    const d = a.engine.create(a.plan());
+    await a.clock.advance(0);
+    await a.clock.advance(MINUTE);
+    const b = await a.restart('resume', 10 * MINUTE);
+    await a.clock.advance(0);
+    expect(b.engine.get(d.id)!.status).toBe('Succeeded');
+    expect(b.production()).toEqual({ '1': 0, '2': 100 });
+  });
+
+  it('runs again a hook that was in flight, under a new execution id', async () => {
+    const a = setup();
+    a.hooks.delays.set('BeforeAllowTraffic', 10 * MINUTE);
+    const d = a.engine.create(a.plan());
+    await a.clock.advance(MINUTE);
+    const before = a.hooks.calls.at(-1)!;
+    expect(before.event).toBe('BeforeAllowTraffic');
+    const b = await a.restart('resume');
+    await a.clock.advance(0);
+    expect(b.hooks.calls.map((c) => c.event)).toEqual(['BeforeAllowTraffic']);
+    expect(b.hooks.calls[0]!.executionId).not.toBe(before.executionId);
+    await a.clock.advance(5 * MINUTE);
+    const resumed = b.engine.get(d.id)!;
+    expect(resumed.status).toBe('Succeeded');
+    expect(resumed.lifecycleEvents.every((e) => e.status === 'Succeeded')).toBe(true);
+    expect(resumed.timeline.map((e) => e.message)).toContain('lifecycle event started again after a restart');
+  });
+
+  it('rolls back an unfinished deployment under the rollback policy, at once and with a rollback record', async () => {
+    const a = setup();
+    const d = a.engine.create(a.plan());
+    await a.clock.advance(MINUTE);
+    const b = await a.restart('rollback');
+    const back = b.engine.get(d.id)!;
+    expect(back.status).toBe('Failed');
+    expect(back.errorInformation).toMatchObject({ code: 'INTERNAL_ERROR', message: expect.stringMatching(/recovery policy is rollback/) });
+    expect(b.production()).toEqual({ '1': 100, '2': 0 });
+    const rollback = b.engine.get(back.rollbackInfo!.rollbackDeploymentId!)!;
+    expect(rollback.rollbackInfo?.rollbackTriggeringDeploymentId).toBe(d.id);
+    expect(b.launcher.retired).toEqual(['2']);
+    await a.clock.advance(10 * MINUTE);
+    expect(b.hooks.calls).toEqual([]);
+  });
+
+  it('rolls back nothing when nothing had moved yet: the replacement is retired without a rollback record', async () => {
+    const a = setup();
+    a.hooks.delays.set('BeforeInstall', 10 * MINUTE);
+    const d = a.engine.create(a.plan());
+    await a.clock.advance(MINUTE);
+    const b = await a.restart('rollback');
+    const back = b.engine.get(d.id)!;
+    expect(back.status).toBe('Failed');
+    expect(back.rollbackInfo).toBeUndefined();
+    expect(b.engine.list()).toHaveLength(1);
+  });
+
+  it('resumes a ready wait and a termination wait with what was left of them', async () => {
+    const a = setup();
+    const d = a.engine.create(a.plan({ readyWait: { waitMs: 30 * MINUTE }, configName: 'CodeDeployDefault.ECSAllAtOnce' }));
+    await a.clock.advance(0);
+    await a.clock.advance(10 * MINUTE);
+    expect(d.status).toBe('Ready');
+    const b = await a.restart('resume', 5 * MINUTE);
+    await a.clock.advance(0);
+    const resumed = b.engine.get(d.id)!;
+    expect(resumed.status).toBe('Ready');
+    expect(resumed.timeline.filter((e) => e.message.startsWith('ready:'))).toHaveLength(1);
+    await a.clock.advance(15 * MINUTE - 1);
+    expect(resumed.status).toBe('Ready');
+    await a.clock.advance(1);
+    expect(resumed.status).toBe('Stopped');
+    expect(resumed.errorInformation?.code).toBe('TIMEOUT');
+
+    const c = setup();
+    const t = c.engine.create(c.plan({ configName: 'CodeDeployDefault.ECSAllAtOnce', termination: { terminate: true, waitMs: 5 * MINUTE } }));
+    await c.clock.advance(0);
+    await c.clock.advance(2 * MINUTE);
+    expect(t.waitingFor).toBe('TERMINATION_WAIT');
+    const e = await c.restart('resume');
+    await c.clock.advance(0);
+    await c.clock.advance(3 * MINUTE - 1);
+    expect(e.engine.get(t.id)!.status).toBe('InProgress');
+    await c.clock.advance(1);
+    expect(e.engine.get(t.id)!.status).toBe('Succeeded');
+    expect(e.launcher.retired).toEqual(['1']);
+  });
+
+  it('keeps the time of a scaled deployment continuous across the restart', async () => {
+    const a = setup();
+    const d = a.engine.create(a.plan({ timeScale: 60 }));
+    await a.clock.advance(0);
+    await a.clock.advance(2_000);
+    const b = await a.restart('resume', 1_000);
+    await a.clock.advance(0);
+    await a.clock.advance(1_999);
+    const resumed = b.engine.get(d.id)!;
+    expect(resumed.status).toBe('InProgress');
+    await a.clock.advance(1);
+    expect(resumed.status).toBe('Succeeded');
+    expect(resumed.completeTime! - resumed.startTime!).toBe(5 * MINUTE);
+  });
+
+  it('starts a deployment that was only created, and keeps finished ones as they were', async () => {
+    const a = setup();
+    const done = a.engine.create(a.plan({ configName: 'CodeDeployDefault.ECSAllAtOnce' }));
+    await a.clock.advance(0);
+    const created = a.engine.create(a.plan({ deploymentGroupName: 'other', currentVersion: '2', targetVersion: '1', configName: 'CodeDeployDefault.ECSAllAtOnce' }));
+    const b = await a.restart('resume');
+    expect(b.engine.get(done.id)).toMatchObject({ status: 'Succeeded' });
+    await a.clock.advance(0);
+    expect(b.engine.get(created.id)!.status).toBe('Succeeded');
+    expect(b.traffic.service('web').live).toBe('1');
+    expect(b.engine.list().map((r) => r.id)).toEqual([done.id, created.id]);
+  });
+
+  it('fails, moving nothing, a kept deployment whose version the config no longer has', async () => {
+    const a = setup();
+    const d = a.engine.create(a.plan({ targetVersion: '3' }));
+    const b = await a.restart('resume');
+    expect(b.engine.get(d.id)).toMatchObject({ status: 'Failed', errorInformation: { message: expect.stringMatching(/no version 3/) } });
+    expect(b.production()).toEqual({ '1': 100, '2': 0 });
   });
 });

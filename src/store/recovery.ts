@@ -1,0 +1,58 @@
+/**
+ * @module store/recovery
+ * Reads what a store kept back into the running pieces at start: the traffic of each service (before
+ * any listener opens, so no request is routed by the config's defaults after a restart), CodeDeploy's
+ * applications, groups, configurations and requests, hook executions, and deployments for the engine
+ * to resume or roll back. Documents are read back as they were written by this same code; a document
+ * that no longer fits (a version removed from the config) is reported and left out, never guessed at.
+ */
+import type { Logger } from '../core/logger.js';
+import type { HookExecution } from '../hooks/executions.js';
+import type { DeploymentRecord } from '../shifting/deployment.js';
+import { DeploymentConfig } from '../shifting/deployment-config.js';
+import type { ApplicationRecord, DeploymentGroupRecord, DeploymentRequest, Registry } from '../shifting/registry.js';
+import type { TrafficState } from '../shifting/traffic.js';
+import type { DeploymentStore, StoreKind } from './store.js';
+
+/** A service's traffic as it is kept: live version and basis-point weights per listener. */
+export interface KeptTraffic {
+  readonly live: string;
+  readonly weights: { readonly production: Readonly<Record<string, number>>; readonly test: Readonly<Record<string, number>> };
+}
+
+// The store returns what this code wrote through JSON; the casts below name the type it was written as.
+const values = <T>(store: DeploymentStore, kind: StoreKind): T[] => store.list(kind).map((d) => d.value as T);
+
+/** Sets each configured service's traffic to what was kept; a service kept with a version the config no longer has starts from the config. */
+export function restoreTraffic(store: DeploymentStore, traffic: TrafficState, log: Logger): void {
+  const configured = new Set(traffic.services().map((s) => s.name));
+  for (const { key, value } of store.list('service')) {
+    if (!configured.has(key)) continue;
+    try {
+      traffic.restore(key, value as KeptTraffic);
+      log.info({ service: key, ...(value as KeptTraffic) }, 'traffic restored from the store');
+    } catch (err) {
+      log.warn({ service: key, err: (err as Error).message }, 'kept traffic does not fit the config; starting from the config');
+    }
+  }
+}
+
+/** Puts the kept applications, groups, custom configurations and deployment requests back into `registry`. */
+export function restoreRegistry(store: DeploymentStore, registry: Registry): void {
+  registry.restore({
+    applications: values<ApplicationRecord>(store, 'application'),
+    groups: values<DeploymentGroupRecord>(store, 'group'),
+    configs: store.list('config').map((d) => DeploymentConfig.parse(d.value)),
+    requests: store.list('request').map((d) => [d.key, d.value as DeploymentRequest] as const),
+  });
+}
+
+/** Kept hook executions, in the order they started. */
+export function keptHookExecutions(store: DeploymentStore): HookExecution[] {
+  return values<HookExecution>(store, 'hookExecution');
+}
+
+/** Kept deployments, oldest first. */
+export function keptDeployments(store: DeploymentStore): DeploymentRecord[] {
+  return values<DeploymentRecord>(store, 'deployment');
+}

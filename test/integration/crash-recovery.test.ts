@@ -1,0 +1,192 @@
+/**
+ * Crash recovery for real: `switchyard serve` in a child process is killed with SIGKILL in the middle of
+ * a canary and started again on the same SQLite file. The data plane must come back at the kept split
+ * before it answers anything, the deployment must finish on its original schedule (or roll back, by
+ * policy), and no record may be lost or written twice.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CreateDeploymentCommand, GetDeploymentCommand, ListDeploymentsCommand } from '@aws-sdk/client-codedeploy';
+import { Agent, request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { SqliteStore } from '../../src/store/sqlite-store.js';
+import { ECS_APPSPEC } from '../support/appspecs.js';
+import { sdkClient, until } from '../support/codedeploy.js';
+import { type ServedChild, serveChild } from '../support/serve.js';
+import { startUpstream, type TestUpstream } from '../support/upstream.js';
+
+/** The canary under test: 20% to green for 4 s, then 100%. */
+const CANARY_MS = 4_000;
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'switchyard-crash-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+interface TimelineEntry {
+  readonly wallTime: number;
+  readonly message: string;
+  readonly detail: Record<string, unknown>;
+}
+
+/** A config with one service (blue 1, green 2), a declared group on a 20%/4 s canary, and a SQLite store. */
+async function writeConfig(name: string, blue: TestUpstream, green: TestUpstream, recovery: 'resume' | 'rollback'): Promise<string> {
+  const file = join(dir, `${name}.yml`);
+  await writeFile(
+    file,
+    stringify({
+      listeners: { production: { host: '127.0.0.1', port: 0 } },
+      control: { host: '127.0.0.1', port: 0 },
+      logLevel: 'info',
+      store: { sqlite: `./${name}.db` },
+      recovery,
+      services: [{ name: 'web', versions: { '1': { targets: [blue.url] }, '2': { targets: [green.url] } }, live: '1' }],
+      deploymentConfigs: {
+        'canary-20-4s': { computePlatform: 'ECS', trafficRouting: { type: 'TimeBasedCanary', percent: 20, interval: `${CANARY_MS}ms` } },
+      },
+      applications: {
+        web: {
+          computePlatform: 'ECS',
+          deploymentGroups: {
+            'web-prod': {
+              ecsServices: [{ clusterName: 'local', serviceName: 'web' }],
+              deploymentConfigName: 'canary-20-4s',
+              autoRollbackConfiguration: { enabled: true, events: ['DEPLOYMENT_FAILURE'] },
+            },
+          },
+        },
+      },
+    }),
+  );
+  return file;
+}
+
+async function getJson<T>(url: string): Promise<T> {
+  const res = await request(url);
+  expect(res.statusCode).toBe(200);
+  return (await res.body.json()) as T;
+}
+
+const weights = (served: ServedChild) =>
+  getJson<{ weights: { production: Record<string, number> } }>(`${served.urls['control']}/v1/services/web`).then((s) => s.weights.production);
+const timeline = (served: ServedChild, id: string) =>
+  getJson<{ events: TimelineEntry[] }>(`${served.urls['control']}/v1/deployments/${id}/events`).then((r) => r.events);
+
+/** Which version answers each of `n` requests, each on a new connection, as fast as they go. */
+async function answers(url: string, n: number): Promise<Record<string, number>> {
+  const agent = new Agent({ pipelining: 0 });
+  const seen: Record<string, number> = {};
+  try {
+    for (let i = 0; i < n; i++) {
+      const res = await request(url, { dispatcher: agent, reset: true });
+      const body = await res.body.text();
+      seen[body] = (seen[body] ?? 0) + 1;
+    }
+  } finally {
+    await agent.close();
+  }
+  return seen;
+}
+
+/** Starts a canary of version 2 and waits until 20% of production traffic is on it; resolves with its id. */
+async function midCanary(served: ServedChild): Promise<string> {
+  const { deploymentId } = await sdkClient(served).send(
+    new CreateDeploymentCommand({
+      applicationName: 'web',
+      deploymentGroupName: 'web-prod',
+      revision: { revisionType: 'AppSpecContent', appSpecContent: { content: ECS_APPSPEC } },
+    }),
+  );
+  await until(() => weights(served), (w) => w['2'] === 20, 5_000);
+  return deploymentId!;
+}
+
+describe('crash recovery (SIGKILL of a running switchyard)', () => {
+  it('resumes a canary on its original schedule, routing by the kept split from the first request', async () => {
+    const blue = await startUpstream('blue');
+    const green = await startUpstream('green');
+    const file = await writeConfig('resume', blue, green, 'resume');
+
+    const first = await serveChild(file);
+    const id = await midCanary(first);
+    await new Promise((r) => setTimeout(r, 500));
+    const before = await timeline(first, id);
+    first.child.kill('SIGKILL');
+    expect(await first.exit).toEqual({ code: null, signal: 'SIGKILL' });
+    // Down for a while: a schedule kept in memory would end that much later.
+    await new Promise((r) => setTimeout(r, 1_500));
+
+    const second = await serveChild(file);
+    // The first requests the new process answers are split as before the crash, not all on blue.
+    const seen = await answers(second.urls['production']!, 200);
+    expect(seen['green'] ?? 0).toBeGreaterThan(10);
+    expect(seen['blue'] ?? 0).toBeGreaterThan(100);
+    const cd = sdkClient(second);
+    const done = await until(
+      () => cd.send(new GetDeploymentCommand({ deploymentId: id })).then((r) => r.deploymentInfo!),
+      (d) => d.status === 'Succeeded' || d.status === 'Failed' || d.status === 'Stopped',
+      10_000,
+      50,
+    );
+    expect(done.status).toBe('Succeeded');
+    expect(await weights(second)).toEqual({ '1': 0, '2': 100 });
+
+    const after = await timeline(second, id);
+    // Nothing before the kill is lost or written twice: the old timeline is the start of the new one.
+    expect(after.slice(0, before.length)).toEqual(before);
+    const shifts = after.filter((e) => e.message === 'weight changed').map((e) => e.detail['weight']);
+    expect(shifts).toEqual([20, 100]);
+    expect(after.map((e) => e.message)).toContain('recovered after a restart: resuming');
+    // The 20% step lasted its 4 s counted from when it began in the first process, the downtime included.
+    const canaryStart = after.find((e) => e.message === 'weight changed')!.wallTime;
+    const full = after.filter((e) => e.message === 'weight changed')[1]!.wallTime;
+    expect(full - canaryStart).toBeGreaterThanOrEqual(CANARY_MS - 50);
+    expect(full - canaryStart).toBeLessThan(CANARY_MS + 1_000);
+
+    const listed = await cd.send(new ListDeploymentsCommand({ applicationName: 'web', deploymentGroupName: 'web-prod' }));
+    expect(listed.deployments).toEqual([id]);
+    second.child.kill('SIGTERM');
+    expect((await second.exit).code).toBe(0);
+
+    const store = new SqliteStore(join(dir, 'resume.db'));
+    try {
+      expect(store.list('deployment').map((d) => d.key)).toEqual([id]);
+      expect(store.get('service', 'web')).toEqual({ live: '2', weights: { production: { '2': 10_000 }, test: { '2': 10_000 } } });
+      expect(store.list('group').map((d) => d.key)).toEqual(['web/web-prod']);
+    } finally {
+      store.close();
+    }
+    await blue.close();
+    await green.close();
+  });
+
+  it('rolls the canary back at start under recovery: rollback, before a request reaches green', async () => {
+    const blue = await startUpstream('blue');
+    const green = await startUpstream('green');
+    const file = await writeConfig('rollback', blue, green, 'rollback');
+
+    const first = await serveChild(file);
+    const id = await midCanary(first);
+    first.child.kill('SIGKILL');
+    await first.exit;
+
+    const second = await serveChild(file);
+    const cd = sdkClient(second);
+    const info = (await cd.send(new GetDeploymentCommand({ deploymentId: id }))).deploymentInfo!;
+    expect(info.status).toBe('Failed');
+    expect(info.errorInformation?.message).toMatch(/recovery policy is rollback/);
+    const rollbackId = info.rollbackInfo?.rollbackDeploymentId;
+    expect(rollbackId).toBeDefined();
+    expect(await weights(second)).toEqual({ '1': 100, '2': 0 });
+    expect(await answers(second.urls['production']!, 50)).toEqual({ blue: 50 });
+    const listed = await cd.send(new ListDeploymentsCommand({ applicationName: 'web', deploymentGroupName: 'web-prod' }));
+    expect([...listed.deployments!].sort()).toEqual([id, rollbackId].sort());
+    await blue.close();
+    await green.close();
+  });
+});
