@@ -7,6 +7,7 @@
  * Failed, 4 Stopped).
  */
 import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { startSwitchyard } from '../app.js';
@@ -23,7 +24,9 @@ import { untilSignal } from './until-signal.js';
 const USAGE = `usage: switchyard <command> [options]
 
 commands:
-  serve --config FILE     start the proxy and the control API from a config file
+  serve --config FILE [--store memory|FILE]
+                          start the proxy and the control API from a config file; --store
+                          overrides the config's store (memory: nothing kept after exit)
   validate FILE           check a config file or an AppSpec without starting anything
   demo                    two demo versions behind the proxy, and a canary from one to the other
 
@@ -53,9 +56,17 @@ function usageError(message: string): SwitchyardError {
 }
 
 async function serve(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c' } }, strict: true });
+  const { values } = parseArgs({
+    args,
+    options: { config: { type: 'string', short: 'c' }, store: { type: 'string' } },
+    strict: true,
+  });
   if (!values.config) throw usageError('serve needs --config FILE');
-  const config = await loadConfig(values.config);
+  if (values.store === '') throw usageError('--store needs memory or a file');
+  const loaded = await loadConfig(values.config);
+  // A file given here is relative to where the command runs, as any command-line path is.
+  const store = values.store === undefined ? loaded.store : values.store === 'memory' ? 'memory' : { sqlite: resolve(values.store) };
+  const config = { ...loaded, store };
   const sy = await startSwitchyard(config);
   sy.log.info({ urls: sy.urls, services: config.services.map((s) => s.name) }, 'switchyard is serving');
   await untilSignal(sy);

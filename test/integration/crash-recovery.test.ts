@@ -4,6 +4,7 @@
  * before it answers anything, the deployment must finish on its original schedule (or roll back, by
  * policy), and no record may be lost or written twice.
  */
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -186,6 +187,23 @@ describe('crash recovery (SIGKILL of a running switchyard)', () => {
     expect(await answers(second.urls['production']!, 50)).toEqual({ blue: 50 });
     const listed = await cd.send(new ListDeploymentsCommand({ applicationName: 'web', deploymentGroupName: 'web-prod' }));
     expect([...listed.deployments!].sort()).toEqual([id, rollbackId].sort());
+    await blue.close();
+    await green.close();
+  });
+
+  it('keeps nothing with serve --store memory', async () => {
+    const blue = await startUpstream('blue');
+    const green = await startUpstream('green');
+    const file = await writeConfig('memory', blue, green, 'resume');
+    const first = await serveChild(file, {}, ['--store', 'memory']);
+    const id = await midCanary(first);
+    first.child.kill('SIGKILL');
+    await first.exit;
+    const second = await serveChild(file, {}, ['--store', 'memory']);
+    expect(await weights(second)).toEqual({ '1': 100, '2': 0 });
+    const listed = await sdkClient(second).send(new ListDeploymentsCommand({ applicationName: 'web', deploymentGroupName: 'web-prod' }));
+    expect(listed.deployments).not.toContain(id);
+    expect(existsSync(join(dir, 'memory.db'))).toBe(false);
     await blue.close();
     await green.close();
   });

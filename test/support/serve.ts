@@ -17,9 +17,9 @@ export interface ServedChild {
   readonly stderr: () => string;
 }
 
-/** Starts `serve --config file` and resolves once it logs that it is serving (rejects if it exits first). */
-export async function serveChild(file: string, env: NodeJS.ProcessEnv = {}): Promise<ServedChild> {
-  const child = spawn(process.execPath, [inject('cliMain'), 'serve', '--config', file], {
+/** Starts `serve --config file ...args` and resolves once it logs that it is serving (rejects if it exits first). */
+export async function serveChild(file: string, env: NodeJS.ProcessEnv = {}, args: readonly string[] = []): Promise<ServedChild> {
+  const child = spawn(process.execPath, [inject('cliMain'), 'serve', '--config', file, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
   });
