@@ -18,6 +18,7 @@ import { StatsWindows } from './health/windows.js';
 import { Prober } from './health/probe.js';
 import { TargetHealth } from './health/target-health.js';
 import { openStore } from './store/open.js';
+import { type ProcessLedger, type StartedProcess, startedProcess, stopLeftovers } from './core/process-ledger.js';
 import { keptDeployments, keptHookExecutions, restoreRegistry, restoreTraffic } from './store/recovery.js';
 import { EventStream } from './api/event-stream.js';
 import type { DeploymentStore } from './store/store.js';
@@ -61,6 +62,9 @@ export interface Switchyard {
   close(): Promise<void>;
 }
 
+/** Between SIGTERM and SIGKILL for processes an earlier, killed run left running. */
+const LEFTOVER_KILL_GRACE_MS = 5_000;
+
 /** How far back traffic is kept for alarms to judge: longer than any sensible alarm window. */
 const ALARM_HORIZON_MS = 15 * 60_000;
 
@@ -74,6 +78,18 @@ export async function startSwitchyard(config: Config, options: StartOptions = {}
   const log = options.log ?? createLogger({ level: config.logLevel });
   const clock = options.clock ?? systemClock;
   const store = openStore(config.store);
+  // Processes a killed run started (versions run by command, command hooks) are still running: stop them.
+  const leftovers = stopLeftovers(
+    store.list('process').map((d) => d.value as StartedProcess),
+    clock,
+    LEFTOVER_KILL_GRACE_MS,
+  );
+  if (leftovers.length > 0) log.warn({ processes: leftovers }, 'stopping processes left running by an earlier run');
+  for (const { key } of store.list('process')) store.delete('process', key);
+  const processes: ProcessLedger = {
+    started: (pid, what) => store.put('process', String(pid), startedProcess(pid, what)),
+    ended: (pid) => store.delete('process', String(pid)),
+  };
   const traffic = new TrafficState(config);
   // What the last run left, before anything routes: after a restart traffic is never split by defaults.
   restoreTraffic(store, traffic, log.child({ component: 'store' }));
@@ -123,13 +139,14 @@ export async function startSwitchyard(config: Config, options: StartOptions = {}
     clock,
     logger: log.child({ component: 'hooks' }),
     endpoint: () => controlUrl,
+    processes,
     observer: {
       put: (execution) => store.put('hookExecution', execution.executionId, execution),
       forget: (executionId) => store.delete('hookExecution', executionId),
     },
   });
   hooks.restore(keptHookExecutions(store));
-  const launcher = new TaskSetLauncher({ services: config.services, traffic, clock, log: log.child({ component: 'tasks' }) });
+  const launcher = new TaskSetLauncher({ services: config.services, traffic, clock, log: log.child({ component: 'tasks' }), processes });
   const events = new EventStream(clock);
   const alarms = new AlarmCatalog(config.alarms);
   const prometheus = new PrometheusClient(clock);

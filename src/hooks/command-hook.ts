@@ -6,6 +6,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { CancelTimer, Clock } from '../core/clock.js';
+import type { ProcessLedger } from '../core/process-ledger.js';
 import type { CommandHookSpec } from './hook-config.js';
 import { type HookAttempt, type HookEnd, TailBuffer, describeError, failed } from './output.js';
 
@@ -13,6 +14,8 @@ export interface CommandHookOptions {
   readonly clock: Clock;
   /** Between SIGTERM and SIGKILL; also how long a hook that reported may take to exit by itself. */
   readonly killGraceMs: number;
+  /** Hears the process started and ended, so a later run can stop what a crash left running. */
+  readonly processes?: ProcessLedger | undefined;
 }
 
 /**
@@ -59,6 +62,11 @@ export function startCommandHook(
     return { stop: () => (stopped = true), tail: () => '' };
   }
 
+  const pid = child.pid;
+  if (pid !== undefined) {
+    options.processes?.started(pid, `hook ${env['LIFECYCLE_EVENT'] ?? '?'} of ${env['DEPLOYMENT_ID'] ?? '?'}`);
+    child.once('exit', () => options.processes?.ended(pid));
+  }
   child.stdout?.on('data', (chunk: Buffer) => tail.push(chunk, 'stdout'));
   child.stderr?.on('data', (chunk: Buffer) => tail.push(chunk, 'stderr'));
 

@@ -7,6 +7,7 @@
 import type { Dispatcher } from 'undici';
 import type { CancelTimer, Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
+import type { ProcessLedger } from '../core/process-ledger.js';
 import type { Diagnostics } from '../shifting/lifecycle.js';
 import type { HookInvocation, HookOutcome, HookRunner } from '../shifting/ports.js';
 import { startCommandHook } from './command-hook.js';
@@ -31,6 +32,8 @@ export interface HookExecutorOptions {
   readonly finishedLimit?: number;
   /** Hears every execution recorded and forgotten (the store). */
   readonly observer?: ExecutionObserver;
+  /** Hears every command hook's process started and ended. */
+  readonly processes?: ProcessLedger;
   readonly dispatcher?: Dispatcher;
 }
 
@@ -49,6 +52,7 @@ export class HookExecutor implements HookRunner {
   readonly #endpoint: () => string;
   readonly #killGraceMs: number;
   readonly #dispatcher: Dispatcher | undefined;
+  readonly #processes: ProcessLedger | undefined;
   readonly #log: ExecutionLog;
   readonly #running = new Map<string, Running>();
 
@@ -60,6 +64,7 @@ export class HookExecutor implements HookRunner {
     this.#endpoint = typeof endpoint === 'string' ? () => endpoint : endpoint;
     this.#killGraceMs = options.killGraceMs ?? 5_000;
     this.#dispatcher = options.dispatcher;
+    this.#processes = options.processes;
     this.#log = new ExecutionLog(options.finishedLimit, options.observer);
   }
 
@@ -197,7 +202,7 @@ export class HookExecutor implements HookRunner {
         AWS_ENDPOINT_URL_CODEDEPLOY: endpoint,
       },
       done,
-      { clock: this.#clock, killGraceMs: this.#killGraceMs },
+      { clock: this.#clock, killGraceMs: this.#killGraceMs, processes: this.#processes },
     );
   }
 }

@@ -10,6 +10,7 @@ import type { ServiceConfig, VersionSpec } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
 import { SwitchyardError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import type { ProcessLedger } from '../core/process-ledger.js';
 import { Prober } from '../health/probe.js';
 import { type ReplacementLauncher, ReplacementNotReady } from '../shifting/engine.js';
 import type { TrafficState } from '../shifting/traffic.js';
@@ -23,6 +24,8 @@ export interface LauncherDeps {
   readonly log: Logger;
   /** Between SIGTERM and SIGKILL when a version is retired. */
   readonly killGraceMs?: number;
+  /** Hears every process started and ended, so a later run can stop what a crash left running. */
+  readonly processes?: ProcessLedger;
 }
 
 /** The running instances of one version, and the start in progress if any. */
@@ -132,7 +135,7 @@ export class TaskSetLauncher implements ReplacementLauncher {
     for (let i = 0; i < spec.instances; i++) {
       const port = await freePort();
       const env = { SWITCHYARD_SERVICE: service, SWITCHYARD_VERSION: version, SWITCHYARD_INSTANCE: String(i) };
-      const task = new Task(spec, port, env, log.child({ instance: i, port }));
+      const task = new Task(spec, port, env, log.child({ instance: i, port }), this.#deps.processes);
       set.tasks.push(task);
       log.info({ instance: i, port, pid: task.pid }, 'task started');
     }

@@ -9,6 +9,7 @@ import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
+import type { ProcessLedger } from '../core/process-ledger.js';
 import { TailBuffer } from '../hooks/output.js';
 
 /** What a task is started from. */
@@ -52,7 +53,7 @@ export class Task {
   #done = false;
   readonly #tail = new TailBuffer();
 
-  constructor(spec: TaskSpec, port: number, env: Readonly<Record<string, string>>, log: Logger) {
+  constructor(spec: TaskSpec, port: number, env: Readonly<Record<string, string>>, log: Logger, ledger?: ProcessLedger) {
     this.url = `http://127.0.0.1:${port}`;
     const command = spec.command;
     const [file, args] = typeof command === 'string' ? ['/bin/sh', ['-c', command]] : [command[0]!, command.slice(1)];
@@ -75,6 +76,11 @@ export class Task {
         return;
       }
       this.#child = child;
+      const pid = child.pid;
+      if (pid !== undefined) {
+        ledger?.started(pid, `${env['SWITCHYARD_SERVICE'] ?? '?'} version ${env['SWITCHYARD_VERSION'] ?? '?'} instance ${env['SWITCHYARD_INSTANCE'] ?? '?'}`);
+        child.once('exit', () => ledger?.ended(pid));
+      }
       for (const [stream, name] of [
         [child.stdout, 'stdout'],
         [child.stderr, 'stderr'],

@@ -4,7 +4,7 @@
  * before it answers anything, the deployment must finish on its original schedule (or roll back, by
  * policy), and no record may be lost or written twice.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +17,8 @@ import { ECS_APPSPEC } from '../support/appspecs.js';
 import { sdkClient, until } from '../support/codedeploy.js';
 import { type ServedChild, serveChild } from '../support/serve.js';
 import { startUpstream, type TestUpstream } from '../support/upstream.js';
+
+const VERSION_SERVER = join(import.meta.dirname, '..', 'support', 'version-server.mjs');
 
 /** The canary under test: 20% to green for 4 s, then 100%. */
 const CANARY_MS = 4_000;
@@ -35,36 +37,40 @@ interface TimelineEntry {
   readonly detail: Record<string, unknown>;
 }
 
-/** A config with one service (blue 1, green 2), a declared group on a 20%/4 s canary, and a SQLite store. */
-async function writeConfig(name: string, blue: TestUpstream, green: TestUpstream, recovery: 'resume' | 'rollback'): Promise<string> {
+/** Writes `<name>.yml` (ephemeral ports, info logs, the store `<name>.db` beside it) with `rest` over it. */
+async function writeFileConfig(name: string, rest: Record<string, unknown>): Promise<string> {
   const file = join(dir, `${name}.yml`);
-  await writeFile(
-    file,
-    stringify({
-      listeners: { production: { host: '127.0.0.1', port: 0 } },
-      control: { host: '127.0.0.1', port: 0 },
-      logLevel: 'info',
-      store: { sqlite: `./${name}.db` },
-      recovery,
-      services: [{ name: 'web', versions: { '1': { targets: [blue.url] }, '2': { targets: [green.url] } }, live: '1' }],
-      deploymentConfigs: {
-        'canary-20-4s': { computePlatform: 'ECS', trafficRouting: { type: 'TimeBasedCanary', percent: 20, interval: `${CANARY_MS}ms` } },
-      },
-      applications: {
-        web: {
-          computePlatform: 'ECS',
-          deploymentGroups: {
-            'web-prod': {
-              ecsServices: [{ clusterName: 'local', serviceName: 'web' }],
-              deploymentConfigName: 'canary-20-4s',
-              autoRollbackConfiguration: { enabled: true, events: ['DEPLOYMENT_FAILURE'] },
-            },
+  const base = {
+    listeners: { production: { host: '127.0.0.1', port: 0 } },
+    control: { host: '127.0.0.1', port: 0 },
+    logLevel: 'info',
+    store: { sqlite: `./${name}.db` },
+  };
+  await writeFile(file, stringify({ ...base, ...rest }));
+  return file;
+}
+
+/** A config with one service (blue 1, green 2), a declared group on a 20%/4 s canary, and a SQLite store. */
+function writeConfig(name: string, blue: TestUpstream, green: TestUpstream, recovery: 'resume' | 'rollback'): Promise<string> {
+  return writeFileConfig(name, {
+    recovery,
+    services: [{ name: 'web', versions: { '1': { targets: [blue.url] }, '2': { targets: [green.url] } }, live: '1' }],
+    deploymentConfigs: {
+      'canary-20-4s': { computePlatform: 'ECS', trafficRouting: { type: 'TimeBasedCanary', percent: 20, interval: `${CANARY_MS}ms` } },
+    },
+    applications: {
+      web: {
+        computePlatform: 'ECS',
+        deploymentGroups: {
+          'web-prod': {
+            ecsServices: [{ clusterName: 'local', serviceName: 'web' }],
+            deploymentConfigName: 'canary-20-4s',
+            autoRollbackConfiguration: { enabled: true, events: ['DEPLOYMENT_FAILURE'] },
           },
         },
       },
-    }),
-  );
-  return file;
+    },
+  });
 }
 
 async function getJson<T>(url: string): Promise<T> {
@@ -207,4 +213,38 @@ describe('crash recovery (SIGKILL of a running switchyard)', () => {
     await blue.close();
     await green.close();
   });
+
+  it('stops the processes of a version run by command that a killed run left behind, and starts its own', async () => {
+    const file = await writeFileConfig('tasks', {
+      services: [{ name: 'web', versions: { '1': { command: [process.execPath, VERSION_SERVER], readyTimeout: '5s' } }, live: '1' }],
+    });
+    const pidOf = async (served: ServedChild) => {
+      const res = await request(`${served.urls['production']}/`);
+      return Number(/pid (\d+)/.exec(await res.body.text())![1]);
+    };
+    const first = await serveChild(file);
+    const orphan = await pidOf(first);
+    first.child.kill('SIGKILL');
+    await first.exit;
+    expect(alive(orphan)).toBe(true);
+
+    const second = await serveChild(file);
+    const own = await pidOf(second);
+    expect(own).not.toBe(orphan);
+    await until(async () => alive(orphan), (a) => !a, 7_000, 50);
+    expect(second.logs().some((l) => l.msg === 'stopping processes left running by an earlier run')).toBe(true);
+    second.child.kill('SIGTERM');
+    await second.exit;
+    expect(alive(own)).toBe(false);
+  });
 });
+
+/** Whether `pid` runs (a zombie does not count). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
