@@ -7,7 +7,7 @@
  */
 
 /** The kinds of documents kept. */
-export const STORE_KINDS = ['application', 'group', 'config', 'deployment', 'request', 'service', 'hookExecution'] as const;
+export const STORE_KINDS = ['application', 'group', 'config', 'deployment', 'request', 'service', 'hookExecution', 'notification'] as const;
 export type StoreKind = (typeof STORE_KINDS)[number];
 
 /** One stored document; what the value is, its reader checks (with the schema it was written from). */
