@@ -170,9 +170,9 @@ describe('delivery', () => {
     });
     const started = Date.now();
     const deploymentId = await deployWeb(cd);
-    await until(() => statusOf(cd, deploymentId), (s) => s === 'Succeeded', 3_000);
+    await until(() => statusOf(cd, deploymentId), (s) => s === 'Succeeded', 4_000);
     // An all-at-once deployment without hooks takes milliseconds; the receiver would have held it 5 s per attempt.
-    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(Date.now() - started).toBeLessThan(4_000);
     const entries = await until(() => outbox(sy), (list) => list.length === 2 && receiver.received.length === 2);
     expect(entries.map((e) => [e.eventType, e.state, e.attempts])).toEqual([
       ['DeploymentStart', 'pending', 0],
@@ -180,7 +180,8 @@ describe('delivery', () => {
     ]);
     const closing = Date.now();
     await sy.close();
-    expect(Date.now() - closing).toBeLessThan(1_500);
+    // Not the 5 s attempt timeout: the attempts in flight were aborted.
+    expect(Date.now() - closing).toBeLessThan(4_000);
   });
 
   it('sends DeploymentFailure for a failed deployment and DeploymentRollback for the deployment that rolled it back', async () => {
