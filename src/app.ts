@@ -30,6 +30,7 @@ import { applyDeclarations } from './shifting/declarations.js';
 import { TaskSetLauncher } from './tasksets/launcher.js';
 import { SwitchyardError } from './core/errors.js';
 import { Registry } from './shifting/registry.js';
+import { startNotifications } from './notify/notifications.js';
 import { TrafficState } from './shifting/traffic.js';
 
 /** Options for {@link startSwitchyard}. */
@@ -150,6 +151,20 @@ export async function startSwitchyard(config: Config, options: StartOptions = {}
   const events = new EventStream(clock);
   const alarms = new AlarmCatalog(config.alarms);
   const prometheus = new PrometheusClient(clock);
+  // Deployment group triggers, looked up when they fire (the registry is built after the engine).
+  const notifications = startNotifications({
+    clock,
+    log: log.child({ component: 'notify' }),
+    store,
+    config: config.notifications,
+    triggersOf: (application, group) => {
+      try {
+        return registry.group(application, group).settings.triggerConfigurations ?? [];
+      } catch {
+        return [];
+      }
+    },
+  });
   // The engine is built after the monitor that reports into its timelines; the indirection breaks the knot.
   let annotate: DeploymentEngine['annotate'] = () => undefined;
   const monitor = new AlarmMonitor({
@@ -175,7 +190,10 @@ export async function startSwitchyard(config: Config, options: StartOptions = {}
     hooks,
     launcher,
     alarms: monitor,
-    onChange: (record) => store.put('deployment', record.id, record),
+    onChange: (record) => {
+      store.put('deployment', record.id, record);
+      notifications.observe(record);
+    },
     onEvent: events.publish,
   });
   annotate = (...args) => engine.annotate(...args);
@@ -196,6 +214,7 @@ export async function startSwitchyard(config: Config, options: StartOptions = {}
     alarms,
     health,
     events,
+    notifications,
     codedeploy: {
       engine,
       registry,
@@ -220,6 +239,7 @@ export async function startSwitchyard(config: Config, options: StartOptions = {}
     controlUrl = urlOf(addresses['control']);
   } catch (err) {
     engine.close();
+    await notifications.close();
     monitor.close();
     await prometheus.close();
     await api.close();
@@ -237,6 +257,8 @@ export async function startSwitchyard(config: Config, options: StartOptions = {}
   const close = () => {
     closing ??= (async () => {
       engine.close();
+      // In-flight deliveries are aborted and stay pending in the store, for the next start.
+      await notifications.close();
       monitor.close();
       health.stop();
       await prometheus.close();

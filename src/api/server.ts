@@ -19,6 +19,7 @@ import type { AlarmCatalog } from '../health/alarm-catalog.js';
 import type { TargetHealth } from '../health/target-health.js';
 import type { EventStream } from './event-stream.js';
 import { handleApiError, parseBody } from './errors.js';
+import { type NotificationSource, registerNotifications } from './notifications.js';
 
 /** What the control API needs. */
 export interface ApiDeps {
@@ -33,6 +34,8 @@ export interface ApiDeps {
   readonly alarms?: AlarmCatalog;
   /** When given, the CodeDeploy protocol is served at `POST /`. */
   readonly codedeploy?: CodeDeployDeps;
+  /** When given, `GET /v1/notifications` lists the trigger notifications and their delivery. */
+  readonly notifications?: NotificationSource;
 }
 
 const Listener = z.enum(LISTENERS).default('production');
@@ -106,6 +109,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   });
 
   deps.events?.register(app);
+  if (deps.notifications) registerNotifications(app, deps.notifications);
 
   const alarms = deps.alarms;
   if (alarms) {

@@ -11,8 +11,10 @@ import { ManualClock } from '../core/clock.js';
 import { CustomConfigSpec } from '../shifting/deployment-config.js';
 import { applyDeclarations } from '../shifting/declarations.js';
 import { DeploymentGroupSettings, Registry } from '../shifting/registry.js';
+import { isHttpUrl } from '../core/url.js';
 import { unknownKeys } from './unknown-keys.js';
 import { AlarmsConfig } from '../health/alarm-config.js';
+import { NotificationsConfig } from '../notify/notify-config.js';
 
 export { Duration } from '../core/duration.js';
 
@@ -27,15 +29,7 @@ const Port = z.number().int().min(0).max(65535, 'must be a port number from 0 to
 
 export const ListenAddress = z.strictObject({ host: Host.default('127.0.0.1'), port: Port });
 
-/** Whether `value` is an absolute http: or https: URL with a host. */
-export function isHttpUrl(value: string): boolean {
-  try {
-    const url = new URL(value);
-    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
-  } catch {
-    return false;
-  }
-}
+export { isHttpUrl } from '../core/url.js';
 
 const HttpUrl = z.string().refine(isHttpUrl, { message: 'must be an http(s) URL' });
 
@@ -423,6 +417,8 @@ const ConfigShape = z.strictObject({
   deploymentConfigs: z.record(z.string(), CustomConfigSpec).default({}),
   /** Applications by name with their deployment groups, as CreateApplication and CreateDeploymentGroup would. */
   applications: z.record(z.string(), DeclaredApplication).default({}),
+  /** How deployment groups' trigger webhooks are delivered (per-attempt timeout, retries, give-up). */
+  notifications: NotificationsConfig,
 });
 
 export const ConfigSchema = ConfigShape.superRefine(checkDeclarations);

@@ -6,21 +6,12 @@
  */
 import { z } from 'zod';
 import { Duration, formatDuration } from '../core/duration.js';
+import { isHttpUrl } from '../core/url.js';
 
 /** CodeDeploy's limit for one lifecycle event (reference §2.5), kept as the default for fidelity. */
 export const DEFAULT_HOOK_TIMEOUT_MS = 3_600_000;
 
 const HookTimeout = Duration;
-
-/** Whether `value` is an absolute http: or https: URL with a host. */
-export function isHookUrl(value: string): boolean {
-  try {
-    const url = new URL(value);
-    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
-  } catch {
-    return false;
-  }
-}
 
 /** An HTTP hook: `async` waits for PutLifecycleEventHookExecutionStatus, `sync` takes a 2xx as success. */
 export interface HttpHookSpec {
@@ -47,7 +38,7 @@ export type HookSpec = HttpHookSpec | CommandHookSpec;
  */
 export const HookConfig = z
   .strictObject({
-    url: z.string().refine(isHookUrl, { message: 'must be an http(s) URL' }).optional(),
+    url: z.string().refine(isHttpUrl, { message: 'must be an http(s) URL' }).optional(),
     mode: z.enum(['async', 'sync']).optional(),
     command: z
       .union([z.string().min(1), z.array(z.string()).min(1, 'must name a program')], {
@@ -100,7 +91,7 @@ export class HookRegistry {
   resolve(target: string): ResolvedHook {
     const spec = this.#hooks.get(target);
     if (spec) return { ok: true, spec };
-    if (isHookUrl(target)) return { ok: true, spec: { kind: 'http', url: target, mode: 'async', timeoutMs: DEFAULT_HOOK_TIMEOUT_MS } };
+    if (isHttpUrl(target)) return { ok: true, spec: { kind: 'http', url: target, mode: 'async', timeoutMs: DEFAULT_HOOK_TIMEOUT_MS } };
     const known = this.names.length ? `known hooks: ${this.names.join(', ')}` : 'the config defines no hooks';
     return { ok: false, message: `hook "${target}" is neither a name in the config's hooks: map (${known}) nor an http(s) URL` };
   }

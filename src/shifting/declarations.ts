@@ -20,6 +20,8 @@ const MEMBER_OF: Readonly<Record<string, string>> = {
   InvalidAlarmConfigException: 'alarmConfiguration',
   AlarmsLimitExceededException: 'alarmConfiguration',
   InvalidDeploymentStyleException: 'deploymentStyle',
+  InvalidTriggerConfigException: 'triggerConfigurations',
+  TriggerTargetsLimitExceededException: 'triggerConfigurations',
 };
 
 /** What the config file declares (after its schema has parsed it). */

@@ -36,6 +36,25 @@ export type DeploymentStatus = z.infer<typeof DeploymentStatus>;
 /** Statuses a deployment never leaves. */
 export const TERMINAL_STATUSES: ReadonlySet<DeploymentStatus> = new Set(['Succeeded', 'Failed', 'Stopped']);
 
+/** A deployment's status as its single target shows it; a stopped target counts as failed, as in CodeDeploy. */
+export function targetStatus(status: DeploymentStatus): 'Pending' | 'InProgress' | 'Ready' | 'Succeeded' | 'Failed' {
+  switch (status) {
+    case 'Created':
+    case 'Queued':
+      return 'Pending';
+    case 'InProgress':
+    case 'Baking':
+      return 'InProgress';
+    case 'Ready':
+      return 'Ready';
+    case 'Succeeded':
+      return 'Succeeded';
+    case 'Failed':
+    case 'Stopped':
+      return 'Failed';
+  }
+}
+
 export const LifecycleEventStatus = z.enum(['Pending', 'InProgress', 'Succeeded', 'Failed', 'Skipped', 'Unknown']);
 export type LifecycleEventStatus = z.infer<typeof LifecycleEventStatus>;
 

@@ -17,10 +17,11 @@ import {
   PREDEFINED_CONFIGS,
   predefinedConfig,
 } from './deployment-config.js';
+import { checkTriggers, TriggerConfig } from './triggers.js';
 
 // ---------------------------------------------------------------------------------------------------
-// CodeDeploy structures a deployment group keeps. Members switchyard does not act on (tags, triggers,
-// alarms, EC2 tag filters) are kept loosely so that they round-trip as the caller wrote them.
+// CodeDeploy structures a deployment group keeps. Members switchyard does not act on (tags, EC2 tag
+// filters) are kept loosely so that they round-trip as the caller wrote them.
 
 const Name = z.string();
 const Loose = z.looseObject({});
@@ -97,7 +98,7 @@ export const DeploymentGroupSettings = z.object({
   blueGreenDeploymentConfiguration: BlueGreenDeploymentConfiguration.optional(),
   autoRollbackConfiguration: AutoRollbackConfiguration.optional(),
   alarmConfiguration: AlarmConfiguration.optional(),
-  triggerConfigurations: z.array(Loose).optional(),
+  triggerConfigurations: z.array(TriggerConfig).optional(),
   ec2TagFilters: z.array(Loose).optional(),
   onPremisesInstanceTagFilters: z.array(Loose).optional(),
   autoScalingGroups: z.array(z.string()).optional(),
@@ -387,6 +388,7 @@ export class Registry {
   ): DeploymentGroupRecord {
     const platform = app.computePlatform;
     this.checkAlarms(settings.alarmConfiguration);
+    checkTriggers(settings.triggerConfigurations);
     const configName = settings.deploymentConfigName ?? defaultConfigName(platform);
     const config = this.config(configName);
     if (config.computePlatform !== platform) {

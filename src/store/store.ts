@@ -7,7 +7,17 @@
  */
 
 /** The kinds of documents kept. */
-export const STORE_KINDS = ['application', 'group', 'config', 'deployment', 'request', 'service', 'hookExecution', 'process'] as const;
+export const STORE_KINDS = [
+  'application',
+  'group',
+  'config',
+  'deployment',
+  'request',
+  'service',
+  'hookExecution',
+  'process',
+  'notification',
+] as const;
 export type StoreKind = (typeof STORE_KINDS)[number];
 
 /** One stored document; what the value is, its reader checks (with the schema it was written from). */

@@ -7,15 +7,7 @@ import { page, PAGE_SIZE } from '../../src/api/codedeploy/shapes.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { customDeploymentConfig } from '../../src/shifting/deployment-config.js';
 import { Registry } from '../../src/shifting/registry.js';
-
-const awsTypeOf = (fn: () => unknown): string | undefined => {
-  try {
-    fn();
-  } catch (err) {
-    return (err as { awsType?: string }).awsType;
-  }
-  return undefined;
-};
+import { awsTypeOf } from '../support/refusals.js';
 
 describe('CodeDeploy registry', () => {
   const setup = () => {

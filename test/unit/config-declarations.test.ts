@@ -158,6 +158,30 @@ applications:
     ]);
   });
 
+  it('takes triggers with a format, and refuses a bad one at triggerConfigurations', () => {
+    const group = (trigger: string) => `${HEAD}applications:
+  shop:
+    computePlatform: ECS
+    deploymentGroups:
+      web-prod:
+        ecsServices: [{ serviceName: web }]
+        triggerConfigurations:
+          - ${trigger}
+`;
+    const slack = '{ triggerName: chat, triggerTargetArn: "https://hooks.example/T/B/x", triggerEvents: [DeploymentFailure], format: slack }';
+    expect(parseConfig(group(slack), 'x.yml', {}).applications['shop']?.deploymentGroups['web-prod']?.triggerConfigurations).toEqual([
+      { triggerName: 'chat', triggerTargetArn: 'https://hooks.example/T/B/x', triggerEvents: ['DeploymentFailure'], format: 'slack' },
+    ]);
+    expect(problems(group('{ triggerName: sns, triggerTargetArn: "arn:aws:sns:us-east-1:1:t", triggerEvents: [DeploymentStart] }'))).toEqual([
+      expect.stringMatching(
+        /^x\.yml:\d+:\d+ applications\.shop\.deploymentGroups\.web-prod\.triggerConfigurations: Trigger "sns": triggerTargetArn must be an http\(s\) webhook URL .*\(InvalidTriggerConfigException\)$/,
+      ),
+    ]);
+    expect(problems(group('{ triggerName: t, triggerTargetArn: "https://h.example", triggerEvents: [DeploymentStart], format: teams }'))).toEqual([
+      expect.stringContaining('applications.shop.deploymentGroups.web-prod.triggerConfigurations[0].format'),
+    ]);
+  });
+
   it('refuses a second group for the same ECS service', () => {
     const text = `${HEAD}applications:
   shop:

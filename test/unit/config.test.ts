@@ -64,6 +64,7 @@ timeScale: 60
 hooks:
   smoke: { url: "http://127.0.0.1:7000/smoke", mode: sync, timeout: 30s }
   migrate: { command: ["./migrate.sh", "--check"], env: { STAGE: test } }
+notifications: { timeout: 2s, giveUpAfter: 1h }
 `,
       'full.yml',
       {},
@@ -107,6 +108,7 @@ hooks:
       recovery: 'resume',
       deploymentConfigs: {},
       applications: {},
+      notifications: { timeout: 2_000, retryDelay: 500, giveUpAfter: 3_600_000 },
       hooks: {
         smoke: { kind: 'http', url: 'http://127.0.0.1:7000/smoke', mode: 'sync', timeoutMs: 30_000 },
         migrate: {
@@ -145,6 +147,7 @@ hooks:
       recovery: 'resume',
       deploymentConfigs: {},
       applications: {},
+      notifications: { timeout: 5_000, retryDelay: 500, giveUpAfter: 600_000 },
     });
   });
 

@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import type { DeploymentRecord } from '../../shifting/deployment.js';
 import type { ComputePlatform } from '../../shifting/deployment-config.js';
-import { TERMINAL_STATUSES, type DeploymentStatus } from '../../shifting/lifecycle.js';
+import { TERMINAL_STATUSES, targetStatus } from '../../shifting/lifecycle.js';
 import {
   type ApplicationRecord,
   AlarmConfiguration,
@@ -18,6 +18,7 @@ import {
 } from '../../shifting/registry.js';
 import type { CodeDeployDeps, RequestBody } from './context.js';
 import { CodeDeployRefusal } from '../../core/errors.js';
+import { LOCAL_ACCOUNT_ID as ARN_ACCOUNT, LOCAL_REGION as ARN_REGION } from '../../core/aws-identity.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Requests
@@ -169,24 +170,7 @@ export function applicationInfo(app: ApplicationRecord): object {
   };
 }
 
-/** A deployment's status as its single target shows it; a stopped target counts as failed, as in CodeDeploy. */
-export function targetStatus(status: DeploymentStatus): 'Pending' | 'InProgress' | 'Ready' | 'Succeeded' | 'Failed' {
-  switch (status) {
-    case 'Created':
-    case 'Queued':
-      return 'Pending';
-    case 'InProgress':
-    case 'Baking':
-      return 'InProgress';
-    case 'Ready':
-      return 'Ready';
-    case 'Succeeded':
-      return 'Succeeded';
-    case 'Failed':
-    case 'Stopped':
-      return 'Failed';
-  }
-}
+export { targetStatus } from '../../shifting/lifecycle.js';
 
 function lastDeploymentInfo(record: DeploymentRecord | undefined): object | undefined {
   if (!record) return undefined;
@@ -315,9 +299,6 @@ export function deploymentInfo(deps: CodeDeployDeps, record: DeploymentRecord): 
 // ---------------------------------------------------------------------------------------------------
 // Targets: one per ECS or Lambda deployment.
 
-/** Account and region in the ARNs switchyard makes up; nothing checks them, they only have AWS's form. */
-const ARN_REGION = 'local';
-const ARN_ACCOUNT = '000000000000';
 
 /** ECS: `<cluster>:<service>`; Lambda: the function name. */
 export function targetIdOf(deps: CodeDeployDeps, record: DeploymentRecord): string {
