@@ -7,6 +7,7 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { buildApi } from './api/server.js';
+import { callerEnv, warnWhenExposed } from './api/auth/exposure.js';
 import type { Config } from './config/schema.js';
 import { type Clock, systemClock } from './core/clock.js';
 import { createLogger, type Logger } from './core/logger.js';
@@ -120,6 +121,8 @@ export async function startSwitchyard(config: Config, options: StartOptions = {}
     clock,
     logger: log.child({ component: 'hooks' }),
     endpoint: () => controlUrl,
+    // With control.auth set, a hook that reports back needs the credentials too.
+    env: callerEnv(config.control.auth),
   });
   const launcher = new TaskSetLauncher({ services: config.services, traffic, clock, log: log.child({ component: 'tasks' }) });
   const events = new EventStream(clock);
@@ -170,6 +173,8 @@ export async function startSwitchyard(config: Config, options: StartOptions = {}
     alarms,
     health,
     events,
+    auth: config.control.auth,
+    clock,
     codedeploy: {
       engine,
       registry,
@@ -192,6 +197,7 @@ export async function startSwitchyard(config: Config, options: StartOptions = {}
     await api.listen({ host: config.control.host, port: config.control.port });
     addresses['control'] = api.server.address() as AddressInfo;
     controlUrl = urlOf(addresses['control']);
+    warnWhenExposed(config.control, controlUrl, log);
   } catch (err) {
     engine.close();
     monitor.close();
