@@ -7,6 +7,7 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { buildApi } from './api/server.js';
+import { callerEnv, warnWhenExposed } from './api/auth/exposure.js';
 import type { Config } from './config/schema.js';
 import { type Clock, systemClock } from './core/clock.js';
 import { createLogger, type Logger } from './core/logger.js';
@@ -145,6 +146,8 @@ export async function startSwitchyard(config: Config, options: StartOptions = {}
       put: (execution) => store.put('hookExecution', execution.executionId, execution),
       forget: (executionId) => store.delete('hookExecution', executionId),
     },
+    // With control.auth set, a hook that reports back needs the credentials too.
+    env: callerEnv(config.control.auth),
   });
   hooks.restore(keptHookExecutions(store));
   const launcher = new TaskSetLauncher({ services: config.services, traffic, clock, log: log.child({ component: 'tasks' }), processes });
@@ -215,6 +218,8 @@ export async function startSwitchyard(config: Config, options: StartOptions = {}
     health,
     events,
     notifications,
+    auth: config.control.auth,
+    clock,
     codedeploy: {
       engine,
       registry,
@@ -237,6 +242,7 @@ export async function startSwitchyard(config: Config, options: StartOptions = {}
     await api.listen({ host: config.control.host, port: config.control.port });
     addresses['control'] = api.server.address() as AddressInfo;
     controlUrl = urlOf(addresses['control']);
+    warnWhenExposed(config.control, controlUrl, log);
   } catch (err) {
     engine.close();
     await notifications.close();

@@ -8,6 +8,9 @@ import type { z } from 'zod';
 import { formatPath } from '../config/yaml-source.js';
 import { type FileIssue, isSwitchyardError, SwitchyardError } from '../core/errors.js';
 
+/** The largest request body the control API reads (an AppSpec or a config is far smaller). */
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+
 /**
  * Issues as a person can act on them. zod reports a failed union as one "Invalid input" holding every
  * branch's issues; the branch that came closest (fewest issues) is the form the caller meant.
@@ -42,6 +45,11 @@ export function handleApiError(err: FastifyError | Error, req: FastifyRequest, r
     return;
   }
   const status = (err as FastifyError).statusCode;
+  if (status === 413) {
+    const tooLarge = new SwitchyardError('BODY_TOO_LARGE', `request body is too large: the control API takes at most ${BODY_LIMIT_BYTES / 1024 / 1024} MiB`);
+    void reply.status(413).send(tooLarge.toJSON());
+    return;
+  }
   if (status !== undefined && status >= 400 && status < 500) {
     void reply.status(status).send({ error: 'ARGUMENTS_INVALID', message: err.message });
     return;

@@ -18,8 +18,11 @@ import { AlarmConfig } from '../health/alarm-config.js';
 import type { AlarmCatalog } from '../health/alarm-catalog.js';
 import type { TargetHealth } from '../health/target-health.js';
 import type { EventStream } from './event-stream.js';
-import { handleApiError, parseBody } from './errors.js';
 import { type NotificationSource, registerNotifications } from './notifications.js';
+import { BODY_LIMIT_BYTES, handleApiError, parseBody } from './errors.js';
+import type { ControlAuth } from '../config/schema.js';
+import { type Clock, systemClock } from '../core/clock.js';
+import { controlGuard } from './auth/guard.js';
 
 /** What the control API needs. */
 export interface ApiDeps {
@@ -36,6 +39,10 @@ export interface ApiDeps {
   readonly codedeploy?: CodeDeployDeps;
   /** When given, `GET /v1/notifications` lists the trigger notifications and their delivery. */
   readonly notifications?: NotificationSource;
+  /** `control.auth`: when given, calls need the bearer token or (CodeDeploy) a SigV4 signature. */
+  readonly auth?: ControlAuth;
+  /** What SigV4's clock-skew check compares X-Amz-Date with; the system clock when absent. */
+  readonly clock?: Clock;
 }
 
 const Listener = z.enum(LISTENERS).default('production');
@@ -57,9 +64,12 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     loggerInstance: apiLogger,
     // Requests to the control API are not logged one by one; what they change is.
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: 1024 * 1024,
+    bodyLimit: BODY_LIMIT_BYTES,
   });
   app.setErrorHandler(handleApiError);
+  const guard = deps.auth && controlGuard(deps.auth, deps.clock ?? systemClock);
+  // On the root, so it also covers the not-found handler: unknown routes are not told apart without a token.
+  if (guard) app.addHook('onRequest', guard.requireBearer);
   app.setNotFoundHandler((req, reply) => {
     void reply
       .status(404)
@@ -156,7 +166,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
         trafficRouting: config.trafficRouting,
       });
     });
-    registerCodeDeploy(app, deps.codedeploy);
+    registerCodeDeploy(app, deps.codedeploy, guard?.requireSigV4);
   }
 
   return app;

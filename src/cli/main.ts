@@ -31,7 +31,8 @@ commands:
   demo                    two demo versions behind the proxy, and a canary from one to the other
 
 commands that drive a running switchyard (--endpoint URL, default $SWITCHYARD_ENDPOINT or
-${DEFAULT_ENDPOINT}):
+${DEFAULT_ENDPOINT}; with control.auth on the server, --token TOKEN or $SWITCHYARD_TOKEN, and
+$AWS_ACCESS_KEY_ID and $AWS_SECRET_ACCESS_KEY to sign CodeDeploy calls):
   deploy --app A --group G --appspec FILE [--config NAME] [--time-scale N] [--description D] [--wait]
                           create a deployment and print its id; --wait follows it to the end
   status ID [--json] [--watch]

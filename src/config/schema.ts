@@ -369,9 +369,45 @@ function checkDeclarations(config: z.output<typeof ConfigShape>, ctx: z.Refineme
   }
 }
 
+/** A secret from the file or, better, from `${VAR}`; digits-only values read as text. */
+const Secret = (min: number, what: string) =>
+  z.preprocess(numberAsText, z.string().min(min, `must be at least ${min} characters (${what})`));
+
+/** The key id and secret come as a pair, and an `auth` names at least one credential. */
+function checkAuth(auth: unknown, ctx: z.RefinementCtx): void {
+  if (!isRecord(auth)) return;
+  const hasId = auth['accessKeyId'] !== undefined;
+  const hasSecret = auth['secretAccessKey'] !== undefined;
+  if (hasId !== hasSecret) {
+    const [given, missing] = hasId ? ['accessKeyId', 'secretAccessKey'] : ['secretAccessKey', 'accessKeyId'];
+    ctx.addIssue({ code: 'custom', path: [given], message: `needs ${missing} beside it: the two come together or not at all` });
+  }
+  if (auth['token'] === undefined && !hasId && !hasSecret) {
+    ctx.addIssue({ code: 'custom', message: 'needs a token, or accessKeyId and secretAccessKey, or all three' });
+  }
+}
+
+/**
+ * `control.auth`: once set, the REST API wants `Authorization: Bearer <token>` and CodeDeploy's protocol
+ * a SigV4 signature made with the access key. Key id and secret come as a pair.
+ */
+export const ControlAuth = z
+  .strictObject({
+    token: Secret(16, 'e.g. openssl rand -hex 32').optional(),
+    accessKeyId: z
+      .preprocess(numberAsText, z.string().regex(/^[A-Za-z0-9._+=@-]{4,128}$/, { message: 'must be 4-128 letters, digits or ._+=@-' }))
+      .optional(),
+    secretAccessKey: Secret(16, 'e.g. openssl rand -base64 30').optional(),
+    /** Lets Prometheus scrape `/metrics` without the token. */
+    publicMetrics: z.boolean().default(false),
+  })
+  .superRefine(checkAuth, ALWAYS);
+
+export const ControlAddress = ListenAddress.extend({ auth: ControlAuth.optional() });
+
 const ConfigShape = z.strictObject({
   listeners: z.strictObject({ production: ListenAddress, test: ListenAddress.optional() }),
-  control: ListenAddress.default({ host: '127.0.0.1', port: 9900 }),
+  control: ControlAddress.default({ host: '127.0.0.1', port: 9900 }),
   logLevel: z.enum(LOG_LEVELS).default('info'),
   /** Response header naming the version that served a request; `false` turns it off. */
   versionHeader: z.union([HeaderName, z.literal(false)]).default('x-switchyard-version'),
@@ -430,3 +466,4 @@ export type VersionConfig = z.infer<typeof VersionConfig>;
 export type UpstreamOptions = z.infer<typeof UpstreamOptions>;
 export type RoutingConfig = z.infer<typeof RoutingConfig>;
 export type ListenAddress = z.infer<typeof ListenAddress>;
+export type ControlAuth = z.infer<typeof ControlAuth>;

@@ -181,7 +181,9 @@ function substituteEnv(
       // written in place; quotes around it (needed inside `{ }`) only protect the YAML syntax.
       if (WHOLE_VAR.test(node.value)) {
         const typed = parseDocument(replaced).contents;
-        if (isScalar(typed) && typeof typed.value !== 'string' && !isSeq(typed)) {
+        // Unless that loses digits: 20-digit or zero-led numbers (tokens, account ids) stay the text given.
+        const lossy = isScalar(typed) && typeof typed.value === 'number' && String(typed.value) !== replaced.trim();
+        if (isScalar(typed) && typeof typed.value !== 'string' && !isSeq(typed) && !lossy) {
           node.value = typed.value;
           return;
         }

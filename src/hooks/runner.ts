@@ -26,6 +26,8 @@ export interface HookExecutorOptions {
    * API's port is known only once it listens.
    */
   readonly endpoint: string | (() => string);
+  /** More environment for command hooks, e.g. the control API's credentials; the invocation's own wins. */
+  readonly env?: Readonly<Record<string, string>>;
   /** Between SIGTERM and SIGKILL for a command hook; default 5 s. */
   readonly killGraceMs?: number;
   /** Most finished executions remembered for reports and listings; default 10,000. */
@@ -50,6 +52,7 @@ export class HookExecutor implements HookRunner {
   readonly #clock: Clock;
   readonly #logger: Logger;
   readonly #endpoint: () => string;
+  readonly #env: Readonly<Record<string, string>>;
   readonly #killGraceMs: number;
   readonly #dispatcher: Dispatcher | undefined;
   readonly #processes: ProcessLedger | undefined;
@@ -62,6 +65,7 @@ export class HookExecutor implements HookRunner {
     this.#logger = options.logger;
     const endpoint = options.endpoint;
     this.#endpoint = typeof endpoint === 'string' ? () => endpoint : endpoint;
+    this.#env = options.env ?? {};
     this.#killGraceMs = options.killGraceMs ?? 5_000;
     this.#dispatcher = options.dispatcher;
     this.#processes = options.processes;
@@ -192,6 +196,7 @@ export class HookExecutor implements HookRunner {
     return startCommandHook(
       spec,
       {
+        ...this.#env,
         DEPLOYMENT_ID: invocation.deploymentId,
         APPLICATION_NAME: invocation.applicationName,
         DEPLOYMENT_GROUP_NAME: invocation.deploymentGroupName,

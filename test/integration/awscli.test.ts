@@ -5,7 +5,7 @@
  * production listener answers with version 2, a custom canary config, listing, errors as awscli prints
  * them (exit 254), and a canary stopped with rollback.
  *
- * Needs an awscli v2 binary: /usr/bin/aws (Debian's `awscli` package), else the first `aws` on PATH whose
+ * Needs an awscli v2 binary (test/support/awscli.ts): /usr/bin/aws (Debian's `awscli` package), else the first `aws` on PATH whose
  * `--version` says aws-cli/2 (a v1 shim earlier on PATH is passed over). Without one the suite is skipped,
  * except under CI, which installs awscli (.ci/run) and so fails here instead.
  *
@@ -13,11 +13,9 @@
  * awscli starts in about a second, so calls are kept few; state the test only waits for is polled over
  * plain HTTP instead.
  */
-import { execFile } from 'node:child_process';
-import { access, constants, mkdtemp, realpath, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Switchyard } from '../../src/app.js';
@@ -25,52 +23,7 @@ import { ECS_APPSPEC } from '../support/appspecs.js';
 import { count as countOn, until } from '../support/codedeploy.js';
 import { startProxy, twoVersions } from '../support/switchyard.js';
 import { startUpstream, type TestUpstream } from '../support/upstream.js';
-
-const run = promisify(execFile);
-
-/** How long one awscli call may take before it is killed. */
-const CALL_TIMEOUT_MS = 30_000;
-
-/** The path of `candidate` when it is an executable awscli v2, else undefined. */
-async function awsV2(candidate: string): Promise<string | undefined> {
-  try {
-    await access(candidate, constants.X_OK);
-    const { stdout, stderr } = await run(candidate, ['--version'], {
-      timeout: 15_000,
-      env: { PATH: process.env['PATH'], AWS_PAGER: '' },
-    });
-    return `${stdout}${stderr}`.trimStart().startsWith('aws-cli/2') ? candidate : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** /usr/bin/aws if it is v2, else the first v2 `aws` on PATH (each real file tried once). */
-async function findAwsV2(): Promise<string | undefined> {
-  const candidates = ['/usr/bin/aws', ...(process.env['PATH'] ?? '').split(delimiter).filter(Boolean).map((d) => join(d, 'aws'))];
-  const tried = new Set<string>();
-  for (const candidate of candidates) {
-    const real = await realpath(candidate).catch(() => undefined);
-    if (real === undefined || tried.has(real)) continue;
-    tried.add(real);
-    if (await awsV2(candidate)) return candidate;
-  }
-  return undefined;
-}
-
-const AWS = await findAwsV2();
-const IN_CI = Boolean(process.env['CI']);
-const MISSING =
-  'no awscli v2 found (not /usr/bin/aws, and no `aws` on PATH whose --version starts with aws-cli/2); ' +
-  'install it with `apt-get install awscli` (CI does so in .ci/run)';
-if (AWS === undefined && !IN_CI) console.warn(`awscli.test.ts skipped: ${MISSING}`);
-
-/** What one awscli call left. */
-interface AwsRun {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+import { AWS, type AwsRun, awsDeploy, MISSING, skipWithoutAws } from '../support/awscli.js';
 
 let sy: Switchyard;
 let blue: TestUpstream;
@@ -78,32 +31,7 @@ let green: TestUpstream;
 let home: string;
 
 /** Runs `aws deploy <args>` against switchyard's control port, isolated from the user's own setup. */
-async function aws(...args: string[]): Promise<AwsRun> {
-  const env = {
-    PATH: process.env['PATH'],
-    HOME: home,
-    LANG: 'C.UTF-8',
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    AWS_DEFAULT_REGION: 'us-east-1',
-    AWS_PAGER: '',
-    // Files that do not exist: no profile, endpoint or output setting of the user's can apply.
-    AWS_CONFIG_FILE: join(home, 'no-config'),
-    AWS_SHARED_CREDENTIALS_FILE: join(home, 'no-credentials'),
-    AWS_MAX_ATTEMPTS: '1',
-    AWS_EC2_METADATA_DISABLED: 'true',
-  };
-  const argv = ['deploy', ...args, '--endpoint-url', sy.urls['control']!, '--output', 'json'];
-  try {
-    const { stdout, stderr } = await run(AWS!, argv, { env, timeout: CALL_TIMEOUT_MS });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code?: unknown; stdout?: string; stderr?: string };
-    // Not an exit code: awscli did not start, or was killed at the timeout.
-    if (typeof e.code !== 'number') throw err;
-    return { code: e.code, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
+const aws = (...args: string[]): Promise<AwsRun> => awsDeploy(sy.urls['control']!, home, args);
 
 /** `aws deploy <args>` that must succeed; its JSON output, parsed (`{}` when it printed nothing). */
 async function awsJson(...args: string[]): Promise<Record<string, unknown>> {
@@ -139,7 +67,7 @@ const GROUP = [...APP, '--deployment-group-name', 'web-prod'];
 const CANARY = 'Canary10Percent30Minutes';
 
 // Each awscli call takes about a second, more in a loaded full run: room beyond the default 20 s.
-describe.skipIf(AWS === undefined && !IN_CI)('aws deploy (awscli v2) against switchyard', { timeout: 60_000 }, () => {
+describe.skipIf(skipWithoutAws('awscli.test.ts'))('aws deploy (awscli v2) against switchyard', { timeout: 60_000 }, () => {
   /** Shared between the `it`s, which run in order. */
   let deploymentId = '';
 

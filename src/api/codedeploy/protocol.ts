@@ -2,12 +2,13 @@
  * @module api/codedeploy/protocol
  * CodeDeploy's AWS JSON 1.1 protocol on the control port: `POST /` with `X-Amz-Target:
  * CodeDeploy_20141006.<Operation>`, so the AWS SDKs and awscli work unchanged with an endpoint override.
- * Any signature is accepted (nothing here is secret; the control port is for whoever can reach it), as is
- * JSON 1.0 and an empty body. It lives in its own fastify scope so that its body parsing and error form
+ * Without `control.auth` any signature is accepted (the control port is then for whoever can reach it);
+ * with it, the guard given to {@link registerCodeDeploy} verifies SigV4. JSON 1.0 and an empty body are
+ * accepted too. It lives in its own fastify scope so that its body parsing and error form
  * apply to this route alone and the REST API keeps its own.
  */
 import { randomUUID } from 'node:crypto';
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import * as applications from './applications.js';
 import type { CodeDeployDeps, Operation, RequestBody } from './context.js';
 import * as configs from './deployment-configs.js';
@@ -65,10 +66,10 @@ function operationOf(req: FastifyRequest): Operation {
   return op;
 }
 
-/** The parsed request body; the scope's only parser hands over text, and no body at all reads as `{}`. */
+/** The parsed request body; the scope's only parser hands over bytes, and no body at all reads as `{}`. */
 function bodyOf(raw: unknown): RequestBody {
-  if (typeof raw !== 'string') return {};
-  const text = raw;
+  if (!Buffer.isBuffer(raw)) return {};
+  const text = raw.toString('utf8');
   if (text.trim() === '') return {};
   let parsed: unknown;
   try {
@@ -91,12 +92,16 @@ function send(reply: FastifyReply, status: number, body: object): FastifyReply {
     .send(Buffer.from(JSON.stringify(body)));
 }
 
-/** Mounts the protocol on `app`; `POST /` only, other routes are untouched. */
-export function registerCodeDeploy(app: FastifyInstance, deps: CodeDeployDeps): void {
+/**
+ * Mounts the protocol on `app`; `POST /` only, other routes are untouched. `authenticate`, when given,
+ * runs before each operation with the raw body in `req.body` (a Buffer), and refuses by throwing.
+ */
+export function registerCodeDeploy(app: FastifyInstance, deps: CodeDeployDeps, authenticate?: preHandlerAsyncHookHandler): void {
   void app.register(async (scope) => {
-    // Bodies arrive as text whatever their type, so that a malformed one is answered in CodeDeploy's form.
+    // Bodies arrive as bytes whatever their type: a signature covers them exactly, and a malformed one
+    // is answered in CodeDeploy's form.
     scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
+    scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => {
       done(null, body);
     });
     scope.setErrorHandler((err: FastifyError | Error, req, reply) => {
@@ -104,7 +109,7 @@ export function registerCodeDeploy(app: FastifyInstance, deps: CodeDeployDeps): 
       if (answer.internal) req.log.error({ err }, 'CodeDeploy request failed');
       void send(reply.header('x-amzn-errortype', answer.body.__type), answer.statusCode, answer.body);
     });
-    scope.post('/', async (req, reply) => {
+    scope.post('/', { config: { awsSigned: true }, ...(authenticate && { preHandler: authenticate }) }, async (req, reply) => {
       const op = operationOf(req);
       const result = op(deps, bodyOf(req.body));
       return send(reply, 200, result);

@@ -2,10 +2,13 @@
  * @module cli/commands/client
  * What the remote commands share: where the control API is, a small CodeDeploy JSON 1.1 client and REST
  * helper over undici, and the errors they raise. Server errors keep the server's own name (`__type`, or
- * the REST error code) so the user sees exactly what awscli or the SDK would report.
+ * the REST error code) so the user sees exactly what awscli or the SDK would report. With `control.auth`
+ * on the server, REST calls carry the bearer token and CodeDeploy calls are signed with SigV4.
  */
 import { Agent, request } from 'undici';
+import { systemClock } from '../../core/clock.js';
 import { SwitchyardError } from '../../core/errors.js';
+import { type AccessKey, signSigV4 } from '../../api/auth/sigv4.js';
 
 export const DEFAULT_ENDPOINT = 'http://127.0.0.1:9900';
 
@@ -34,12 +37,32 @@ export function isRemoteError(err: unknown, type?: string): err is RemoteError {
   return err instanceof RemoteError && (type === undefined || err.type === type);
 }
 
-/** The `--endpoint` option every remote command takes. */
-export const ENDPOINT_OPTION = { endpoint: { type: 'string' } } as const;
+/** The `--endpoint` and `--token` options every remote command takes. */
+export const ENDPOINT_OPTION = { endpoint: { type: 'string' }, token: { type: 'string' } } as const;
 
-/** The control API's base URL: `--endpoint`, else SWITCHYARD_ENDPOINT, else the default control port. */
-export function endpointOf(flag: string | undefined, io: CommandIo): string {
-  const raw = flag ?? process.env['SWITCHYARD_ENDPOINT'] ?? DEFAULT_ENDPOINT;
+/** A running switchyard's control API and the credentials to call it with. */
+export interface Endpoint {
+  /** Base URL without a trailing slash. */
+  readonly url: string;
+  /** Sent as `Authorization: Bearer` on REST calls. */
+  readonly token: string | undefined;
+  /** Signs CodeDeploy calls (SigV4) when given. */
+  readonly key: AccessKey | undefined;
+  /** The region in the signature's scope; the server takes any. */
+  readonly region: string;
+}
+
+/**
+ * The control API's base URL (`--endpoint`, else SWITCHYARD_ENDPOINT, else the default control port) and
+ * credentials: `--token` else SWITCHYARD_TOKEN, and the key pair in AWS_ACCESS_KEY_ID and
+ * AWS_SECRET_ACCESS_KEY, as awscli reads it.
+ */
+export function endpointOf(
+  flags: { readonly endpoint?: string | undefined; readonly token?: string | undefined },
+  io: CommandIo,
+  env: NodeJS.ProcessEnv = process.env,
+): Endpoint {
+  const raw = flags.endpoint ?? env['SWITCHYARD_ENDPOINT'] ?? DEFAULT_ENDPOINT;
   let url: URL;
   try {
     url = new URL(raw);
@@ -49,7 +72,19 @@ export function endpointOf(flag: string | undefined, io: CommandIo): string {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw io.usageError(`--endpoint must be an http(s) URL, got "${raw}"`);
   }
-  return raw.replace(/\/+$/, '');
+  const accessKeyId = env['AWS_ACCESS_KEY_ID'];
+  const secretAccessKey = env['AWS_SECRET_ACCESS_KEY'];
+  return {
+    url: raw.replace(/\/+$/, ''),
+    token: (flags.token ?? env['SWITCHYARD_TOKEN']) || undefined,
+    key: accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey } : undefined,
+    region: env['AWS_REGION'] ?? env['AWS_DEFAULT_REGION'] ?? 'us-east-1',
+  };
+}
+
+/** The bearer header for REST calls, when there is a token. */
+function bearer(endpoint: Endpoint): Record<string, string> {
+  return endpoint.token === undefined ? {} : { authorization: `Bearer ${endpoint.token}` };
 }
 
 /**
@@ -59,19 +94,19 @@ export function endpointOf(flag: string | undefined, io: CommandIo): string {
 const dispatcher = new Agent({ pipelining: 0, headersTimeout: 30_000, bodyTimeout: 30_000 });
 
 async function send(
-  endpoint: string,
+  endpoint: Endpoint,
   path: string,
   init: { method: 'GET' | 'POST' | 'PUT'; headers?: Record<string, string>; body?: string },
 ): Promise<{ status: number; text: string }> {
   try {
-    const res = await request(`${endpoint}${path}`, { ...init, dispatcher });
+    const res = await request(`${endpoint.url}${path}`, { ...init, dispatcher });
     return { status: res.statusCode, text: await res.body.text() };
   } catch (cause) {
     const code = (cause as { code?: string }).code;
     const why = code && !(cause as Error).message.includes(code) ? `${code}: ${(cause as Error).message}` : (cause as Error).message;
     throw new SwitchyardError(
       'UPSTREAM_UNREACHABLE',
-      `cannot reach switchyard at ${endpoint} (${why || code || 'connection failed'}); is it running? (--endpoint or SWITCHYARD_ENDPOINT)`,
+      `cannot reach switchyard at ${endpoint.url} (${why || code || 'connection failed'}); is it running? (--endpoint or SWITCHYARD_ENDPOINT)`,
       { cause },
     );
   }
@@ -87,18 +122,27 @@ function parseJson(text: string, what: string, status: number): unknown {
 
 /** One CodeDeploy operation; resolves with the response members or throws a RemoteError named by `__type`. */
 export async function codedeploy<T = Record<string, unknown>>(
-  endpoint: string,
+  endpoint: Endpoint,
   operation: string,
   body: object = {},
 ): Promise<T> {
-  const res = await send(endpoint, '/', {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-amz-json-1.1',
-      'x-amz-target': `CodeDeploy_20141006.${operation}`,
-    },
-    body: JSON.stringify(body),
-  });
+  const text = JSON.stringify(body);
+  const headers: Record<string, string> = {
+    'content-type': 'application/x-amz-json-1.1',
+    'x-amz-target': `CodeDeploy_20141006.${operation}`,
+  };
+  if (endpoint.key) {
+    // The signature covers Host, so it is sent exactly as signed.
+    headers['host'] = new URL(endpoint.url).host;
+    Object.assign(
+      headers,
+      signSigV4(
+        { method: 'POST', url: '/', headers, body: Buffer.from(text) },
+        { key: endpoint.key, region: endpoint.region, service: 'codedeploy', nowMs: systemClock.now() },
+      ),
+    );
+  }
+  const res = await send(endpoint, '/', { method: 'POST', headers, body: text });
   const parsed = parseJson(res.text, operation, res.status) as { __type?: string; message?: string; Message?: string };
   if (res.status >= 300) {
     // AWS may qualify the name ("ns#Name"); the short name is what users and the SDK know.
@@ -110,14 +154,15 @@ export async function codedeploy<T = Record<string, unknown>>(
 
 /** One call to the REST API; errors come as `{error, message, issues?}`. */
 export async function rest<T>(
-  endpoint: string,
+  endpoint: Endpoint,
   method: 'GET' | 'PUT' | 'POST',
   path: string,
   body?: object,
 ): Promise<T> {
   const res = await send(endpoint, path, {
     method,
-    ...(body !== undefined && { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    headers: { ...bearer(endpoint), ...(body !== undefined && { 'content-type': 'application/json' }) },
+    ...(body !== undefined && { body: JSON.stringify(body) }),
   });
   const parsed = parseJson(res.text, `${method} ${path}`, res.status) as { error?: string; message?: string; issues?: string[] };
   if (res.status >= 300) {
@@ -136,7 +181,7 @@ export interface ServerSentEvent {
 
 /** Streams REST server-sent events from `path`, calling `onEvent` until it returns true or the stream ends. */
 export async function streamEvents(
-  endpoint: string,
+  endpoint: Endpoint,
   path: string,
   headers: Record<string, string>,
   onEvent: (event: ServerSentEvent) => boolean,
@@ -144,9 +189,9 @@ export async function streamEvents(
   let res;
   try {
     // No body timeout: a quiet stream is normal (the server sends a comment every 15 s regardless).
-    res = await request(`${endpoint}${path}`, { headers, bodyTimeout: 0 });
+    res = await request(`${endpoint.url}${path}`, { headers: { ...bearer(endpoint), ...headers }, bodyTimeout: 0 });
   } catch (cause) {
-    throw new SwitchyardError('UPSTREAM_UNREACHABLE', `cannot reach switchyard at ${endpoint} (${(cause as Error).message})`, { cause });
+    throw new SwitchyardError('UPSTREAM_UNREACHABLE', `cannot reach switchyard at ${endpoint.url} (${(cause as Error).message})`, { cause });
   }
   if (res.statusCode !== 200) {
     const text = await res.body.text();

@@ -13,7 +13,7 @@ export async function stop(args: string[], io: CommandIo): Promise<number> {
     options: { ...ENDPOINT_OPTION, rollback: { type: 'boolean' } },
   });
   if (positionals.length !== 1) throw io.usageError('stop needs exactly one deployment ID');
-  const endpoint = endpointOf(values.endpoint, io);
+  const endpoint = endpointOf(values, io);
   // Without --rollback the member is left out, so the deployment's own autoRollbackConfiguration decides,
   // as with awscli.
   const answer = await codedeploy<{ status?: string; statusMessage?: string }>(endpoint, 'StopDeployment', {
@@ -32,7 +32,7 @@ export async function continueDeployment(args: string[], io: CommandIo): Promise
     options: { ...ENDPOINT_OPTION, termination: { type: 'boolean', default: false } },
   });
   if (positionals.length !== 1) throw io.usageError('continue needs exactly one deployment ID');
-  const endpoint = endpointOf(values.endpoint, io);
+  const endpoint = endpointOf(values, io);
   const waitType = values.termination ? 'TERMINATION_WAIT' : 'READY_WAIT';
   await codedeploy(endpoint, 'ContinueDeployment', { deploymentId: positionals[0], deploymentWaitType: waitType });
   io.out(`${positionals[0]!}: continued (${waitType})`);
@@ -43,7 +43,7 @@ export async function continueDeployment(args: string[], io: CommandIo): Promise
 export async function promote(args: string[], io: CommandIo): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, strict: true, options: ENDPOINT_OPTION });
   if (positionals.length !== 1) throw io.usageError('promote needs exactly one deployment ID');
-  const endpoint = endpointOf(values.endpoint, io);
+  const endpoint = endpointOf(values, io);
   const id = encodeURIComponent(positionals[0]!);
   const answer = await rest<{ status: string }>(endpoint, 'POST', `/v1/deployments/${id}/promote`);
   io.out(`${positionals[0]!}: promoted (${answer.status}); the target version takes all production traffic`);
@@ -70,7 +70,7 @@ export async function weight(args: string[], io: CommandIo): Promise<number> {
   if (rawPercent.trim() === '' || !Number.isFinite(percent) || percent < 0 || percent > 100) {
     throw io.usageError(`PERCENT must be a number from 0 to 100, got "${rawPercent}"`);
   }
-  const endpoint = endpointOf(values.endpoint, io);
+  const endpoint = endpointOf(values, io);
   const path = `/v1/services/${encodeURIComponent(service)}`;
   let version = values.version;
   if (version === undefined) {

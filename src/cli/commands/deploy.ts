@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { parseAppSpec } from '../../appspec/parse.js';
 import { SwitchyardError } from '../../core/errors.js';
-import { codedeploy, type CommandIo, ENDPOINT_OPTION, endpointOf } from './client.js';
+import { codedeploy, type CommandIo, type Endpoint, ENDPOINT_OPTION, endpointOf } from './client.js';
 import { getDeployment, getTarget, outcomeLines, progressLine, targetIdOf, TERMINAL, type TargetView } from './view.js';
 
 const POLL_MS = 250;
@@ -40,7 +40,7 @@ export async function deploy(args: string[], io: CommandIo): Promise<number> {
       throw io.usageError(`--time-scale must be a positive number, got "${values['time-scale']}"`);
     }
   }
-  const endpoint = endpointOf(values.endpoint, io);
+  const endpoint = endpointOf(values, io);
   let content: string;
   try {
     content = await readFile(values.appspec, 'utf8');
@@ -67,7 +67,7 @@ export async function deploy(args: string[], io: CommandIo): Promise<number> {
  * Polls until the deployment ends. On a terminal the line is redrawn in place; elsewhere (logs, CI,
  * pipes) a line is printed only when something changed, so the output stays a readable history.
  */
-async function follow(endpoint: string, id: string, io: CommandIo): Promise<number> {
+async function follow(endpoint: Endpoint, id: string, io: CommandIo): Promise<number> {
   const tty = process.stdout.isTTY;
   let targetId: string | undefined;
   let last = '';

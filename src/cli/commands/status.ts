@@ -3,7 +3,7 @@
  * `switchyard status` and `switchyard list`: read-only views of deployments on a running switchyard.
  */
 import { parseArgs } from 'node:util';
-import { codedeploy, type CommandIo, ENDPOINT_OPTION, endpointOf, streamEvents } from './client.js';
+import { codedeploy, type CommandIo, type Endpoint, ENDPOINT_OPTION, endpointOf, streamEvents } from './client.js';
 import { type DeploymentInfo, getDeployment, getTarget, isoTime, outcomeLines, summary, targetIdOf, TERMINAL } from './view.js';
 
 const EXIT_BY_STATUS: Record<string, number> = { Succeeded: 0, Failed: 3, Stopped: 4 };
@@ -20,7 +20,7 @@ export async function status(args: string[], io: CommandIo): Promise<number> {
   });
   if (positionals.length !== 1) throw io.usageError('status needs exactly one deployment ID');
   const id = positionals[0]!;
-  const endpoint = endpointOf(values.endpoint, io);
+  const endpoint = endpointOf(values, io);
   if (values.watch) return watch(endpoint, id, io);
   const info = await getDeployment(endpoint, id);
   const targetId = info.status === 'Created' ? undefined : await targetIdOf(endpoint, id);
@@ -44,7 +44,7 @@ export async function list(args: string[], io: CommandIo): Promise<number> {
   if (positionals.length) throw io.usageError('list takes no positional arguments');
   // CodeDeploy filters by a whole group or not at all; say so here rather than relay its exception.
   if ((values.app === undefined) !== (values.group === undefined)) throw io.usageError('list takes --app and --group together');
-  const endpoint = endpointOf(values.endpoint, io);
+  const endpoint = endpointOf(values, io);
   const filter = values.app === undefined ? {} : { applicationName: values.app, deploymentGroupName: values.group };
   const ids: string[] = [];
   let nextToken: string | undefined;
@@ -89,7 +89,7 @@ interface StreamedEvent {
  * `status ID --watch`: the deployment's events as they happen (from its start, while the server still
  * holds them), one line each, until it ends; exits like `deploy --wait` (0, 3, 4).
  */
-async function watch(endpoint: string, id: string, io: CommandIo): Promise<number> {
+async function watch(endpoint: Endpoint, id: string, io: CommandIo): Promise<number> {
   const info = await getDeployment(endpoint, id);
   if (!TERMINAL.has(info.status)) {
     // Last-Event-ID 0: every event still kept, then the live ones, so nothing between the two calls is lost.

@@ -3,7 +3,7 @@
  * Reads a deployment and its one target over the CodeDeploy protocol and formats them for people. The
  * versions, weights and lifecycle events live on the target, not on the deployment, so both are read.
  */
-import { codedeploy, isRemoteError } from './client.js';
+import { codedeploy, type Endpoint, isRemoteError } from './client.js';
 
 export interface DeploymentInfo {
   readonly deploymentId: string;
@@ -61,7 +61,7 @@ export interface TargetView {
 
 export const TERMINAL = new Set(['Succeeded', 'Failed', 'Stopped']);
 
-export async function getDeployment(endpoint: string, id: string): Promise<DeploymentInfo> {
+export async function getDeployment(endpoint: Endpoint, id: string): Promise<DeploymentInfo> {
   const { deploymentInfo } = await codedeploy<{ deploymentInfo: DeploymentInfo }>(endpoint, 'GetDeployment', {
     deploymentId: id,
   });
@@ -69,7 +69,7 @@ export async function getDeployment(endpoint: string, id: string): Promise<Deplo
 }
 
 /** The deployment's one target id, or undefined while it has not started (it has no target yet). */
-export async function targetIdOf(endpoint: string, id: string): Promise<string | undefined> {
+export async function targetIdOf(endpoint: Endpoint, id: string): Promise<string | undefined> {
   try {
     const { targetIds } = await codedeploy<{ targetIds?: string[] }>(endpoint, 'ListDeploymentTargets', {
       deploymentId: id,
@@ -86,7 +86,7 @@ function labelOf(identifier: string | undefined): string | undefined {
   return identifier === undefined ? undefined : identifier.slice(identifier.indexOf('/') + 1);
 }
 
-export async function getTarget(endpoint: string, id: string, targetId: string): Promise<TargetView> {
+export async function getTarget(endpoint: Endpoint, id: string, targetId: string): Promise<TargetView> {
   const { deploymentTarget: t } = await codedeploy<TargetAnswer>(endpoint, 'GetDeploymentTarget', {
     deploymentId: id,
     targetId,

@@ -1,0 +1,87 @@
+/**
+ * @module api/auth/guard
+ * `control.auth` on the control API. Every route wants the bearer token except the liveness check
+ * (`/healthz`, so a load balancer or supervisor can probe without a secret), `/metrics` when
+ * `publicMetrics` is set, and CodeDeploy's `POST /`, which wants a SigV4 signature made with the
+ * configured access key instead, as AWS does. Each endpoint takes its own protocol's credential only: a
+ * bearer token is never a way around SigV4, nor the other way round. Every refusal is logged as a
+ * warning with the reason, never with what was presented.
+ */
+import type { FastifyRequest, onRequestAsyncHookHandler, preHandlerAsyncHookHandler } from 'fastify';
+import type { ControlAuth } from '../../config/schema.js';
+import type { Clock } from '../../core/clock.js';
+import { CodeDeployRefusal, SwitchyardError } from '../../core/errors.js';
+import { bearerRefusal } from './bearer.js';
+import { verifySigV4 } from './sigv4.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route authenticates by AWS SigV4 (checked by its own preHandler), not by the bearer token. */
+    awsSigned?: boolean;
+  }
+}
+
+/** The service name SDKs put in the credential scope of CodeDeploy calls. */
+const SIGNING_SERVICE = 'codedeploy';
+
+/** Hooks that enforce `control.auth`. */
+export interface ControlGuard {
+  /** For the whole API: the bearer token, except on open routes and SigV4 routes. */
+  readonly requireBearer: onRequestAsyncHookHandler;
+  /** For CodeDeploy's `POST /` (needs the raw body as a Buffer): a valid SigV4 signature. */
+  readonly requireSigV4: preHandlerAsyncHookHandler;
+}
+
+/** One warning per refused call: who asked for what, and why it was refused. */
+function logRefusal(req: FastifyRequest, reason: string): void {
+  req.log.warn({ method: req.method, url: req.url, remoteAddress: req.ip, reason }, 'control API call refused');
+}
+
+function headerOf(req: FastifyRequest, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** The guard for `auth`; the SigV4 clock-skew check reads `clock`. */
+export function controlGuard(auth: ControlAuth, clock: Clock): ControlGuard {
+  const open = new Set(['/healthz', ...(auth.publicMetrics ? ['/metrics'] : [])]);
+  const key =
+    auth.accessKeyId !== undefined && auth.secretAccessKey !== undefined
+      ? { accessKeyId: auth.accessKeyId, secretAccessKey: auth.secretAccessKey }
+      : undefined;
+
+  const requireBearer: onRequestAsyncHookHandler = async (req, reply) => {
+    const route = req.routeOptions.url;
+    if (req.routeOptions.config.awsSigned || (route !== undefined && open.has(route))) return;
+    const reason = auth.token === undefined ? 'no token configured' : bearerRefusal(headerOf(req, 'authorization'), auth.token);
+    if (reason === undefined) return;
+    logRefusal(req, reason);
+    void reply.header('www-authenticate', 'Bearer realm="switchyard"');
+    throw new SwitchyardError(
+      'UNAUTHORIZED',
+      auth.token === undefined
+        ? 'this control API has no control.auth.token, so its REST routes are closed; only the signed CodeDeploy API (POST /) is open'
+        : 'this control API needs "Authorization: Bearer <token>" with the token of control.auth.token (the switchyard command sends --token or $SWITCHYARD_TOKEN)',
+    );
+  };
+
+  const requireSigV4: preHandlerAsyncHookHandler = async (req) => {
+    if (key === undefined) {
+      logRefusal(req, 'no access key configured');
+      throw new CodeDeployRefusal(
+        'UnrecognizedClientException',
+        'The security token included in the request is invalid: this switchyard has no control.auth.accessKeyId and secretAccessKey, so it takes no CodeDeploy calls.',
+      );
+    }
+    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const verdict = verifySigV4(
+      { method: req.method, url: req.url, headers: req.headers, body },
+      { key, service: SIGNING_SERVICE, nowMs: clock.now() },
+    );
+    if (verdict.ok) return;
+    logRefusal(req, verdict.reason);
+    throw new CodeDeployRefusal(verdict.exception, verdict.message);
+  };
+
+  return { requireBearer, requireSigV4 };
+}
