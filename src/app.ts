@@ -20,7 +20,7 @@ import { Prober } from './health/probe.js';
 import { TargetHealth } from './health/target-health.js';
 import { openStore } from './store/open.js';
 import { type ProcessLedger, type StartedProcess, startedProcess, stopLeftovers } from './core/process-ledger.js';
-import { keptDeployments, keptHookExecutions, restoreRegistry, restoreTraffic } from './store/recovery.js';
+import { keptAlarms, keptDeployments, keptHookExecutions, restoreRegistry, restoreTraffic } from './store/recovery.js';
 import { EventStream } from './api/event-stream.js';
 import type { DeploymentStore } from './store/store.js';
 import { MetricsRecorder } from './metrics/recorder.js';
@@ -80,17 +80,21 @@ export async function startSwitchyard(config: Config, options: StartOptions = {}
   const log = options.log ?? createLogger({ level: config.logLevel });
   const clock = options.clock ?? systemClock;
   const store = openStore(config.store);
+  // Child processes may end after the store has closed (a hook that outlives its SIGTERM): what they
+  // would write then is what the next start finds out for itself.
+  let storeOpen = true;
+  const whileOpen = (write: () => void) => {
+    if (storeOpen) write();
+  };
   // Processes a killed run started (versions run by command, command hooks) are still running: stop them.
-  const leftovers = stopLeftovers(
-    store.list('process').map((d) => d.value as StartedProcess),
-    clock,
-    LEFTOVER_KILL_GRACE_MS,
-  );
+  // Each stays written down until its SIGKILL is due, so a second crash meanwhile still finds it.
+  const kept = store.list('process').map((d) => d.value as StartedProcess);
+  const leftovers = stopLeftovers(kept, clock, LEFTOVER_KILL_GRACE_MS, (p) => whileOpen(() => store.delete('process', String(p.pid))));
   if (leftovers.length > 0) log.warn({ processes: leftovers }, 'stopping processes left running by an earlier run');
-  for (const { key } of store.list('process')) store.delete('process', key);
+  for (const p of kept) if (!leftovers.includes(p)) store.delete('process', String(p.pid));
   const processes: ProcessLedger = {
-    started: (pid, what) => store.put('process', String(pid), startedProcess(pid, what)),
-    ended: (pid) => store.delete('process', String(pid)),
+    started: (pid, what) => whileOpen(() => store.put('process', String(pid), startedProcess(pid, what))),
+    ended: (pid) => whileOpen(() => store.delete('process', String(pid))),
   };
   const traffic = new TrafficState(config);
   // What the last run left, before anything routes: after a restart traffic is never split by defaults.
@@ -143,8 +147,8 @@ export async function startSwitchyard(config: Config, options: StartOptions = {}
     endpoint: () => controlUrl,
     processes,
     observer: {
-      put: (execution) => store.put('hookExecution', execution.executionId, execution),
-      forget: (executionId) => store.delete('hookExecution', executionId),
+      put: (execution) => whileOpen(() => store.put('hookExecution', execution.executionId, execution)),
+      forget: (executionId) => whileOpen(() => store.delete('hookExecution', executionId)),
     },
     // With control.auth set, a hook that reports back needs the credentials too.
     env: callerEnv(config.control.auth),
@@ -152,7 +156,10 @@ export async function startSwitchyard(config: Config, options: StartOptions = {}
   hooks.restore(keptHookExecutions(store));
   const launcher = new TaskSetLauncher({ services: config.services, traffic, clock, log: log.child({ component: 'tasks' }), processes });
   const events = new EventStream(clock);
-  const alarms = new AlarmCatalog(config.alarms);
+  const alarms = new AlarmCatalog(config.alarms, (name, alarm) =>
+    alarm === undefined ? store.delete('alarm', name) : store.put('alarm', name, alarm),
+  );
+  alarms.restore(keptAlarms(store));
   const prometheus = new PrometheusClient(clock);
   // Deployment group triggers, looked up when they fire (the registry is built after the engine).
   const notifications = startNotifications({
@@ -193,10 +200,13 @@ export async function startSwitchyard(config: Config, options: StartOptions = {}
     hooks,
     launcher,
     alarms: monitor,
-    onChange: (record) => {
-      store.put('deployment', record.id, record);
-      notifications.observe(record);
-    },
+    // A record and the notifications its change queues are kept together, or neither.
+    onChange: (record) =>
+      store.transaction(() => {
+        store.put('deployment', record.id, record);
+        notifications.observe(record);
+      }),
+    atomically: (fn) => store.transaction(fn),
     onEvent: events.publish,
   });
   annotate = (...args) => engine.annotate(...args);
@@ -233,8 +243,11 @@ export async function startSwitchyard(config: Config, options: StartOptions = {}
   });
   let addresses: Record<string, AddressInfo>;
   try {
+    // Deployments the recovery policy rolls back end before anything starts or listens; the rest are readied.
+    engine.restore(keptDeployments(store), config.recovery);
     // Versions run by command that carry traffic start (and pass their checks) before any listener opens.
-    await launcher.startServing(new AbortController().signal).catch((err: unknown) => {
+    const resumedTarget = (service: string, version: string) => engine.activeOn(service)?.plan.targetVersion === version;
+    await launcher.startServing(new AbortController().signal, resumedTarget).catch((err: unknown) => {
       const tail = err instanceof ReplacementNotReady && err.logTail ? `; its last output:\n${err.logTail}` : '';
       throw new SwitchyardError('VERSION_NOT_READY', `a live version cannot start: ${(err as Error).message}${tail}`, { cause: err });
     });
@@ -251,13 +264,14 @@ export async function startSwitchyard(config: Config, options: StartOptions = {}
     await api.close();
     await dataPlane.close(0);
     await launcher.close();
+    storeOpen = false;
     store.close();
     throw err;
   }
   stats.start();
   health.start();
-  // Deployments come back once the API listens, so a hook started again can report to it.
-  engine.restore(keptDeployments(store), config.recovery);
+  // Restored deployments go on once the API listens, so that a hook started again can report to it.
+  engine.resumeRestored();
 
   let closing: Promise<void> | undefined;
   const close = () => {
@@ -274,6 +288,7 @@ export async function startSwitchyard(config: Config, options: StartOptions = {}
       await api.close();
       await launcher.close();
       await prober.close();
+      storeOpen = false;
       store.close();
     })();
     return closing;

@@ -405,6 +405,8 @@ export const ControlAuth = z
 
 export const ControlAddress = ListenAddress.extend({ auth: ControlAuth.optional() });
 
+const RecoveryPolicyName = z.enum(['resume', 'rollback'], { error: 'must be resume or rollback' });
+
 const ConfigShape = z.strictObject({
   listeners: z.strictObject({ production: ListenAddress, test: ListenAddress.optional() }),
   control: ControlAddress.default({ host: '127.0.0.1', port: 9900 }),
@@ -445,10 +447,16 @@ const ConfigShape = z.strictObject({
     .default({ sqlite: './data/switchyard.db' }),
   /**
    * What becomes of a deployment that was unfinished when switchyard stopped (a crash, a kill): `resume`
-   * goes on where it stood, its waits counted from their kept start and a hook in flight run again;
+   * goes on where it stood, its waits counted from their kept start and a hook in flight run again
+   * (or, with `{ policy: resume, hookInFlight: rollback }`, rolled back when a hook was running);
    * `rollback` returns its traffic to the original version at start.
    */
-  recovery: z.enum(['resume', 'rollback']).default('resume'),
+  recovery: z
+    .union([
+      RecoveryPolicyName.transform((policy) => ({ policy, hookInFlight: 'rerun' as const })),
+      z.strictObject({ policy: RecoveryPolicyName.default('resume'), hookInFlight: z.enum(['rerun', 'rollback']).default('rerun') }),
+    ])
+    .default({ policy: 'resume', hookInFlight: 'rerun' }),
   /** Custom deployment configurations by name, as CreateDeploymentConfig would create them. */
   deploymentConfigs: z.record(z.string(), CustomConfigSpec).default({}),
   /** Applications by name with their deployment groups, as CreateApplication and CreateDeploymentGroup would. */

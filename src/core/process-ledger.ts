@@ -42,9 +42,15 @@ export function startedProcess(pid: number, what: string): StartedProcess {
 
 /**
  * Stops the groups of `kept` processes that are still the ones written down: SIGTERM now, SIGKILL after
- * `graceMs` on `clock` to any that are left. Returns those it signalled; never waits for them.
+ * `graceMs` on `clock` to any that are left, then `done` with each. Returns those it signalled; never
+ * waits for them.
  */
-export function stopLeftovers(kept: readonly StartedProcess[], clock: Clock, graceMs: number): StartedProcess[] {
+export function stopLeftovers(
+  kept: readonly StartedProcess[],
+  clock: Clock,
+  graceMs: number,
+  done: (p: StartedProcess) => void = () => undefined,
+): StartedProcess[] {
   const same = (p: StartedProcess) => p.startTime !== undefined && processStartTime(p.pid) === p.startTime;
   const signal = (p: StartedProcess, sig: NodeJS.Signals) => {
     try {
@@ -57,7 +63,10 @@ export function stopLeftovers(kept: readonly StartedProcess[], clock: Clock, gra
   for (const p of alive) signal(p, 'SIGTERM');
   if (alive.length > 0) {
     clock.setTimer(graceMs, () => {
-      for (const p of alive) if (same(p)) signal(p, 'SIGKILL');
+      for (const p of alive) {
+        if (same(p)) signal(p, 'SIGKILL');
+        done(p);
+      }
     });
   }
   return alive;

@@ -9,9 +9,22 @@ import type { AlarmConfig, AlarmsConfig } from './alarm-config.js';
 /** Alarms by name. */
 export class AlarmCatalog {
   readonly #alarms = new Map<string, AlarmConfig>();
+  readonly #declared: ReadonlySet<string>;
+  readonly #onChange: (name: string, alarm: AlarmConfig | undefined) => void;
 
-  constructor(declared: AlarmsConfig = {}) {
+  /** `onChange` hears every put and delete made after construction (the store keeps them). */
+  constructor(declared: AlarmsConfig = {}, onChange: (name: string, alarm: AlarmConfig | undefined) => void = () => undefined) {
     for (const [name, alarm] of Object.entries(declared)) this.#alarms.set(name, alarm);
+    this.#declared = new Set(Object.keys(declared));
+    this.#onChange = onChange;
+  }
+
+  /**
+   * Puts back alarms a store kept (created over the API in an earlier run). The config file's own come
+   * first: a kept alarm of a name the file declares is the file's.
+   */
+  restore(kept: AlarmsConfig): void {
+    for (const [name, alarm] of Object.entries(kept)) if (!this.#declared.has(name)) this.#alarms.set(name, alarm);
   }
 
   /** Whether an alarm by this name exists. */
@@ -35,11 +48,13 @@ export class AlarmCatalog {
   /** Creates or replaces an alarm; a deployment already watching it sees the new rule from its next evaluation. */
   put(name: string, alarm: AlarmConfig): void {
     this.#alarms.set(name, alarm);
+    this.#onChange(name, alarm);
   }
 
   /** Deletes an alarm; a deployment still naming it then reads it as a poll failure. */
   delete(name: string): void {
     this.get(name);
     this.#alarms.delete(name);
+    this.#onChange(name, undefined);
   }
 }

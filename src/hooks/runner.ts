@@ -196,7 +196,8 @@ export class HookExecutor implements HookRunner {
     return startCommandHook(
       spec,
       {
-        ...this.#env,
+        // The hook's own env: wins over the credentials switchyard hands it (it may call a real AWS account).
+        ...Object.fromEntries(Object.entries(this.#env).filter(([name]) => spec.env[name] === undefined)),
         DEPLOYMENT_ID: invocation.deploymentId,
         APPLICATION_NAME: invocation.applicationName,
         DEPLOYMENT_GROUP_NAME: invocation.deploymentGroupName,

@@ -101,5 +101,11 @@ export interface DeploymentRecord {
   waitStartedAt?: number;
 }
 
-/** What becomes of a deployment that was unfinished when switchyard stopped: go on, or roll it back. */
-export type RecoveryPolicy = 'resume' | 'rollback';
+/**
+ * What becomes of a deployment that was unfinished when switchyard stopped: go on (`resume`) or roll it
+ * back; and, when a hook was running, start the hook again (`rerun`) or roll back all the same.
+ */
+export interface RecoveryPolicy {
+  readonly policy: 'resume' | 'rollback';
+  readonly hookInFlight: 'rerun' | 'rollback';
+}

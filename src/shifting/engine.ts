@@ -68,6 +68,12 @@ export interface EngineDeps {
   readonly onChange?: (record: DeploymentRecord) => void;
   /** Called with every timeline entry as it is added (the event stream). */
   readonly onEvent?: (event: DeploymentEvent) => void;
+  /**
+   * Runs `fn` so that the writes it causes (records, traffic) are kept all or none: the store's
+   * transaction. A step that changes several things (a rollback: traffic, the rollback record, the
+   * failed one) is then never half kept by a crash.
+   */
+  readonly atomically?: (fn: () => void) => void;
 }
 
 const SUCCESS: Diagnostics = { errorCode: 'Success', scriptName: '', message: 'Succeeded', logTail: '' };
@@ -133,6 +139,8 @@ export class DeploymentEngine {
   readonly #launcher: ReplacementLauncher;
   readonly #records = new Map<string, DeploymentRecord>();
   readonly #runs = new Map<string, Run>();
+  /** Deployments taken back by restore, waiting for resumeRestored. */
+  readonly #restored: (() => void)[] = [];
 
   constructor(deps: EngineDeps) {
     this.#deps = deps;
@@ -291,11 +299,13 @@ export class DeploymentEngine {
   }
 
   /**
-   * Takes back the deployments a store kept: finished ones as they were, for the API; each unfinished one
-   * resumed where it stood (its waits counting from their persisted start, a hook in flight run again) or,
-   * under the `rollback` policy, rolled back at once. Call once, before any deployment is created.
+   * Takes back the deployments a store kept: finished ones as they are, for the API. Of the unfinished,
+   * those the policy rolls back (and those whose versions the config no longer has) end here, in this
+   * turn, so that no request is routed by their split once listeners open; the others are readied to go
+   * on (a shift's routing options back on) and go on at {@link resumeRestored}. Call once, at start,
+   * before any deployment is created.
    */
-  restore(records: readonly DeploymentRecord[], policy: RecoveryPolicy): void {
+  restore(records: readonly DeploymentRecord[], recovery: RecoveryPolicy): void {
     for (const record of records) this.#records.set(record.id, record);
     for (const record of records) {
       if (TERMINAL_STATUSES.has(record.status)) continue;
@@ -305,24 +315,41 @@ export class DeploymentEngine {
       run.resumed = true;
       this.#runs.set(record.id, run);
       const missing = this.#missingVersion(plan);
+      const hook = this.#hookInFlight(record);
+      const rollback = recovery.policy === 'rollback' || (hook !== undefined && recovery.hookInFlight === 'rollback');
       if (missing) {
         this.#halt(run, 'Failed', 'INTERNAL_ERROR', `cannot recover after a restart: ${missing}`, false);
       } else if (record.status === 'Created') {
         // Nothing had happened yet: it starts as it would have.
-        this.#note(run, 'info', 'recovered after a restart: starting', { policy });
-        queueMicrotask(() => void this.#run(run));
-      } else if (policy === 'rollback') {
+        this.#note(run, 'info', 'recovered after a restart: starting');
+        this.#restored.push(() => void this.#run(run));
+      } else if (rollback) {
+        const why = recovery.policy === 'rollback' ? 'its recovery policy is rollback' : `its ${hook} hook was running and the recovery policy for that is rollback`;
         const moved = record.lifecycleEvents.some((e) => e.name === 'AllowTestTraffic' && e.status !== 'Pending') || record.trafficWeight > 0;
-        this.#note(run, 'warn', 'recovered after a restart: rolling back, as the recovery policy says', { policy });
-        this.#halt(run, 'Failed', 'INTERNAL_ERROR', 'switchyard restarted while the deployment ran, and its recovery policy is rollback', moved || 'restore');
+        this.#note(run, 'warn', 'recovered after a restart: rolling back, as the recovery policy says', { ...recovery, ...(hook && { hook }) });
+        this.#halt(run, 'Failed', 'INTERNAL_ERROR', `switchyard restarted while the deployment ran, and ${why}`, moved || 'restore');
       } else {
+        if (record.lifecycleEvents.some((e) => e.name === 'AllowTraffic' && e.status !== 'Pending')) {
+          this.#deps.traffic.setShifting(plan.service, { original: plan.currentVersion, replacement: plan.targetVersion });
+        }
         this.#note(run, 'info', 'recovered after a restart: resuming', {
-          policy,
+          ...recovery,
           ...(record.waitStartedAt !== undefined && { waitedMs: Math.max(0, clock.now() - record.waitStartedAt) }),
         });
-        queueMicrotask(() => void this.#resume(run));
+        this.#restored.push(() => void this.#resume(run));
       }
     }
+  }
+
+  /** Lets the deployments {@link restore} readied go on (once the control API listens for their hooks' reports). */
+  resumeRestored(): void {
+    for (const go of this.#restored.splice(0)) queueMicrotask(go);
+  }
+
+  /** The hook lifecycle event a kept record was running, if any. */
+  #hookInFlight(record: DeploymentRecord): LifecycleEventName | undefined {
+    const running = record.lifecycleEvents.find((e) => e.status === 'InProgress' && !RESERVED_EVENTS.has(e.name));
+    return running && record.plan.appSpec.hooks.some((h) => h.event === running.name) ? running.name : undefined;
   }
 
   /** Why a kept plan no longer fits this config (its service or a version was removed), if it does not. */
@@ -358,9 +385,8 @@ export class DeploymentEngine {
   }
 
   /**
-   * Goes on with a deployment taken back after a restart: the replacement made ready again (it is
-   * already, when its processes outlived nothing: they are started afresh), its alarms and the
-   * routing options of a shift back on, then the lifecycle from the event it was in.
+   * Goes on with a deployment taken back after a restart: its alarms watched, the replacement made ready
+   * again (a version run by command is started afresh), then the lifecycle from the event it was in.
    */
   async #resume(run: Run): Promise<void> {
     const { record } = run;
@@ -370,8 +396,6 @@ export class DeploymentEngine {
     await this.#guarded(run, async () => {
       const installed = plan.appSpec.platform === 'Lambda' || record.lifecycleEvents.some((e) => e.name === 'Install' && e.status === 'Succeeded');
       if (installed && !(await this.#replacementReady(run, this.#wantsRollback(plan, 'DEPLOYMENT_FAILURE')))) return;
-      const shifting = record.lifecycleEvents.some((e) => e.name === 'AllowTraffic' && e.status !== 'Pending');
-      if (shifting) this.#deps.traffic.setShifting(plan.service, { original: plan.currentVersion, replacement: plan.targetVersion });
       await this.#proceed(run);
     });
   }
@@ -600,6 +624,10 @@ export class DeploymentEngine {
   }
 
   #setWeight(run: Run, weight: number): void {
+    this.#atomically(() => this.#setWeightNow(run, weight));
+  }
+
+  #setWeightNow(run: Run, weight: number): void {
     const { record } = run;
     const plan = record.plan;
     // A resumed shift finds the step's weight already in force (restored with the traffic): nothing to tell.
@@ -654,6 +682,10 @@ export class DeploymentEngine {
   }
 
   #succeed(run: Run): void {
+    this.#atomically(() => this.#succeedNow(run));
+  }
+
+  #succeedNow(run: Run): void {
     const { record, clock } = run;
     const plan = record.plan;
     this.#deps.traffic.setLive(plan.service, plan.targetVersion);
@@ -677,6 +709,21 @@ export class DeploymentEngine {
    * 'restore' returns traffic and retires the replacement without a rollback record; false leaves both.
    */
   #halt(
+    run: Run,
+    status: 'Stopped' | 'Failed',
+    code: DeploymentErrorCode,
+    message: string,
+    traffic: boolean | 'restore',
+  ): void {
+    this.#atomically(() => this.#haltNow(run, status, code, message, traffic));
+  }
+
+  #atomically(fn: () => void): void {
+    if (this.#deps.atomically) this.#deps.atomically(fn);
+    else fn();
+  }
+
+  #haltNow(
     run: Run,
     status: 'Stopped' | 'Failed',
     code: DeploymentErrorCode,

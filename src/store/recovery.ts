@@ -7,6 +7,7 @@
  * that no longer fits (a version removed from the config) is reported and left out, never guessed at.
  */
 import type { Logger } from '../core/logger.js';
+import type { AlarmConfig, AlarmsConfig } from '../health/alarm-config.js';
 import type { HookExecution } from '../hooks/executions.js';
 import type { DeploymentRecord } from '../shifting/deployment.js';
 import { DeploymentConfig } from '../shifting/deployment-config.js';
@@ -45,6 +46,11 @@ export function restoreRegistry(store: DeploymentStore, registry: Registry): voi
     configs: store.list('config').map((d) => DeploymentConfig.parse(d.value)),
     requests: store.list('request').map((d) => [d.key, d.value as DeploymentRequest] as const),
   });
+}
+
+/** Alarms created over the API and kept, by name. */
+export function keptAlarms(store: DeploymentStore): AlarmsConfig {
+  return Object.fromEntries(store.list('alarm').map((d) => [d.key, d.value as AlarmConfig]));
 }
 
 /** Kept hook executions, in the order they started. */

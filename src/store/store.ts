@@ -17,6 +17,7 @@ export const STORE_KINDS = [
   'hookExecution',
   'process',
   'notification',
+  'alarm',
 ] as const;
 export type StoreKind = (typeof STORE_KINDS)[number];
 

@@ -49,14 +49,29 @@ export class TaskSetLauncher implements ReplacementLauncher {
     this.#prober = new Prober(deps.clock);
   }
 
-  /** Starts every command version that carries traffic now (the live one, and any weighted one). */
-  async startServing(signal: AbortSignal): Promise<void> {
+  /**
+   * Starts every command version that carries traffic now (the live one, and any weighted one) and
+   * rejects when one cannot start; one that `optional` names is started too, but its failure is only
+   * logged (a replacement whose deployment, resumed, makes it ready again or fails).
+   */
+  async startServing(signal: AbortSignal, optional: (service: string, version: string) => boolean = () => false): Promise<void> {
     const starts: Promise<void>[] = [];
     for (const service of this.#deps.services) {
       const view = this.#deps.traffic.service(service.name);
       for (const [label, spec] of Object.entries(service.versions)) {
-        const weighted = label === view.live || (view.weights.production[label] ?? 0) > 0;
-        if (spec.kind === 'command' && weighted) starts.push(this.prepare(service.name, label, signal));
+        if (spec.kind !== 'command') continue;
+        const weighted = label === view.live || (view.weights.production[label] ?? 0) > 0 || (view.weights.test[label] ?? 0) > 0;
+        if (!weighted) continue;
+        if (label === view.live || !optional(service.name, label)) {
+          starts.push(this.prepare(service.name, label, signal));
+        } else {
+          // Its failing must not keep the live version down: the deployment fails it, and rolls back.
+          starts.push(
+            this.prepare(service.name, label, signal).catch((err: unknown) => {
+              this.#deps.log.warn({ service: service.name, version: label, err: (err as Error).message }, 'a weighted replacement did not start');
+            }),
+          );
+        }
       }
     }
     const results = await Promise.allSettled(starts);

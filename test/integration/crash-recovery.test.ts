@@ -16,12 +16,13 @@ import { SqliteStore } from '../../src/store/sqlite-store.js';
 import { ECS_APPSPEC } from '../support/appspecs.js';
 import { sdkClient, until } from '../support/codedeploy.js';
 import { type ServedChild, serveChild } from '../support/serve.js';
+import { freePort } from '../../src/tasksets/task.js';
 import { startUpstream, type TestUpstream } from '../support/upstream.js';
 
 const VERSION_SERVER = join(import.meta.dirname, '..', 'support', 'version-server.mjs');
 
-/** The canary under test: 20% to green for 4 s, then 100%. */
-const CANARY_MS = 4_000;
+/** The canary under test: 20% to green for 8 s (long enough for a kill and a restart), then 100%. */
+const CANARY_MS = 8_000;
 
 let dir: string;
 beforeAll(async () => {
@@ -51,8 +52,9 @@ async function writeFileConfig(name: string, rest: Record<string, unknown>): Pro
 }
 
 /** A config with one service (blue 1, green 2), a declared group on a 20%/4 s canary, and a SQLite store. */
-function writeConfig(name: string, blue: TestUpstream, green: TestUpstream, recovery: 'resume' | 'rollback'): Promise<string> {
+function writeConfig(name: string, blue: TestUpstream, green: TestUpstream, recovery: 'resume' | 'rollback', port = 0): Promise<string> {
   return writeFileConfig(name, {
+    listeners: { production: { host: '127.0.0.1', port } },
     recovery,
     services: [{ name: 'web', versions: { '1': { targets: [blue.url] }, '2': { targets: [green.url] } }, live: '1' }],
     deploymentConfigs: {
@@ -175,14 +177,33 @@ describe('crash recovery (SIGKILL of a running switchyard)', () => {
   it('rolls the canary back at start under recovery: rollback, before a request reaches green', async () => {
     const blue = await startUpstream('blue');
     const green = await startUpstream('green');
-    const file = await writeConfig('rollback', blue, green, 'rollback');
+    // A known port, so that requests can be sent from before the restarted process listens.
+    const port = await freePort();
+    const file = await writeConfig('rollback', blue, green, 'rollback', port);
 
     const first = await serveChild(file);
     const id = await midCanary(first);
     first.child.kill('SIGKILL');
     await first.exit;
 
-    const second = await serveChild(file);
+    let serving = false;
+    const seen: string[] = [];
+    const knocking = (async () => {
+      const agent = new Agent({ connect: { timeout: 500 } });
+      while (!serving) {
+        try {
+          const res = await request(`http://127.0.0.1:${port}/`, { dispatcher: agent, reset: true });
+          seen.push(await res.body.text());
+        } catch {
+          // Not listening yet.
+        }
+      }
+      await agent.close();
+    })();
+    const second = await serveChild(file).finally(() => (serving = true));
+    await knocking;
+    // Whatever was answered from the first moment the listener opened came from blue.
+    expect(seen.filter((body) => body !== 'blue')).toEqual([]);
     const cd = sdkClient(second);
     const info = (await cd.send(new GetDeploymentCommand({ deploymentId: id }))).deploymentInfo!;
     expect(info.status).toBe('Failed');

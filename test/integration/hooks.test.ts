@@ -28,13 +28,14 @@ function invocation(target: string, overrides: Partial<HookInvocation> = {}): Ho
   };
 }
 
-function executor(hooks: unknown, clock: Clock = systemClock): HookExecutor {
+function executor(hooks: unknown, clock: Clock = systemClock, env?: Record<string, string>): HookExecutor {
   return new HookExecutor({
     hooks: HooksConfig.parse(hooks),
     clock,
     logger: pino({ level: 'silent' }),
     endpoint: 'http://127.0.0.1:9900',
     killGraceMs: 200,
+    ...(env && { env }),
   });
 }
 
@@ -260,6 +261,16 @@ describe('command hooks', () => {
     controller.abort();
     expect((await running).diagnostics).toMatchObject({ errorCode: 'UnknownError', message: 'deployment stopped' });
     await expect.poll(() => alive(pid), { timeout: 5_000 }).toBe(false);
+  });
+
+  it("hands the caller's credentials to a command hook, under the hook's own env", async () => {
+    const script = 'console.log([process.env.SWITCHYARD_TOKEN, process.env.AWS_REGION, process.env.AWS_ACCESS_KEY_ID].join(" ")); process.exit(1)';
+    const runner = executor(
+      { env: { command: node(script), env: { AWS_REGION: 'eu-west-1' } } },
+      systemClock,
+      { SWITCHYARD_TOKEN: 'tok', AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'AKID' },
+    );
+    expect((await run(runner, invocation('env'))).diagnostics.logTail).toContain('tok eu-west-1 AKID');
   });
 
   it('takes a report made while the command runs: the first outcome wins', async () => {

@@ -222,7 +222,8 @@ describe('delivery', () => {
     expect(entry).toMatchObject({ state: 'failed', lastError: 'the webhook answered 500' });
     expect(entry!.attempts).toBeGreaterThanOrEqual(2);
     expect(receiver.received).toHaveLength(entry!.attempts);
-    expect(entry!.updatedAt - entry!.createdAt).toBeLessThanOrEqual(300);
+    // No attempt starts after giveUpAfter (300 ms); the last one may take a moment to come back.
+    expect(entry!.updatedAt - entry!.createdAt).toBeLessThan(300 + 1_000);
   });
 
   it('posts Slack messages to triggers declared in the config file, by format: slack or a slack+ target', async () => {

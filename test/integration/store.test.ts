@@ -15,6 +15,7 @@ import {
   PutLifecycleEventHookExecutionStatusCommand,
   waitUntilDeploymentSuccessful,
 } from '@aws-sdk/client-codedeploy';
+import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import { ECS_APPSPEC } from '../support/appspecs.js';
@@ -100,6 +101,14 @@ describe('state on disk', () => {
     await waitUntilDeploymentSuccessful({ client: sdk.client, maxWaitTime: 10, minDelay: 1, maxDelay: 1 }, { deploymentId });
     const info = (await sdk.client.send(new GetDeploymentCommand({ deploymentId }))).deploymentInfo;
     const group = (await sdk.client.send(new GetDeploymentGroupCommand({ applicationName: 'web', deploymentGroupName: 'web-prod' }))).deploymentGroupInfo;
+    // An alarm made over REST is kept too, so a group naming it works after the restart.
+    const alarm = await request(`${first.urls['control']}/v1/alarms/late`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ kind: 'error-rate', threshold: 0.2 }),
+    });
+    expect(alarm.statusCode).toBe(200);
+    const made = await alarm.body.json();
     await first.close();
 
     const second = await startProxy(config);
@@ -109,6 +118,7 @@ describe('state on disk', () => {
     expect((await cd.send(new GetDeploymentGroupCommand({ applicationName: 'web', deploymentGroupName: 'web-prod' }))).deploymentGroupInfo).toEqual(group);
     expect((await cd.send(new GetDeploymentConfigCommand({ deploymentConfigName: 'careful' }))).deploymentConfigInfo?.trafficRoutingConfig).toEqual({ type: 'AllAtOnce' });
     expect((await cd.send(new GetDeploymentCommand({ deploymentId }))).deploymentInfo).toEqual(info);
+    expect(await (await request(`${second.urls['control']}/v1/alarms/late`)).body.json()).toEqual(made);
     // The hook's execution is remembered as finished: a late second report is refused as CodeDeploy refuses it.
     const late = await cd
       .send(new PutLifecycleEventHookExecutionStatusCommand({ deploymentId, lifecycleEventHookExecutionId: executions[0], status: 'Succeeded' }))

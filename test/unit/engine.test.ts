@@ -140,7 +140,7 @@ function setup(options: { testListener?: boolean } = {}) {
    * A crash and a restart `downMs` later: the first engine's timers die, a second engine on a fresh
    * traffic state (back at the config's defaults, then the kept weights) takes the kept records back.
    */
-  const restart = async (policy: RecoveryPolicy, downMs = 0) => {
+  const restart = async (policy: RecoveryPolicy['policy'] | RecoveryPolicy, downMs = 0) => {
     const weights = traffic.service('web');
     engine.close();
     await clock.advance(downMs);
@@ -159,7 +159,8 @@ function setup(options: { testListener?: boolean } = {}) {
       alarms: alarms2,
       onChange: (r) => kept2.set(r.id, r),
     });
-    engine2.restore([...kept.values()], policy);
+    engine2.restore([...kept.values()], typeof policy === 'string' ? { policy, hookInFlight: 'rerun' } : policy);
+    engine2.resumeRestored();
     return {
       engine: engine2,
       traffic: traffic2,
@@ -705,6 +706,54 @@ describe('deployment engine: recovery after a restart', () => {
     expect(b.launcher.retired).toEqual(['2']);
     await a.clock.advance(10 * MINUTE);
     expect(b.hooks.calls).toEqual([]);
+  });
+
+  it('rolls back a deployment whose hook was running when the policy says so for hooks in flight', async () => {
+    const a = setup();
+    a.hooks.delays.set('AfterAllowTraffic', 10 * MINUTE);
+    const d = a.engine.create(a.plan({ configName: 'CodeDeployDefault.ECSAllAtOnce' }));
+    await a.clock.advance(MINUTE);
+    expect(a.production()).toEqual({ '1': 0, '2': 100 });
+    const b = await a.restart({ policy: 'resume', hookInFlight: 'rollback' });
+    const back = b.engine.get(d.id)!;
+    expect(back.status).toBe('Failed');
+    expect(back.errorInformation?.message).toMatch(/its AfterAllowTraffic hook was running/);
+    expect(b.production()).toEqual({ '1': 100, '2': 0 });
+    expect(b.hooks.calls).toEqual([]);
+
+    // Without a hook in flight the same policy resumes.
+    const c = setup();
+    const e = c.engine.create(c.plan());
+    await c.clock.advance(0);
+    const f = await c.restart({ policy: 'resume', hookInFlight: 'rollback' });
+    await c.clock.advance(0);
+    expect(f.engine.get(e.id)!.status).toBe('InProgress');
+  });
+
+  it('keeps a rollback whole: traffic, the rollback record and the failed one are written in one step', async () => {
+    const a = setup();
+    const writes: string[] = [];
+    let depth = 0;
+    const engine = new DeploymentEngine({
+      clock: a.clock,
+      log: createLogger({ level: 'silent' }),
+      traffic: a.traffic,
+      hooks: a.hooks,
+      atomically: (fn) => {
+        depth++;
+        try {
+          fn();
+        } finally {
+          depth--;
+        }
+      },
+      onChange: (r) => writes.push(`${depth}:${r.status}`),
+    });
+    a.hooks.fail.add('AfterAllowTraffic');
+    engine.create(a.plan({ configName: 'CodeDeployDefault.ECSAllAtOnce' }));
+    await a.clock.advance(0);
+    // The rollback record (Succeeded) and the failed deployment are both written inside one atomic step.
+    expect(writes.slice(-2)).toEqual(['1:Succeeded', '1:Failed']);
   });
 
   it('rolls back nothing when nothing had moved yet: the replacement is retired without a rollback record', async () => {

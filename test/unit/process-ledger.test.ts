@@ -7,9 +7,11 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
 import { processStartTime, startedProcess, stopLeftovers } from '../../src/core/process-ledger.js';
 
-/** A detached process group running `sleep`; killed when the test ends, whatever happened. */
-function sleeper(): { pid: number; exited: Promise<NodeJS.Signals | null> } {
-  const child = spawn('sleep', ['30'], { detached: true, stdio: 'ignore' });
+/** A detached process group running `sleep` (ignoring SIGTERM when `stubborn`); killed when the test ends. */
+function sleeper(stubborn = false): { pid: number; exited: Promise<NodeJS.Signals | null> } {
+  const child = stubborn
+    ? spawn('sh', ['-c', 'trap "" TERM; sleep 30'], { detached: true, stdio: 'ignore' })
+    : spawn('sleep', ['30'], { detached: true, stdio: 'ignore' });
   onTestFinished(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
@@ -29,6 +31,21 @@ describe('process ledger', () => {
     const clock = new ManualClock();
     expect(stopLeftovers([startedProcess(s.pid, 'sleeper')], clock, 5_000).map((p) => p.pid)).toEqual([s.pid]);
     expect(await s.exited).toBe('SIGTERM');
+  });
+
+  it('sends SIGKILL after the grace to a group that ignores SIGTERM, then says it is done with it', async () => {
+    const s = sleeper(true);
+    // Let the shell set its trap before it is signalled.
+    await new Promise((r) => setTimeout(r, 200));
+    const clock = new ManualClock();
+    const done: number[] = [];
+    stopLeftovers([startedProcess(s.pid, 'stubborn')], clock, 5_000, (p) => done.push(p.pid));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(processStartTime(s.pid)).toBeDefined();
+    expect(done).toEqual([]);
+    await clock.advance(5_000);
+    expect(await s.exited).toBe('SIGKILL');
+    expect(done).toEqual([s.pid]);
   });
 
   it('leaves alone a pid whose start time differs (the kernel gave it to another process)', async () => {

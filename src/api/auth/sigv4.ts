@@ -218,6 +218,10 @@ export function verifySigV4(req: SignableRequest, options: VerifyOptions): SigV4
   if (!signed.includes('host') || signed.some((name, i) => name !== name.toLowerCase() || (i > 0 && signed[i - 1]! >= name))) {
     return refuse('IncompleteSignatureException', "SignedHeaders must be lower case, sorted, and include 'host'.", 'malformed SignedHeaders');
   }
+  // The operation is chosen by X-Amz-Target: an unsigned one would let a signed call be replayed as another.
+  if (req.headers['x-amz-target'] !== undefined && !signed.includes('x-amz-target')) {
+    return refuse('IncompleteSignatureException', "The 'X-Amz-Target' header must be signed.", 'X-Amz-Target not signed');
+  }
   const amzDate = headerText(req.headers['x-amz-date']);
   if (amzDate === undefined || !signed.includes('x-amz-date')) {
     return refuse('IncompleteSignatureException', "Authorization header requires existence of a signed 'X-Amz-Date' header.", 'no signed X-Amz-Date');
