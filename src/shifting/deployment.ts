@@ -99,6 +99,8 @@ export interface DeploymentRecord {
    * deployment's clock: a deployment resumed after a restart waits only what is left of it.
    */
   waitStartedAt?: number;
+  /** Promoted: the rest of the shift schedule is skipped (kept, so a restart does not forget it). */
+  promoted?: boolean;
 }
 
 /**

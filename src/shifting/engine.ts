@@ -85,7 +85,6 @@ class Halted extends Error {}
 class Run {
   readonly abort = new AbortController();
   #wake: (() => void) | undefined;
-  promoted = false;
   /** Set when the run was taken back after a restart: its first timed wait counts from the persisted start. */
   resumed = false;
 
@@ -247,7 +246,7 @@ export class DeploymentEngine {
   /** Skips the rest of the shift schedule: the target version takes all production traffic now. */
   promote(id: string): void {
     const run = this.#active(id);
-    run.promoted = true;
+    run.record.promoted = true;
     this.#note(run, 'info', 'promoted: skipping the remaining waits');
     if (run.record.waitingFor === 'CONTINUE_STEP' || run.record.waitingFor === undefined) run.wake();
   }
@@ -593,7 +592,7 @@ export class DeploymentEngine {
     const steps = stepsOf(record.plan.config.trafficRouting ?? { kind: 'allAtOnce' });
     for (let i = record.shiftStep; i < steps.length; i++) {
       const step = steps[i]!;
-      const weight = run.promoted ? FULL_WEIGHT : step.weight;
+      const weight = record.promoted ? FULL_WEIGHT : step.weight;
       record.shiftStep = i;
       this.#setWeight(run, weight);
       if (weight === FULL_WEIGHT) return;

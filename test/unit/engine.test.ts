@@ -141,6 +141,8 @@ function setup(options: { testListener?: boolean } = {}) {
    * traffic state (back at the config's defaults, then the kept weights) takes the kept records back.
    */
   const restart = async (policy: RecoveryPolicy['policy'] | RecoveryPolicy, downMs = 0) => {
+    // What the store holds at the moment of the crash: anything the first engine does afterwards is lost.
+    const records = [...kept.values()];
     const weights = traffic.service('web');
     engine.close();
     await clock.advance(downMs);
@@ -159,7 +161,7 @@ function setup(options: { testListener?: boolean } = {}) {
       alarms: alarms2,
       onChange: (r) => kept2.set(r.id, r),
     });
-    engine2.restore([...kept.values()], typeof policy === 'string' ? { policy, hookInFlight: 'rerun' } : policy);
+    engine2.restore(records, typeof policy === 'string' ? { policy, hookInFlight: 'rerun' } : policy);
     engine2.resumeRestored();
     return {
       engine: engine2,
@@ -797,6 +799,18 @@ describe('deployment engine: recovery after a restart', () => {
     await c.clock.advance(1);
     expect(e.engine.get(t.id)!.status).toBe('Succeeded');
     expect(e.launcher.retired).toEqual(['1']);
+  });
+
+  it('remembers a promotion across a restart', async () => {
+    const a = setup();
+    const d = a.engine.create(a.plan({ configName: 'CodeDeployDefault.ECSLinear10PercentEvery3Minutes' }));
+    await a.clock.advance(0);
+    a.engine.promote(d.id);
+    // Killed before the promoted shift moved on.
+    const b = await a.restart('resume');
+    await a.clock.advance(0);
+    expect(b.engine.get(d.id)!.status).toBe('Succeeded');
+    expect(b.production()).toEqual({ '1': 0, '2': 100 });
   });
 
   it('keeps the time of a scaled deployment continuous across the restart', async () => {
