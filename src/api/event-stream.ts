@@ -22,12 +22,17 @@ type Listener = (numbered: Numbered) => void;
 
 /** Numbers deployment events, keeps the last ones, and fans them out to subscribers. */
 export class EventStream {
-  #next = 1;
+  #next: number;
   readonly #kept: Numbered[] = [];
   readonly #listeners = new Set<Listener>();
   readonly #open = new Set<ServerResponse>();
 
-  constructor(readonly clock: Clock) {}
+  constructor(readonly clock: Clock) {
+    // Ids go on rising across restarts: a client that reconnects to a restarted switchyard with the
+    // Last-Event-ID of the last run is behind every new event, so it is sent them all. (A run would need
+    // a thousand events per millisecond of its life to overtake the next one's first id.)
+    this.#next = clock.now() * 1000 + 1;
+  }
 
   /** Adds an event; an engine `onEvent`. */
   readonly publish = (event: DeploymentEvent): void => {

@@ -59,11 +59,12 @@ describe('GET /v1/events', () => {
     expect(messages[0]).toBe('deployment created');
     expect(messages).toContain('weight changed');
     expect(all.received.every((r) => r.event === 'deployment' && r.data.deploymentId === deploymentId)).toBe(true);
-    expect(all.received.map((r) => r.id)).toEqual(all.received.map((_, i) => i + 1));
+    const first = all.received[0]!.id;
+    expect(all.received.map((r) => r.id)).toEqual(all.received.map((_, i) => first + i));
     expect(all.received.at(-1)?.data.status).toBe('Succeeded');
 
     // A client that saw up to the second event gets the rest; a filter for another deployment gets nothing.
-    const resumed = await listen(sy, '', { 'last-event-id': '2' });
+    const resumed = await listen(sy, '', { 'last-event-id': String(first + 1) });
     const other = await listen(sy, '?deploymentId=d-NOTHING00');
     await until(async () => resumed.received.length, (n) => n === all.received.length - 2);
     expect(resumed.received.map((r) => r.id)).toEqual(all.received.slice(2).map((r) => r.id));
@@ -73,5 +74,27 @@ describe('GET /v1/events', () => {
     await sy.close();
     await Promise.all([all.ended, resumed.ended, other.ended]);
     expect(Date.now() - closing).toBeLessThan(3_000);
+  });
+
+  it('numbers on across a restart: a client back with the last run\'s Last-Event-ID gets the new events', async () => {
+    const blue = await startUpstream('blue');
+    const green = await startUpstream('green');
+    const before = await startProxy(twoVersions(blue.url, green.url), { autoClose: false });
+    const seen = await listen(before);
+    const cd = sdkClient(before);
+    await createWebGroup(cd);
+    await waitUntilDeploymentSuccessful({ client: cd, maxWaitTime: 10, minDelay: 1, maxDelay: 1 }, { deploymentId: await deployWeb(cd) });
+    await until(async () => seen.received.at(-1)?.data.message, (m) => m === 'deployment succeeded');
+    const lastId = seen.received.at(-1)!.id;
+    await before.close();
+
+    const after = await startProxy(twoVersions(blue.url, green.url));
+    const back = await listen(after, '', { 'last-event-id': String(lastId) });
+    const cd2 = sdkClient(after);
+    await createWebGroup(cd2);
+    const next = await deployWeb(cd2);
+    await until(async () => back.received.at(-1)?.data.message, (m) => m === 'deployment succeeded');
+    expect(back.received.every((r) => r.data.deploymentId === next && r.id > lastId)).toBe(true);
+    expect(back.received[0]?.data.message).toBe('deployment created');
   });
 });
