@@ -15,6 +15,7 @@ import { stringify } from 'yaml';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import { ECS_APPSPEC } from '../support/appspecs.js';
 import { sdkClient, until } from '../support/codedeploy.js';
+import { runCli } from '../support/cli.js';
 import { type ServedChild, serveChild } from '../support/serve.js';
 import { freePort } from '../../src/tasksets/task.js';
 import { startUpstream, type TestUpstream } from '../support/upstream.js';
@@ -52,9 +53,16 @@ async function writeFileConfig(name: string, rest: Record<string, unknown>): Pro
 }
 
 /** A config with one service (blue 1, green 2), a declared group on a 20%/4 s canary, and a SQLite store. */
-function writeConfig(name: string, blue: TestUpstream, green: TestUpstream, recovery: 'resume' | 'rollback', port = 0): Promise<string> {
+function writeConfig(
+  name: string,
+  blue: TestUpstream,
+  green: TestUpstream,
+  recovery: 'resume' | 'rollback',
+  ports: { production?: number; control?: number } = {},
+): Promise<string> {
   return writeFileConfig(name, {
-    listeners: { production: { host: '127.0.0.1', port } },
+    listeners: { production: { host: '127.0.0.1', port: ports.production ?? 0 } },
+    control: { host: '127.0.0.1', port: ports.control ?? 0 },
     recovery,
     services: [{ name: 'web', versions: { '1': { targets: [blue.url] }, '2': { targets: [green.url] } }, live: '1' }],
     deploymentConfigs: {
@@ -119,10 +127,13 @@ describe('crash recovery (SIGKILL of a running switchyard)', () => {
   it('resumes a canary on its original schedule, routing by the kept split from the first request', async () => {
     const blue = await startUpstream('blue');
     const green = await startUpstream('green');
-    const file = await writeConfig('resume', blue, green, 'resume');
+    // A known control port, so that `status --watch` finds the restarted process where the first one was.
+    const control = await freePort();
+    const file = await writeConfig('resume', blue, green, 'resume', { control });
 
     const first = await serveChild(file);
     const id = await midCanary(first);
+    const watching = runCli(['status', id, '--watch'], { SWITCHYARD_ENDPOINT: `http://127.0.0.1:${control}` }, 30_000);
     await new Promise((r) => setTimeout(r, 500));
     const before = await timeline(first, id);
     first.child.kill('SIGKILL');
@@ -159,6 +170,13 @@ describe('crash recovery (SIGKILL of a running switchyard)', () => {
 
     const listed = await cd.send(new ListDeploymentsCommand({ applicationName: 'web', deploymentGroupName: 'web-prod' }));
     expect(listed.deployments).toEqual([id]);
+    // The watch went on across the restart: it reconnected, printed the resumption and the end, and exited 0.
+    const watched = await watching;
+    expect(watched.stderr).toMatch(/lost the connection .* reconnecting/);
+    expect(watched.stdout).toMatch(/recovered after a restart: resuming/);
+    expect(watched.stdout.trim().split('\n').filter((l) => / weight changed /.test(l))).toHaveLength(2);
+    expect(watched.stdout).toContain(`${id} Succeeded`);
+    expect(watched.code).toBe(0);
     second.child.kill('SIGTERM');
     expect((await second.exit).code).toBe(0);
 
@@ -179,7 +197,7 @@ describe('crash recovery (SIGKILL of a running switchyard)', () => {
     const green = await startUpstream('green');
     // A known port, so that requests can be sent from before the restarted process listens.
     const port = await freePort();
-    const file = await writeConfig('rollback', blue, green, 'rollback', port);
+    const file = await writeConfig('rollback', blue, green, 'rollback', { production: port });
 
     const first = await serveChild(file);
     const id = await midCanary(first);

@@ -5,7 +5,7 @@
  * the REST error code) so the user sees exactly what awscli or the SDK would report. With `control.auth`
  * on the server, REST calls carry the bearer token and CodeDeploy calls are signed with SigV4.
  */
-import { Agent, request } from 'undici';
+import { Agent, type Dispatcher, request } from 'undici';
 import { systemClock } from '../../core/clock.js';
 import { SwitchyardError } from '../../core/errors.js';
 import { type AccessKey, signSigV4 } from '../../api/auth/sigv4.js';
@@ -197,8 +197,17 @@ export async function streamEvents(
     const text = await res.body.text();
     throw new RemoteError('UnexpectedResponse', `${path} answered HTTP ${res.statusCode}: ${text}`, res.statusCode);
   }
+  try {
+    await readEvents(res.body, onEvent);
+  } catch (cause) {
+    throw new SwitchyardError('UPSTREAM_UNREACHABLE', `lost the event stream from ${endpoint.url} (${(cause as Error).message})`, { cause });
+  }
+}
+
+/** Reads server-sent events from `body` until it ends or `onEvent` says it has seen enough. */
+async function readEvents(body: Dispatcher.ResponseData['body'], onEvent: (event: ServerSentEvent) => boolean): Promise<void> {
   let buffer = '';
-  for await (const chunk of res.body) {
+  for await (const chunk of body) {
     buffer += (chunk as Buffer).toString();
     let end: number;
     while ((end = buffer.indexOf('\n\n')) >= 0) {
@@ -211,7 +220,7 @@ export async function streamEvents(
       buffer = buffer.slice(end + 2);
       if (fields['data'] === undefined) continue;
       if (onEvent({ id: fields['id'], event: fields['event'], data: fields['data'] })) {
-        res.body.destroy();
+        body.destroy();
         return;
       }
     }

@@ -2,7 +2,9 @@
  * @module cli/commands/status
  * `switchyard status` and `switchyard list`: read-only views of deployments on a running switchyard.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import { isSwitchyardError } from '../../core/errors.js';
 import { codedeploy, type CommandIo, type Endpoint, ENDPOINT_OPTION, endpointOf, streamEvents } from './client.js';
 import { type DeploymentInfo, getDeployment, getTarget, isoTime, outcomeLines, summary, targetIdOf, TERMINAL } from './view.js';
 
@@ -85,22 +87,53 @@ interface StreamedEvent {
   readonly detail: Record<string, unknown>;
 }
 
+/** How long `--watch` keeps trying to reach a switchyard that went away (a restart) before it gives up. */
+const RECONNECT_FOR_MS = 60_000;
+const RECONNECT_EVERY_MS = 500;
+
 /**
  * `status ID --watch`: the deployment's events as they happen (from its start, while the server still
- * holds them), one line each, until it ends; exits like `deploy --wait` (0, 3, 4).
+ * holds them), one line each, until it ends; exits like `deploy --wait` (0, 3, 4). When switchyard goes
+ * away meanwhile (a restart), it reconnects with the id of the last event it printed, so it goes on where
+ * it was once switchyard is back.
  */
 async function watch(endpoint: Endpoint, id: string, io: CommandIo): Promise<number> {
-  const info = await getDeployment(endpoint, id);
-  if (!TERMINAL.has(info.status)) {
-    // Last-Event-ID 0: every event still kept, then the live ones, so nothing between the two calls is lost.
-    await streamEvents(endpoint, `/v1/events?deploymentId=${encodeURIComponent(id)}`, { 'last-event-id': '0' }, (sse) => {
-      const event = JSON.parse(sse.data) as StreamedEvent;
-      const detail = Object.entries(event.detail)
-        .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
-        .join(' ');
-      io.out(`${new Date(event.wallTime).toISOString().slice(11, 23)}  ${event.status.padEnd(10)} ${event.message}${detail ? `  ${detail}` : ''}`);
-      return TERMINAL.has(event.status);
-    });
+  let info = await getDeployment(endpoint, id);
+  // Last-Event-ID 0 at first: every event still kept, then the live ones, so nothing between the two calls is lost.
+  let lastId = '0';
+  let lostSince: number | undefined;
+  while (!TERMINAL.has(info.status)) {
+    let ended = false;
+    try {
+      await streamEvents(endpoint, `/v1/events?deploymentId=${encodeURIComponent(id)}`, { 'last-event-id': lastId }, (sse) => {
+        lostSince = undefined;
+        lastId = sse.id ?? lastId;
+        const event = JSON.parse(sse.data) as StreamedEvent;
+        const detail = Object.entries(event.detail)
+          .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+          .join(' ');
+        io.out(`${new Date(event.wallTime).toISOString().slice(11, 23)}  ${event.status.padEnd(10)} ${event.message}${detail ? `  ${detail}` : ''}`);
+        ended = TERMINAL.has(event.status);
+        return ended;
+      });
+    } catch (err) {
+      if (!isSwitchyardError(err) || err.code !== 'UPSTREAM_UNREACHABLE') throw err;
+    }
+    if (ended) break;
+    // The stream closed before the deployment ended: switchyard stopped. Wait for it to be back.
+    if (lostSince === undefined) {
+      lostSince = Date.now();
+      io.err(`lost the connection to ${endpoint.url}; reconnecting for up to ${RECONNECT_FOR_MS / 1000} s`);
+    }
+    for (;;) {
+      await sleep(RECONNECT_EVERY_MS);
+      try {
+        info = await getDeployment(endpoint, id);
+        break;
+      } catch (err) {
+        if (!isSwitchyardError(err) || err.code !== 'UPSTREAM_UNREACHABLE' || Date.now() - lostSince > RECONNECT_FOR_MS) throw err;
+      }
+    }
   }
   const end = await getDeployment(endpoint, id);
   io.out(`${id} ${end.status}`);
