@@ -30,10 +30,10 @@ function flatIssues(issues: readonly z.core.$ZodIssue[], base: readonly Property
 }
 
 /** Parses `value` with `schema`, or throws ARGUMENTS_INVALID naming each problem and its path. */
-export function parseBody<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
+export function parseBody<S extends z.ZodType>(schema: S, value: unknown, what = 'request body'): z.infer<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  throw new SwitchyardError('ARGUMENTS_INVALID', 'request body is invalid', {
+  throw new SwitchyardError('ARGUMENTS_INVALID', `${what} is invalid`, {
     issues: flatIssues(result.error.issues),
   });
 }

@@ -18,7 +18,7 @@ const Query = z.strictObject({ deploymentId: z.string().optional(), state: Notif
 /** Serves the outbox at `GET /v1/notifications?deploymentId=…&state=…`. */
 export function registerNotifications(app: FastifyInstance, source: NotificationSource): void {
   app.get('/v1/notifications', async (req) => {
-    const query = parseBody(Query, req.query);
+    const query = parseBody(Query, req.query, 'query string');
     const entries = source.list({ deploymentId: query.deploymentId });
     return { notifications: query.state ? entries.filter((e) => e.state === query.state) : entries };
   });

@@ -106,7 +106,9 @@ export class HookExecutor implements HookRunner {
         else log.warn({ ...fields, reason: end.message }, 'hook failed');
         resolve(outcome);
       };
-      const onAbort = () => settle(failed('UnknownError', 'deployment stopped', current.attempt?.tail() ?? ''), 'abort');
+      // A stop gives no reason; switchyard stopping says so (the deployment is left for the next start).
+      const why = () => (typeof signal.reason === 'string' ? signal.reason : 'deployment stopped');
+      const onAbort = () => settle(failed('UnknownError', why(), current.attempt?.tail() ?? ''), 'abort');
 
       if (signal.aborted) return onAbort();
       if (!resolved.ok) return settle(failed('ScriptMissing', resolved.message), 'self');

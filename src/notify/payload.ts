@@ -45,8 +45,9 @@ export function codedeployPayload(record: DeploymentRecord, triggerName: string)
     applicationName: plan.applicationName,
     deploymentId: record.id,
     deploymentGroupName: plan.deploymentGroupName,
-    createTime: epochSecondsText(record.createTime),
-    ...(record.completeTime !== undefined && { completeTime: epochSecondsText(record.completeTime) }),
+    // Real times, not the deployment's scaled ones: a receiver reads them as when things happened.
+    createTime: epochSecondsText(record.wallTimes.create),
+    ...(record.wallTimes.complete !== undefined && { completeTime: epochSecondsText(record.wallTimes.complete) }),
     deploymentOverview: overview,
     status: record.status,
     ...(record.errorInformation && {

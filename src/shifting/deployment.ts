@@ -62,12 +62,13 @@ export interface TimelineEvent {
   readonly level: 'info' | 'warn';
   readonly message: string;
   readonly detail: Readonly<Record<string, unknown>>;
+  /** The deployment's status after this entry. */
+  readonly status: DeploymentStatus;
 }
 
 /** A timeline entry as the event stream carries it: whose, and the deployment's status after it. */
 export interface DeploymentEvent extends TimelineEvent {
   readonly deploymentId: string;
-  readonly status: DeploymentStatus;
 }
 
 /**

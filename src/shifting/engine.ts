@@ -78,6 +78,9 @@ export interface EngineDeps {
 
 const SUCCESS: Diagnostics = { errorCode: 'Success', scriptName: '', message: 'Succeeded', logTail: '' };
 
+/** Why the runs of a closing engine end: what a hook cut short by it reports. */
+const SHUTDOWN = 'switchyard stopped while the hook ran; the deployment is left for the next start (recovery:)';
+
 /** Thrown inside a run when the deployment was stopped or failed elsewhere; ends the run quietly. */
 class Halted extends Error {}
 
@@ -260,7 +263,7 @@ export class DeploymentEngine {
   /** Stops every active deployment's timers (for shutdown); records keep their state. */
   close(): void {
     for (const run of this.#runs.values()) {
-      run.abort.abort();
+      run.abort.abort(SHUTDOWN);
       this.#deps.alarms?.unwatch(run.record.id);
     }
     this.#runs.clear();
@@ -283,11 +286,11 @@ export class DeploymentEngine {
   /** Logs a step of a deployment and appends it to its timeline, so the API and CLI never scrape logs. */
   #note(run: Run, level: 'info' | 'warn', message: string, detail: Record<string, unknown> = {}): void {
     const record = run.record;
-    const entry: TimelineEvent = { time: run.clock.now(), wallTime: this.#deps.clock.now(), level, message, detail };
+    const entry: TimelineEvent = { time: run.clock.now(), wallTime: this.#deps.clock.now(), level, message, detail, status: record.status };
     record.timeline.push(entry);
     run.log[level](detail, message);
     this.#changed(record);
-    this.#deps.onEvent?.({ deploymentId: record.id, status: record.status, ...entry });
+    this.#deps.onEvent?.({ deploymentId: record.id, ...entry });
   }
 
   /** The timeline of a deployment, oldest first. */
@@ -333,7 +336,8 @@ export class DeploymentEngine {
         }
         this.#note(run, 'info', 'recovered after a restart: resuming', {
           ...recovery,
-          ...(record.waitStartedAt !== undefined && { waitedMs: Math.max(0, clock.now() - record.waitStartedAt) }),
+          // Real milliseconds, as a reader of the log counts them (the deployment's clock may run scaled).
+          ...(record.waitStartedAt !== undefined && { waitedMs: Math.round(Math.max(0, clock.now() - record.waitStartedAt) / plan.timeScale) }),
         });
         this.#restored.push(() => void this.#resume(run));
       }
@@ -814,6 +818,7 @@ export class DeploymentEngine {
           level: 'warn',
           message: 'traffic returned to the original version',
           detail: { version: plan.currentVersion, rollbackTriggeringDeploymentId: failed.id },
+          status: 'Succeeded',
         },
       ],
     };

@@ -31,7 +31,8 @@ export function restoreTraffic(store: DeploymentStore, traffic: TrafficState, lo
     if (!configured.has(key)) continue;
     try {
       traffic.restore(key, value as KeptTraffic);
-      log.info({ service: key, ...(value as KeptTraffic) }, 'traffic restored from the store');
+      const view = traffic.service(key);
+      log.info({ service: key, live: view.live, weights: view.weights }, 'traffic restored from the store');
     } catch (err) {
       log.warn({ service: key, err: (err as Error).message }, 'kept traffic does not fit the config; starting from the config');
     }

@@ -281,7 +281,9 @@ describe('control.auth: the switchyard command', () => {
 
     const unsigned = await runCli(['list', '--endpoint', url], { SWITCHYARD_TOKEN: TOKEN });
     expect(unsigned.code).toBe(1);
-    expect(unsigned.stderr).toMatch(/UnrecognizedClientException/);
+    expect(unsigned.stderr).toMatch(/UnrecognizedClientException: .* set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY to the key pair of its control.auth/);
+    const wrong = await runCli(['list', '--endpoint', url], { AWS_ACCESS_KEY_ID: KEY.accessKeyId, AWS_SECRET_ACCESS_KEY: 'another-secret-0123456789' });
+    expect(wrong.stderr).toMatch(/InvalidSignatureException: .*are it and AWS_SECRET_ACCESS_KEY the pair of control.auth\?/);
     const signed = await runCli(['list', '--endpoint', url], { AWS_ACCESS_KEY_ID: KEY.accessKeyId, AWS_SECRET_ACCESS_KEY: KEY.secretAccessKey });
     expect(signed.code).toBe(0);
   });

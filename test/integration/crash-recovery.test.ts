@@ -142,6 +142,8 @@ describe('crash recovery (SIGKILL of a running switchyard)', () => {
     await new Promise((r) => setTimeout(r, 1_500));
 
     const second = await serveChild(file);
+    // A watch begun after the restart shows the whole deployment, from before the crash too.
+    const lateWatch = runCli(['status', id, '--watch'], { SWITCHYARD_ENDPOINT: `http://127.0.0.1:${control}` }, 30_000);
     // The first requests the new process answers are split as before the crash, not all on blue.
     const seen = await answers(second.urls['production']!, 200);
     expect(seen['green'] ?? 0).toBeGreaterThan(10);
@@ -177,6 +179,9 @@ describe('crash recovery (SIGKILL of a running switchyard)', () => {
     expect(watched.stdout.trim().split('\n').filter((l) => / weight changed /.test(l))).toHaveLength(2);
     expect(watched.stdout).toContain(`${id} Succeeded`);
     expect(watched.code).toBe(0);
+    const late = await lateWatch;
+    expect(late.stdout.split('\n').filter((l) => / deployment created/.test(l))).toHaveLength(1);
+    expect(late.stdout).toContain(`${id} Succeeded`);
     second.child.kill('SIGTERM');
     expect((await second.exit).code).toBe(0);
 

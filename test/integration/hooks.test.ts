@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { type Clock, ManualClock, systemClock } from '../../src/core/clock.js';
 import { HooksConfig } from '../../src/hooks/hook-config.js';
 import { HookExecutor } from '../../src/hooks/runner.js';
@@ -236,6 +236,10 @@ describe('command hooks', () => {
     const running = run(executor({ slow: { command: node(script) } }, clock), invocation('slow', { timeoutMs: 60_000 }));
     await expect.poll(() => existsSync(ready), { timeout: 5_000 }).toBe(true);
     const pid = Number(readFileSync(ready, 'utf8'));
+    // It ignores SIGTERM: if the test fails before the SIGKILL it checks, nothing else would stop it.
+    onTestFinished(() => {
+      if (alive(pid)) process.kill(pid, 'SIGKILL');
+    });
     // In the pipe is not yet read: give the runner a moment to take it in.
     await new Promise((r) => setTimeout(r, 100));
     await clock.advance(60_000);

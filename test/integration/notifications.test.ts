@@ -117,6 +117,17 @@ describe('trigger configurations on the CodeDeploy API', () => {
   });
 });
 
+describe('GET /v1/notifications', () => {
+  it('refuses a filter it does not know, naming the query string and the member', async () => {
+    const sy = await startProxy(await config());
+    const res = await request(`${sy.urls['control']}/v1/notifications?state=bogus`);
+    expect(res.statusCode).toBe(400);
+    const body = (await res.body.json()) as { error: string; message: string; issues: string[] };
+    expect(body).toMatchObject({ error: 'ARGUMENTS_INVALID', message: 'query string is invalid' });
+    expect(body.issues.join(' ')).toMatch(/state/);
+  });
+});
+
 describe('delivery', () => {
   it('retries a failing receiver until it accepts, and delivers once, in CodeDeploy trigger JSON', async () => {
     const receiver = await startReceiver((_body, earlier) => (earlier.length < 3 ? 500 : 200));

@@ -50,7 +50,7 @@ function record(overrides: Partial<DeploymentRecord> = {}, creator: 'user' | 'co
     trafficWeight: 0,
     shiftStep: 0,
     instanceTerminationWaitTimeStarted: false,
-    wallTimes: { create: T0 },
+    wallTimes: { create: T0 + 123 },
     timeline: [],
     ...overrides,
   };
@@ -82,9 +82,12 @@ describe('trigger events', () => {
 
 describe('payloads', () => {
   it("builds CodeDeploy's deployment trigger JSON: string times and counts, PascalCase error members", () => {
+    // The deployment's own times may be scaled (a rehearsal); the message carries the real ones.
     const failed = record({
       status: 'Failed',
-      completeTime: T0 + 5_000,
+      createTime: T0 + 60_000,
+      completeTime: T0 + 300_000,
+      wallTimes: { create: T0 + 123, complete: T0 + 5_000 },
       errorInformation: { code: 'HOOK_EXECUTION_FAILURE', message: 'The AfterInstall hook failed: exit code 1' },
     });
     expect(codedeployPayload(failed, 'notify')).toEqual({

@@ -121,6 +121,9 @@ function parseJson(text: string, what: string, status: number): unknown {
 }
 
 /** One CodeDeploy operation; resolves with the response members or throws a RemoteError named by `__type`. */
+/** What AWS answers a call with no, or a wrong, signature. */
+const SIGNATURE_REFUSALS = new Set(['UnrecognizedClientException', 'InvalidSignatureException', 'IncompleteSignatureException']);
+
 export async function codedeploy<T = Record<string, unknown>>(
   endpoint: Endpoint,
   operation: string,
@@ -147,7 +150,14 @@ export async function codedeploy<T = Record<string, unknown>>(
   if (res.status >= 300) {
     // AWS may qualify the name ("ns#Name"); the short name is what users and the SDK know.
     const type = (parsed.__type ?? `HTTP${res.status}`).split('#').pop()!;
-    throw new RemoteError(type, parsed.message ?? parsed.Message ?? `${operation} failed`, res.status);
+    const message = parsed.message ?? parsed.Message ?? `${operation} failed`;
+    // The server's words are AWS's; say what this command needs, which a bearer token alone is not.
+    const hint = !SIGNATURE_REFUSALS.has(type)
+      ? ''
+      : endpoint.key
+        ? ' (this command signed with AWS_ACCESS_KEY_ID; are it and AWS_SECRET_ACCESS_KEY the pair of control.auth?)'
+        : ' (this switchyard wants CodeDeploy calls signed: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY to the key pair of its control.auth)';
+    throw new RemoteError(type, `${message}${hint}`, res.status);
   }
   return parsed as T;
 }

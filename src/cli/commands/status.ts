@@ -5,7 +5,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { isSwitchyardError } from '../../core/errors.js';
-import { codedeploy, type CommandIo, type Endpoint, ENDPOINT_OPTION, endpointOf, streamEvents } from './client.js';
+import { codedeploy, type CommandIo, type Endpoint, ENDPOINT_OPTION, endpointOf, rest, streamEvents } from './client.js';
 import { type DeploymentInfo, getDeployment, getTarget, isoTime, outcomeLines, summary, targetIdOf, TERMINAL } from './view.js';
 
 const EXIT_BY_STATUS: Record<string, number> = { Succeeded: 0, Failed: 3, Stopped: 4 };
@@ -83,7 +83,8 @@ interface StreamedEvent {
   readonly wallTime: number;
   readonly level: string;
   readonly message: string;
-  readonly status: string;
+  /** Absent in timelines kept by an older switchyard. */
+  readonly status?: string;
   readonly detail: Record<string, unknown>;
 }
 
@@ -99,7 +100,22 @@ const RECONNECT_EVERY_MS = 500;
  */
 async function watch(endpoint: Endpoint, id: string, io: CommandIo): Promise<number> {
   let info = await getDeployment(endpoint, id);
-  // Last-Event-ID 0 at first: every event still kept, then the live ones, so nothing between the two calls is lost.
+  // The whole timeline so far (kept across restarts), then the stream from Last-Event-ID 0: every event
+  // the server still holds, then the live ones; what both give is printed once.
+  const printed = new Set<string>();
+  const print = (event: StreamedEvent): void => {
+    const detail = Object.entries(event.detail)
+      .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+      .join(' ');
+    const line = `${new Date(event.wallTime).toISOString().slice(11, 23)}  ${(event.status ?? '').padEnd(10)} ${event.message}${detail ? `  ${detail}` : ''}`;
+    if (printed.has(line)) return;
+    printed.add(line);
+    io.out(line);
+  };
+  if (!TERMINAL.has(info.status)) {
+    const history = await rest<{ events: StreamedEvent[] }>(endpoint, 'GET', `/v1/deployments/${encodeURIComponent(id)}/events`);
+    for (const event of history.events) print(event);
+  }
   let lastId = '0';
   let lostSince: number | undefined;
   while (!TERMINAL.has(info.status)) {
@@ -109,11 +125,8 @@ async function watch(endpoint: Endpoint, id: string, io: CommandIo): Promise<num
         lostSince = undefined;
         lastId = sse.id ?? lastId;
         const event = JSON.parse(sse.data) as StreamedEvent;
-        const detail = Object.entries(event.detail)
-          .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
-          .join(' ');
-        io.out(`${new Date(event.wallTime).toISOString().slice(11, 23)}  ${event.status.padEnd(10)} ${event.message}${detail ? `  ${detail}` : ''}`);
-        ended = TERMINAL.has(event.status);
+        print(event);
+        ended = event.status !== undefined && TERMINAL.has(event.status);
         return ended;
       });
     } catch (err) {
