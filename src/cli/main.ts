@@ -10,6 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
+import { isLoopbackHost } from '../api/auth/exposure.js';
 import { startSwitchyard } from '../app.js';
 import { loadConfig, parseConfig } from '../config/load.js';
 import { parseAppSpec } from '../appspec/parse.js';
@@ -105,6 +106,12 @@ async function validate(args: string[]): Promise<void> {
   }
   const config = parseConfig(text, file);
   out(`${file}: valid config (${config.services.length} service${config.services.length === 1 ? '' : 's'})`);
+  if (config.control.auth === undefined && !isLoopbackHost(config.control.host)) {
+    process.stderr.write(
+      `warning: control.host ${config.control.host} is reachable beyond this machine and there is no control.auth: ` +
+        'anyone who can reach it can move traffic (README: "Securing the control API")\n',
+    );
+  }
 }
 
 const io: CommandIo = { out, err: (text) => process.stderr.write(`${text}\n`), usageError };

@@ -72,6 +72,13 @@ describe.concurrent('switchyard validate', () => {
     expect((await run(['validate', '--config', path, path])).code).toBe(2);
   });
 
+  it('warns, still exit 0, about a control API open beyond loopback without control.auth', async ({ expect }) => {
+    const path = await file('exposed.yml', GOOD.replace('control: { host: 127.0.0.1', 'control: { host: 0.0.0.0'));
+    const r = await run(['validate', path]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/^warning: control.host 0.0.0.0 is reachable beyond this machine and there is no control.auth/);
+  });
+
   it('accepts the shipped example', async ({ expect }) => {
     const r = await run(['validate', 'config/example.yml']);
     expect(r.code).toBe(0);
