@@ -20,7 +20,7 @@ import { Prober } from './health/probe.js';
 import { TargetHealth } from './health/target-health.js';
 import { openStore } from './store/open.js';
 import { type ProcessLedger, type StartedProcess, startedProcess, stopLeftovers } from './core/process-ledger.js';
-import { keptAlarms, keptDeployments, keptHookExecutions, restoreRegistry, restoreTraffic } from './store/recovery.js';
+import { fromStore, keptAlarms, keptDeployments, keptHookExecutions, restoreRegistry, restoreTraffic } from './store/recovery.js';
 import { EventStream } from './api/event-stream.js';
 import type { DeploymentStore } from './store/store.js';
 import { MetricsRecorder } from './metrics/recorder.js';
@@ -80,6 +80,18 @@ export async function startSwitchyard(config: Config, options: StartOptions = {}
   const log = options.log ?? createLogger({ level: config.logLevel });
   const clock = options.clock ?? systemClock;
   const store = openStore(config.store);
+  try {
+    return await assemble(config, store, log, clock);
+  } catch (err) {
+    // Whatever failed (a declaration the registry refuses, a kept document it cannot read, a listener
+    // that cannot bind), the store file is not left open.
+    store.close();
+    throw err;
+  }
+}
+
+/** Builds and starts everything on an open store. */
+async function assemble(config: Config, store: DeploymentStore, log: Logger, clock: Clock): Promise<Switchyard> {
   // Child processes may end after the store has closed (a hook that outlives its SIGTERM): what they
   // would write then is what the next start finds out for itself.
   let storeOpen = true;
@@ -153,13 +165,13 @@ export async function startSwitchyard(config: Config, options: StartOptions = {}
     // With control.auth set, a hook that reports back needs the credentials too.
     env: callerEnv(config.control.auth),
   });
-  hooks.restore(keptHookExecutions(store));
+  fromStore('hook executions', () => hooks.restore(keptHookExecutions(store)));
   const launcher = new TaskSetLauncher({ services: config.services, traffic, clock, log: log.child({ component: 'tasks' }), processes });
   const events = new EventStream(clock);
   const alarms = new AlarmCatalog(config.alarms, (name, alarm) =>
     alarm === undefined ? store.delete('alarm', name) : store.put('alarm', name, alarm),
   );
-  alarms.restore(keptAlarms(store));
+  fromStore('alarms', () => alarms.restore(keptAlarms(store)));
   const prometheus = new PrometheusClient(clock);
   // Deployment group triggers, looked up when they fire (the registry is built after the engine).
   const notifications = startNotifications({
@@ -218,7 +230,7 @@ export async function startSwitchyard(config: Config, options: StartOptions = {}
     alarmDeclared: alarms.has,
     onChange: (change) => (change.value === undefined ? store.delete(change.kind, change.key) : store.put(change.kind, change.key, change.value)),
   });
-  restoreRegistry(store, registry);
+  fromStore('applications, groups and configurations', () => restoreRegistry(store, registry));
   applyDeclarations(registry, config);
   const api = buildApi({
     log,
@@ -244,7 +256,7 @@ export async function startSwitchyard(config: Config, options: StartOptions = {}
   let addresses: Record<string, AddressInfo>;
   try {
     // Deployments the recovery policy rolls back end before anything starts or listens; the rest are readied.
-    engine.restore(keptDeployments(store), config.recovery);
+    fromStore('deployments', () => engine.restore(keptDeployments(store), config.recovery));
     // Versions run by command that carry traffic start (and pass their checks) before any listener opens.
     const resumedTarget = (service: string, version: string) => engine.activeOn(service)?.plan.targetVersion === version;
     await launcher.startServing(new AbortController().signal, resumedTarget).catch((err: unknown) => {

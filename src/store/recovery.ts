@@ -6,6 +6,7 @@
  * to resume or roll back. Documents are read back as they were written by this same code; a document
  * that no longer fits (a version removed from the config) is reported and left out, never guessed at.
  */
+import { SwitchyardError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { AlarmConfig, AlarmsConfig } from '../health/alarm-config.js';
 import type { HookExecution } from '../hooks/executions.js';
@@ -23,6 +24,19 @@ export interface KeptTraffic {
 
 // The store returns what this code wrote through JSON; the casts below name the type it was written as.
 const values = <T>(store: DeploymentStore, kind: StoreKind): T[] => store.list(kind).map((d) => d.value as T);
+
+/**
+ * Runs one step of reading the store back; a document this switchyard cannot read (written by another
+ * version, or damaged) stops the start with STORE_FAILED saying what, rather than a stack trace or a guess.
+ */
+export function fromStore<T>(what: string, read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    if (err instanceof SwitchyardError) throw err;
+    throw new SwitchyardError('STORE_FAILED', `cannot read back the ${what} the store keeps: ${(err as Error).message}`, { cause: err });
+  }
+}
 
 /** Sets each configured service's traffic to what was kept; a service kept with a version the config no longer has starts from the config. */
 export function restoreTraffic(store: DeploymentStore, traffic: TrafficState, log: Logger): void {

@@ -133,4 +133,17 @@ describe('state on disk', () => {
     await waitUntilDeploymentSuccessful({ client: cd, maxWaitTime: 10, minDelay: 1, maxDelay: 1 }, { deploymentId: back });
     expect(await count(second, 5)).toEqual({ blue: 5 });
   });
+
+  it('refuses to start, saying what, on a kept document it cannot read', async () => {
+    const file = join(dir, 'damaged', 'switchyard.db');
+    const store = new SqliteStore(file);
+    store.put('config', 'broken', { name: 'broken', computePlatform: 'ECS' });
+    store.close();
+    const blue = await startUpstream('blue');
+    const green = await startUpstream('green');
+    await expect(startProxy({ ...twoVersions(blue.url, green.url), store: { sqlite: file } })).rejects.toMatchObject({
+      code: 'STORE_FAILED',
+      message: expect.stringMatching(/^cannot read back the applications, groups and configurations the store keeps: /),
+    });
+  });
 });
