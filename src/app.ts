@@ -80,28 +80,44 @@ export async function startSwitchyard(config: Config, options: StartOptions = {}
   const log = options.log ?? createLogger({ level: config.logLevel });
   const clock = options.clock ?? systemClock;
   const store = openStore(config.store);
+  // Child processes and timers may end after the store has closed (a hook that outlives its SIGTERM, a
+  // start that failed): what they would write then is what the next start finds out for itself.
+  const guard = { open: true };
+  const whileOpen = (write: () => void) => {
+    if (guard.open) write();
+  };
   try {
-    return await assemble(config, store, log, clock);
+    return await assemble(config, store, log, clock, whileOpen, () => {
+      guard.open = false;
+      store.close();
+    });
   } catch (err) {
     // Whatever failed (a declaration the registry refuses, a kept document it cannot read, a listener
     // that cannot bind), the store file is not left open.
+    guard.open = false;
     store.close();
     throw err;
   }
 }
 
-/** Builds and starts everything on an open store. */
-async function assemble(config: Config, store: DeploymentStore, log: Logger, clock: Clock): Promise<Switchyard> {
-  // Child processes may end after the store has closed (a hook that outlives its SIGTERM): what they
-  // would write then is what the next start finds out for itself.
-  let storeOpen = true;
-  const whileOpen = (write: () => void) => {
-    if (storeOpen) write();
-  };
+/** Builds and starts everything on an open store; `closeStore` is the last step of close(). */
+async function assemble(
+  config: Config,
+  store: DeploymentStore,
+  log: Logger,
+  clock: Clock,
+  whileOpen: (write: () => void) => void,
+  closeStore: () => void,
+): Promise<Switchyard> {
   // Processes a killed run started (versions run by command, command hooks) are still running: stop them.
   // Each stays written down until its SIGKILL is due, so a second crash meanwhile still finds it.
   const kept = store.list('process').map((d) => d.value as StartedProcess);
-  const leftovers = stopLeftovers(kept, clock, LEFTOVER_KILL_GRACE_MS, (p) => whileOpen(() => store.delete('process', String(p.pid))));
+  const leftovers = stopLeftovers(kept, clock, LEFTOVER_KILL_GRACE_MS, (p) =>
+    whileOpen(() => {
+      // Unless the pid has since been written down again for a process of this run.
+      if ((store.get('process', String(p.pid)) as StartedProcess | undefined)?.startTime === p.startTime) store.delete('process', String(p.pid));
+    }),
+  );
   if (leftovers.length > 0) log.warn({ processes: leftovers }, 'stopping processes left running by an earlier run');
   for (const p of kept) if (!leftovers.includes(p)) store.delete('process', String(p.pid));
   const processes: ProcessLedger = {
@@ -276,12 +292,12 @@ async function assemble(config: Config, store: DeploymentStore, log: Logger, clo
     await api.close();
     await dataPlane.close(0);
     await launcher.close();
-    storeOpen = false;
-    store.close();
     throw err;
   }
   stats.start();
   health.start();
+  // Notifications (kept ones, and those the recovery queued) are sent once switchyard is surely up.
+  notifications.start();
   // Restored deployments go on once the API listens, so that a hook started again can report to it.
   engine.resumeRestored();
 
@@ -300,8 +316,7 @@ async function assemble(config: Config, store: DeploymentStore, log: Logger, clo
       await api.close();
       await launcher.close();
       await prober.close();
-      storeOpen = false;
-      store.close();
+      closeStore();
     })();
     return closing;
   };

@@ -51,6 +51,7 @@ export class DeliveryWorker {
   readonly #inFlight = new Map<string, { controller: AbortController; done: Promise<void> }>();
   #timer: CancelTimer | undefined;
   #pumpQueued = false;
+  #started = false;
   #closed = false;
 
   constructor(options: DeliveryOptions) {
@@ -61,7 +62,8 @@ export class DeliveryWorker {
 
   /** Resumes every entry the store still has pending (from before a restart). */
   start(): void {
-    for (const entry of this.#o.outbox.pending()) this.#pending.set(entry.key, entry);
+    this.#started = true;
+    for (const entry of this.#o.outbox.pending()) if (!this.#pending.has(entry.key)) this.#pending.set(entry.key, entry);
     this.#schedulePump();
   }
 
@@ -99,7 +101,8 @@ export class DeliveryWorker {
 
   /** Starts every due attempt there is room for, and sets a timer for the next one due later. */
   #pump(): void {
-    if (this.#closed) return;
+    // Queued before start: kept (in the store and here), sent once started.
+    if (this.#closed || !this.#started) return;
     this.#timer?.();
     this.#timer = undefined;
     const now = this.#o.clock.now();

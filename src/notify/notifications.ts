@@ -30,11 +30,13 @@ export interface Notifications {
   observe(record: DeploymentRecord): void;
   /** The outbox's entries, oldest first, optionally one deployment's. */
   list(filter?: { deploymentId?: string | undefined }): NotificationEntry[];
+  /** Starts sending: what the store kept pending and what was queued since. */
+  start(): void;
   /** Stops delivering; what is not delivered stays pending in the store for the next start. */
   close(): Promise<void>;
 }
 
-/** Resumes pending notifications from `store` and starts hearing deployments. */
+/** Hears deployments into the outbox from now on; sends from {@link Notifications.start}. */
 export function startNotifications(deps: NotificationsDeps): Notifications {
   const outbox = new Outbox(deps.store);
   const worker = new DeliveryWorker({
@@ -51,10 +53,10 @@ export function startNotifications(deps: NotificationsDeps): Notifications {
     triggersOf: deps.triggersOf,
     enqueue: (entry) => worker.enqueue(entry),
   });
-  worker.start();
   return {
     observe: (record) => notifier.observe(record),
     list: (filter) => outbox.list(filter),
+    start: () => worker.start(),
     close: () => worker.close(),
   };
 }

@@ -398,7 +398,10 @@ export class DeploymentEngine {
     this.#watchAlarms(run);
     await this.#guarded(run, async () => {
       const installed = plan.appSpec.platform === 'Lambda' || record.lifecycleEvents.some((e) => e.name === 'Install' && e.status === 'Succeeded');
-      if (installed && !(await this.#replacementReady(run, this.#wantsRollback(plan, 'DEPLOYMENT_FAILURE')))) return;
+      // A replacement that cannot run again has nothing to serve the traffic it was given: that goes back
+      // to the original whatever the group's rollback settings, rather than to a version with no targets.
+      const moved = record.trafficWeight > 0 || record.lifecycleEvents.some((e) => e.name === 'AllowTestTraffic' && e.status === 'Succeeded');
+      if (installed && !(await this.#replacementReady(run, moved || this.#wantsRollback(plan, 'DEPLOYMENT_FAILURE')))) return;
       await this.#proceed(run);
     });
   }

@@ -51,8 +51,9 @@ export class TaskSetLauncher implements ReplacementLauncher {
 
   /**
    * Starts every command version that carries traffic now (the live one, and any weighted one) and
-   * rejects when one cannot start; one that `optional` names is started too, but its failure is only
-   * logged (a replacement whose deployment, resumed, makes it ready again or fails).
+   * rejects when one with production traffic cannot start; one that `optional` names, or that has only
+   * test traffic, is started too, but its failure is only logged (a replacement whose deployment,
+   * resumed, makes it ready again or fails).
    */
   async startServing(signal: AbortSignal, optional: (service: string, version: string) => boolean = () => false): Promise<void> {
     const starts: Promise<void>[] = [];
@@ -60,12 +61,14 @@ export class TaskSetLauncher implements ReplacementLauncher {
       const view = this.#deps.traffic.service(service.name);
       for (const [label, spec] of Object.entries(service.versions)) {
         if (spec.kind !== 'command') continue;
-        const weighted = label === view.live || (view.weights.production[label] ?? 0) > 0 || (view.weights.test[label] ?? 0) > 0;
-        if (!weighted) continue;
-        if (label === view.live || !optional(service.name, label)) {
+        const production = label === view.live || (view.weights.production[label] ?? 0) > 0;
+        if (!production && (view.weights.test[label] ?? 0) === 0) continue;
+        // Only production traffic must be served for switchyard to start; test traffic is best effort.
+        if (production && (label === view.live || !optional(service.name, label))) {
           starts.push(this.prepare(service.name, label, signal));
         } else {
-          // Its failing must not keep the live version down: the deployment fails it, and rolls back.
+          // Its failing must not keep the live version down: a resumed deployment fails it and rolls
+          // back; a version with only test traffic answers the test listener 503 until it is started.
           starts.push(
             this.prepare(service.name, label, signal).catch((err: unknown) => {
               this.#deps.log.warn({ service: service.name, version: label, err: (err as Error).message }, 'a weighted replacement did not start');

@@ -801,6 +801,25 @@ describe('deployment engine: recovery after a restart', () => {
     expect(e.launcher.retired).toEqual(['1']);
   });
 
+  it('returns traffic to the original when a resumed replacement cannot run again, rollback settings or not', async () => {
+    const a = setup();
+    const d = a.engine.create(a.plan({ autoRollback: { enabled: false, events: [] } }));
+    await a.clock.advance(0);
+    expect(a.production()).toEqual({ '1': 90, '2': 10 });
+    const records = [...a.kept.values()];
+    a.engine.close();
+    const traffic2 = new TrafficState(configFrom(twoVersions('http://127.0.0.1:9001', 'http://127.0.0.1:9002')));
+    traffic2.restore('web', { live: '1', weights: { production: { '1': 9000, '2': 1000 }, test: { '2': 10_000 } } });
+    const launcher2 = new RecordingLauncher();
+    launcher2.failure = new Error('exited with code 1');
+    const engine2 = new DeploymentEngine({ clock: a.clock, log: createLogger({ level: 'silent' }), traffic: traffic2, hooks: new ScriptedHooks(a.clock), launcher: launcher2 });
+    engine2.restore(records, { policy: 'resume', hookInFlight: 'rerun' });
+    engine2.resumeRestored();
+    await a.clock.advance(0);
+    expect(engine2.get(d.id)).toMatchObject({ status: 'Failed', errorInformation: { code: 'HEALTH_CONSTRAINTS' } });
+    expect(traffic2.service('web').weights.production).toEqual({ '1': 100, '2': 0 });
+  });
+
   it('remembers a promotion across a restart', async () => {
     const a = setup();
     const d = a.engine.create(a.plan({ configName: 'CodeDeployDefault.ECSLinear10PercentEvery3Minutes' }));

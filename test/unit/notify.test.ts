@@ -226,6 +226,18 @@ describe('delivery worker', () => {
   };
   const stateOf = (outbox: Outbox) => outbox.list()[0]!;
 
+  it('keeps what is queued before start, and sends it once started', async () => {
+    const { clock, outbox, worker, receiver } = setup([true]);
+    expect(worker.enqueue(entry())).toBe(true);
+    await clock.advance(10_000);
+    expect(receiver.calls).toHaveLength(0);
+    expect(stateOf(outbox)).toMatchObject({ state: 'pending', attempts: 0 });
+    worker.start();
+    await clock.advance(0);
+    expect(receiver.calls).toHaveLength(1);
+    expect(stateOf(outbox)).toMatchObject({ state: 'delivered', attempts: 1 });
+  });
+
   it('retries failures on the back-off schedule and records the delivery with its attempts', async () => {
     const { clock, outbox, worker, receiver } = setup([false, false, false, true]);
     worker.start();

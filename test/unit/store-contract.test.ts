@@ -89,6 +89,38 @@ describe.each(stores)('DeploymentStore contract: %s', (_name, open) => {
     expect(store.list('deployment')).toHaveLength(1);
     store.close();
   });
+
+  it('undoes only a failed inner transaction, and all of an outer one; an undone delete keeps its place', () => {
+    const store = open();
+    for (const id of ['d-A', 'd-B', 'd-C']) store.put('deployment', id, { id });
+    store.transaction(() => {
+      store.put('service', 'web', { live: '2' });
+      expect(() =>
+        store.transaction(() => {
+          store.delete('deployment', 'd-A');
+          store.put('deployment', 'd-B', { id: 'd-B', changed: true });
+          store.put('deployment', 'd-D', { id: 'd-D' });
+          throw new Error('inner');
+        }),
+      ).toThrow('inner');
+    });
+    expect(store.get('service', 'web')).toEqual({ live: '2' });
+    expect(store.list('deployment')).toEqual([
+      { key: 'd-A', value: { id: 'd-A' } },
+      { key: 'd-B', value: { id: 'd-B' } },
+      { key: 'd-C', value: { id: 'd-C' } },
+    ]);
+    expect(() =>
+      store.transaction(() => {
+        store.transaction(() => store.delete('deployment', 'd-B'));
+        store.put('service', 'web', { live: '3' });
+        throw new Error('outer');
+      }),
+    ).toThrow('outer');
+    expect(store.list('deployment').map((d) => d.key)).toEqual(['d-A', 'd-B', 'd-C']);
+    expect(store.get('service', 'web')).toEqual({ live: '2' });
+    store.close();
+  });
 });
 
 /** What `fn` throws (it must throw). */

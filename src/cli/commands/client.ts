@@ -198,8 +198,9 @@ export async function streamEvents(
 ): Promise<void> {
   let res;
   try {
-    // No body timeout: a quiet stream is normal (the server sends a comment every 15 s regardless).
-    res = await request(`${endpoint.url}${path}`, { headers: { ...bearer(endpoint), ...headers }, bodyTimeout: 0 });
+    // The server sends a comment every 15 s however quiet the stream: three missed mean it is gone (a host
+    // that died, a network cut) even if no connection reset ever arrives.
+    res = await request(`${endpoint.url}${path}`, { headers: { ...bearer(endpoint), ...headers }, bodyTimeout: 45_000 });
   } catch (cause) {
     throw new SwitchyardError('UPSTREAM_UNREACHABLE', `cannot reach switchyard at ${endpoint.url} (${(cause as Error).message})`, { cause });
   }

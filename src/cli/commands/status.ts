@@ -118,6 +118,7 @@ async function watch(endpoint: Endpoint, id: string, io: CommandIo): Promise<num
   }
   let lastId = '0';
   let lostSince: number | undefined;
+  let reconnected = false;
   while (!TERMINAL.has(info.status)) {
     let ended = false;
     try {
@@ -134,6 +135,7 @@ async function watch(endpoint: Endpoint, id: string, io: CommandIo): Promise<num
     }
     if (ended) break;
     // The stream closed before the deployment ended: switchyard stopped. Wait for it to be back.
+    reconnected = true;
     if (lostSince === undefined) {
       lostSince = Date.now();
       io.err(`lost the connection to ${endpoint.url}; reconnecting for up to ${RECONNECT_FOR_MS / 1000} s`);
@@ -147,6 +149,11 @@ async function watch(endpoint: Endpoint, id: string, io: CommandIo): Promise<num
         if (!isSwitchyardError(err) || err.code !== 'UPSTREAM_UNREACHABLE' || Date.now() - lostSince > RECONNECT_FOR_MS) throw err;
       }
     }
+  }
+  if (reconnected) {
+    // It may have ended while the watch was away (a rollback at start, say): what it missed is in the timeline.
+    const history = await rest<{ events: StreamedEvent[] }>(endpoint, 'GET', `/v1/deployments/${encodeURIComponent(id)}/events`);
+    for (const event of history.events) print(event);
   }
   const end = await getDeployment(endpoint, id);
   io.out(`${id} ${end.status}`);
