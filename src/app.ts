@@ -29,7 +29,7 @@ import { HookExecutor } from './hooks/runner.js';
 import { DeploymentEngine, ReplacementNotReady } from './shifting/engine.js';
 import { applyDeclarations } from './shifting/declarations.js';
 import { TaskSetLauncher } from './tasksets/launcher.js';
-import { SwitchyardError } from './core/errors.js';
+import { isSwitchyardError, SwitchyardError } from './core/errors.js';
 import { Registry } from './shifting/registry.js';
 import { startNotifications } from './notify/notifications.js';
 import { TrafficState } from './shifting/traffic.js';
@@ -38,6 +38,8 @@ import { TrafficState } from './shifting/traffic.js';
 export interface StartOptions {
   readonly log?: Logger;
   readonly clock?: Clock;
+  /** A store to use instead of opening the config's (tests); it is closed with switchyard. */
+  readonly store?: DeploymentStore;
 }
 
 /** A running switchyard. */
@@ -79,7 +81,7 @@ function urlOf(a: AddressInfo): string {
 export async function startSwitchyard(config: Config, options: StartOptions = {}): Promise<Switchyard> {
   const log = options.log ?? createLogger({ level: config.logLevel });
   const clock = options.clock ?? systemClock;
-  const store = openStore(config.store);
+  const store = options.store ?? openStore(config.store);
   // Child processes and timers may end after the store has closed (a hook that outlives its SIGTERM, a
   // start that failed): what they would write then is what the next start finds out for itself.
   const guard = { open: true };
@@ -109,6 +111,18 @@ async function assemble(
   whileOpen: (write: () => void) => void,
   closeStore: () => void,
 ): Promise<Switchyard> {
+  // What the engine and the traffic state write on their own (a timer, a rollback) has no caller to refuse
+  // it to: when the store cannot take it (a full disk), traffic and deployments go on in memory, the
+  // error is logged, and a later start resumes from what the store last took. Not writing a rollback
+  // down must never stop it from reaching the data plane.
+  const keepOrGoOn = (what: string, write: () => void): void => {
+    try {
+      write();
+    } catch (err) {
+      if (!isSwitchyardError(err) || err.code !== 'STORE_FAILED') throw err;
+      log.error({ err: err.message }, `the store could not keep ${what}; going on in memory`);
+    }
+  };
   // Processes a killed run started (versions run by command, command hooks) are still running: stop them.
   // Each stays written down until its SIGKILL is due, so a second crash meanwhile still finds it.
   const kept = store.list('process').map((d) => d.value as StartedProcess);
@@ -129,9 +143,10 @@ async function assemble(
   restoreTraffic(store, traffic, log.child({ component: 'store' }));
   // Every table published is the traffic state to come back to: its live versions and weights are kept.
   traffic.attach({
-    publish: (table) => {
-      for (const s of table.services) store.put('service', s.name, { live: s.live, weights: s.weights });
-    },
+    publish: (table) =>
+      keepOrGoOn('the traffic', () => {
+        for (const s of table.services) store.put('service', s.name, { live: s.live, weights: s.weights });
+      }),
   });
   const dataPlane = new DataPlane(traffic.table, log.child({ component: 'proxy' }));
   traffic.attach({ publish: (table) => dataPlane.apply(table) });
@@ -230,11 +245,13 @@ async function assemble(
     alarms: monitor,
     // A record and the notifications its change queues are kept together, or neither.
     onChange: (record) =>
-      store.transaction(() => {
-        store.put('deployment', record.id, record);
-        notifications.observe(record);
-      }),
-    atomically: (fn) => store.transaction(fn),
+      keepOrGoOn(`deployment ${record.id}`, () =>
+        store.transaction(() => {
+          store.put('deployment', record.id, record);
+          notifications.observe(record);
+        }),
+      ),
+    atomically: (fn) => keepOrGoOn('a deployment step', () => store.transaction(fn)),
     onEvent: events.publish,
   });
   annotate = (...args) => engine.annotate(...args);

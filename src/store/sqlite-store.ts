@@ -105,7 +105,15 @@ export class SqliteStore implements DeploymentStore {
   }
 
   transaction(fn: () => void): void {
-    this.#db.transaction(fn)();
+    try {
+      this.#db.transaction(fn)();
+    } catch (err) {
+      // The database's own failure (a full disk at COMMIT, say) is the store's; what `fn` threw is passed on.
+      if (err instanceof Database.SqliteError) {
+        throw new SwitchyardError('STORE_FAILED', `cannot write to the store ${this.file}: ${err.message}`, { cause: err });
+      }
+      throw err;
+    }
   }
 
   close(): void {

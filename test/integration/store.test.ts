@@ -13,13 +13,19 @@ import {
   GetDeploymentGroupCommand,
   ListApplicationsCommand,
   PutLifecycleEventHookExecutionStatusCommand,
+  StopDeploymentCommand,
   waitUntilDeploymentSuccessful,
 } from '@aws-sdk/client-codedeploy';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SwitchyardError } from '../../src/core/errors.js';
+import { createLogger } from '../../src/core/logger.js';
+import { MemoryStore } from '../../src/store/memory-store.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
+import type { StoreKind } from '../../src/store/store.js';
+import { logSink } from '../support/log-sink.js';
 import { ECS_APPSPEC } from '../support/appspecs.js';
-import { count, createWebGroup, deployWeb, sdkClient } from '../support/codedeploy.js';
+import { count, createWebGroup, deployWeb, sdkClient, until } from '../support/codedeploy.js';
 import { startProxy, twoVersions } from '../support/switchyard.js';
 import { startUpstream } from '../support/upstream.js';
 
@@ -145,5 +151,33 @@ describe('state on disk', () => {
       code: 'STORE_FAILED',
       message: expect.stringMatching(/^cannot read back the applications, groups and configurations the store keeps: /),
     });
+  });
+
+  it('goes on in memory, and still rolls back, when the store stops taking writes mid-deployment', async () => {
+    /** A store whose writes fail from when it is told to (a full disk). */
+    class FullStore extends MemoryStore {
+      full = false;
+      override put(kind: StoreKind, key: string, value: unknown): void {
+        if (this.full) throw new SwitchyardError('STORE_FAILED', 'cannot write to the store: database or disk is full');
+        super.put(kind, key, value);
+      }
+    }
+    const store = new FullStore();
+    const sink = logSink();
+    const blue = await startUpstream('blue');
+    const green = await startUpstream('green');
+    const sy = await startProxy(twoVersions(blue.url, green.url), { store, log: createLogger({ level: 'warn', destination: sink.stream }) });
+    const cd = sdkClient(sy);
+    await createWebGroup(cd, { deploymentConfigName: 'CodeDeployDefault.ECSCanary10Percent15Minutes' });
+    const deploymentId = await deployWeb(cd);
+    await until(async () => sy.traffic.service('web').weights.production['2'], (w) => w === 10);
+    store.full = true;
+    // A stop with rollback: traffic returns to blue for every client although none of it can be kept.
+    await cd.send(new StopDeploymentCommand({ deploymentId, autoRollbackEnabled: true }));
+    expect(await count(sy, 20)).toEqual({ blue: 20 });
+    expect((await cd.send(new GetDeploymentCommand({ deploymentId }))).deploymentInfo?.status).toBe('Stopped');
+    expect(sink.lines.some((l) => /^the store could not keep .*; going on in memory$/.test(String(l['msg'])))).toBe(true);
+    // What the store last took: the deployment mid-canary, which a next start would resume or roll back.
+    expect((store.get('deployment', deploymentId) as { status: string }).status).toBe('InProgress');
   });
 });

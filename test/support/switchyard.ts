@@ -4,7 +4,7 @@
  */
 import { onTestFinished } from 'vitest';
 import { stringify } from 'yaml';
-import { type Switchyard, startSwitchyard } from '../../src/app.js';
+import { type StartOptions, type Switchyard, startSwitchyard } from '../../src/app.js';
 import { parseConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { createLogger } from '../../src/core/logger.js';
@@ -28,9 +28,10 @@ export function configFrom(input: ConfigInput): Config {
 /** Starts switchyard for one test. */
 export async function startProxy(
   input: ConfigInput,
-  options: { autoClose?: boolean } = {},
+  options: { autoClose?: boolean } & Omit<StartOptions, 'clock'> = {},
 ): Promise<Switchyard> {
-  const sy = await startSwitchyard(configFrom(input), { log: createLogger({ level: 'silent' }) });
+  const { autoClose: _, ...start } = options;
+  const sy = await startSwitchyard(configFrom(input), { log: createLogger({ level: 'silent' }), ...start });
   if (options.autoClose !== false) onTestFinished(() => sy.close());
   return sy;
 }
