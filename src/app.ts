@@ -18,6 +18,7 @@ import { PrometheusClient } from './health/prometheus.js';
 import { StatsWindows } from './health/windows.js';
 import { Prober } from './health/probe.js';
 import { TargetHealth } from './health/target-health.js';
+import { closingQuietly } from './store/after-close.js';
 import { openStore } from './store/open.js';
 import { type ProcessLedger, type StartedProcess, startedProcess, stopLeftovers } from './core/process-ledger.js';
 import { fromStore, keptAlarms, keptDeployments, keptHookExecutions, restoreRegistry, restoreTraffic } from './store/recovery.js';
@@ -81,36 +82,19 @@ function urlOf(a: AddressInfo): string {
 export async function startSwitchyard(config: Config, options: StartOptions = {}): Promise<Switchyard> {
   const log = options.log ?? createLogger({ level: config.logLevel });
   const clock = options.clock ?? systemClock;
-  const store = options.store ?? openStore(config.store);
-  // Child processes and timers may end after the store has closed (a hook that outlives its SIGTERM, a
-  // start that failed): what they would write then is what the next start finds out for itself.
-  const guard = { open: true };
-  const whileOpen = (write: () => void) => {
-    if (guard.open) write();
-  };
+  const store = closingQuietly(options.store ?? openStore(config.store));
   try {
-    return await assemble(config, store, log, clock, whileOpen, () => {
-      guard.open = false;
-      store.close();
-    });
+    return await assemble(config, store, log, clock);
   } catch (err) {
     // Whatever failed (a declaration the registry refuses, a kept document it cannot read, a listener
     // that cannot bind), the store file is not left open.
-    guard.open = false;
     store.close();
     throw err;
   }
 }
 
-/** Builds and starts everything on an open store; `closeStore` is the last step of close(). */
-async function assemble(
-  config: Config,
-  store: DeploymentStore,
-  log: Logger,
-  clock: Clock,
-  whileOpen: (write: () => void) => void,
-  closeStore: () => void,
-): Promise<Switchyard> {
+/** Builds and starts everything on an open store, which close() closes last. */
+async function assemble(config: Config, store: DeploymentStore, log: Logger, clock: Clock): Promise<Switchyard> {
   // What the engine and the traffic state write on their own (a timer, a rollback) has no caller to refuse
   // it to: when the store cannot take it (a full disk), traffic and deployments go on in memory, the
   // error is logged, and a later start resumes from what the store last took. Not writing a rollback
@@ -126,17 +110,15 @@ async function assemble(
   // Processes a killed run started (versions run by command, command hooks) are still running: stop them.
   // Each stays written down until its SIGKILL is due, so a second crash meanwhile still finds it.
   const kept = store.list('process').map((d) => d.value as StartedProcess);
-  const leftovers = stopLeftovers(kept, clock, LEFTOVER_KILL_GRACE_MS, (p) =>
-    whileOpen(() => {
-      // Unless the pid has since been written down again for a process of this run.
-      if ((store.get('process', String(p.pid)) as StartedProcess | undefined)?.startTime === p.startTime) store.delete('process', String(p.pid));
-    }),
-  );
+  const leftovers = stopLeftovers(kept, clock, LEFTOVER_KILL_GRACE_MS, (p) => {
+    // Unless the pid has since been written down again for a process of this run.
+    if ((store.get('process', String(p.pid)) as StartedProcess | undefined)?.startTime === p.startTime) store.delete('process', String(p.pid));
+  });
   if (leftovers.length > 0) log.warn({ processes: leftovers }, 'stopping processes left running by an earlier run');
   for (const p of kept) if (!leftovers.includes(p)) store.delete('process', String(p.pid));
   const processes: ProcessLedger = {
-    started: (pid, what) => whileOpen(() => store.put('process', String(pid), startedProcess(pid, what))),
-    ended: (pid) => whileOpen(() => store.delete('process', String(pid))),
+    started: (pid, what) => store.put('process', String(pid), startedProcess(pid, what)),
+    ended: (pid) => store.delete('process', String(pid)),
   };
   const traffic = new TrafficState(config);
   // What the last run left, before anything routes: after a restart traffic is never split by defaults.
@@ -190,8 +172,8 @@ async function assemble(
     endpoint: () => controlUrl,
     processes,
     observer: {
-      put: (execution) => whileOpen(() => store.put('hookExecution', execution.executionId, execution)),
-      forget: (executionId) => whileOpen(() => store.delete('hookExecution', executionId)),
+      put: (execution) => store.put('hookExecution', execution.executionId, execution),
+      forget: (executionId) => store.delete('hookExecution', executionId),
     },
     // With control.auth set, a hook that reports back needs the credentials too.
     env: callerEnv(config.control.auth),
@@ -333,7 +315,7 @@ async function assemble(
       await api.close();
       await launcher.close();
       await prober.close();
-      closeStore();
+      store.close();
     })();
     return closing;
   };
