@@ -81,6 +81,14 @@ const SUCCESS: Diagnostics = { errorCode: 'Success', scriptName: '', message: 'S
 /** Why the runs of a closing engine end: what a hook cut short by it reports. */
 const SHUTDOWN = 'switchyard stopped while the hook ran; the deployment is left for the next start (recovery:)';
 
+/** Whether a deployment has sent any traffic, test or production, to its replacement yet. */
+function trafficMoved(record: DeploymentRecord): boolean {
+  return (
+    record.trafficWeight > 0 ||
+    record.lifecycleEvents.some((e) => e.name === 'AllowTestTraffic' && (e.status === 'InProgress' || e.status === 'Succeeded'))
+  );
+}
+
 /** Thrown inside a run when the deployment was stopped or failed elsewhere; ends the run quietly. */
 class Halted extends Error {}
 
@@ -327,9 +335,8 @@ export class DeploymentEngine {
         this.#restored.push(() => void this.#run(run));
       } else if (rollback) {
         const why = recovery.policy === 'rollback' ? 'its recovery policy is rollback' : `its ${hook} hook was running and the recovery policy for that is rollback`;
-        const moved = record.lifecycleEvents.some((e) => e.name === 'AllowTestTraffic' && e.status !== 'Pending') || record.trafficWeight > 0;
         this.#note(run, 'warn', 'recovered after a restart: rolling back, as the recovery policy says', { ...recovery, ...(hook && { hook }) });
-        this.#halt(run, 'Failed', 'INTERNAL_ERROR', `switchyard restarted while the deployment ran, and ${why}`, moved || 'restore');
+        this.#halt(run, 'Failed', 'INTERNAL_ERROR', `switchyard restarted while the deployment ran, and ${why}`, trafficMoved(record) || 'restore');
       } else {
         if (record.lifecycleEvents.some((e) => e.name === 'AllowTraffic' && e.status !== 'Pending')) {
           this.#deps.traffic.setShifting(plan.service, { original: plan.currentVersion, replacement: plan.targetVersion });
@@ -400,8 +407,7 @@ export class DeploymentEngine {
       const installed = plan.appSpec.platform === 'Lambda' || record.lifecycleEvents.some((e) => e.name === 'Install' && e.status === 'Succeeded');
       // A replacement that cannot run again has nothing to serve the traffic it was given: that goes back
       // to the original whatever the group's rollback settings, rather than to a version with no targets.
-      const moved = record.trafficWeight > 0 || record.lifecycleEvents.some((e) => e.name === 'AllowTestTraffic' && e.status === 'Succeeded');
-      if (installed && !(await this.#replacementReady(run, moved || this.#wantsRollback(plan, 'DEPLOYMENT_FAILURE')))) return;
+      if (installed && !(await this.#replacementReady(run, trafficMoved(record) || this.#wantsRollback(plan, 'DEPLOYMENT_FAILURE')))) return;
       await this.#proceed(run);
     });
   }
