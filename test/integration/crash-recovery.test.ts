@@ -5,12 +5,11 @@
  * policy), and no record may be lost or written twice.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CreateDeploymentCommand, GetDeploymentCommand, ListDeploymentsCommand } from '@aws-sdk/client-codedeploy';
 import { Agent, request } from 'undici';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import { ECS_APPSPEC } from '../support/appspecs.js';
@@ -19,19 +18,14 @@ import { runCli } from '../support/cli.js';
 import { type ServedChild, serveChild } from '../support/serve.js';
 import { freePort } from '../../src/tasksets/task.js';
 import { startUpstream, type TestUpstream } from '../support/upstream.js';
+import { tempDir } from '../support/temp-dir.js';
 
 const VERSION_SERVER = join(import.meta.dirname, '..', 'support', 'version-server.mjs');
 
 /** The canary under test: 20% to green for 8 s (long enough for a kill and a restart), then 100%. */
 const CANARY_MS = 8_000;
 
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'switchyard-crash-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const temp = tempDir('switchyard-crash');
 
 interface TimelineEntry {
   readonly wallTime: number;
@@ -41,7 +35,7 @@ interface TimelineEntry {
 
 /** Writes `<name>.yml` (ephemeral ports, info logs, the store `<name>.db` beside it) with `rest` over it. */
 async function writeFileConfig(name: string, rest: Record<string, unknown>): Promise<string> {
-  const file = join(dir, `${name}.yml`);
+  const file = join(temp.path(), `${name}.yml`);
   const base = {
     listeners: { production: { host: '127.0.0.1', port: 0 } },
     control: { host: '127.0.0.1', port: 0 },
@@ -185,7 +179,7 @@ describe('crash recovery (SIGKILL of a running switchyard)', () => {
     second.child.kill('SIGTERM');
     expect((await second.exit).code).toBe(0);
 
-    const store = new SqliteStore(join(dir, 'resume.db'));
+    const store = new SqliteStore(join(temp.path(), 'resume.db'));
     try {
       expect(store.list('deployment').map((d) => d.key)).toEqual([id]);
       expect(store.get('service', 'web')).toEqual({ live: '2', weights: { production: { '2': 10_000 }, test: { '2': 10_000 } } });
@@ -253,7 +247,7 @@ describe('crash recovery (SIGKILL of a running switchyard)', () => {
     expect(await weights(second)).toEqual({ '1': 100, '2': 0 });
     const listed = await sdkClient(second).send(new ListDeploymentsCommand({ applicationName: 'web', deploymentGroupName: 'web-prod' }));
     expect(listed.deployments).not.toContain(id);
-    expect(existsSync(join(dir, 'memory.db'))).toBe(false);
+    expect(existsSync(join(temp.path(), 'memory.db'))).toBe(false);
     await blue.close();
     await green.close();
   });

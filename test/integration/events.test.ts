@@ -8,7 +8,7 @@ import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
 import type { Switchyard } from '../../src/app.js';
 import { createWebGroup, deployWeb, sdkClient, until } from '../support/codedeploy.js';
-import { startProxy, twoVersions } from '../support/switchyard.js';
+import { type ConfigInput, startProxy, twoVersions } from '../support/switchyard.js';
 import { startUpstream } from '../support/upstream.js';
 
 interface Received {
@@ -44,17 +44,29 @@ async function listen(sy: Switchyard, query = '', headers: Record<string, string
   return { received, ended, close: () => res.body.destroy() };
 }
 
+/** A switchyard (closed by the test) on two upstreams that ran one deployment, and the stream that watched it. */
+async function watchedDeployment(): Promise<{
+  sy: Switchyard;
+  input: ConfigInput;
+  all: Awaited<ReturnType<typeof listen>>;
+  deploymentId: string;
+}> {
+  const blue = await startUpstream('blue');
+  const green = await startUpstream('green');
+  const input = twoVersions(blue.url, green.url);
+  const sy = await startProxy(input, { autoClose: false });
+  const all = await listen(sy);
+  const cd = sdkClient(sy);
+  await createWebGroup(cd);
+  const deploymentId = await deployWeb(cd);
+  await waitUntilDeploymentSuccessful({ client: cd, maxWaitTime: 10, minDelay: 1, maxDelay: 1 }, { deploymentId });
+  await until(async () => all.received.at(-1)?.data.message, (m) => m === 'deployment succeeded');
+  return { sy, input, all, deploymentId };
+}
+
 describe('GET /v1/events', () => {
   it('streams a deployment as it happens, numbered; replays after Last-Event-ID; filters; ends with switchyard', async () => {
-    const blue = await startUpstream('blue');
-    const green = await startUpstream('green');
-    const sy = await startProxy(twoVersions(blue.url, green.url), { autoClose: false });
-    const all = await listen(sy);
-    const cd = sdkClient(sy);
-    await createWebGroup(cd);
-    const deploymentId = await deployWeb(cd);
-    await waitUntilDeploymentSuccessful({ client: cd, maxWaitTime: 10, minDelay: 1, maxDelay: 1 }, { deploymentId });
-    await until(async () => all.received.at(-1)?.data.message, (m) => m === 'deployment succeeded');
+    const { sy, all, deploymentId } = await watchedDeployment();
     const messages = all.received.map((r) => r.data.message);
     expect(messages[0]).toBe('deployment created');
     expect(messages).toContain('weight changed');
@@ -77,18 +89,11 @@ describe('GET /v1/events', () => {
   });
 
   it('numbers on across a restart: a client back with the last run\'s Last-Event-ID gets the new events', async () => {
-    const blue = await startUpstream('blue');
-    const green = await startUpstream('green');
-    const before = await startProxy(twoVersions(blue.url, green.url), { autoClose: false });
-    const seen = await listen(before);
-    const cd = sdkClient(before);
-    await createWebGroup(cd);
-    await waitUntilDeploymentSuccessful({ client: cd, maxWaitTime: 10, minDelay: 1, maxDelay: 1 }, { deploymentId: await deployWeb(cd) });
-    await until(async () => seen.received.at(-1)?.data.message, (m) => m === 'deployment succeeded');
+    const { sy: before, input, all: seen } = await watchedDeployment();
     const lastId = seen.received.at(-1)!.id;
     await before.close();
 
-    const after = await startProxy(twoVersions(blue.url, green.url));
+    const after = await startProxy(input);
     const back = await listen(after, '', { 'last-event-id': String(lastId) });
     const cd2 = sdkClient(after);
     await createWebGroup(cd2);

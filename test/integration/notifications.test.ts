@@ -3,9 +3,7 @@
  * hang or accept; deployments driven through the AWS SDK; the outbox read through GET /v1/notifications;
  * and a restart on the same SQLite file while a notification is still pending.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   type CodeDeployClient,
@@ -17,21 +15,16 @@ import {
   UpdateDeploymentGroupCommand,
 } from '@aws-sdk/client-codedeploy';
 import { request } from 'undici';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Switchyard } from '../../src/app.js';
 import type { NotificationEntry } from '../../src/notify/outbox.js';
 import { ECS_APPSPEC, ECS_GROUP } from '../support/appspecs.js';
 import { createWebGroup, deployWeb, sdkClient, until } from '../support/codedeploy.js';
 import { type ConfigInput, startProxy, twoVersions } from '../support/switchyard.js';
 import { startUpstream } from '../support/upstream.js';
+import { tempDir } from '../support/temp-dir.js';
 
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'switchyard-notify-it-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const temp = tempDir('switchyard-notify-it');
 
 /** One request a receiver got. */
 interface Received {
@@ -261,7 +254,7 @@ describe('delivery', () => {
     let down = true;
     const receiver = await startReceiver((body) => (down && body['status'] === 'Succeeded' ? 503 : 200));
     const input = await config({
-      store: { sqlite: join(dir, 'restart', 'switchyard.db') },
+      store: { sqlite: join(temp.path(), 'restart', 'switchyard.db') },
       ...declaredGroup([{ triggerName: 'ops', triggerTargetArn: receiver.url, triggerEvents: ['DeploymentStart', 'DeploymentSuccess'] }]),
     });
     const first = await startProxy(input);

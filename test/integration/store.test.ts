@@ -2,8 +2,6 @@
  * The store on a real SQLite file under a running switchyard: what the CodeDeploy API creates and what a
  * deployment does (its record, its request, the traffic it leaves) is on disk when switchyard stops.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   type CodeDeployClient,
@@ -17,7 +15,7 @@ import {
   waitUntilDeploymentSuccessful,
 } from '@aws-sdk/client-codedeploy';
 import { request } from 'undici';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SwitchyardError } from '../../src/core/errors.js';
 import { createLogger } from '../../src/core/logger.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
@@ -28,18 +26,13 @@ import { ECS_APPSPEC } from '../support/appspecs.js';
 import { count, createWebGroup, deployWeb, sdkClient, until } from '../support/codedeploy.js';
 import { startProxy, twoVersions } from '../support/switchyard.js';
 import { startUpstream } from '../support/upstream.js';
+import { tempDir } from '../support/temp-dir.js';
 
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'switchyard-store-it-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const temp = tempDir('switchyard-store-it');
 
 describe('state on disk', () => {
   it('keeps applications, groups, deployments, their requests and the traffic they leave', async () => {
-    const file = join(dir, 'state', 'switchyard.db');
+    const file = join(temp.path(), 'state', 'switchyard.db');
     const blue = await startUpstream('blue');
     const green = await startUpstream('green');
     const sy = await startProxy({ ...twoVersions(blue.url, green.url), store: { sqlite: file } }, { autoClose: false });
@@ -67,7 +60,7 @@ describe('state on disk', () => {
   });
 
   it('starts again from what it kept: applications, groups, configs, deployments, hook executions and traffic', async () => {
-    const file = join(dir, 'restart', 'switchyard.db');
+    const file = join(temp.path(), 'restart', 'switchyard.db');
     const blue = await startUpstream('blue');
     const green = await startUpstream('green');
     const sdk: { client?: CodeDeployClient } = {};
@@ -141,7 +134,7 @@ describe('state on disk', () => {
   });
 
   it('refuses to start, saying what, on a kept document it cannot read', async () => {
-    const file = join(dir, 'damaged', 'switchyard.db');
+    const file = join(temp.path(), 'damaged', 'switchyard.db');
     const store = new SqliteStore(file);
     store.put('config', 'broken', { name: 'broken', computePlatform: 'ECS' });
     store.close();
