@@ -120,10 +120,10 @@ function parseJson(text: string, what: string, status: number): unknown {
   }
 }
 
-/** One CodeDeploy operation; resolves with the response members or throws a RemoteError named by `__type`. */
 /** What AWS answers a call with no, or a wrong, signature. */
 const SIGNATURE_REFUSALS = new Set(['UnrecognizedClientException', 'InvalidSignatureException', 'IncompleteSignatureException']);
 
+/** One CodeDeploy operation; resolves with the response members or throws a RemoteError named by `__type`. */
 export async function codedeploy<T = Record<string, unknown>>(
   endpoint: Endpoint,
   operation: string,
