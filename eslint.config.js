@@ -1,9 +1,7 @@
 // @ts-check
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
-
-/** Folders (under src/) that the control side owns; the data plane must never import them. */
-const CONTROL = ['shifting', 'health', 'hooks', 'api', 'cli', 'metrics', 'config', 'appspec', 'store', 'demo'];
+import switchyard from './architecture/eslint-plugin.js';
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'bench/results/**', 'coverage/**'] },
@@ -28,14 +26,10 @@ export default tseslint.config(
     },
   },
   {
-    // The data plane depends on core only (DESIGN.md): nothing in src/proxy imports the control side.
-    files: ['src/proxy/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        { patterns: [{ group: CONTROL.map((f) => `../${f}/*`), message: 'src/proxy may import only from core.' }] },
-      ],
-    },
+    // One direction for every import (architecture/layers.js), the same list the architecture test checks.
+    files: ['src/**/*.ts'],
+    plugins: { switchyard },
+    rules: { 'switchyard/layers': 'error' },
   },
   {
     // Tests may poke at internals and use loose shapes for fixtures.
@@ -51,7 +45,7 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
-  { files: ['eslint.config.js'], ...tseslint.configs.disableTypeChecked },
+  { files: ['eslint.config.js', 'architecture/**/*.js'], ...tseslint.configs.disableTypeChecked },
   {
     // Plain scripts that tests start as child processes (Node 20 cannot run TypeScript directly).
     files: ['test/**/*.mjs'],

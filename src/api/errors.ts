@@ -5,7 +5,7 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
-import { formatPath } from '../config/yaml-source.js';
+import { formatPath } from '../core/yaml-source.js';
 import { type FileIssue, isSwitchyardError, SwitchyardError } from '../core/errors.js';
 
 /** The largest request body the control API reads (an AppSpec or a config is far smaller). */

@@ -7,7 +7,7 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../core/clock.js';
-import type { DeploymentEvent } from '../shifting/deployment.js';
+import type { DeploymentEvent } from '../shifting/ports.js';
 
 /** Events kept for clients that reconnect. */
 const KEPT = 1_000;

@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { type NotificationEntry, NotificationState } from '../notify/outbox.js';
+import { type NotificationEntry, NotificationState } from '../codedeploy/triggers.js';
 import { parseBody } from './errors.js';
 
 /** Where the entries come from (the outbox). */

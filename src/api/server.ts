@@ -9,14 +9,11 @@ import { z } from 'zod';
 import { SwitchyardError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { LISTENERS } from '../core/route-table.js';
-import type { MetricsRecorder } from '../metrics/recorder.js';
-import type { TrafficState } from '../shifting/traffic.js';
+import type { TrafficPort } from '../shifting/ports.js';
 import { uuid } from '../core/ids.js';
-import { CustomConfigSpec, customDeploymentConfig } from '../shifting/deployment-config.js';
+import { CustomConfigSpec, customDeploymentConfig } from '../codedeploy/deployment-config.js';
 import { type CodeDeployDeps, registerCodeDeploy } from './codedeploy/protocol.js';
-import { AlarmConfig } from '../health/alarm-config.js';
-import type { AlarmCatalog } from '../health/alarm-catalog.js';
-import type { TargetHealth } from '../health/target-health.js';
+import { AlarmConfig, type AlarmsConfig } from '../config/alarms.js';
 import type { EventStream } from './event-stream.js';
 import { type NotificationSource, registerNotifications } from './notifications.js';
 import { BODY_LIMIT_BYTES, handleApiError, parseBody } from './errors.js';
@@ -24,17 +21,36 @@ import type { ControlAuth } from '../config/schema.js';
 import { type Clock, systemClock } from '../core/clock.js';
 import { controlGuard } from './auth/guard.js';
 
+/** The Prometheus text of every metric. */
+export interface MetricsSource {
+  render(): Promise<{ contentType: string; body: string }>;
+}
+
+/** The health of each service's targets, by version label. */
+export interface HealthSource {
+  viewOf(service: string): object;
+}
+
+/** The alarms deployment groups may name (CloudWatch's part), changeable while running. */
+export interface AlarmRegistry {
+  all(): AlarmsConfig;
+  /** Throws ALARM_NOT_FOUND. */
+  get(name: string): AlarmConfig;
+  put(name: string, alarm: AlarmConfig): void;
+  delete(name: string): void;
+}
+
 /** What the control API needs. */
 export interface ApiDeps {
   readonly log: Logger;
-  readonly traffic: TrafficState;
-  readonly metrics: MetricsRecorder;
+  readonly traffic: TrafficPort;
+  readonly metrics: MetricsSource;
   /** When given, `GET /v1/events` streams deployment events. */
   readonly events?: EventStream;
   /** Target health, shown with each service when given. */
-  readonly health?: TargetHealth;
+  readonly health?: HealthSource;
   /** The alarms groups may name; when given, `/v1/alarms` lists, creates and deletes them. */
-  readonly alarms?: AlarmCatalog;
+  readonly alarms?: AlarmRegistry;
   /** When given, the CodeDeploy protocol is served at `POST /`. */
   readonly codedeploy?: CodeDeployDeps;
   /** When given, `GET /v1/notifications` lists the trigger notifications and their delivery. */
@@ -84,7 +100,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   });
 
   // Each service with the health of its targets, by version label.
-  const withHealth = (view: ReturnType<TrafficState['service']>) =>
+  const withHealth = (view: ReturnType<TrafficPort['service']>) =>
     deps.health ? { ...view, health: deps.health.viewOf(view.name) } : view;
 
   app.get('/v1/services', async () => ({ services: deps.traffic.services().map(withHealth) }));

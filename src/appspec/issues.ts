@@ -6,7 +6,7 @@
  */
 import type { z } from 'zod';
 import type { FileIssue, SourceLocation } from '../core/errors.js';
-import { formatPath, type YamlSource } from '../config/yaml-source.js';
+import { formatPath, type YamlSource } from '../core/yaml-source.js';
 import { caseTwin, filePath } from './keys.js';
 import { AT_KEY } from './schema.js';
 

@@ -5,7 +5,7 @@
  * variables are not substituted, as CodeDeploy does not substitute them either.
  */
 import { type FileIssue, SwitchyardError } from '../core/errors.js';
-import { readYaml } from '../config/yaml-source.js';
+import { readYaml } from '../core/yaml-source.js';
 import { appSpecIssues } from './issues.js';
 import { isMap } from './keys.js';
 import { type AppSpec, documentError, documentSchema, platformOf } from './schema.js';

@@ -2,7 +2,7 @@
  * @module cli/until-signal
  * How a long-running command ends: on SIGINT or SIGTERM it drains and stops switchyard, then resolves.
  */
-import type { Switchyard } from '../app.js';
+import type { Switchyard } from '../app/start.js';
 
 /** Runs until SIGINT/SIGTERM, then drains and resolves; a second signal exits at once. */
 export function untilSignal(sy: Switchyard, cleanup: () => Promise<void> = async () => undefined): Promise<void> {

@@ -8,16 +8,47 @@ import { dirname, resolve } from 'node:path';
 import type { z } from 'zod';
 import { type FileIssue, SwitchyardError } from '../core/errors.js';
 import { type Config, ConfigSchema } from './schema.js';
-import { formatPath, readYaml, type YamlSource } from './yaml-source.js';
+import { formatPath, readYaml, type YamlSource } from '../core/yaml-source.js';
 import { deepFreeze } from '../core/freeze.js';
 
-/** Validates config text; throws CONFIG_INVALID listing every problem. */
-export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv = process.env): Config {
+/** A problem a check after the schema found, at its path in the file. */
+export interface ConfigProblem {
+  readonly path: readonly (string | number)[];
+  readonly message: string;
+}
+
+/**
+ * A check of a parsed config that the schema cannot make by itself (it needs a layer above config, such
+ * as the CodeDeploy registry); it runs once the schema has passed.
+ */
+export type ConfigCheck = (config: Config) => readonly ConfigProblem[];
+
+/** Validates config text, then runs `checks`; throws CONFIG_INVALID listing every problem. */
+export function parseConfig(
+  text: string,
+  file: string,
+  env: NodeJS.ProcessEnv = process.env,
+  checks: readonly ConfigCheck[] = [],
+): Config {
   const source = readYaml(text, file, env);
   if (source.issues.length) throw invalid(file, source.issues);
   const result = ConfigSchema.safeParse(source.value);
   if (!result.success) throw invalid(file, zodIssues(result.error, source));
+  const problems = checks.flatMap((check) => check(result.data));
+  if (problems.length) throw invalid(file, sortByPlace(problems.map((p) => locateProblem(p, source))));
   return deepFreeze(withWorkingDirs(result.data, dirname(resolve(file))));
+}
+
+function locateProblem(problem: ConfigProblem, source: YamlSource): FileIssue {
+  return { location: source.locate(problem.path), path: formatPath(problem.path), message: problem.message };
+}
+
+function sortByPlace(issues: FileIssue[]): FileIssue[] {
+  return issues.sort(
+    (a, b) =>
+      (a.location?.line ?? 0) - (b.location?.line ?? 0) ||
+      (a.location?.column ?? 0) - (b.location?.column ?? 0),
+  );
 }
 
 /**
@@ -42,8 +73,12 @@ function withWorkingDirs(config: Config, baseDir: string): Config {
   };
 }
 
-/** Reads and validates a config file. */
-export async function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): Promise<Config> {
+/** Reads and validates a config file, running `checks` after the schema. */
+export async function loadConfig(
+  file: string,
+  env: NodeJS.ProcessEnv = process.env,
+  checks: readonly ConfigCheck[] = [],
+): Promise<Config> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -56,7 +91,7 @@ export async function loadConfig(file: string, env: NodeJS.ProcessEnv = process.
       },
     );
   }
-  return parseConfig(text, file, env);
+  return parseConfig(text, file, env, checks);
 }
 
 /** Maps zod issues to file issues, pointing each at the node (or unknown key) it is about. */
@@ -86,12 +121,7 @@ export function zodIssues(error: z.ZodError, source: YamlSource): FileIssue[] {
     }
     out.push({ location: source.locate(path), path: formatPath(path), message: issueMessage(issue) });
   }
-  out.sort(
-    (a, b) =>
-      (a.location?.line ?? 0) - (b.location?.line ?? 0) ||
-      (a.location?.column ?? 0) - (b.location?.column ?? 0),
-  );
-  return out;
+  return sortByPlace(out);
 }
 
 function issueMessage(issue: z.core.$ZodIssue): string {

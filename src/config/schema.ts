@@ -5,18 +5,15 @@
  */
 import { z } from 'zod';
 import { Duration, Size } from '../core/duration.js';
-import { HooksConfig } from '../hooks/hook-config.js';
+import { HooksConfig } from './hooks.js';
 import { LOG_LEVELS } from '../core/logger.js';
-import { ManualClock } from '../core/clock.js';
-import { CustomConfigSpec } from '../shifting/deployment-config.js';
-import { applyDeclarations } from '../shifting/declarations.js';
-import { DeploymentGroupSettings, Registry } from '../shifting/registry.js';
+import { CustomConfigSpec } from '../codedeploy/deployment-config.js';
+import { DeploymentGroupSettings } from '../codedeploy/deployment-group.js';
 import { isHttpUrl } from '../core/url.js';
 import { unknownKeys } from './unknown-keys.js';
-import { AlarmsConfig } from '../health/alarm-config.js';
-import { NotificationsConfig } from '../notify/notify-config.js';
+import { AlarmsConfig } from './alarms.js';
+import { NotificationsConfig } from './notifications.js';
 
-export { Duration } from '../core/duration.js';
 
 /**
  * Where a string is expected, a number reads as its text: `live: 1` and `live: "${LIVE:-1}"` (a whole
@@ -29,7 +26,6 @@ const Port = z.number().int().min(0).max(65535, 'must be a port number from 0 to
 
 export const ListenAddress = z.strictObject({ host: Host.default('127.0.0.1'), port: Port });
 
-export { isHttpUrl } from '../core/url.js';
 
 const HttpUrl = z.string().refine(isHttpUrl, { message: 'must be an http(s) URL' });
 
@@ -345,30 +341,6 @@ export const DeclaredApplication = z.strictObject({
   deploymentGroups: z.record(z.string(), DeclaredGroup).default({}),
 });
 
-/**
- * Declarations are checked by entering them into a scratch registry, so the file is held to exactly the
- * rules the API applies; and an ECS group must name a service of this file.
- */
-function checkDeclarations(config: z.output<typeof ConfigShape>, ctx: z.RefinementCtx): void {
-  applyDeclarations(new Registry(new ManualClock(), { alarmDeclared: (name) => Object.hasOwn(config.alarms, name) }), config, (problem) =>
-    ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message }),
-  );
-  const services = config.services.map((s) => s.name);
-  for (const [appName, app] of Object.entries(config.applications)) {
-    for (const [groupName, group] of Object.entries(app.deploymentGroups)) {
-      group.ecsServices?.forEach((ecs, i) => {
-        if (ecs.serviceName !== undefined && !services.includes(ecs.serviceName)) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['applications', appName, 'deploymentGroups', groupName, 'ecsServices', i, 'serviceName'],
-            message: `names no service of this file (services: ${services.join(', ')})`,
-          });
-        }
-      });
-    }
-  }
-}
-
 /** A secret from the file or, better, from `${VAR}`; digits-only values read as text. */
 const Secret = (min: number, what: string) =>
   z.preprocess(numberAsText, z.string().min(min, `must be at least ${min} characters (${what})`));
@@ -465,7 +437,11 @@ const ConfigShape = z.strictObject({
   notifications: NotificationsConfig,
 });
 
-export const ConfigSchema = ConfigShape.superRefine(checkDeclarations);
+/**
+ * The whole file. What needs the CodeDeploy registry (declared applications and groups held to the API's
+ * rules) is checked after this, by a step that `validate` and start-up both run (app/config).
+ */
+export const ConfigSchema = ConfigShape;
 
 /** The validated config, with durations in milliseconds and defaults filled in. */
 export type Config = z.infer<typeof ConfigSchema>;

@@ -85,20 +85,6 @@ export class SwitchyardError extends Error {
   }
 }
 
-/**
- * A request CodeDeploy itself would refuse: `awsType` is the exception name (`__type`) its API answers
- * with, e.g. `DeploymentLimitExceededException`.
- */
-export class CodeDeployRefusal extends SwitchyardError {
-  readonly awsType: string;
-
-  constructor(awsType: string, message: string) {
-    super('ARGUMENTS_INVALID', message);
-    this.name = new.target.name;
-    this.awsType = awsType;
-  }
-}
-
 /** True when `e` is a SwitchyardError, optionally of one code. */
 export function isSwitchyardError(e: unknown, code?: ErrorCode): e is SwitchyardError {
   return e instanceof SwitchyardError && (code === undefined || e.code === code);

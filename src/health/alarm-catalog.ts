@@ -4,7 +4,7 @@
  * REST API while switchyard runs. What CloudWatch's list of alarms is to CodeDeploy.
  */
 import { SwitchyardError } from '../core/errors.js';
-import type { AlarmConfig, AlarmsConfig } from './alarm-config.js';
+import type { AlarmConfig, AlarmsConfig } from '../config/alarms.js';
 
 /** Alarms by name. */
 export class AlarmCatalog {

@@ -8,7 +8,7 @@
 import type { CancelTimer, Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import type { AlarmWatch, AlarmWatcher } from '../shifting/ports.js';
-import type { AlarmConfig, AlarmsConfig } from './alarm-config.js';
+import type { AlarmConfig, AlarmsConfig } from '../config/alarms.js';
 import { type AlarmEvaluation, type AlarmState, judgeTraffic } from './alarm-rules.js';
 import type { PrometheusClient } from './prometheus.js';
 import type { StatsWindows } from './windows.js';

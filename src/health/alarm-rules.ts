@@ -5,7 +5,7 @@
  * caller supplies the windows' sums, so the rules are table-tested without a clock or a socket.
  */
 import { LATENCY_BOUNDS_MS } from '../core/stats-delta.js';
-import type { AlarmConfig } from './alarm-config.js';
+import type { AlarmConfig } from '../config/alarms.js';
 import { histogramQuantile, mannWhitneyBinned, twoProportionTest } from './statistics.js';
 import type { WindowTotals } from './windows.js';
 

@@ -6,7 +6,7 @@
  */
 import { Agent, request } from 'undici';
 import type { Clock } from '../core/clock.js';
-import type { AlarmConfig } from './alarm-config.js';
+import type { AlarmConfig } from '../config/alarms.js';
 import type { AlarmEvaluation } from './alarm-rules.js';
 
 type PrometheusAlarm = Extract<AlarmConfig, { kind: 'prometheus' }>;

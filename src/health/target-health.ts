@@ -2,7 +2,7 @@
  * @module health/target-health
  * The health of every target, all the time (not only during deployments): active checks on the clock for
  * versions that declare `healthCheck`, and the passive ejections the data plane reports in its
- * StatsDeltas. An actively unhealthy target is taken out of the route table through TrafficState; an
+ * StatsDeltas. An actively unhealthy target is taken out of the route table through TrafficPort; an
  * ejected one the data plane already skips. Every change is logged and handed to `onChange` (deployment
  * timelines), and a version whose share went elsewhere for want of a routable target is logged too.
  */
@@ -10,7 +10,7 @@ import type { ServiceConfig } from '../config/schema.js';
 import type { CancelTimer, Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import type { StatsDelta } from '../core/stats-delta.js';
-import type { TrafficState } from '../shifting/traffic.js';
+import type { TrafficPort } from '../shifting/ports.js';
 import type { Prober } from './probe.js';
 
 /** What a target's health is: checked and passing or failing, ejected by failures, or not checked. */
@@ -40,7 +40,7 @@ export interface TargetHealthDeps {
   readonly clock: Clock;
   readonly log: Logger;
   readonly services: readonly ServiceConfig[];
-  readonly traffic: TrafficState;
+  readonly traffic: TrafficPort;
   readonly prober: Prober;
   readonly onChange?: (change: TargetHealthChange) => void;
 }

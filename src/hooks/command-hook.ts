@@ -7,8 +7,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { CancelTimer, Clock } from '../core/clock.js';
 import type { ProcessLedger } from '../core/process-ledger.js';
-import type { CommandHookSpec } from './hook-config.js';
-import { type HookAttempt, type HookEnd, TailBuffer, describeError, failed } from './output.js';
+import type { CommandHookSpec } from '../config/hooks.js';
+import { describeError } from '../core/describe-error.js';
+import { TailBuffer } from '../core/tail-buffer.js';
+import { type HookAttempt, type HookEnd, failed } from './output.js';
 
 export interface CommandHookOptions {
   readonly clock: Clock;

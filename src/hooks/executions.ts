@@ -4,8 +4,8 @@
  * late second PutLifecycleEventHookExecutionStatus still gets LifecycleEventAlreadyCompleted rather than
  * "unknown id", and so that a hook that hangs for an hour can be seen waiting.
  */
-import { CodeDeployRefusal } from '../core/errors.js';
-import type { Diagnostics, LifecycleEventName } from '../shifting/lifecycle.js';
+import { CodeDeployRefusal } from '../codedeploy/exceptions.js';
+import type { Diagnostics, LifecycleEventName } from '../codedeploy/lifecycle.js';
 
 /** How a hook target was run; `unresolved` when it named no hook and failed at once. */
 export type HookKind = 'http' | 'command' | 'unresolved';

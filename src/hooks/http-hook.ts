@@ -5,8 +5,10 @@
  * through PutLifecycleEventHookExecutionStatus; in `sync` mode the answer is the outcome.
  */
 import { type Dispatcher, request } from 'undici';
-import type { HttpHookSpec } from './hook-config.js';
-import { type HookAttempt, type HookEnd, TailBuffer, describeError, failed } from './output.js';
+import type { HttpHookSpec } from '../config/hooks.js';
+import { describeError } from '../core/describe-error.js';
+import { TailBuffer } from '../core/tail-buffer.js';
+import { type HookAttempt, type HookEnd, failed } from './output.js';
 
 /** The ids CodeDeploy sends a hook. */
 export interface HookPayload {

@@ -8,11 +8,11 @@ import type { Dispatcher } from 'undici';
 import type { CancelTimer, Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import type { ProcessLedger } from '../core/process-ledger.js';
-import type { Diagnostics } from '../shifting/lifecycle.js';
+import type { Diagnostics } from '../codedeploy/lifecycle.js';
 import type { HookInvocation, HookOutcome, HookRunner } from '../shifting/ports.js';
 import { startCommandHook } from './command-hook.js';
 import { ExecutionLog, type ExecutionObserver, type HookExecution, HookReportError } from './executions.js';
-import { HookRegistry, type HookSpec, type HooksConfig, describeTimeout } from './hook-config.js';
+import { HookRegistry, type HookSpec, type HooksConfig, describeTimeout } from '../config/hooks.js';
 import { startHttpHook } from './http-hook.js';
 import { type HookAttempt, type HookEnd, failed } from './output.js';
 

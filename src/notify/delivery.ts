@@ -9,9 +9,10 @@
 import { Agent, request } from 'undici';
 import type { CancelTimer, Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
-import { describeError } from '../hooks/output.js';
+import { describeError } from '../core/describe-error.js';
 import { pastGiveUp, retryDelay } from './backoff.js';
-import type { NotificationEntry, Outbox } from './outbox.js';
+import type { Outbox } from './outbox.js';
+import type { NotificationEntry } from '../codedeploy/triggers.js';
 
 /** Posts one notification; resolves on a 2xx answer, rejects otherwise. */
 export type Post = (entry: NotificationEntry, signal: AbortSignal) => Promise<void>;

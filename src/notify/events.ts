@@ -3,9 +3,9 @@
  * Which trigger events a deployment's status change fires. Pure: the caller remembers the status it
  * saw last; the outbox key makes a repeat harmless, so a status seen again after a restart fires nothing new.
  */
-import type { DeploymentRecord } from '../shifting/deployment.js';
-import type { DeploymentStatus } from '../shifting/lifecycle.js';
-import type { DeploymentEventType } from '../shifting/triggers.js';
+import type { DeploymentRecord } from '../shifting/ports.js';
+import type { DeploymentStatus } from '../codedeploy/lifecycle.js';
+import type { DeploymentEventType } from '../codedeploy/triggers.js';
 
 /** Statuses a deployment has before it starts. */
 const NOT_STARTED: ReadonlySet<DeploymentStatus | undefined> = new Set([undefined, 'Created', 'Queued']);

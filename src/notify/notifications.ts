@@ -5,13 +5,14 @@
  */
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
-import type { DeploymentRecord } from '../shifting/deployment.js';
-import type { TriggerConfig } from '../shifting/triggers.js';
-import type { DeploymentStore } from '../store/store.js';
+import type { DeploymentRecord } from '../shifting/ports.js';
+import type { TriggerConfig } from '../codedeploy/triggers.js';
+import type { DeploymentStore } from '../shifting/ports.js';
 import { DeliveryWorker } from './delivery.js';
-import type { NotificationsConfig } from './notify-config.js';
+import type { NotificationsConfig } from '../config/notifications.js';
 import { Notifier } from './notifier.js';
-import { type NotificationEntry, Outbox } from './outbox.js';
+import { Outbox } from './outbox.js';
+import { type NotificationEntry } from '../codedeploy/triggers.js';
 
 /** What {@link startNotifications} needs. */
 export interface NotificationsDeps {

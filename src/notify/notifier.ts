@@ -7,11 +7,12 @@
  */
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
-import type { DeploymentRecord } from '../shifting/deployment.js';
-import { type DeploymentStatus, TERMINAL_STATUSES } from '../shifting/lifecycle.js';
-import { type DeploymentEventType, type TriggerConfig, triggerTarget } from '../shifting/triggers.js';
+import type { DeploymentRecord } from '../shifting/ports.js';
+import { type DeploymentStatus, TERMINAL_STATUSES } from '../codedeploy/lifecycle.js';
+import { type DeploymentEventType, type TriggerConfig, triggerTarget } from '../codedeploy/triggers.js';
 import { triggerEventsFor } from './events.js';
-import { type NotificationEntry, notificationKey } from './outbox.js';
+import { notificationKey } from './outbox.js';
+import { type NotificationEntry } from '../codedeploy/triggers.js';
 import { triggerPayload } from './payload.js';
 
 /** What a {@link Notifier} is built from. */

@@ -5,32 +5,8 @@
  * resumes every pending notification; and the key is taken once, so a status seen again (after a
  * restart, or twice in a row) never queues a second copy.
  */
-import { z } from 'zod';
-import type { DeploymentStore } from '../store/store.js';
-import { TRIGGER_EVENT_TYPES, TriggerFormat } from '../shifting/triggers.js';
-
-export const NotificationState = z.enum(['pending', 'delivered', 'failed']);
-export type NotificationState = z.infer<typeof NotificationState>;
-
-/** One notification and how its delivery went. Times are epoch ms on switchyard's clock. */
-export const NotificationEntry = z.object({
-  key: z.string(),
-  deploymentId: z.string(),
-  eventType: z.enum(TRIGGER_EVENT_TYPES),
-  triggerName: z.string(),
-  url: z.string(),
-  format: TriggerFormat,
-  /** The JSON posted, exactly. */
-  body: z.unknown(),
-  state: NotificationState,
-  attempts: z.number().int().min(0),
-  /** When the next attempt is due (pending only). */
-  nextAttemptAt: z.number(),
-  lastError: z.string().optional(),
-  createdAt: z.number(),
-  updatedAt: z.number(),
-});
-export type NotificationEntry = z.infer<typeof NotificationEntry>;
+import type { DeploymentStore } from '../shifting/ports.js';
+import { NotificationEntry } from '../codedeploy/triggers.js';
 
 /** The outbox key of a notification. */
 export function notificationKey(deploymentId: string, eventType: string, triggerName: string): string {

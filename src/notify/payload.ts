@@ -5,9 +5,9 @@
  * the same bytes and a restart sends what was queued.
  */
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../core/aws-identity.js';
-import type { DeploymentRecord } from '../shifting/deployment.js';
-import { targetStatus } from '../shifting/lifecycle.js';
-import type { DeploymentEventType, TriggerFormat } from '../shifting/triggers.js';
+import type { DeploymentRecord } from '../shifting/ports.js';
+import { targetStatus } from '../codedeploy/lifecycle.js';
+import type { DeploymentEventType, TriggerFormat } from '../codedeploy/triggers.js';
 
 /** CodeDeploy's trigger message for a deployment event; every value is a string, as CodeDeploy sends it. */
 export interface CodeDeployTriggerPayload {

@@ -5,54 +5,12 @@
  * one compiled table from start to end.
  */
 import type { IncomingMessage } from 'node:http';
-import { performance } from 'node:perf_hooks';
 import { LISTENERS, type RouteTable, type ServiceRoute } from '../core/route-table.js';
+import { CompiledVersion } from './compiled-version.js';
 import { PoolRegistry, type Upstream } from './pools.js';
 import { cookieValue, SmoothWeightedPicker, StickyPicker, stickyBucket } from './split.js';
 import { CompiledMirror } from './mirror.js';
-import type { StatsRecorder, VersionStats } from './stats.js';
-
-/** Where a failed request on a version may be tried once more, and which methods may be. */
-export interface RetryRoute {
-  readonly version: CompiledVersion;
-  readonly methods: ReadonlySet<string>;
-}
-
-/** A version ready to serve: its upstreams used round robin and its counters. */
-export class CompiledVersion {
-  #next = 0;
-  /** Whether any upstream can be ejected: only then is availability checked per request. */
-  readonly #ejectable: boolean;
-  /** Set on the replacement while a deployment shifts with retry on the original (production only). */
-  retry: RetryRoute | undefined;
-
-  constructor(
-    readonly label: string,
-    readonly upstreams: readonly Upstream[],
-    readonly stats: VersionStats,
-  ) {
-    this.#ejectable = upstreams.some((u) => u.outlier !== undefined);
-  }
-
-  /** The next upstream in round-robin order that is not ejected, or undefined when there is none. */
-  nextUpstream(): Upstream | undefined {
-    const n = this.upstreams.length;
-    if (n === 0) return undefined;
-    if (!this.#ejectable) {
-      if (n === 1) return this.upstreams[0];
-      const u = this.upstreams[this.#next]!;
-      this.#next = (this.#next + 1) % n;
-      return u;
-    }
-    const now = performance.now();
-    for (let tried = 0; tried < n; tried++) {
-      const u = this.upstreams[this.#next]!;
-      this.#next = (this.#next + 1) % n;
-      if (u.available(now)) return u;
-    }
-    return undefined;
-  }
-}
+import type { StatsRecorder } from './stats.js';
 
 interface ListenerSplit {
   readonly weighted: SmoothWeightedPicker;

@@ -9,7 +9,7 @@ import type { Readable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
 import { OUTCOME_ERROR, outcomeOf } from '../core/stats-delta.js';
-import type { CompiledVersion, RetryRoute } from './compiled-table.js';
+import type { CompiledVersion, RetryRoute } from './compiled-version.js';
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js';
 import type { Upstream } from './pools.js';
 import { type ProxyErrorCode, writeProxyError } from './proxy-error.js';

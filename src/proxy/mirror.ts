@@ -12,7 +12,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { FULL_WEIGHT } from '../core/route-table.js';
 import { OUTCOME_ERROR, outcomeOf } from '../core/stats-delta.js';
-import type { CompiledVersion } from './compiled-table.js';
+import type { CompiledVersion } from './compiled-version.js';
 import { upstreamRequestHeaders } from './headers.js';
 import type { VersionStats } from './stats.js';
 

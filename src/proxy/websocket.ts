@@ -10,7 +10,7 @@ import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import httpProxy from 'http-proxy';
 import { OUTCOME_ERROR, outcomeOf } from '../core/stats-delta.js';
-import type { CompiledVersion } from './compiled-table.js';
+import type { CompiledVersion } from './compiled-version.js';
 import { stripUpgradeHopByHop } from './headers.js';
 import type { Upstream } from './pools.js';
 

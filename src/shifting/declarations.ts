@@ -3,16 +3,19 @@
  * Applications, deployment groups and custom deployment configurations written in the config file,
  * entered into the registry at start exactly as the CodeDeploy API would create them, so the same rules
  * hold whichever way they came. What the store kept from an earlier run is updated to the file's
- * version rather than refused as existing, so a restart with the same file is not an error. The config loader runs the same entry against a scratch registry to
- * report a refusal at its line in the file before anything starts.
+ * version rather than refused as existing, so a restart with the same file is not an error. The same
+ * entry into a scratch registry ({@link declarationProblems}) lets `validate` and start-up report a
+ * refusal at its line in the file before anything starts.
  */
-import { CodeDeployRefusal } from '../core/errors.js';
+import { type AwsErrorType, CodeDeployRefusal } from '../codedeploy/exceptions.js';
 import { uuid } from '../core/ids.js';
-import { type ComputePlatform, type CustomConfigSpec, customDeploymentConfig } from './deployment-config.js';
-import type { DeploymentGroupSettings, Registry } from './registry.js';
+import { type ComputePlatform, type CustomConfigSpec, customDeploymentConfig } from '../codedeploy/deployment-config.js';
+import { ManualClock } from '../core/clock.js';
+import { Registry } from './registry.js';
+import type { DeploymentGroupSettings } from '../codedeploy/deployment-group.js';
 
 /** The member of a deployment group each refusal is about. */
-const MEMBER_OF: Readonly<Record<string, string>> = {
+const MEMBER_OF: Readonly<Partial<Record<AwsErrorType, string>>> = {
   InvalidDeploymentConfigNameException: 'deploymentConfigName',
   DeploymentConfigDoesNotExistException: 'deploymentConfigName',
   InvalidECSServiceException: 'ecsServices',
@@ -87,4 +90,35 @@ export function applyDeclarations(
       );
     }
   }
+}
+
+/** A parsed config's declarations with what they may name: its alarms and its services. */
+export interface DeclaringConfig extends Declarations {
+  readonly alarms: Readonly<Record<string, unknown>>;
+  readonly services: readonly { readonly name: string }[];
+}
+
+/**
+ * Every refusal the config's declarations would meet, each with its path in the file: they are entered
+ * into a scratch registry, so the file is held to exactly the rules the API applies; and an ECS group
+ * must name a service of this file.
+ */
+export function declarationProblems(config: DeclaringConfig): DeclarationProblem[] {
+  const problems: DeclarationProblem[] = [];
+  const scratch = new Registry(new ManualClock(), { alarmDeclared: (name) => Object.hasOwn(config.alarms, name) });
+  applyDeclarations(scratch, config, (problem) => problems.push(problem));
+  const services = config.services.map((s) => s.name);
+  for (const [appName, app] of Object.entries(config.applications)) {
+    for (const [groupName, group] of Object.entries(app.deploymentGroups)) {
+      group.ecsServices?.forEach((ecs, i) => {
+        if (ecs.serviceName !== undefined && !services.includes(ecs.serviceName)) {
+          problems.push({
+            path: ['applications', appName, 'deploymentGroups', groupName, 'ecsServices', i, 'serviceName'],
+            message: `names no service of this file (services: ${services.join(', ')})`,
+          });
+        }
+      });
+    }
+  }
+  return problems;
 }

@@ -4,14 +4,14 @@
  * ended. The CodeDeploy API's DeploymentInfo and DeploymentTarget are views of this record.
  */
 import type { AppSpec } from '../appspec/schema.js';
-import type { DeploymentConfig } from './deployment-config.js';
+import type { DeploymentConfig } from '../codedeploy/deployment-config.js';
 import type {
   DeploymentErrorCode,
   DeploymentStatus,
   Diagnostics,
   LifecycleEventName,
   LifecycleEventStatus,
-} from './lifecycle.js';
+} from '../codedeploy/lifecycle.js';
 
 /** CodeDeploy's AutoRollbackEvent values. */
 export type AutoRollbackEvent = 'DEPLOYMENT_FAILURE' | 'DEPLOYMENT_STOP_ON_ALARM' | 'DEPLOYMENT_STOP_ON_REQUEST';

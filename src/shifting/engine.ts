@@ -10,14 +10,7 @@ import { SwitchyardError } from '../core/errors.js';
 import { deploymentId, hookExecutionId } from '../core/ids.js';
 import type { Logger } from '../core/logger.js';
 import { FULL_WEIGHT } from '../core/route-table.js';
-import type {
-  DeploymentEvent,
-  DeploymentPlan,
-  DeploymentRecord,
-  LifecycleEventRecord,
-  RecoveryPolicy,
-  TimelineEvent,
-} from './deployment.js';
+import type { DeploymentEvent, DeploymentPlan, DeploymentRecord, LifecycleEventRecord, RecoveryPolicy, TimelineEvent } from './ports.js';
 import {
   type DeploymentErrorCode,
   type Diagnostics,
@@ -25,41 +18,23 @@ import {
   lifecycleOf,
   RESERVED_EVENTS,
   TERMINAL_STATUSES,
-} from './lifecycle.js';
-import type { AlarmWatcher, HookOutcome, HookRunner } from './ports.js';
+} from '../codedeploy/lifecycle.js';
+import {
+  type AlarmWatcher,
+  fixedTargets,
+  type HookOutcome,
+  type HookRunner,
+  type ReplacementLauncher,
+  ReplacementNotReady,
+  type TrafficPort,
+} from './ports.js';
 import { stepsOf } from './schedule.js';
-import type { TrafficState } from './traffic.js';
-
-/** Starts and retires the processes of a version (a local "task set"); versions with fixed targets need nothing. */
-export interface ReplacementLauncher {
-  /** Makes `version` of `service` ready to serve (started and healthy), or rejects saying why. */
-  prepare(service: string, version: string, signal: AbortSignal): Promise<void>;
-  /** Stops what {@link prepare} started; harmless for versions it did not start. */
-  retire(service: string, version: string): Promise<void>;
-}
-
-/** Why a version could not be made ready, with the last lines its processes printed (diagnostics.logTail). */
-export class ReplacementNotReady extends Error {
-  constructor(
-    message: string,
-    readonly logTail = '',
-  ) {
-    super(message);
-    this.name = 'ReplacementNotReady';
-  }
-}
-
-/** A launcher for versions whose targets are fixed in the config: nothing to start or stop. */
-export const fixedTargets: ReplacementLauncher = {
-  prepare: async () => undefined,
-  retire: async () => undefined,
-};
 
 /** What the engine is built from. */
 export interface EngineDeps {
   readonly clock: Clock;
   readonly log: Logger;
-  readonly traffic: TrafficState;
+  readonly traffic: TrafficPort;
   readonly hooks: HookRunner;
   readonly launcher?: ReplacementLauncher;
   /** Watches the alarms a plan names; without it, alarms are not evaluated. */

@@ -4,7 +4,19 @@
  * local task sets, stores) implement them; the engine never imports an adapter, so a 15-minute canary
  * runs as a millisecond test with fakes and a manual clock.
  */
-import type { Diagnostics, LifecycleEventName } from './lifecycle.js';
+import type { Diagnostics, LifecycleEventName } from '../codedeploy/lifecycle.js';
+import type { ListenerName } from '../core/route-table.js';
+
+// The records that cross these ports, so that an adapter needs nothing of shifting but this file.
+export type {
+  AutoRollbackEvent,
+  DeploymentEvent,
+  DeploymentPlan,
+  DeploymentRecord,
+  LifecycleEventRecord,
+  RecoveryPolicy,
+  TimelineEvent,
+} from './deployment.js';
 
 /** One invocation of a lifecycle hook, as CodeDeploy makes it. */
 export interface HookInvocation {
@@ -53,4 +65,118 @@ export interface AlarmWatcher {
   watch(watch: AlarmWatch, fire: (alarm: string, reason: string) => void): void;
   /** Stops watching a deployment (it ended); harmless when not watched. */
   unwatch(deploymentId: string): void;
+}
+
+/** Starts and retires the processes of a version (a local "task set"); versions with fixed targets need nothing. */
+export interface ReplacementLauncher {
+  /** Makes `version` of `service` ready to serve (started and healthy), or rejects saying why. */
+  prepare(service: string, version: string, signal: AbortSignal): Promise<void>;
+  /** Stops what {@link prepare} started; harmless for versions it did not start. */
+  retire(service: string, version: string): Promise<void>;
+}
+
+/** Why a version could not be made ready, with the last lines its processes printed (diagnostics.logTail). */
+export class ReplacementNotReady extends Error {
+  constructor(
+    message: string,
+    readonly logTail = '',
+  ) {
+    super(message);
+    this.name = 'ReplacementNotReady';
+  }
+}
+
+/** A launcher for versions whose targets are fixed in the config: nothing to start or stop. */
+export const fixedTargets: ReplacementLauncher = {
+  prepare: async () => undefined,
+  retire: async () => undefined,
+};
+
+/** A version's weights in percent (to 0.01), by label. */
+export type PercentWeights = Readonly<Record<string, number>>;
+
+/** What `GET /v1/services` shows of one service. */
+export interface ServiceView {
+  readonly name: string;
+  readonly match: { readonly host?: string; readonly pathPrefix: string };
+  readonly live: string;
+  readonly versions: readonly { readonly label: string; readonly targets: readonly string[] }[];
+  /** Per listener, percent by version label. */
+  readonly weights: Readonly<Record<ListenerName, PercentWeights>>;
+}
+
+/**
+ * The traffic state as the pieces beside the engine use it: health checks take failing targets out,
+ * task sets publish the targets they start, recovery puts kept weights back, the API reads and sets
+ * weights. TrafficState is the one implementation.
+ */
+export interface TrafficPort {
+  /** Every service, in config order. */
+  services(): ServiceView[];
+  /** One service; throws SERVICE_NOT_FOUND. */
+  service(name: string): ServiceView;
+  /** The version labels a service has. */
+  allLabels(service: string): string[];
+  /** A version's targets, including those kept out of rotation by their health checks. */
+  allTargets(service: string, label: string): readonly string[];
+  /** Replaces the targets of a version; an empty list makes it unroutable. */
+  setTargets(service: string, label: string, targets: readonly string[]): void;
+  /** Takes a target out of rotation (false) or puts it back (true). */
+  setTargetHealthy(service: string, label: string, target: string, healthy: boolean): void;
+  /** Sets all weights of a listener, in percent. */
+  setWeights(service: string, weights: PercentWeights, listener?: ListenerName): ServiceView;
+  /** Gives one version `percent` of a listener and the rest to the live version. */
+  setVersionPercent(service: string, label: string, percent: number, listener?: ListenerName): ServiceView;
+  /** Makes `label` the live version with all traffic on both listeners. */
+  setLive(service: string, label: string): ServiceView;
+  /** Marks a shift in progress (routing.retryOnOriginal applies), or ends it. */
+  setShifting(service: string, shifting: { original: string; replacement: string } | undefined): void;
+  /** Whether a shift is in progress. */
+  isShifting(service: string): boolean;
+  /** Starts (a label) or stops (undefined) copying requests to a replacement (routing.mirror). */
+  setMirroring(service: string, replacement: string | undefined): void;
+  /** Puts back a kept live version and weights (basis points per listener). */
+  restore(service: string, saved: { live: string; weights: Readonly<Record<ListenerName, Readonly<Record<string, number>>>> }): void;
+}
+
+// The DeploymentStore: where everything the API returns is kept so that a restart forgets nothing.
+// Documents are plain JSON by kind and key; a kind lists in the order its keys were first written, which
+// is the order the API lists deployments, applications and groups in. Writes are synchronous: the
+// control plane's rate of change is small, and a write that returned is on disk (SQLite, WAL).
+
+/** The kinds of documents kept. */
+export const STORE_KINDS = [
+  'application',
+  'group',
+  'config',
+  'deployment',
+  'request',
+  'service',
+  'hookExecution',
+  'process',
+  'notification',
+  'alarm',
+] as const;
+export type StoreKind = (typeof STORE_KINDS)[number];
+
+/** One stored document; what the value is, its reader checks (with the schema it was written from). */
+export interface StoredDocument {
+  readonly key: string;
+  readonly value: unknown;
+}
+
+/** Keeps JSON documents by kind and key. */
+export interface DeploymentStore {
+  /** Inserts or replaces a document; a replaced one keeps its place in its kind's order. */
+  put(kind: StoreKind, key: string, value: unknown): void;
+  /** Removes a document; removing one that is not there is not an error. */
+  delete(kind: StoreKind, key: string): void;
+  /** One document's value, or undefined. */
+  get(kind: StoreKind, key: string): unknown;
+  /** Every document of a kind, in the order their keys were first written. */
+  list(kind: StoreKind): StoredDocument[];
+  /** Runs `fn` so that all of its writes happen or none do. */
+  transaction(fn: () => void): void;
+  /** Releases the store (closes the database). */
+  close(): void;
 }

@@ -4,7 +4,8 @@
  * listener. Every change builds a whole new RouteTable and publishes it; the data plane never sees a
  * half-applied change. Deployments (later) steer traffic only through this.
  */
-import { type Config, isHttpUrl, type ServiceConfig } from '../config/schema.js';
+import type { Config, ServiceConfig } from '../config/schema.js';
+import { isHttpUrl } from '../core/url.js';
 import { SwitchyardError } from '../core/errors.js';
 import {
   FULL_WEIGHT,
@@ -14,23 +15,11 @@ import {
   type ServiceRoute,
   type UpstreamSettings,
 } from '../core/route-table.js';
+import type { PercentWeights, ServiceView, TrafficPort } from './ports.js';
 
 /** Receives every new RouteTable: the data plane in process, or a channel to workers. */
 export interface RoutePublisher {
   publish(table: RouteTable): void;
-}
-
-/** A version's weights in percent (to 0.01), by label. */
-export type PercentWeights = Readonly<Record<string, number>>;
-
-/** What `GET /v1/services` shows of one service. */
-export interface ServiceView {
-  readonly name: string;
-  readonly match: { readonly host?: string; readonly pathPrefix: string };
-  readonly live: string;
-  readonly versions: readonly { readonly label: string; readonly targets: readonly string[] }[];
-  /** Per listener, percent by version label. */
-  readonly weights: Readonly<Record<ListenerName, PercentWeights>>;
 }
 
 interface ServiceState {
@@ -73,7 +62,7 @@ export function toBasisPoints(weights: PercentWeights, labels: readonly string[]
 }
 
 /** Holds the traffic state of every service and publishes it as RouteTables. */
-export class TrafficState {
+export class TrafficState implements TrafficPort {
   readonly #config: Config;
   readonly #services = new Map<string, ServiceState>();
   readonly #publishers: RoutePublisher[] = [];

@@ -5,7 +5,7 @@
  * they would write then is what the next start finds out for itself, so their writes are dropped
  * instead of failing on a closed database.
  */
-import type { DeploymentStore } from './store.js';
+import type { DeploymentStore } from '../shifting/ports.js';
 
 /** `store`, with writes after close() dropped and reads after it finding nothing. */
 export function closingQuietly(store: DeploymentStore): DeploymentStore {

@@ -5,7 +5,7 @@
 import type { Config } from '../config/schema.js';
 import { MemoryStore } from './memory-store.js';
 import { SqliteStore } from './sqlite-store.js';
-import type { DeploymentStore } from './store.js';
+import type { DeploymentStore } from '../shifting/ports.js';
 
 /** The store of `config.store`: SQLite at its file, or in memory. */
 export function openStore(spec: Config['store']): DeploymentStore {

@@ -8,7 +8,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { SwitchyardError } from '../core/errors.js';
-import { type DeploymentStore, type StoredDocument, type StoreKind, toJson } from './store.js';
+import { toJson } from './json.js';
+import { type DeploymentStore, type StoredDocument, type StoreKind } from '../shifting/ports.js';
 
 /** Schema changes in order; the file's user_version says how many have been applied. */
 const MIGRATIONS: readonly string[] = [

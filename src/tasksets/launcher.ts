@@ -6,20 +6,26 @@
  * request reaches a process that is still booting. Retiring a version unpublishes it first, then stops
  * its processes.
  */
-import type { ServiceConfig, VersionSpec } from '../config/schema.js';
+import type { HealthCheckConfig, ServiceConfig, VersionSpec } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
 import { SwitchyardError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { ProcessLedger } from '../core/process-ledger.js';
-import { Prober } from '../health/probe.js';
-import { type ReplacementLauncher, ReplacementNotReady } from '../shifting/engine.js';
-import type { TrafficState } from '../shifting/traffic.js';
+import { type ReplacementLauncher, ReplacementNotReady } from '../shifting/ports.js';
+import type { TrafficPort } from '../shifting/ports.js';
 import { describeExit, freePort, Task } from './task.js';
+
+/** Waits until a target passes its health check (the health checks' prober, in the running app). */
+export interface ReadinessCheck {
+  /** Resolves once `target` passes `check`; rejects after `deadlineMs` saying what it last saw, or on abort. */
+  untilHealthy(target: string, check: HealthCheckConfig | undefined, deadlineMs: number, signal: AbortSignal): Promise<void>;
+}
 
 /** What the launcher needs. */
 export interface LauncherDeps {
   readonly services: readonly ServiceConfig[];
-  readonly traffic: TrafficState;
+  readonly traffic: TrafficPort;
+  readonly readiness: ReadinessCheck;
   readonly clock: Clock;
   readonly log: Logger;
   /** Between SIGTERM and SIGKILL when a version is retired. */
@@ -40,13 +46,11 @@ const DEFAULT_KILL_GRACE_MS = 10_000;
 /** Starts, health-checks and retires the versions of the config's services. */
 export class TaskSetLauncher implements ReplacementLauncher {
   readonly #deps: LauncherDeps;
-  readonly #prober: Prober;
   readonly #sets = new Map<string, TaskSet>();
   #closed = false;
 
   constructor(deps: LauncherDeps) {
     this.#deps = deps;
-    this.#prober = new Prober(deps.clock);
   }
 
   /**
@@ -139,7 +143,6 @@ export class TaskSetLauncher implements ReplacementLauncher {
   async close(): Promise<void> {
     this.#closed = true;
     await Promise.all([...this.#sets].map(([key, set]) => this.#stop(...splitKey(key), set)));
-    await this.#prober.close();
   }
 
   async #start(
@@ -171,7 +174,7 @@ export class TaskSetLauncher implements ReplacementLauncher {
       await Promise.all(
         set.tasks.map((task) =>
           Promise.race([
-            this.#prober.untilHealthy(task.url, spec.healthCheck, spec.readyTimeoutMs, signal),
+            this.#deps.readiness.untilHealthy(task.url, spec.healthCheck, spec.readyTimeoutMs, signal),
             task.exited.then((exit) => {
               throw new ReplacementNotReady(`task on ${task.url} ${describeExit(exit)} before it was ready`, exit.tail);
             }),
@@ -187,7 +190,7 @@ export class TaskSetLauncher implements ReplacementLauncher {
   }
 
   async #allHealthy(targets: readonly string[], spec: VersionSpec, signal: AbortSignal): Promise<void> {
-    await Promise.all(targets.map((t) => this.#prober.untilHealthy(t, spec.healthCheck, spec.readyTimeoutMs, signal)));
+    await Promise.all(targets.map((t) => this.#deps.readiness.untilHealthy(t, spec.healthCheck, spec.readyTimeoutMs, signal)));
   }
 
   #spec(service: string, version: string): VersionSpec {

@@ -10,7 +10,7 @@ import { createInterface } from 'node:readline';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import type { ProcessLedger } from '../core/process-ledger.js';
-import { TailBuffer } from '../hooks/output.js';
+import { TailBuffer } from '../core/tail-buffer.js';
 
 /** What a task is started from. */
 export interface TaskSpec {

@@ -16,7 +16,7 @@ import {
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request } from 'undici';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import type { Switchyard } from '../../src/app.js';
+import type { Switchyard } from '../../src/app/start.js';
 import { ECS_GROUP } from '../support/appspecs.js';
 import { count, createWebGroup, deployWeb, sdkClient, until } from '../support/codedeploy.js';
 import { startProxy, twoVersions } from '../support/switchyard.js';

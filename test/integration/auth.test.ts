@@ -16,7 +16,7 @@ import {
 } from '@aws-sdk/client-codedeploy';
 import { request } from 'undici';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
-import { type Switchyard, startSwitchyard } from '../../src/app.js';
+import { type Switchyard, startSwitchyard } from '../../src/app/start.js';
 import { createLogger } from '../../src/core/logger.js';
 import { ECS_APPSPEC } from '../support/appspecs.js';
 import { awsDeploy, skipWithoutAws } from '../support/awscli.js';

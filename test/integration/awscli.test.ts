@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Switchyard } from '../../src/app.js';
+import type { Switchyard } from '../../src/app/start.js';
 import { ECS_APPSPEC } from '../support/appspecs.js';
 import { count as countOn, until } from '../support/codedeploy.js';
 import { startProxy, twoVersions } from '../support/switchyard.js';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from 'vitest';
-import type { Switchyard } from '../../src/app.js';
+import type { Switchyard } from '../../src/app/start.js';
 import { startProxy, twoVersions } from '../support/switchyard.js';
 import { type CliRun, ROOT, runCli } from '../support/cli.js';
 import { closedPort, startUpstream } from '../support/upstream.js';

@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load.js';
+import { parseConfig } from '../../src/app/config.js';
 import { formatIssue, isSwitchyardError } from '../../src/core/errors.js';
 
 const CONFIG_DIR = join(import.meta.dirname, '..', '..', 'config');

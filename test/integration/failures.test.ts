@@ -6,7 +6,7 @@ import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import { request } from 'undici';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
-import type { Switchyard } from '../../src/app.js';
+import type { Switchyard } from '../../src/app/start.js';
 import { OUTCOMES, type StatsDelta } from '../../src/core/stats-delta.js';
 import { startProxy, twoVersions } from '../support/switchyard.js';
 import { closedPort, startUpstream } from '../support/upstream.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { type Clock, ManualClock, systemClock } from '../../src/core/clock.js';
-import { HooksConfig } from '../../src/hooks/hook-config.js';
+import { HooksConfig } from '../../src/config/hooks.js';
 import { HookExecutor } from '../../src/hooks/runner.js';
 import type { HookInvocation, HookOutcome } from '../../src/shifting/ports.js';
 import { closedPort, startUpstream } from '../support/upstream.js';

@@ -4,7 +4,7 @@
  */
 import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
-import type { Switchyard } from '../../src/app.js';
+import type { Switchyard } from '../../src/app/start.js';
 import { PROMETHEUS_BUCKETS_S } from '../../src/metrics/recorder.js';
 import { startProxy, twoVersions } from '../support/switchyard.js';
 import { closedPort, startUpstream } from '../support/upstream.js';

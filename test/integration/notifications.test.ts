@@ -16,8 +16,8 @@ import {
 } from '@aws-sdk/client-codedeploy';
 import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
-import type { Switchyard } from '../../src/app.js';
-import type { NotificationEntry } from '../../src/notify/outbox.js';
+import type { Switchyard } from '../../src/app/start.js';
+import type { NotificationEntry } from '../../src/codedeploy/triggers.js';
 import { ECS_APPSPEC, ECS_GROUP } from '../support/appspecs.js';
 import { createWebGroup, deployWeb, sdkClient, until } from '../support/codedeploy.js';
 import { type ConfigInput, startProxy, twoVersions } from '../support/switchyard.js';

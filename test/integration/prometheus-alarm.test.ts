@@ -23,7 +23,7 @@ import { delimiter, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request } from 'undici';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import type { Switchyard } from '../../src/app.js';
+import type { Switchyard } from '../../src/app/start.js';
 import { systemClock } from '../../src/core/clock.js';
 import { PrometheusClient } from '../../src/health/prometheus.js';
 import { count, createWebGroup, deployWeb, sdkClient, until } from '../support/codedeploy.js';

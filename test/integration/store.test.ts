@@ -20,7 +20,7 @@ import { SwitchyardError } from '../../src/core/errors.js';
 import { createLogger } from '../../src/core/logger.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
-import type { StoreKind } from '../../src/store/store.js';
+import type { StoreKind } from '../../src/shifting/ports.js';
 import { logSink } from '../support/log-sink.js';
 import { ECS_APPSPEC } from '../support/appspecs.js';
 import { count, createWebGroup, deployWeb, sdkClient, until } from '../support/codedeploy.js';

@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/client-codedeploy';
 import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
-import type { Switchyard } from '../../src/app.js';
+import type { Switchyard } from '../../src/app/start.js';
 import { isSwitchyardError } from '../../src/core/errors.js';
 import { ECS_APPSPEC } from '../support/appspecs.js';
 import { sdkClient } from '../support/codedeploy.js';

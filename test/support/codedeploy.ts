@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-codedeploy';
 import { request } from 'undici';
 import { onTestFinished } from 'vitest';
-import type { Switchyard } from '../../src/app.js';
+import type { Switchyard } from '../../src/app/start.js';
 import { ECS_APPSPEC, ECS_GROUP } from './appspecs.js';
 
 /** An SDK client for the control port of `sy` (in process or a child); any credentials do, and nothing is retried. */

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
 import { LATENCY_BOUNDS_MS, type StatsEntry } from '../../src/core/stats-delta.js';
 import { createLogger } from '../../src/core/logger.js';
-import { AlarmConfig, type AlarmsConfig } from '../../src/health/alarm-config.js';
+import { AlarmConfig, type AlarmsConfig } from '../../src/config/alarms.js';
 import { AlarmMonitor } from '../../src/health/alarm-monitor.js';
 import type { AlarmEvaluation, TrafficAlarm } from '../../src/health/alarm-rules.js';
 import { judgeTraffic } from '../../src/health/alarm-rules.js';

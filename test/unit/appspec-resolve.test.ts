@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parseAppSpec } from '../../src/appspec/parse.js';
 import { appSpecServiceName, resolveVersions, taskDefinitionLabels } from '../../src/appspec/resolve.js';
 import type { EcsAppSpec, LambdaAppSpec } from '../../src/appspec/schema.js';
-import { parseConfig } from '../../src/config/load.js';
+import { parseConfig } from '../../src/app/config.js';
 import { isSwitchyardError, type SwitchyardError } from '../../src/core/errors.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');

@@ -4,7 +4,7 @@
  * what they parse to, and every refusal reported at its line and column, as the API's rules decide.
  */
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load.js';
+import { parseConfig } from '../../src/app/config.js';
 import { formatIssue, isSwitchyardError } from '../../src/core/errors.js';
 
 const HEAD = `listeners:

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig, parseConfig } from '../../src/config/load.js';
+import { loadConfig, parseConfig } from '../../src/app/config.js';
 import { formatIssue, isSwitchyardError, type SwitchyardError } from '../../src/core/errors.js';
 
 /** The error parseConfig throws for `text`, or a failure when it accepts it. */

@@ -5,9 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { bearerRefusal, bearerTokenOf } from '../../src/api/auth/bearer.js';
-import { sameSecret } from '../../src/api/auth/constant-time.js';
+import { sameSecret } from '../../src/core/constant-time.js';
 import { callerEnv, isLoopbackHost } from '../../src/api/auth/exposure.js';
-import { parseConfig } from '../../src/config/load.js';
+import { parseConfig } from '../../src/app/config.js';
 import { isSwitchyardError } from '../../src/core/errors.js';
 
 const TOKEN = '0123456789abcdef0123';

@@ -12,8 +12,8 @@ import {
   predefinedConfig,
   ShiftSpec,
   toDeploymentConfigInfo,
-} from '../../src/shifting/deployment-config.js';
-import type { TrafficShift } from '../../src/shifting/schedule.js';
+} from '../../src/codedeploy/deployment-config.js';
+import type { TrafficShift } from '../../src/codedeploy/traffic-shift.js';
 
 const META = { id: '5b0c4a3e-8f3e-4d5b-9f6a-0c1d2e3f4a5b', createTime: 1_732_230_000_123 };
 /** 2014-11-12T00:00:00Z in epoch seconds. */

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { isSwitchyardError } from '../../src/core/errors.js';
-import { PREDEFINED_CONFIGS, predefinedConfig } from '../../src/shifting/deployment-config.js';
+import { PREDEFINED_CONFIGS, predefinedConfig } from '../../src/codedeploy/deployment-config.js';
 import {
   hasManualPause,
   shiftAt,
   stepsOf,
   totalDurationMs,
-  TrafficShift,
 } from '../../src/shifting/schedule.js';
+import { TrafficShift } from '../../src/codedeploy/traffic-shift.js';
 
 const MIN = 60_000;
 

@@ -17,7 +17,7 @@ import {
   signingKey,
   signSigV4,
   verifySigV4,
-} from '../../src/api/auth/sigv4.js';
+} from '../../src/core/sigv4.js';
 
 const KEY = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' };
 const NOW = Date.UTC(2026, 10, 22, 12, 36, 0);

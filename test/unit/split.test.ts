@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load.js';
+import { parseConfig } from '../../src/app/config.js';
 import { type CompiledTable, compileTable, PoolRegistry } from '../../src/proxy/compiled-table.js';
 import {
   cookieValue,

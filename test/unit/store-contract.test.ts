@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSwitchyardError } from '../../src/core/errors.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
 import { SCHEMA_VERSION, SqliteStore } from '../../src/store/sqlite-store.js';
-import type { DeploymentStore } from '../../src/store/store.js';
+import type { DeploymentStore } from '../../src/shifting/ports.js';
 
 let dir: string;
 let n = 0;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load.js';
+import { parseConfig } from '../../src/app/config.js';
 import { isSwitchyardError } from '../../src/core/errors.js';
 import { type RouteTable, validateRouteTable } from '../../src/core/route-table.js';
 import { TrafficState, toBasisPoints } from '../../src/shifting/traffic.js';

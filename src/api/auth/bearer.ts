@@ -3,7 +3,7 @@
  * The REST API's credential: `Authorization: Bearer <token>`, compared with the configured token in
  * constant time.
  */
-import { sameSecret } from './constant-time.js';
+import { sameSecret } from '../../core/constant-time.js';
 
 /** The token of an `Authorization: Bearer <token>` header (scheme in any case), or undefined. */
 export function bearerTokenOf(header: string | undefined): string | undefined {

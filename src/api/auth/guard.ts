@@ -10,9 +10,10 @@
 import type { FastifyRequest, onRequestAsyncHookHandler, preHandlerAsyncHookHandler } from 'fastify';
 import type { ControlAuth } from '../../config/schema.js';
 import type { Clock } from '../../core/clock.js';
-import { CodeDeployRefusal, SwitchyardError } from '../../core/errors.js';
+import { SwitchyardError } from '../../core/errors.js';
+import { CodeDeployRefusal } from '../../codedeploy/exceptions.js';
 import { bearerRefusal } from './bearer.js';
-import { verifySigV4 } from './sigv4.js';
+import { verifySigV4 } from '../../core/sigv4.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {

@@ -6,7 +6,7 @@
 import type { Logger } from '../../core/logger.js';
 import type { DeploymentEngine } from '../../shifting/engine.js';
 import type { Registry } from '../../shifting/registry.js';
-import type { TrafficState } from '../../shifting/traffic.js';
+import type { TrafficPort } from '../../shifting/ports.js';
 
 /**
  * Receives PutLifecycleEventHookExecutionStatus. Throws errors carrying `awsType` (e.g.
@@ -23,7 +23,7 @@ export interface HookReporter {
 export interface CodeDeployDeps {
   readonly engine: DeploymentEngine;
   readonly registry: Registry;
-  readonly traffic: TrafficState;
+  readonly traffic: TrafficPort;
   readonly reporter: HookReporter;
   /** Whether the proxy has a test listener, which an ECS group's testTrafficRoute then plays. */
   readonly testListener: boolean;

@@ -5,7 +5,7 @@
  * deleted; validation of a new one is the shifting core's (parseCreateDeploymentConfig), as AWS does it.
  */
 import { uuid } from '../../core/ids.js';
-import { parseCreateDeploymentConfig, toDeploymentConfigInfo } from '../../shifting/deployment-config.js';
+import { parseCreateDeploymentConfig, toDeploymentConfigInfo } from '../../codedeploy/deployment-config.js';
 import type { Operation } from './context.js';
 import { page, requiredString } from './shapes.js';
 

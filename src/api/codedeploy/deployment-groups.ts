@@ -6,9 +6,9 @@
  * target ids); its test traffic route, when given, is played by the proxy's test listener. Listener and
  * target group ARNs are accepted as given: the proxy's listeners are the load balancer.
  */
-import type { ApplicationRecord, DeploymentGroupSettings } from '../../shifting/registry.js';
+import type { ApplicationRecord, DeploymentGroupSettings } from '../../codedeploy/deployment-group.js';
 import type { CodeDeployDeps, Operation } from './context.js';
-import { CodeDeployRefusal } from '../../core/errors.js';
+import { CodeDeployRefusal } from '../../codedeploy/exceptions.js';
 import { deploymentGroupInfo, page, parseGroupSettings, requiredString } from './shapes.js';
 
 const BATCH_LIMIT = 100;

@@ -21,11 +21,12 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { EC2_UNSUPPORTED, parseAppSpec } from '../../appspec/parse.js';
 import { resolveVersions } from '../../appspec/resolve.js';
-import { CodeDeployRefusal, isSwitchyardError } from '../../core/errors.js';
-import type { DeploymentPlan, DeploymentRecord } from '../../shifting/deployment.js';
-import { DeploymentStatus, LifecycleEventStatus } from '../../shifting/lifecycle.js';
-import type { DeploymentGroupRecord } from '../../shifting/registry.js';
-import type { ServiceView } from '../../shifting/traffic.js';
+import { isSwitchyardError } from '../../core/errors.js';
+import { type CodeDeployException, CodeDeployRefusal } from '../../codedeploy/exceptions.js';
+import type { DeploymentPlan, DeploymentRecord } from '../../shifting/ports.js';
+import { DeploymentStatus, LifecycleEventStatus } from '../../codedeploy/lifecycle.js';
+import type { DeploymentGroupRecord } from '../../codedeploy/deployment-group.js';
+import type { ServiceView } from '../../shifting/ports.js';
 import type { CodeDeployDeps, Operation, RequestBody } from './context.js';
 import {
   checkAutoRollback,
@@ -193,7 +194,7 @@ export const createDeployment: Operation = (deps, body) => {
 
 export const getDeployment: Operation = (deps, body) => ({ deploymentInfo: deploymentInfo(deps, deploymentOf(deps, body)) });
 
-function idList(body: RequestBody, member: string, requiredType: string, invalidType: string): string[] {
+function idList(body: RequestBody, member: string, requiredType: CodeDeployException, invalidType: CodeDeployException): string[] {
   const ids = body[member];
   if (ids === undefined || ids === null) throw new CodeDeployRefusal(requiredType, `${member} is required`);
   if (!Array.isArray(ids) || !ids.every((id): id is string => typeof id === 'string')) {

@@ -5,19 +5,20 @@
  * name (`awsType`); SwitchyardErrors map by code; anything else is an InternalFailure
  * whose details stay in the log.
  */
-import { CodeDeployRefusal, formatIssue, isSwitchyardError, type ErrorCode } from '../../core/errors.js';
+import { formatIssue, isSwitchyardError, type ErrorCode } from '../../core/errors.js';
+import { type AwsErrorType, type CodeDeployException, CodeDeployRefusal } from '../../codedeploy/exceptions.js';
 
 /** What a CodeDeploy error response says. */
 export interface AwsErrorReply {
   readonly statusCode: number;
-  readonly body: { readonly __type: string; readonly message: string };
+  readonly body: { readonly __type: AwsErrorType; readonly message: string };
 }
 
 /**
  * The CodeDeploy exception for each code the engine and its helpers raise. Codes not listed are not
  * expected on this path and are answered as InvalidInputException (a 4xx) or InternalFailure (a 5xx).
  */
-const BY_CODE: Partial<Record<ErrorCode, string>> = {
+const BY_CODE: Partial<Record<ErrorCode, CodeDeployException>> = {
   APPSPEC_INVALID: 'InvalidRevisionException',
   VERSION_NOT_FOUND: 'InvalidRevisionException',
   ARGUMENTS_INVALID: 'InvalidInputException',

@@ -14,7 +14,7 @@ import type { CodeDeployDeps, Operation, RequestBody } from './context.js';
 import * as configs from './deployment-configs.js';
 import * as groups from './deployment-groups.js';
 import * as deployments from './deployments.js';
-import { CodeDeployRefusal } from '../../core/errors.js';
+import { CodeDeployRefusal } from '../../codedeploy/exceptions.js';
 import { toAwsError } from './errors.js';
 import * as targets from './targets.js';
 

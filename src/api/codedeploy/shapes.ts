@@ -5,19 +5,12 @@
  * exactly as CodeDeploy models them, including its misspelt `identifer`; timestamps are epoch seconds.
  */
 import { z } from 'zod';
-import type { DeploymentRecord } from '../../shifting/deployment.js';
-import type { ComputePlatform } from '../../shifting/deployment-config.js';
-import { TERMINAL_STATUSES, targetStatus } from '../../shifting/lifecycle.js';
-import {
-  type ApplicationRecord,
-  AlarmConfiguration,
-  AutoRollbackConfiguration,
-  type DeploymentGroupRecord,
-  DeploymentGroupSettings,
-  type DeploymentRequest,
-} from '../../shifting/registry.js';
+import type { DeploymentRecord } from '../../shifting/ports.js';
+import type { ComputePlatform } from '../../codedeploy/deployment-config.js';
+import { TERMINAL_STATUSES, targetStatus } from '../../codedeploy/lifecycle.js';
+import { type ApplicationRecord, AlarmConfiguration, AutoRollbackConfiguration, type DeploymentGroupRecord, DeploymentGroupSettings, type DeploymentRequest } from '../../codedeploy/deployment-group.js';
 import type { CodeDeployDeps, RequestBody } from './context.js';
-import { CodeDeployRefusal } from '../../core/errors.js';
+import { type CodeDeployException, CodeDeployRefusal } from '../../codedeploy/exceptions.js';
 import { LOCAL_ACCOUNT_ID as ARN_ACCOUNT, LOCAL_REGION as ARN_REGION } from '../../core/aws-identity.js';
 
 // ---------------------------------------------------------------------------------------------------
@@ -30,8 +23,8 @@ import { LOCAL_ACCOUNT_ID as ARN_ACCOUNT, LOCAL_REGION as ARN_REGION } from '../
 export function parseRequest<S extends z.ZodType>(
   schema: S,
   body: RequestBody,
-  exceptions: Readonly<Record<string, string>>,
-  fallback = 'InvalidInputException',
+  exceptions: Readonly<Record<string, CodeDeployException>>,
+  fallback: CodeDeployException = 'InvalidInputException',
 ): z.infer<S> {
   const result = schema.safeParse(body);
   if (result.success) return result.data;
@@ -41,21 +34,32 @@ export function parseRequest<S extends z.ZodType>(
   throw new CodeDeployRefusal(exceptions[member] ?? fallback, path ? `${path}: ${issue.message}` : issue.message);
 }
 
+/** `X` of every `InvalidXException` in the table. */
+type InvalidStem = CodeDeployException extends infer E ? (E extends `Invalid${infer S}Exception` ? S : never) : never;
+/** `X` of every `XRequiredException` whose `InvalidXException` is in the table too. */
+type RequiredStem = CodeDeployException extends infer E
+  ? E extends `${infer S}RequiredException`
+    ? S extends InvalidStem
+      ? S
+      : never
+    : never
+  : never;
+
 /** A required string member: absent or empty → `<What>RequiredException`, not a string → `Invalid<What>Exception`. */
-export function requiredString(body: RequestBody, member: string, what: string): string {
+export function requiredString(body: RequestBody, member: string, what: RequiredStem): string {
   const value = body[member];
   if (value === undefined || value === null || value === '') {
-    throw new CodeDeployRefusal(`${what}RequiredException`, `${member} is required`);
+    throw new CodeDeployRefusal(`${what}RequiredException` as const, `${member} is required`);
   }
-  if (typeof value !== 'string') throw new CodeDeployRefusal(`Invalid${what}Exception`, `${member} must be a string`);
+  if (typeof value !== 'string') throw new CodeDeployRefusal(`Invalid${what}Exception` as const, `${member} must be a string`);
   return value;
 }
 
 /** An optional string member; not a string → `Invalid<What>Exception`. */
-export function optionalString(body: RequestBody, member: string, what: string): string | undefined {
+export function optionalString(body: RequestBody, member: string, what: InvalidStem): string | undefined {
   const value = body[member];
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string') throw new CodeDeployRefusal(`Invalid${what}Exception`, `${member} must be a string`);
+  if (typeof value !== 'string') throw new CodeDeployRefusal(`Invalid${what}Exception` as const, `${member} must be a string`);
   return value;
 }
 
@@ -83,7 +87,7 @@ export function page<T>(items: readonly T[], body: RequestBody): { items: T[]; n
 }
 
 /** Which exception each member of a deployment group request raises when it is malformed. */
-export const GROUP_MEMBER_EXCEPTIONS: Readonly<Record<string, string>> = {
+export const GROUP_MEMBER_EXCEPTIONS: Readonly<Record<string, CodeDeployException>> = {
   deploymentConfigName: 'InvalidDeploymentConfigNameException',
   serviceRoleArn: 'InvalidRoleException',
   deploymentStyle: 'InvalidDeploymentStyleException',
@@ -139,7 +143,7 @@ export const CreateDeploymentRequest = z.object({
   switchyardTimeScale: z.number().positive().optional(),
 });
 
-export const CREATE_DEPLOYMENT_EXCEPTIONS: Readonly<Record<string, string>> = {
+export const CREATE_DEPLOYMENT_EXCEPTIONS: Readonly<Record<string, CodeDeployException>> = {
   revision: 'InvalidRevisionException',
   deploymentConfigName: 'InvalidDeploymentConfigNameException',
   description: 'DescriptionTooLongException',
@@ -170,7 +174,7 @@ export function applicationInfo(app: ApplicationRecord): object {
   };
 }
 
-export { targetStatus } from '../../shifting/lifecycle.js';
+export { targetStatus } from '../../codedeploy/lifecycle.js';
 
 function lastDeploymentInfo(record: DeploymentRecord | undefined): object | undefined {
   if (!record) return undefined;

@@ -4,10 +4,10 @@
  * has exactly one target (`<cluster>:<service>` or the function name), and its weights are where a
  * caller watches traffic move. Targets exist only once the deployment has started.
  */
-import type { DeploymentRecord } from '../../shifting/deployment.js';
+import type { DeploymentRecord } from '../../shifting/ports.js';
 import type { CodeDeployDeps, Operation, RequestBody } from './context.js';
 import { deploymentOf } from './deployments.js';
-import { CodeDeployRefusal } from '../../core/errors.js';
+import { CodeDeployRefusal } from '../../codedeploy/exceptions.js';
 import { deploymentTarget, page, requiredString, targetIdOf, targetStatus } from './shapes.js';
 
 const BATCH_LIMIT = 25;

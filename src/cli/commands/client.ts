@@ -8,7 +8,7 @@
 import { Agent, type Dispatcher, request } from 'undici';
 import { systemClock } from '../../core/clock.js';
 import { SwitchyardError } from '../../core/errors.js';
-import { type AccessKey, signSigV4 } from '../../api/auth/sigv4.js';
+import { type AccessKey, signSigV4 } from '../../core/sigv4.js';
 
 export const DEFAULT_ENDPOINT = 'http://127.0.0.1:9900';
 

@@ -1,5 +1,5 @@
 /**
- * @module store/recovery
+ * @module app/recovery
  * Reads what a store kept back into the running pieces at start: the traffic of each service (before
  * any listener opens, so no request is routed by the config's defaults after a restart), CodeDeploy's
  * applications, groups, configurations and requests, hook executions, and deployments for the engine
@@ -8,13 +8,14 @@
  */
 import { SwitchyardError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import type { AlarmConfig, AlarmsConfig } from '../health/alarm-config.js';
+import type { AlarmConfig, AlarmsConfig } from '../config/alarms.js';
 import type { HookExecution } from '../hooks/executions.js';
-import type { DeploymentRecord } from '../shifting/deployment.js';
-import { DeploymentConfig } from '../shifting/deployment-config.js';
-import type { ApplicationRecord, DeploymentGroupRecord, DeploymentRequest, Registry } from '../shifting/registry.js';
-import type { TrafficState } from '../shifting/traffic.js';
-import type { DeploymentStore, StoreKind } from './store.js';
+import type { DeploymentRecord } from '../shifting/ports.js';
+import { DeploymentConfig } from '../codedeploy/deployment-config.js';
+import type { Registry } from '../shifting/registry.js';
+import type { ApplicationRecord, DeploymentGroupRecord, DeploymentRequest } from '../codedeploy/deployment-group.js';
+import type { TrafficPort } from '../shifting/ports.js';
+import type { DeploymentStore, StoreKind } from '../shifting/ports.js';
 
 /** A service's traffic as it is kept: live version and basis-point weights per listener. */
 export interface KeptTraffic {
@@ -39,7 +40,7 @@ export function fromStore<T>(what: string, read: () => T): T {
 }
 
 /** Sets each configured service's traffic to what was kept; a service kept with a version the config no longer has starts from the config. */
-export function restoreTraffic(store: DeploymentStore, traffic: TrafficState, log: Logger): void {
+export function restoreTraffic(store: DeploymentStore, traffic: TrafficPort, log: Logger): void {
   const configured = new Set(traffic.services().map((s) => s.name));
   for (const { key, value } of store.list('service')) {
     if (!configured.has(key)) continue;

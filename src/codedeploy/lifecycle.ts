@@ -1,5 +1,5 @@
 /**
- * @module shifting/lifecycle
+ * @module codedeploy/lifecycle
  * CodeDeploy's lifecycle events per compute platform, in order, and the statuses a deployment and its
  * events move through. Names are CodeDeploy's, so records read the same through its API.
  */

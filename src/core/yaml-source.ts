@@ -1,5 +1,5 @@
 /**
- * @module config/yaml-source
+ * @module core/yaml-source
  * YAML with positions: parses a file so that schema problems found later can be reported at the line and
  * column where they stand, and substitutes `${VAR}` / `${VAR:-default}` in values without moving them.
  * Shared by the config loader and (later) the AppSpec parser.
@@ -17,7 +17,7 @@ import {
   type Scalar,
   visit,
 } from 'yaml';
-import type { FileIssue, SourceLocation } from '../core/errors.js';
+import type { FileIssue, SourceLocation } from './errors.js';
 
 /** A parsed YAML (or JSON) document that can say where a schema path stands in its file. */
 export interface YamlSource {

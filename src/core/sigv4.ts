@@ -1,5 +1,5 @@
 /**
- * @module api/auth/sigv4
+ * @module core/sigv4
  * AWS Signature Version 4 (header form, AWS4-HMAC-SHA256), computed exactly as the AWS SDKs and awscli
  * compute it, so that switchyard can verify their calls and its own CLI can sign. Pure: the time comes in
  * as a number and nothing here does I/O.

@@ -1,39 +1,40 @@
 /**
- * @module app
+ * @module app/start
  * The composition root: the only place that builds concrete pieces and wires the planes together.
  * Config → logger → traffic state → data plane → stats hub → metrics → deployment engine and
  * CodeDeploy registry → control API.
  */
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { buildApi } from './api/server.js';
-import { callerEnv, warnWhenExposed } from './api/auth/exposure.js';
-import type { Config } from './config/schema.js';
-import { type Clock, systemClock } from './core/clock.js';
-import { createLogger, type Logger } from './core/logger.js';
-import { StatsHub } from './health/stats-hub.js';
-import { AlarmCatalog } from './health/alarm-catalog.js';
-import { AlarmMonitor } from './health/alarm-monitor.js';
-import { PrometheusClient } from './health/prometheus.js';
-import { StatsWindows } from './health/windows.js';
-import { Prober } from './health/probe.js';
-import { TargetHealth } from './health/target-health.js';
-import { closingQuietly } from './store/after-close.js';
-import { openStore } from './store/open.js';
-import { type ProcessLedger, type StartedProcess, startedProcess, stopLeftovers } from './core/process-ledger.js';
-import { fromStore, keptAlarms, keptDeployments, keptHookExecutions, restoreRegistry, restoreTraffic } from './store/recovery.js';
-import { EventStream } from './api/event-stream.js';
-import type { DeploymentStore } from './store/store.js';
-import { MetricsRecorder } from './metrics/recorder.js';
-import { DataPlane } from './proxy/data-plane.js';
-import { HookExecutor } from './hooks/runner.js';
-import { DeploymentEngine, ReplacementNotReady } from './shifting/engine.js';
-import { applyDeclarations } from './shifting/declarations.js';
-import { TaskSetLauncher } from './tasksets/launcher.js';
-import { isSwitchyardError, SwitchyardError } from './core/errors.js';
-import { Registry } from './shifting/registry.js';
-import { startNotifications } from './notify/notifications.js';
-import { TrafficState } from './shifting/traffic.js';
+import { buildApi } from '../api/server.js';
+import { callerEnv, warnWhenExposed } from '../api/auth/exposure.js';
+import type { Config } from '../config/schema.js';
+import { type Clock, systemClock } from '../core/clock.js';
+import { createLogger, type Logger } from '../core/logger.js';
+import { StatsHub } from '../health/stats-hub.js';
+import { AlarmCatalog } from '../health/alarm-catalog.js';
+import { AlarmMonitor } from '../health/alarm-monitor.js';
+import { PrometheusClient } from '../health/prometheus.js';
+import { StatsWindows } from '../health/windows.js';
+import { Prober } from '../health/probe.js';
+import { TargetHealth } from '../health/target-health.js';
+import { closingQuietly } from '../store/after-close.js';
+import { openStore } from '../store/open.js';
+import { type ProcessLedger, type StartedProcess, startedProcess, stopLeftovers } from '../core/process-ledger.js';
+import { fromStore, keptAlarms, keptDeployments, keptHookExecutions, restoreRegistry, restoreTraffic } from './recovery.js';
+import { EventStream } from '../api/event-stream.js';
+import type { DeploymentStore } from '../shifting/ports.js';
+import { MetricsRecorder } from '../metrics/recorder.js';
+import { DataPlane } from '../proxy/data-plane.js';
+import { HookExecutor } from '../hooks/runner.js';
+import { DeploymentEngine } from '../shifting/engine.js';
+import { ReplacementNotReady } from '../shifting/ports.js';
+import { applyDeclarations } from '../shifting/declarations.js';
+import { TaskSetLauncher } from '../tasksets/launcher.js';
+import { isSwitchyardError, SwitchyardError } from '../core/errors.js';
+import { Registry } from '../shifting/registry.js';
+import { startNotifications } from '../notify/notifications.js';
+import { TrafficState } from '../shifting/traffic.js';
 
 /** Options for {@link startSwitchyard}. */
 export interface StartOptions {
@@ -179,7 +180,16 @@ async function assemble(config: Config, store: DeploymentStore, log: Logger, clo
     env: callerEnv(config.control.auth),
   });
   fromStore('hook executions', () => hooks.restore(keptHookExecutions(store)));
-  const launcher = new TaskSetLauncher({ services: config.services, traffic, clock, log: log.child({ component: 'tasks' }), processes });
+  // Task sets wait for readiness on a prober of their own, so their checks never queue behind health's.
+  const readiness = new Prober(clock);
+  const launcher = new TaskSetLauncher({
+    services: config.services,
+    traffic,
+    readiness,
+    clock,
+    log: log.child({ component: 'tasks' }),
+    processes,
+  });
   const events = new EventStream(clock);
   const alarms = new AlarmCatalog(config.alarms, (name, alarm) =>
     alarm === undefined ? store.delete('alarm', name) : store.put('alarm', name, alarm),
@@ -291,6 +301,7 @@ async function assemble(config: Config, store: DeploymentStore, log: Logger, clo
     await api.close();
     await dataPlane.close(0);
     await launcher.close();
+    await readiness.close();
     throw err;
   }
   stats.start();
@@ -314,6 +325,7 @@ async function assemble(config: Config, store: DeploymentStore, log: Logger, clo
       events.close();
       await api.close();
       await launcher.close();
+      await readiness.close();
       await prober.close();
       store.close();
     })();

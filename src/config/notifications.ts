@@ -1,5 +1,5 @@
 /**
- * @module notify/notify-config
+ * @module config/notifications
  * The config file's `notifications:` settings: how trigger webhooks are delivered. Every member has a
  * default, so most files never write the section.
  */

@@ -1,5 +1,5 @@
 /**
- * @module health/alarm-config
+ * @module config/alarms
  * The config file's `alarms:` map: what a deployment group's `alarmConfiguration.alarms[].name` resolves
  * to. CodeDeploy watches CloudWatch alarms; switchyard judges from the traffic it proxies itself (error
  * rate, latency quantiles, a statistical comparison of replacement and original) or asks Prometheus.

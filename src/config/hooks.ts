@@ -1,5 +1,5 @@
 /**
- * @module hooks/hook-config
+ * @module config/hooks
  * The config file's top-level `hooks:` map (name → HTTP hook or command hook) and how an AppSpec hook
  * target resolves through it. CodeDeploy's AppSpec names a Lambda function; locally it names an entry
  * here, or is itself the URL to call.

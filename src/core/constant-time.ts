@@ -1,5 +1,5 @@
 /**
- * @module api/auth/constant-time
+ * @module core/constant-time
  * Comparing a presented secret with the expected one without leaking, through timing, how much of it
  * matched or how long it is: both are hashed to equal-length digests first.
  */

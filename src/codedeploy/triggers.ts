@@ -1,11 +1,11 @@
 /**
- * @module shifting/triggers
+ * @module codedeploy/triggers
  * A deployment group's `triggerConfigurations`: CodeDeploy's TriggerConfig, with a webhook URL where
  * CodeDeploy takes an SNS topic ARN, and CodeDeploy's rules for them. Kept beside the registry, which
  * applies the rules to every group however it came (API or config file).
  */
 import { z } from 'zod';
-import { CodeDeployRefusal } from '../core/errors.js';
+import { CodeDeployRefusal } from './exceptions.js';
 import { isHttpUrl } from '../core/url.js';
 
 /** CodeDeploy's TriggerEventType values, all accepted. */
@@ -98,3 +98,27 @@ export function checkTriggers(triggers: readonly TriggerConfig[] | undefined): v
     }
   }
 }
+
+/** Where a trigger notification's delivery stands. */
+export const NotificationState = z.enum(['pending', 'delivered', 'failed']);
+export type NotificationState = z.infer<typeof NotificationState>;
+
+/** One notification and how its delivery went. Times are epoch ms on switchyard's clock. */
+export const NotificationEntry = z.object({
+  key: z.string(),
+  deploymentId: z.string(),
+  eventType: z.enum(TRIGGER_EVENT_TYPES),
+  triggerName: z.string(),
+  url: z.string(),
+  format: TriggerFormat,
+  /** The JSON posted, exactly. */
+  body: z.unknown(),
+  state: NotificationState,
+  attempts: z.number().int().min(0),
+  /** When the next attempt is due (pending only). */
+  nextAttemptAt: z.number(),
+  lastError: z.string().optional(),
+  createdAt: z.number(),
+  updatedAt: z.number(),
+});
+export type NotificationEntry = z.infer<typeof NotificationEntry>;

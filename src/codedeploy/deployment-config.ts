@@ -1,5 +1,5 @@
 /**
- * @module shifting/deployment-config
+ * @module codedeploy/deployment-config
  * Deployment configurations: CodeDeploy's predefined ones, custom ones created through the API
  * (`CreateDeploymentConfig`, validated as AWS does) or written in the config file (switchyard's finer
  * `ShiftSpec`), and their wire form (`DeploymentConfigInfo`). How traffic moves over time is the
@@ -7,9 +7,9 @@
  */
 import { z } from 'zod';
 import { Duration } from '../core/duration.js';
-import { CodeDeployRefusal } from '../core/errors.js';
+import { CodeDeployRefusal } from './exceptions.js';
 import { FULL_WEIGHT } from '../core/route-table.js';
-import { checkShiftSteps, TrafficShift } from './schedule.js';
+import { checkShiftSteps, TrafficShift } from './traffic-shift.js';
 import { deepFreeze } from '../core/freeze.js';
 
 const MINUTE_MS = 60_000;
