@@ -16,6 +16,7 @@ import type { Registry } from '../shifting/registry.js';
 import type { ApplicationRecord, DeploymentGroupRecord, DeploymentRequest } from '../codedeploy/deployment-group.js';
 import type { TrafficPort } from '../shifting/ports.js';
 import type { DeploymentStore, StoreKind } from '../shifting/ports.js';
+import { describeError } from '../core/describe-error.js';
 
 /** A service's traffic as it is kept: live version and basis-point weights per listener. */
 export interface KeptTraffic {
@@ -35,7 +36,7 @@ export function fromStore<T>(what: string, read: () => T): T {
     return read();
   } catch (err) {
     if (err instanceof SwitchyardError) throw err;
-    throw new SwitchyardError('STORE_FAILED', `cannot read back the ${what} the store keeps: ${(err as Error).message}`, { cause: err });
+    throw new SwitchyardError('STORE_FAILED', `cannot read back the ${what} the store keeps: ${describeError(err)}`, { cause: err });
   }
 }
 
@@ -49,7 +50,7 @@ export function restoreTraffic(store: DeploymentStore, traffic: TrafficPort, log
       const view = traffic.service(key);
       log.info({ service: key, live: view.live, weights: view.weights }, 'traffic restored from the store');
     } catch (err) {
-      log.warn({ service: key, err: (err as Error).message }, 'kept traffic does not fit the config; starting from the config');
+      log.warn({ service: key, err: describeError(err) }, 'kept traffic does not fit the config; starting from the config');
     }
   }
 }

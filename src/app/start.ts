@@ -35,6 +35,7 @@ import { isSwitchyardError, SwitchyardError } from '../core/errors.js';
 import { Registry } from '../shifting/registry.js';
 import { startNotifications } from '../notify/notifications.js';
 import { TrafficState } from '../shifting/traffic.js';
+import { describeError } from '../core/describe-error.js';
 
 /** Options for {@link startSwitchyard}. */
 export interface StartOptions {
@@ -286,7 +287,7 @@ async function assemble(config: Config, store: DeploymentStore, log: Logger, clo
     const resumedTarget = (service: string, version: string) => engine.activeOn(service)?.plan.targetVersion === version;
     await launcher.startServing(new AbortController().signal, resumedTarget).catch((err: unknown) => {
       const tail = err instanceof ReplacementNotReady && err.logTail ? `; its last output:\n${err.logTail}` : '';
-      throw new SwitchyardError('VERSION_NOT_READY', `a live version cannot start: ${(err as Error).message}${tail}`, { cause: err });
+      throw new SwitchyardError('VERSION_NOT_READY', `a live version cannot start: ${describeError(err)}${tail}`, { cause: err });
     });
     addresses = await dataPlane.listen(config.listeners);
     await api.listen({ host: config.control.host, port: config.control.port });

@@ -21,6 +21,7 @@ import { deploy } from './commands/deploy.js';
 import { demo } from './commands/demo.js';
 import { list, status } from './commands/status.js';
 import { untilSignal } from './until-signal.js';
+import { describeError } from '../core/describe-error.js';
 
 const USAGE = `usage: switchyard <command> [options]
 
@@ -96,7 +97,7 @@ async function validate(args: string[]): Promise<void> {
   try {
     text = await readFile(file, 'utf8');
   } catch (cause) {
-    throw new SwitchyardError('CONFIG_NOT_FOUND', `cannot read ${file}: ${(cause as Error).message}`, { cause });
+    throw new SwitchyardError('CONFIG_NOT_FOUND', `cannot read ${file}: ${describeError(cause)}`, { cause });
   }
   if (looksLikeAppSpec(text)) {
     const spec = parseAppSpec(text, file);
@@ -156,7 +157,7 @@ async function main(argv: string[]): Promise<number> {
       return bad ? 2 : 1;
     }
     if ((err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`error: ${(err as Error).message}\n\n${USAGE}\n`);
+      process.stderr.write(`error: ${describeError(err)}\n\n${USAGE}\n`);
       return 2;
     }
     process.stderr.write(`error: ${(err as Error).stack ?? String(err)}\n`);

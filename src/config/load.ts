@@ -10,6 +10,7 @@ import { type FileIssue, SwitchyardError } from '../core/errors.js';
 import { type Config, ConfigSchema } from './schema.js';
 import { formatPath, readYaml, type YamlSource } from '../core/yaml-source.js';
 import { deepFreeze } from '../core/freeze.js';
+import { describeError } from '../core/describe-error.js';
 
 /** A problem a check after the schema found, at its path in the file. */
 export interface ConfigProblem {
@@ -85,7 +86,7 @@ export async function loadConfig(
   } catch (cause) {
     throw new SwitchyardError(
       'CONFIG_NOT_FOUND',
-      `cannot read config file ${file}: ${(cause as Error).message}`,
+      `cannot read config file ${file}: ${describeError(cause)}`,
       {
         cause,
       },

@@ -18,6 +18,7 @@ import {
   visit,
 } from 'yaml';
 import type { FileIssue, SourceLocation } from './errors.js';
+import { describeError } from './describe-error.js';
 
 /** A parsed YAML (or JSON) document that can say where a schema path stands in its file. */
 export interface YamlSource {
@@ -83,7 +84,7 @@ export function readYaml(text: string, file: string, env?: NodeJS.ProcessEnv): Y
       issues.push({
         location: { file, line: 1, column: 1 },
         path: '',
-        message: firstLine((err as Error).message),
+        message: firstLine(describeError(err)),
       });
     }
   }

@@ -8,6 +8,7 @@ import { Agent, request } from 'undici';
 import type { Clock } from '../core/clock.js';
 import type { AlarmConfig } from '../config/alarms.js';
 import type { AlarmEvaluation } from './alarm-rules.js';
+import { describeError } from '../core/describe-error.js';
 
 type PrometheusAlarm = Extract<AlarmConfig, { kind: 'prometheus' }>;
 
@@ -32,7 +33,7 @@ export class PrometheusClient {
     try {
       value = await this.#query(alarm);
     } catch (err) {
-      return { state: 'POLL_FAILED', reason: `Prometheus at ${alarm.address} could not be asked: ${(err as Error).message}` };
+      return { state: 'POLL_FAILED', reason: `Prometheus at ${alarm.address} could not be asked: ${describeError(err)}` };
     }
     if (value === undefined) return { state: 'INSUFFICIENT_DATA', reason: `the query returned no sample: ${alarm.query}` };
     const breached = alarm.comparison === 'above' ? value > alarm.threshold : value < alarm.threshold;

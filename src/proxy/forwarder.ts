@@ -13,6 +13,7 @@ import type { CompiledVersion, RetryRoute } from './compiled-version.js';
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js';
 import type { Upstream } from './pools.js';
 import { type ProxyErrorCode, writeProxyError } from './proxy-error.js';
+import { describeError } from '../core/describe-error.js';
 
 const kHandler = Symbol('switchyard.handler');
 type TrackedResponse = ServerResponse & { [kHandler]?: ProxyHandler };
@@ -102,7 +103,7 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
       writeProxyError(
         res,
         'UPSTREAM_UNREACHABLE',
-        `version ${this.version.label} sent a response that cannot be forwarded (${(err as Error).message})`,
+        `version ${this.version.label} sent a response that cannot be forwarded (${describeError(err)})`,
         this.versionHeader,
         this.version.label,
       );

@@ -29,6 +29,7 @@ import {
   type TrafficPort,
 } from './ports.js';
 import { stepsOf } from './schedule.js';
+import { describeError } from '../core/describe-error.js';
 
 /** What the engine is built from. */
 export interface EngineDeps {
@@ -394,7 +395,7 @@ export class DeploymentEngine {
     } catch (err) {
       if (err instanceof Halted || run.abort.signal.aborted) return;
       run.log.error({ err }, 'deployment engine error');
-      this.#halt(run, 'Failed', 'INTERNAL_ERROR', (err as Error).message, this.#wantsRollback(run.record.plan, 'DEPLOYMENT_FAILURE'));
+      this.#halt(run, 'Failed', 'INTERNAL_ERROR', describeError(err), this.#wantsRollback(run.record.plan, 'DEPLOYMENT_FAILURE'));
     }
   }
 
@@ -455,7 +456,7 @@ export class DeploymentEngine {
       return true;
     } catch (err) {
       if (run.abort.signal.aborted) throw new Halted();
-      this.#halt(run, 'Failed', 'HEALTH_CONSTRAINTS', `version ${plan.targetVersion} is not ready: ${(err as Error).message}`, rollback);
+      this.#halt(run, 'Failed', 'HEALTH_CONSTRAINTS', `version ${plan.targetVersion} is not ready: ${describeError(err)}`, rollback);
       return false;
     }
   }
@@ -503,7 +504,7 @@ export class DeploymentEngine {
         result = { status: 'Succeeded' };
       } catch (err) {
         if (err instanceof Halted || run.abort.signal.aborted) throw new Halted();
-        const message = `${event.name} failed: ${(err as Error).message}`;
+        const message = `${event.name} failed: ${describeError(err)}`;
         const logTail = err instanceof ReplacementNotReady ? err.logTail : '';
         event.diagnostics = { errorCode: 'UnknownError', scriptName: '', message, logTail };
         result = { status: 'Failed', code: event.name === 'Install' ? 'HEALTH_CONSTRAINTS' : 'INTERNAL_ERROR', message };

@@ -10,6 +10,7 @@ import Database from 'better-sqlite3';
 import { SwitchyardError } from '../core/errors.js';
 import { toJson } from './json.js';
 import { type DeploymentStore, type StoredDocument, type StoreKind } from '../shifting/ports.js';
+import { describeError } from '../core/describe-error.js';
 
 /** Schema changes in order; the file's user_version says how many have been applied. */
 const MIGRATIONS: readonly string[] = [
@@ -52,7 +53,7 @@ export class SqliteStore implements DeploymentStore {
       this.#migrate();
     } catch (err) {
       if (err instanceof SwitchyardError) throw err;
-      throw new SwitchyardError('STORE_FAILED', `cannot open the store ${file}: ${(err as Error).message}`, { cause: err });
+      throw new SwitchyardError('STORE_FAILED', `cannot open the store ${file}: ${describeError(err)}`, { cause: err });
     }
     this.#put = this.#db.prepare(
       'INSERT INTO documents (kind, key, value) VALUES (?, ?, ?) ON CONFLICT (kind, key) DO UPDATE SET value = excluded.value',
@@ -126,7 +127,7 @@ export class SqliteStore implements DeploymentStore {
     try {
       this.#db.transaction(fn)();
     } catch (err) {
-      throw new SwitchyardError('STORE_FAILED', `cannot write to the store ${this.file}: ${(err as Error).message}`, { cause: err });
+      throw new SwitchyardError('STORE_FAILED', `cannot write to the store ${this.file}: ${describeError(err)}`, { cause: err });
     }
   }
 }

@@ -14,6 +14,7 @@ import type { ProcessLedger } from '../core/process-ledger.js';
 import { type ReplacementLauncher, ReplacementNotReady } from '../shifting/ports.js';
 import type { TrafficPort } from '../shifting/ports.js';
 import { describeExit, freePort, Task } from './task.js';
+import { describeError } from '../core/describe-error.js';
 
 /** Waits until a target passes its health check (the health checks' prober, in the running app). */
 export interface ReadinessCheck {
@@ -75,7 +76,7 @@ export class TaskSetLauncher implements ReplacementLauncher {
           // back; a version with only test traffic answers the test listener 503 until it is started.
           starts.push(
             this.prepare(service.name, label, signal).catch((err: unknown) => {
-              this.#deps.log.warn({ service: service.name, version: label, err: (err as Error).message }, 'a weighted replacement did not start');
+              this.#deps.log.warn({ service: service.name, version: label, err: describeError(err) }, 'a weighted replacement did not start');
             }),
           );
         }

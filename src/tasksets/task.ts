@@ -11,6 +11,7 @@ import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import type { ProcessLedger } from '../core/process-ledger.js';
 import { TailBuffer } from '../core/tail-buffer.js';
+import { describeError } from '../core/describe-error.js';
 
 /** What a task is started from. */
 export interface TaskSpec {
@@ -72,7 +73,7 @@ export class Task {
           detached: true,
         });
       } catch (err) {
-        finish({ code: null, signal: null, error: (err as Error).message });
+        finish({ code: null, signal: null, error: describeError(err) });
         return;
       }
       this.#child = child;

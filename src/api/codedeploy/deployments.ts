@@ -40,6 +40,7 @@ import {
   requestOf,
   requiredString,
 } from './shapes.js';
+import { describeError } from '../../core/describe-error.js';
 
 const MINUTE_MS = 60_000;
 /** CodeDeploy gives a hook an hour to report. */
@@ -123,7 +124,7 @@ export const createDeployment: Operation = (deps, body) => {
     appSpec = parseAppSpec(text, 'appspec');
   } catch (err) {
     if (isSwitchyardError(err, 'APPSPEC_INVALID')) throw err;
-    throw new CodeDeployRefusal('InvalidRevisionException', `The AppSpec could not be read: ${(err as Error).message}`);
+    throw new CodeDeployRefusal('InvalidRevisionException', `The AppSpec could not be read: ${describeError(err)}`);
   }
   if (appSpec.platform !== platform) {
     throw new CodeDeployRefusal(

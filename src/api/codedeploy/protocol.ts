@@ -17,6 +17,7 @@ import * as deployments from './deployments.js';
 import { CodeDeployRefusal } from '../../codedeploy/exceptions.js';
 import { toAwsError } from './errors.js';
 import * as targets from './targets.js';
+import { describeError } from '../../core/describe-error.js';
 
 export type { CodeDeployDeps, HookReporter } from './context.js';
 
@@ -75,7 +76,7 @@ function bodyOf(raw: unknown): RequestBody {
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    throw new CodeDeployRefusal('SerializationException', `The request body is not valid JSON: ${(err as Error).message}`);
+    throw new CodeDeployRefusal('SerializationException', `The request body is not valid JSON: ${describeError(err)}`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new CodeDeployRefusal('SerializationException', 'The request body must be a JSON object');

@@ -9,6 +9,7 @@ import { Agent, type Dispatcher, request } from 'undici';
 import { systemClock } from '../../core/clock.js';
 import { SwitchyardError } from '../../core/errors.js';
 import { type AccessKey, signSigV4 } from '../../core/sigv4.js';
+import { describeError } from '../../core/describe-error.js';
 
 export const DEFAULT_ENDPOINT = 'http://127.0.0.1:9900';
 
@@ -103,7 +104,7 @@ async function send(
     return { status: res.statusCode, text: await res.body.text() };
   } catch (cause) {
     const code = (cause as { code?: string }).code;
-    const why = code && !(cause as Error).message.includes(code) ? `${code}: ${(cause as Error).message}` : (cause as Error).message;
+    const why = describeError(cause);
     throw new SwitchyardError(
       'UPSTREAM_UNREACHABLE',
       `cannot reach switchyard at ${endpoint.url} (${why || code || 'connection failed'}); is it running? (--endpoint or SWITCHYARD_ENDPOINT)`,
@@ -202,7 +203,7 @@ export async function streamEvents(
     // that died, a network cut) even if no connection reset ever arrives.
     res = await request(`${endpoint.url}${path}`, { headers: { ...bearer(endpoint), ...headers }, bodyTimeout: 45_000 });
   } catch (cause) {
-    throw new SwitchyardError('UPSTREAM_UNREACHABLE', `cannot reach switchyard at ${endpoint.url} (${(cause as Error).message})`, { cause });
+    throw new SwitchyardError('UPSTREAM_UNREACHABLE', `cannot reach switchyard at ${endpoint.url} (${describeError(cause)})`, { cause });
   }
   if (res.statusCode !== 200) {
     const text = await res.body.text();
@@ -211,7 +212,7 @@ export async function streamEvents(
   try {
     await readEvents(res.body, onEvent);
   } catch (cause) {
-    throw new SwitchyardError('UPSTREAM_UNREACHABLE', `lost the event stream from ${endpoint.url} (${(cause as Error).message})`, { cause });
+    throw new SwitchyardError('UPSTREAM_UNREACHABLE', `lost the event stream from ${endpoint.url} (${describeError(cause)})`, { cause });
   }
 }
 

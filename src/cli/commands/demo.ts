@@ -18,6 +18,7 @@ import { packageRoot } from '../package-root.js';
 import { untilSignal } from '../until-signal.js';
 import type { CommandIo } from './client.js';
 import { deploy } from './deploy.js';
+import { describeError } from '../../core/describe-error.js';
 
 const APPLICATION = 'demo';
 const GROUP = 'demo-prod';
@@ -73,7 +74,7 @@ export async function demo(args: string[], io: CommandIo): Promise<void> {
     for (const t of demoTargets(config)) upstreams.push(await startDemoUpstream(t.name, t.host, t.port));
   } catch (err) {
     await Promise.all(upstreams.map((u) => u.close()));
-    throw new SwitchyardError('LISTEN_FAILED', `demo upstream cannot start: ${(err as Error).message}`, {
+    throw new SwitchyardError('LISTEN_FAILED', `demo upstream cannot start: ${describeError(err)}`, {
       cause: err,
     });
   }

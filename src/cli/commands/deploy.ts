@@ -11,6 +11,7 @@ import { parseAppSpec } from '../../appspec/parse.js';
 import { SwitchyardError } from '../../core/errors.js';
 import { codedeploy, type CommandIo, type Endpoint, ENDPOINT_OPTION, endpointOf } from './client.js';
 import { getDeployment, getTarget, outcomeLines, progressLine, targetIdOf, TERMINAL, type TargetView } from './view.js';
+import { describeError } from '../../core/describe-error.js';
 
 const POLL_MS = 250;
 const EXIT_BY_STATUS: Record<string, number> = { Succeeded: 0, Failed: 3, Stopped: 4 };
@@ -45,7 +46,7 @@ export async function deploy(args: string[], io: CommandIo): Promise<number> {
   try {
     content = await readFile(values.appspec, 'utf8');
   } catch (cause) {
-    throw new SwitchyardError('CONFIG_NOT_FOUND', `cannot read ${values.appspec}: ${(cause as Error).message}`, { cause });
+    throw new SwitchyardError('CONFIG_NOT_FOUND', `cannot read ${values.appspec}: ${describeError(cause)}`, { cause });
   }
   // Checked here first, so a mistake is reported against the file's own name and lines (exit 2).
   parseAppSpec(content, values.appspec);
