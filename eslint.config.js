@@ -29,7 +29,12 @@ export default tseslint.config(
     // One direction for every import (architecture/layers.js), the same list the architecture test checks.
     files: ['src/**/*.ts'],
     plugins: { switchyard },
-    rules: { 'switchyard/layers': 'error' },
+    rules: {
+      'switchyard/layers': 'error',
+      // Small modules with one job: a file past these has more than one.
+      'max-lines': ['error', { max: 450, skipBlankLines: false, skipComments: false }],
+      'max-lines-per-function': ['error', { max: 80, skipBlankLines: false, skipComments: false, IIFEs: true }],
+    },
   },
   {
     // Tests may poke at internals and use loose shapes for fixtures.
