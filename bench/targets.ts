@@ -42,7 +42,7 @@ export interface Placement {
 
 const script = (name: string) => fileURLToPath(new URL(`./${name}`, import.meta.url));
 /** The built CLI the bench starts switchyard from. */
-export const SWITCHYARD_MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+export const SWITCHYARD_MAIN = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
 const READY_TIMEOUT_MS = 20_000;
 
 /** For waitFor200: why `child` cannot answer any more (it exited, with its last output), or undefined. */
