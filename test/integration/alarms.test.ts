@@ -93,7 +93,8 @@ describe('alarms on live traffic', () => {
     const deploymentId = await deploy(cd);
     await until(async () => sy.traffic.service('web').weights.production['2'], (w) => w === 10);
     const traffic = load(sy);
-    await sleep(300);
+    // The replacement has answered healthy traffic (4x the alarm's minRequests) before it starts failing.
+    await until(async () => traffic.seen.filter((s) => s.version === '2').length, (n) => n >= 20, 5_000, 10, 'green answering');
     mode.green = 'fail';
     const failingSince = Date.now();
     const info = await until(() => statusOf(cd, deploymentId), (d) => d.status === 'Stopped', 5_000, 20);

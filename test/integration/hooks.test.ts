@@ -240,8 +240,10 @@ describe('command hooks', () => {
     onTestFinished(() => {
       if (alive(pid)) process.kill(pid, 'SIGKILL');
     });
-    // In the pipe is not yet read: give the runner a moment to take it in.
-    await new Promise((r) => setTimeout(r, 100));
+    // In the pipe is not yet read. The runner reads it in this process's next I/O poll: two turns of the
+    // event loop (setImmediate runs right after a poll) take in what the child wrote before the pid file.
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
     await clock.advance(60_000);
     const outcome = await running;
     expect(outcome.diagnostics).toMatchObject({ errorCode: 'ScriptTimedOut', logTail: expect.stringContaining('started') });
