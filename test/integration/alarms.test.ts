@@ -142,6 +142,7 @@ describe('alarms on live traffic', () => {
     const deploymentId = await deploy(cd);
     await until(async () => sy.traffic.service('web').weights.production['2'], (w) => w === 10);
     const traffic = load(sy, 4, 400);
+    // An observation window, not a handshake: too little data, so nothing may be judged in this second.
     await sleep(1_000);
     await traffic.stop();
     expect((await statusOf(cd, deploymentId)).status).toBe('InProgress');
@@ -151,6 +152,7 @@ describe('alarms on live traffic', () => {
     const overridden = await deploy(cd, { enabled: false });
     await until(async () => sy.traffic.service('web').weights.production['2'], (w) => w === 10);
     const again = load(sy, 4, 400);
+    // An observation window, not a handshake: with the alarms off, nothing may be judged in this second.
     await sleep(1_000);
     await again.stop();
     expect((await statusOf(cd, overridden)).status).toBe('InProgress');

@@ -135,7 +135,8 @@ describe('crash recovery (SIGKILL of a running switchyard)', () => {
     const before = await timeline(first, id);
     first.child.kill('SIGKILL');
     expect(await first.exit).toEqual({ code: null, signal: 'SIGKILL' });
-    // Down for a while: a schedule kept in memory would end that much later.
+    // Down for a while: a schedule kept in memory would end that much later. Part of the scenario (the
+    // downtime the resumed schedule must absorb), not a wait for anything to happen.
     await new Promise((r) => setTimeout(r, 1_500));
 
     const second = await serveChild(file);

@@ -222,6 +222,7 @@ function load(sy: Switchyard, { concurrency = 3, pauseMs = 15, limit = 3_000, ma
       } catch {
         seen.errors++;
       }
+      // The load's pace (part of the fixture), not a wait for anything.
       await sleep(pauseMs);
     }
   });
@@ -282,6 +283,8 @@ describe('prometheus alarms: poll failures (no Prometheus server)', () => {
     const deploymentId = await deployCanary(sy, cd);
     // Asked at least once (every 250 ms) before the window below starts.
     await until(() => alarmStates(sy, deploymentId), (states) => states.length > 0, 3_000, 20);
+    // An observation window, not a handshake: not ignoring the failures stops the deployment in under
+    // 2 s (the test before this one); ignoring them, nothing may happen in as long.
     await sleep(2_000);
     expect((await statusOf(cd, deploymentId)).status).toBe('InProgress');
     expect(sy.traffic.service('web').weights.production).toEqual({ '1': 90, '2': 10 });
@@ -354,6 +357,8 @@ describe.skipIf(SKIP_REASON !== undefined)(
       const traffic = load(sy, { maxMs: 5_000 });
       // Asked at least once (every 250 ms) before the window below starts.
       await until(() => alarmStates(sy, deploymentId), (states) => states.length > 0, 3_000, 20);
+      // An observation window, not a handshake: with traffic flowing and Prometheus answering, the alarm
+      // must judge nothing for 3 s (three scrapes).
       await sleep(3_000);
       await traffic.stop();
 

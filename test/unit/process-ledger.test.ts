@@ -54,6 +54,7 @@ describe('process ledger', () => {
     const clock = new ManualClock();
     const done: number[] = [];
     stopLeftovers([startedProcess(s.pid, 'stubborn')], clock, 5_000, (p) => done.push(p.pid));
+    // An observation window, not a handshake: SIGTERM must leave it running for these 200 ms.
     await new Promise((r) => setTimeout(r, 200));
     expect(processStartTime(s.pid)).toBeDefined();
     expect(done).toEqual([]);
@@ -68,6 +69,7 @@ describe('process ledger', () => {
     const stale = { pid: s.pid, startTime: '1', what: 'an old one' };
     expect(stopLeftovers([stale, { pid: s.pid, startTime: undefined, what: 'no /proc' }], clock, 0)).toEqual([]);
     await clock.advance(10);
+    // An observation window, not a handshake: a signal sent to it would have ended it within 100 ms.
     await new Promise((r) => setTimeout(r, 100));
     expect(processStartTime(s.pid)).toBeDefined();
   });
