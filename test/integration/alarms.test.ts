@@ -93,7 +93,8 @@ describe('alarms on live traffic', () => {
     const deploymentId = await deploy(cd);
     await until(async () => sy.traffic.service('web').weights.production['2'], (w) => w === 10);
     const traffic = load(sy);
-    await sleep(300);
+    // The replacement has answered healthy traffic (4x the alarm's minRequests) before it starts failing.
+    await until(async () => traffic.seen.filter((s) => s.version === '2').length, (n) => n >= 20, 5_000, 10, 'green answering');
     mode.green = 'fail';
     const failingSince = Date.now();
     const info = await until(() => statusOf(cd, deploymentId), (d) => d.status === 'Stopped', 5_000, 20);
@@ -141,6 +142,7 @@ describe('alarms on live traffic', () => {
     const deploymentId = await deploy(cd);
     await until(async () => sy.traffic.service('web').weights.production['2'], (w) => w === 10);
     const traffic = load(sy, 4, 400);
+    // An observation window, not a handshake: too little data, so nothing may be judged in this second.
     await sleep(1_000);
     await traffic.stop();
     expect((await statusOf(cd, deploymentId)).status).toBe('InProgress');
@@ -150,6 +152,7 @@ describe('alarms on live traffic', () => {
     const overridden = await deploy(cd, { enabled: false });
     await until(async () => sy.traffic.service('web').weights.production['2'], (w) => w === 10);
     const again = load(sy, 4, 400);
+    // An observation window, not a handshake: with the alarms off, nothing may be judged in this second.
     await sleep(1_000);
     await again.stop();
     expect((await statusOf(cd, overridden)).status).toBe('InProgress');

@@ -15,6 +15,7 @@ import { startProxy, twoVersions } from '../support/switchyard.js';
 import { type CliRun, ROOT, runCli } from '../support/cli.js';
 import { closedPort, startUpstream } from '../support/upstream.js';
 import { ECS_APPSPEC, ECS_GROUP } from '../support/appspecs.js';
+import { until } from '../support/until.js';
 
 let BIN = '';
 let dir: string;
@@ -237,19 +238,15 @@ describe('switchyard continue and stop on a waiting deployment', () => {
     });
     const statusOf = async (id: string): Promise<string> =>
       ((await call(sy, 'GetDeployment', { deploymentId: id })) as { deploymentInfo: { status: string } }).deploymentInfo.status;
-    const until = async (id: string, status: string): Promise<void> => {
-      for (const deadline = Date.now() + 5_000; (await statusOf(id)) !== status; await new Promise((r) => setTimeout(r, 20))) {
-        if (Date.now() > deadline) throw new Error(`${id} did not reach ${status}`);
-      }
-    };
+    const reach = (id: string, status: string) => until(() => statusOf(id), (s) => s === status, 5_000, 20, `${id} reaching ${status}`);
 
     const first = await run(['deploy', '--endpoint', endpoint, '--app', 'web', '--group', 'web-prod', '--appspec', await file('ready.yml', ECS_APPSPEC)]);
     expect(first.code).toBe(0);
     const firstId = first.stdout.trim();
-    await until(firstId, 'Ready');
+    await reach(firstId, 'Ready');
     const continued = await run(['continue', firstId, '--endpoint', endpoint]);
     expect(continued).toEqual({ code: 0, stdout: `${firstId}: continued (READY_WAIT)\n`, stderr: '' });
-    await until(firstId, 'Succeeded');
+    await reach(firstId, 'Succeeded');
     const notWaiting = await run(['continue', firstId, '--termination', '--endpoint', endpoint]);
     expect(notWaiting.code).toBe(1);
     expect(notWaiting.stderr).toMatch(/^error: DeploymentAlreadyCompletedException: /);

@@ -14,7 +14,7 @@ import { stringify } from 'yaml';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import { ECS_APPSPEC } from '../support/appspecs.js';
 import { sdkClient, until } from '../support/codedeploy.js';
-import { runCli } from '../support/cli.js';
+import { runCli, startCli } from '../support/cli.js';
 import { type ServedChild, serveChild } from '../support/serve.js';
 import { freePort } from '../../src/tasksets/task.js';
 import { startUpstream, type TestUpstream } from '../support/upstream.js';
@@ -127,12 +127,16 @@ describe('crash recovery (SIGKILL of a running switchyard)', () => {
 
     const first = await serveChild(file);
     const id = await midCanary(first);
-    const watching = runCli(['status', id, '--watch'], { SWITCHYARD_ENDPOINT: `http://127.0.0.1:${control}` }, 30_000);
-    await new Promise((r) => setTimeout(r, 500));
+    const watch = startCli(['status', id, '--watch'], { SWITCHYARD_ENDPOINT: `http://127.0.0.1:${control}` }, 30_000);
+    const watching = watch.done;
+    // The watch has read the deployment and its timeline so far (the 20% step) before the kill: from then
+    // on, losing switchyard is what it reconnects after.
+    await watch.printed(' weight changed ');
     const before = await timeline(first, id);
     first.child.kill('SIGKILL');
     expect(await first.exit).toEqual({ code: null, signal: 'SIGKILL' });
-    // Down for a while: a schedule kept in memory would end that much later.
+    // Down for a while: a schedule kept in memory would end that much later. Part of the scenario (the
+    // downtime the resumed schedule must absorb), not a wait for anything to happen.
     await new Promise((r) => setTimeout(r, 1_500));
 
     const second = await serveChild(file);

@@ -86,10 +86,11 @@ describe('target health', () => {
     sy.stats.pull();
     expect((await healthOf(sy))['1']![1]).toMatchObject({ state: 'ejected', reason: 'ejected for 300 ms after consecutive failures' });
     // After the ejection the next request probes it: still failing, it is out again at once (for 600 ms).
-    await new Promise((r) => setTimeout(r, 350));
+    await until(() => healthOf(sy), (h) => h['1']![1]!.state !== 'ejected', 5_000, 20, 'the 300 ms ejection over');
     expect(await answers(sy, 10)).toEqual({ '200 a': 9, '500 b is sick': 1 });
     b.sick.is = false;
-    await new Promise((r) => setTimeout(r, 650));
+    sy.stats.pull();
+    await until(() => healthOf(sy), (h) => h['1']![1]!.state !== 'ejected', 5_000, 20, 'the 600 ms ejection over');
     expect(await answers(sy, 4)).toEqual({ '200 a': 2, '200 b': 2 });
     sy.stats.pull();
     expect((await healthOf(sy))['1']![1]).toMatchObject({ state: 'unchecked' });

@@ -74,7 +74,8 @@ describe('HTTP hooks', () => {
     await expect.poll(() => body).not.toBe('');
     expect(body).toBe(`{"DeploymentId":"${DEPLOYMENT}","LifecycleEventHookExecutionId":"${inv.executionId}"}`);
     expect(hook.lastHeaders?.['content-type']).toBe('application/json');
-    // Delivered is not done: an async hook's outcome is only what it reports.
+    // Delivered is not done: an async hook's outcome is only what it reports. An observation window, not
+    // a handshake: had delivery settled the run, `outcome` would be set within these 50 ms.
     await new Promise((r) => setTimeout(r, 50));
     expect(outcome).toBeUndefined();
     expect(runner.pending().map((e) => e.executionId)).toContain(inv.executionId);
@@ -240,12 +241,16 @@ describe('command hooks', () => {
     onTestFinished(() => {
       if (alive(pid)) process.kill(pid, 'SIGKILL');
     });
-    // In the pipe is not yet read: give the runner a moment to take it in.
-    await new Promise((r) => setTimeout(r, 100));
+    // In the pipe is not yet read. The runner reads it in this process's next I/O poll: two turns of the
+    // event loop (setImmediate runs right after a poll) take in what the child wrote before the pid file.
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
     await clock.advance(60_000);
     const outcome = await running;
     expect(outcome.diagnostics).toMatchObject({ errorCode: 'ScriptTimedOut', logTail: expect.stringContaining('started') });
     expect(outcome.diagnostics.message).toContain('did not exit within 1m');
+    // An observation window, not a handshake: SIGTERM alone must leave it running for these 100 ms (the
+    // SIGKILL comes only after the grace, on the manual clock).
     await new Promise((r) => setTimeout(r, 100));
     expect(alive(pid)).toBe(true);
     await clock.advance(200);

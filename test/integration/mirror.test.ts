@@ -113,6 +113,8 @@ describe('traffic mirroring', () => {
     expect(await get(sy, '/orders', { method: 'POST', body: 'y'.repeat(4096) })).toBe('blue');
     expect(blueBodies).toEqual([100, 4096]);
     await until(async () => copies.length, (n) => n === 1);
+    // An observation window, not a handshake: a copy of the over-limit request, had one been sent, would
+    // have reached green within these 200 ms.
     await new Promise((r) => setTimeout(r, 200));
     expect(copies).toEqual([{ method: 'POST', body: 'x'.repeat(100), mirrorHeader: 'true' }]);
   });
@@ -135,6 +137,7 @@ describe('traffic mirroring', () => {
     // The deployment is over: no more copies.
     const before = copies.length;
     for (let i = 0; i < 5; i++) await get(sy, '/page');
+    // An observation window, not a handshake: a copy of any of these five would have reached green within 200 ms.
     await new Promise((r) => setTimeout(r, 200));
     expect(copies.length).toBe(before);
     // A ContinueDeployment now is refused: nothing is waiting any more.

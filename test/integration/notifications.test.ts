@@ -156,7 +156,7 @@ describe('delivery', () => {
       deploymentOverview: { Failed: '0', InProgress: '0', Pending: '0', Skipped: '0', Succeeded: '1' },
       status: 'Succeeded',
     });
-    // No second copy turns up later.
+    // No second copy turns up later. An observation window, not a handshake: one would arrive within 200 ms.
     await new Promise((r) => setTimeout(r, 200));
     expect(receiver.received).toHaveLength(4);
     expect(await outbox(sy, `?deploymentId=${deploymentId}&state=delivered`)).toHaveLength(1);
@@ -270,6 +270,7 @@ describe('delivery', () => {
     const second = await startProxy(input);
     const after = await until(() => outbox(second), (list) => list[1]?.state === 'delivered');
     expect(after[1]!.attempts).toBeGreaterThan(before[1]!.attempts);
+    // An observation window, not a handshake: nothing is sent twice, even given 200 ms more.
     await new Promise((r) => setTimeout(r, 200));
     const accepted = receiver.accepted().map((r) => `${String(r.body['deploymentId'])}/${String(r.body['status'])}`);
     expect(accepted).toEqual([`${deploymentId}/InProgress`, `${deploymentId}/Succeeded`]);

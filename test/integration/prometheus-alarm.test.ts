@@ -123,22 +123,24 @@ async function startPrometheus(port: number, target: string): Promise<{ url: str
   child.once('error', (err) => (spawnError = err));
 
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    if (spawnError) throw new Error(`prometheus could not be started: ${spawnError.message}`);
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`prometheus exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${log}`);
-    }
+  /** What /-/ready answers (or why it could not be asked); a process that is gone fails the wait at once. */
+  const readiness = async (): Promise<number | string> => {
+    if (spawnError) throw new Error(`it could not be started: ${spawnError.message}`);
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`it exited (${child.exitCode ?? child.signalCode})`);
     try {
       const res = await request(`${url}/-/ready`, { headersTimeout: 1_000, bodyTimeout: 1_000 });
       await res.body.dump();
-      if (res.statusCode === 200) return { url };
-    } catch {
-      // not listening yet
+      return res.statusCode;
+    } catch (err) {
+      return `not listening yet: ${(err as Error).message}`;
     }
-    if (Date.now() > deadline) throw new Error(`prometheus was not ready within 20 s:\n${log}`);
-    await sleep(100);
+  };
+  try {
+    await until(readiness, (answer) => answer === 200, 20_000, 100, 'GET /-/ready answering 200');
+  } catch (err) {
+    throw new Error(`prometheus was not ready: ${(err as Error).message}\n${log}`);
   }
+  return { url };
 }
 
 /** Prometheus's answer to an instant query: the samples of a vector result. */
@@ -220,6 +222,7 @@ function load(sy: Switchyard, { concurrency = 3, pauseMs = 15, limit = 3_000, ma
       } catch {
         seen.errors++;
       }
+      // The load's pace (part of the fixture), not a wait for anything.
       await sleep(pauseMs);
     }
   });
@@ -278,6 +281,10 @@ describe('prometheus alarms: poll failures (no Prometheus server)', () => {
       { enabled: true, ignorePollAlarmFailure: true, alarms: [{ name: 'prom-down' }] },
     );
     const deploymentId = await deployCanary(sy, cd);
+    // Asked at least once (every 250 ms) before the window below starts.
+    await until(() => alarmStates(sy, deploymentId), (states) => states.length > 0, 3_000, 20);
+    // An observation window, not a handshake: not ignoring the failures stops the deployment in under
+    // 2 s (the test before this one); ignoring them, nothing may happen in as long.
     await sleep(2_000);
     expect((await statusOf(cd, deploymentId)).status).toBe('InProgress');
     expect(sy.traffic.service('web').weights.production).toEqual({ '1': 90, '2': 10 });
@@ -348,6 +355,10 @@ describe.skipIf(SKIP_REASON !== undefined)(
       expect(await promQuery(prometheus.url, query)).toEqual([]);
       const deploymentId = await deployCanary(sy, cd);
       const traffic = load(sy, { maxMs: 5_000 });
+      // Asked at least once (every 250 ms) before the window below starts.
+      await until(() => alarmStates(sy, deploymentId), (states) => states.length > 0, 3_000, 20);
+      // An observation window, not a handshake: with traffic flowing and Prometheus answering, the alarm
+      // must judge nothing for 3 s (three scrapes).
       await sleep(3_000);
       await traffic.stop();
 

@@ -201,12 +201,15 @@ describe('large bodies stream in constant memory', () => {
       client.write('GET /big HTTP/1.1\r\nhost: example.test\r\nconnection: close\r\n\r\n');
       const { head, rest } = await readHead(client);
       expect(head).toMatch(/^HTTP\/1\.1 200 /);
-      // The client now reads nothing for a while; whatever fits in kernel socket buffers may be sent.
+      // The client now reads nothing for a while; whatever fits in kernel socket buffers may be sent. An
+      // observation window, not a handshake: in 600 ms of a client that reads nothing, the upstream must
+      // have been told to wait and must not have got the whole body out.
       await sleep(600);
       expect(refused).toBeGreaterThan(0);
       expect(finished).toBe(false);
       expect(written).toBeLessThan(SIZE);
       const stalledAt = written;
+      // A second observation window: stalled, it writes (almost) nothing more in 200 ms.
       await sleep(200);
       expect(written - stalledAt).toBeLessThan(8 * MiB);
 
@@ -249,6 +252,7 @@ describe('large bodies stream in constant memory', () => {
       );
       const sentAt: number[] = [];
       for (let i = 0; i < 5; i++) {
+        // The slow client's pace (part of the fixture): a chunk every 100 ms.
         await sleep(100);
         const text = `part-${i};`;
         sentAt.push(performance.now());

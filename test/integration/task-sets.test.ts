@@ -16,7 +16,7 @@ import { describe, expect, it } from 'vitest';
 import type { Switchyard } from '../../src/app/start.js';
 import { isSwitchyardError } from '../../src/core/errors.js';
 import { ECS_APPSPEC } from '../support/appspecs.js';
-import { sdkClient } from '../support/codedeploy.js';
+import { sdkClient, until } from '../support/codedeploy.js';
 import { startProxy } from '../support/switchyard.js';
 import { closedPort } from '../support/upstream.js';
 
@@ -62,13 +62,14 @@ async function deployVersion(sy: Switchyard, label: string): Promise<{ id: strin
     }),
   );
   const id = deploymentId!;
-  for (let i = 0; i < 400; i++) {
-    const { deploymentInfo } = await cd.send(new GetDeploymentCommand({ deploymentId: id }));
-    const status = deploymentInfo?.status ?? '';
-    if (['Succeeded', 'Failed', 'Stopped'].includes(status)) return { id, status };
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`deployment ${id} did not end`);
+  const status = await until(
+    async () => (await cd.send(new GetDeploymentCommand({ deploymentId: id }))).deploymentInfo?.status ?? '',
+    (s) => ['Succeeded', 'Failed', 'Stopped'].includes(s),
+    10_000,
+    25,
+    `deployment ${id} ending`,
+  );
+  return { id, status };
 }
 
 async function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {

@@ -17,6 +17,7 @@ import { VersionStats } from '../../src/proxy/stats.js';
 import { UpgradeProxy } from '../../src/proxy/websocket.js';
 import { startProxy, twoVersions } from '../support/switchyard.js';
 import { closedPort, startUpstream, type TestUpstream } from '../support/upstream.js';
+import { until } from '../support/until.js';
 
 interface WsUpstream {
   readonly up: TestUpstream;
@@ -115,14 +116,6 @@ const UPGRADE_REQUEST =
 
 function wsUrl(sy: Switchyard, path = '/socket'): string {
   return `${sy.urls['production']!.replace(/^http/, 'ws')}${path}`;
-}
-
-async function until(check: () => boolean, ms = 2_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await sleep(10);
-  }
 }
 
 describe('WebSocket tunnels', () => {
@@ -264,10 +257,10 @@ describe('WebSocket tunnels', () => {
     const client = connect(sy.addresses['production']!.port, '127.0.0.1');
     client.on('error', () => undefined);
     client.write(UPGRADE_REQUEST);
-    await until(() => held.length === 1);
+    await until(() => held.length, (n) => n === 1, 2_000, 10, 'the upstream holding the upgrade');
     client.resetAndDestroy();
     // The upstream's half of a tunnel nobody will use is closed, not left open.
-    await until(() => upstreamClosed);
+    await until(() => upstreamClosed, (c) => c, 2_000, 10, "the upstream's half closed");
     // And the proxy still works.
     const res = await request(`${sy.urls['production']}/`);
     expect(await res.body.text()).toBe('slow');
@@ -331,10 +324,10 @@ describe('UpgradeProxy', () => {
       ws.once('error', reject);
     });
     expect(upgradeHeaders['x-switchyard-version']).toBe('2');
-    await until(() => upgrades.open === 1);
+    await until(() => upgrades.open, (n) => n === 1, 2_000, 10, 'one tunnel open');
     expect([...stats.counts]).toEqual([1, 0, 0, 0, 0]);
     ws.close();
-    await until(() => upgrades.open === 0);
+    await until(() => upgrades.open, (n) => n === 0, 2_000, 10, 'no tunnel open');
     expect([...stats.counts]).toEqual([1, 0, 0, 0, 0]);
   });
 

@@ -1,6 +1,7 @@
 /**
  * What tests that speak CodeDeploy's API share: an AWS SDK client for a running switchyard (destroyed
- * when the test finishes), a count of which version answers, and a bounded poll.
+ * when the test finishes), a count of which version answers, and (from ./until.js, re-exported for the
+ * tests that take it from here) the bounded poll.
  */
 import {
   CodeDeployClient,
@@ -27,16 +28,8 @@ export function sdkClient(sy: Pick<Switchyard, 'urls'>): CodeDeployClient {
   return cd;
 }
 
-/** Polls `read` until `done` holds; fails after `ms` naming the last value seen. */
-export async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, ms = 5_000, everyMs = 10): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met in ${ms} ms; last value ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
+/** Polls a reading until a condition holds, failing after a deadline with the last value seen. */
+export { until } from './until.js';
 
 /** Which upstream (by its answer) serves each of `n` sequential requests to `sy`'s production listener. */
 export async function count(sy: Switchyard, n: number): Promise<Record<string, number>> {

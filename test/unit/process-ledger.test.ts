@@ -7,15 +7,29 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
 import { processStartTime, startedProcess, stopLeftovers } from '../../src/core/process-ledger.js';
 
-/** A detached process group running `sleep` (ignoring SIGTERM when `stubborn`); killed when the test ends. */
-function sleeper(stubborn = false): { pid: number; exited: Promise<NodeJS.Signals | null> } {
+/**
+ * A detached process group running `sleep` (ignoring SIGTERM when `stubborn`); killed when the test ends.
+ * `ready` resolves once a stubborn one has set its trap (it says so on stdout), at once otherwise.
+ */
+function sleeper(stubborn = false): { pid: number; exited: Promise<NodeJS.Signals | null>; ready: Promise<void> } {
   const child = stubborn
-    ? spawn('sh', ['-c', 'trap "" TERM; sleep 30'], { detached: true, stdio: 'ignore' })
+    ? spawn('sh', ['-c', 'trap "" TERM; echo trapped; sleep 30'], { detached: true, stdio: ['ignore', 'pipe', 'ignore'] })
     : spawn('sleep', ['30'], { detached: true, stdio: 'ignore' });
   onTestFinished(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
-  return { pid: child.pid!, exited: new Promise((resolve) => child.once('exit', (_code, signal) => resolve(signal))) };
+  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+  const ready = stubborn
+    ? new Promise<void>((resolve, reject) => {
+        let out = '';
+        child.stdout!.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          if (out.includes('trapped')) resolve();
+        });
+        void exited.then((signal) => reject(new Error(`the shell ended (${signal}) before it set its trap`)));
+      })
+    : Promise.resolve();
+  return { pid: child.pid!, exited, ready };
 }
 
 describe('process ledger', () => {
@@ -35,11 +49,12 @@ describe('process ledger', () => {
 
   it('sends SIGKILL after the grace to a group that ignores SIGTERM, then says it is done with it', async () => {
     const s = sleeper(true);
-    // Let the shell set its trap before it is signalled.
-    await new Promise((r) => setTimeout(r, 200));
+    // The shell has set its trap before it is signalled.
+    await s.ready;
     const clock = new ManualClock();
     const done: number[] = [];
     stopLeftovers([startedProcess(s.pid, 'stubborn')], clock, 5_000, (p) => done.push(p.pid));
+    // An observation window, not a handshake: SIGTERM must leave it running for these 200 ms.
     await new Promise((r) => setTimeout(r, 200));
     expect(processStartTime(s.pid)).toBeDefined();
     expect(done).toEqual([]);
@@ -54,6 +69,7 @@ describe('process ledger', () => {
     const stale = { pid: s.pid, startTime: '1', what: 'an old one' };
     expect(stopLeftovers([stale, { pid: s.pid, startTime: undefined, what: 'no /proc' }], clock, 0)).toEqual([]);
     await clock.advance(10);
+    // An observation window, not a handshake: a signal sent to it would have ended it within 100 ms.
     await new Promise((r) => setTimeout(r, 100));
     expect(processStartTime(s.pid)).toBeDefined();
   });
