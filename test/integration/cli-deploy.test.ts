@@ -4,61 +4,24 @@
  * bin in a child process against a switchyard in this process on real sockets, checked by exit code,
  * output and the state the control API reports afterwards.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
-import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Switchyard } from '../../src/app/start.js';
 import { startProxy, twoVersions } from '../support/switchyard.js';
-import { type CliRun, ROOT, runCli } from '../support/cli.js';
+import { runCli, startCli } from '../support/cli.js';
 import { closedPort, startUpstream } from '../support/upstream.js';
 import { ECS_APPSPEC, ECS_GROUP } from '../support/appspecs.js';
 import { until } from '../support/until.js';
 
-let BIN = '';
 let dir: string;
 
 const run = (args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 15000) => runCli(args, env, timeoutMs);
 
-/**
- * Starts the bin and lets the test wait for a line of its output while it runs; `done` resolves like
- * `run`. Killed when the test ends, whatever happened.
- */
-function start(args: string[], timeoutMs = 15_000): { until(text: string): Promise<void>; done: Promise<CliRun> } {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { PATH: process.env['PATH'] }, stdio: ['ignore', 'pipe', 'pipe'] });
-  onTestFinished(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
-  let stdout = '';
-  let stderr = '';
-  const watchers: { text: string; resolve: () => void }[] = [];
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-    for (const w of watchers.filter((x) => stdout.includes(x.text))) w.resolve();
-  });
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  const done = new Promise<CliRun>((resolve) =>
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    }),
-  );
-  const until = (text: string) =>
-    Promise.race([
-      new Promise<void>((resolve) => (stdout.includes(text) ? resolve() : watchers.push({ text, resolve }))),
-      done.then((r) => {
-        throw new Error(`exited with ${r.code} before printing "${text}": ${r.stdout}${r.stderr}`);
-      }),
-    ]);
-  return { until, done };
-}
-
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'switchyard-cli-deploy-'));
-  BIN = inject('cliMain');
 });
 
 afterAll(async () => {
@@ -252,11 +215,11 @@ describe('switchyard continue and stop on a waiting deployment', () => {
     expect(notWaiting.stderr).toMatch(/^error: DeploymentAlreadyCompletedException: /);
 
     // Version 2 is live now; the second deployment goes back to 1 and waits in Ready until it is stopped.
-    const waiting = start([
+    const waiting = startCli([
       'deploy', '--endpoint', endpoint, '--app', 'web', '--group', 'web-prod', '--wait',
       '--appspec', await file('ready-back.yml', ECS_APPSPEC.replace('web:2', 'web:1')),
     ]);
-    await waiting.until(' Ready (waiting: switchyard continue ');
+    await waiting.printed(' Ready (waiting: switchyard continue ');
     const { deployments } = (await call(sy, 'ListDeployments', {})) as { deployments: string[] };
     const secondId = deployments[0]!;
     expect(secondId).not.toBe(firstId);
