@@ -1,11 +1,10 @@
 /**
  * @module bench/rollback-load
- * The rollback scenario's load: open-loop GETs of the load path with every response noted by the order
- * requests were sent, so a run can be cut at the instant green was switched. The arrays are allocated
- * once for the longest run and reused, so recording allocates nothing per response.
+ * The rollback scenario's load: open-loop GETs of the load path (open-loop.ts) with every response noted
+ * by the order requests were sent, so a run can be cut at the instant green was switched. The arrays are
+ * allocated once for the longest run and reused, so recording allocates nothing per response.
  */
-import { performance } from 'node:perf_hooks';
-import { type Dispatcher, Pool } from 'undici';
+import { OpenLoop, type OpenLoopResponse, type OpenLoopRun } from './open-loop.js';
 import { LOAD_PATH, VERSION_HEADER } from './rollback-settings.js';
 
 /** Per response of one run, by the order requests were sent. */
@@ -19,134 +18,59 @@ export interface LoadRecords {
   readonly version: Uint8Array;
 }
 
-/** Notes one response into the recorder's arrays, at its index. */
-class Recorded implements Dispatcher.DispatchHandler {
-  #finished = false;
-
-  constructor(
-    readonly load: PacedRecorder,
-    readonly index: number,
-  ) {}
-
-  onConnect(): void {}
-
-  onHeaders(statusCode: number, rawHeaders: Buffer[]): boolean {
-    if (statusCode < 200) return true;
-    this.load.status[this.index] = statusCode;
-    for (let i = 0; i < rawHeaders.length; i += 2) {
-      const name = rawHeaders[i]!;
-      if (name.length === VERSION_HEADER.length && name.toString('latin1').toLowerCase() === VERSION_HEADER) {
-        const label = rawHeaders[i + 1]!.toString('latin1');
-        this.load.version[this.index] = label === '1' ? 1 : label === '2' ? 2 : 0;
-      }
-    }
-    return true;
-  }
-
-  onData(): boolean {
-    return true;
-  }
-
-  onComplete(): void {
-    this.#finish();
-  }
-
-  onError(): void {
-    // A body cut short is no answer either, whatever its status said.
-    this.load.status[this.index] = 0;
-    this.#finish();
-  }
-
-  #finish(): void {
-    if (this.#finished) return;
-    this.#finished = true;
-    this.load.doneAt[this.index] = performance.now();
-    this.load.finished();
-  }
-}
-
-/**
- * Open-loop GETs at evenly spaced times over a keep-alive pool (like paced-load.ts, which only counts),
- * each response noted. Bounded: at most `capacity` requests per run.
- */
-export class PacedRecorder {
-  readonly #pool: Pool;
-  readonly #spacingMs: number;
-  readonly sentAt: Float64Array;
-  readonly doneAt: Float64Array;
-  readonly status: Int16Array;
-  readonly version: Uint8Array;
-  #sent = 0;
-  #done = 0;
-  #start = 0;
-  #running = false;
-  #timer: NodeJS.Timeout | undefined;
-  #drained: (() => void) | undefined;
-  readonly #options: Dispatcher.DispatchOptions;
+/** Open-loop load on switchyard's listener, each response recorded; at most `capacity` requests per run. */
+export class RecordedLoad {
+  readonly #loop: OpenLoop;
+  readonly #sentAt: Float64Array;
+  readonly #doneAt: Float64Array;
+  readonly #status: Int16Array;
+  readonly #version: Uint8Array;
+  #run: OpenLoopRun | undefined;
 
   constructor(
     origin: string,
-    rate: number,
+    readonly rate: number,
     connections: number,
     readonly capacity: number,
   ) {
-    this.#pool = new Pool(origin, { connections, pipelining: 1, headersTimeout: 10_000, bodyTimeout: 10_000 });
-    this.#spacingMs = 1000 / rate;
-    this.#options = { path: LOAD_PATH, method: 'GET' };
-    this.sentAt = new Float64Array(capacity);
-    this.doneAt = new Float64Array(capacity);
-    this.status = new Int16Array(capacity);
-    this.version = new Uint8Array(capacity);
+    this.#loop = new OpenLoop(origin, connections, { path: LOAD_PATH, method: 'GET', readHeader: VERSION_HEADER });
+    this.#sentAt = new Float64Array(capacity);
+    this.#doneAt = new Float64Array(capacity);
+    this.#status = new Int16Array(capacity);
+    this.#version = new Uint8Array(capacity);
   }
 
-  /** Starts sending; the previous run's notes are dropped. */
-  start(): void {
-    this.status.fill(0);
-    this.version.fill(0);
-    this.#sent = 0;
-    this.#done = 0;
-    this.#running = true;
-    this.#start = performance.now();
-    this.#tick();
-  }
-
-  readonly #tick = (): void => {
-    const now = performance.now();
-    while (this.#running && this.#sent < this.capacity && this.#start + this.#sent * this.#spacingMs <= now) {
-      const i = this.#sent++;
-      this.sentAt[i] = performance.now();
-      this.#pool.dispatch(this.#options, new Recorded(this, i));
-    }
-    this.#timer = this.#running && this.#sent < this.capacity ? setTimeout(this.#tick, 1) : undefined;
+  readonly #note = (r: OpenLoopResponse): void => {
+    const i = r.index;
+    this.#sentAt[i] = r.sentAt;
+    this.#doneAt[i] = r.doneAt;
+    this.#status[i] = r.status;
+    this.#version[i] = r.header === '1' ? 1 : r.header === '2' ? 2 : 0;
   };
 
-  /** Called by each response's handler once it is in (or has failed). */
-  finished(): void {
-    if (++this.#done === this.#sent) this.#drained?.();
+  /** Starts sending; the previous run's records are dropped. */
+  start(): void {
+    if (this.#run) throw new Error('the load is already running');
+    this.#run = this.#loop.start({ rate: this.rate, limit: this.capacity, onResponse: this.#note });
   }
 
   /** Stops sending and resolves with every response once the last one is in (or has failed). */
   async stop(): Promise<LoadRecords> {
-    this.#running = false;
-    clearTimeout(this.#timer);
-    if (this.#done < this.#sent) {
-      await new Promise<void>((resolve) => {
-        this.#drained = resolve;
-      });
-      this.#drained = undefined;
-    }
-    const n = this.#sent;
+    const run = this.#run;
+    if (!run) throw new Error('the load is not running');
+    const n = await run.stop();
+    this.#run = undefined;
     return {
       count: n,
-      sentAt: this.sentAt.slice(0, n),
-      doneAt: this.doneAt.slice(0, n),
-      status: this.status.slice(0, n),
-      version: this.version.slice(0, n),
+      sentAt: this.#sentAt.slice(0, n),
+      doneAt: this.#doneAt.slice(0, n),
+      status: this.#status.slice(0, n),
+      version: this.#version.slice(0, n),
     };
   }
 
   /** Closes the load's connections. */
   async close(): Promise<void> {
-    await this.#pool.close();
+    await this.#loop.close();
   }
 }

@@ -15,7 +15,7 @@ import {
   stopDeployment,
   waitForWeights,
 } from './rollback-codedeploy.js';
-import type { LoadRecords, PacedRecorder } from './rollback-load.js';
+import type { LoadRecords, RecordedLoad } from './rollback-load.js';
 import {
   type FailureKind,
   LEAD_MS,
@@ -66,7 +66,7 @@ export interface RollbackSample {
 export interface RunSetup {
   readonly sy: RollbackProxy;
   readonly up: UpstreamPair;
-  readonly load: PacedRecorder;
+  readonly load: RecordedLoad;
   readonly failure: FailureKind;
   readonly alarm: boolean;
   readonly retry: boolean;

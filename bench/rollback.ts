@@ -23,7 +23,7 @@
  */
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PacedRecorder } from './rollback-load.js';
+import { RecordedLoad } from './rollback-load.js';
 import { oneRun, type RollbackSample } from './rollback-run.js';
 import {
   ALARM_INTERVAL_MS,
@@ -84,7 +84,7 @@ async function measureRetrySetting(
   progress(`  retry on original ${retry ? 'on' : 'off'}: switchyard pid ${sy.child.pid}, ${file}`);
   // Room for the longest run (lead, observation, tail) with a second to spare.
   const capacity = Math.ceil((RATE * (LEAD_MS + OBSERVE_MS + TAIL_MS + 1_000)) / 1000);
-  const load = new PacedRecorder(sy.url, RATE, CONNECTIONS, capacity);
+  const load = new RecordedLoad(sy.url, RATE, CONNECTIONS, capacity);
   try {
     // Warm-up, not recorded: JIT for switchyard's data and control paths and for this generator.
     load.start();
