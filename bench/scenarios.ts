@@ -17,7 +17,7 @@ export interface LoadScenario {
   readonly bodyBytes?: number;
   readonly connections: number;
   readonly overallRate?: number;
-  /** Evenly spaced open-loop load (paced-load.ts) instead of autocannon. */
+  /** Evenly spaced open-loop load (open-loop.ts) instead of autocannon. */
   readonly paced?: boolean;
   /** Seconds per measured run unless BENCH_DURATION says otherwise. */
   readonly durationS: number;
