@@ -1,0 +1,55 @@
+/**
+ * @module app/phases/control-api
+ * The control API over everything built before it (not listening yet).
+ */
+import type { FastifyInstance } from 'fastify';
+import { buildApi } from '../../api/server.js';
+import type { AlarmsAndNotifications } from './alarms-and-notifications.js';
+import type { TrafficAndDataPlane } from './data-plane.js';
+import type { EngineAndRegistry } from './engine.js';
+import type { Ground } from './ground.js';
+import type { HooksAndTaskSets } from './hooks-and-task-sets.js';
+import type { Observation } from './observation.js';
+
+/** Builds the control API; it closes after the data plane has drained, so the drain can be watched. */
+export function controlApi(
+  { config, log, clock }: Ground,
+  {
+    traffic,
+    afterDrain,
+    metrics,
+    health,
+    hooks,
+    alarms,
+    notifications,
+    engine,
+    registry,
+    events,
+  }: TrafficAndDataPlane & Observation & HooksAndTaskSets & AlarmsAndNotifications & EngineAndRegistry,
+): FastifyInstance {
+  const api = buildApi({
+    log,
+    traffic,
+    metrics,
+    alarms,
+    health,
+    events,
+    notifications,
+    auth: config.control.auth,
+    clock,
+    codedeploy: {
+      engine,
+      registry,
+      traffic,
+      reporter: hooks,
+      testListener: config.listeners.test !== undefined,
+      // A CreateDeployment may still ask for its own (switchyardTimeScale).
+      timeScale: config.timeScale,
+      log,
+    },
+  });
+  afterDrain.add('control API', () => api.close());
+  // Event streams never end by themselves, and the API waits for its connections: they end before it closes.
+  afterDrain.add('event streams', () => events.close());
+  return api;
+}

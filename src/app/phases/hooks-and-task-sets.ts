@@ -1,0 +1,53 @@
+/**
+ * @module app/phases/hooks-and-task-sets
+ * What deployments run: lifecycle hooks, and the versions switchyard runs by command (task sets).
+ */
+import { callerEnv } from '../../api/auth/exposure.js';
+import { HookExecutor } from '../../hooks/runner.js';
+import { Prober } from '../../health/probe.js';
+import { TaskSetLauncher } from '../../tasksets/launcher.js';
+import { fromStore, keptHookExecutions } from '../recovery.js';
+import type { TrafficAndDataPlane } from './data-plane.js';
+import type { Ground } from './ground.js';
+
+/** What the hooks and task sets phase builds. */
+export interface HooksAndTaskSets {
+  readonly hooks: HookExecutor;
+  readonly launcher: TaskSetLauncher;
+}
+
+/** Builds the hook executor, with the executions the store kept, and the task set launcher. */
+export function hooksAndTaskSets(
+  { config, log, clock, store, processes, later }: Ground,
+  { traffic, afterDrain }: TrafficAndDataPlane,
+): HooksAndTaskSets {
+  const hooks = new HookExecutor({
+    hooks: config.hooks,
+    clock,
+    logger: log.child({ component: 'hooks' }),
+    // Command hooks report back to the control API, whose address is known once it listens.
+    endpoint: () => later.controlUrl,
+    processes,
+    observer: {
+      put: (execution) => store.put('hookExecution', execution.executionId, execution),
+      forget: (executionId) => store.delete('hookExecution', executionId),
+    },
+    // With control.auth set, a hook that reports back needs the credentials too.
+    env: callerEnv(config.control.auth),
+  });
+  fromStore('hook executions', () => hooks.restore(keptHookExecutions(store)));
+  // Task sets wait for readiness on a prober of their own, so their checks never queue behind health's.
+  const readiness = new Prober(clock);
+  afterDrain.add('readiness prober', () => readiness.close());
+  const launcher = new TaskSetLauncher({
+    services: config.services,
+    traffic,
+    readiness,
+    clock,
+    log: log.child({ component: 'tasks' }),
+    processes,
+  });
+  // Their processes answer the data plane's requests until it has drained.
+  afterDrain.add('task sets', () => launcher.close());
+  return { hooks, launcher };
+}
