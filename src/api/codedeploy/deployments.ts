@@ -19,14 +19,14 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { EC2_UNSUPPORTED, parseAppSpec } from '../../appspec/parse.js';
+import { type AppSpec, EC2_UNSUPPORTED, parseAppSpec } from '../../appspec/parse.js';
 import { resolveVersions } from '../../appspec/resolve.js';
 import { isSwitchyardError } from '../../core/errors.js';
 import { type CodeDeployException, CodeDeployRefusal } from '../../codedeploy/exceptions.js';
-import type { DeploymentPlan, DeploymentRecord } from '../../shifting/ports.js';
+import type { DeploymentPlan, DeploymentRecord, ServiceView } from '../../shifting/ports.js';
 import { DeploymentStatus, LifecycleEventStatus } from '../../codedeploy/lifecycle.js';
+import type { DeploymentConfig } from '../../codedeploy/deployment-config.js';
 import type { DeploymentGroupRecord } from '../../codedeploy/deployment-group.js';
-import type { ServiceView } from '../../shifting/ports.js';
 import type { CodeDeployDeps, Operation, RequestBody } from './context.js';
 import {
   checkAutoRollback,
@@ -59,7 +59,8 @@ export function deploymentOf(deps: CodeDeployDeps, body: RequestBody): Deploymen
   return record;
 }
 
-type Revision = NonNullable<z.infer<typeof CreateDeploymentRequest>['revision']>;
+type CreateDeployment = z.infer<typeof CreateDeploymentRequest>;
+type Revision = NonNullable<CreateDeployment['revision']>;
 
 /** The AppSpec text of a revision, and the revision as GetDeployment echoes it (with its sha256). */
 function appSpecOf(revision: Revision): { text: string; echoed: Revision } {
@@ -85,7 +86,7 @@ function appSpecOf(revision: Revision): { text: string; echoed: Revision } {
 }
 
 /** The service a deployment shifts, or the exception CodeDeploy raises for a missing one. */
-function serviceOf(deps: CodeDeployDeps, group: DeploymentGroupRecord, appSpec: ReturnType<typeof parseAppSpec>): ServiceView {
+function serviceOf(deps: CodeDeployDeps, group: DeploymentGroupRecord, appSpec: AppSpec): ServiceView {
   const name = appSpec.platform === 'ECS' ? group.settings.ecsServices?.[0]?.serviceName : appSpec.functionName;
   try {
     if (name === undefined) throw new Error('no service');
@@ -97,6 +98,83 @@ function serviceOf(deps: CodeDeployDeps, group: DeploymentGroupRecord, appSpec: 
       ? new CodeDeployRefusal('InvalidECSServiceException', `ECS service '${name ?? ''}' is not a service of this switchyard (services: ${known})`)
       : new CodeDeployRefusal('InvalidRevisionException', `Lambda function '${name ?? ''}' is not a service of this switchyard (services: ${known})`);
   }
+}
+
+/**
+ * The AppSpec a revision carries, read and checked before anything runs: its platform is the
+ * application's, and every hook it names can run.
+ */
+function readAppSpec(deps: CodeDeployDeps, revision: Revision, appName: string, platform: 'ECS' | 'Lambda'): { appSpec: AppSpec; echoed: Revision } {
+  const { text, echoed } = appSpecOf(revision);
+  let appSpec;
+  try {
+    appSpec = parseAppSpec(text, 'appspec');
+  } catch (err) {
+    if (isSwitchyardError(err, 'APPSPEC_INVALID')) throw err;
+    throw new CodeDeployRefusal('InvalidRevisionException', `The AppSpec could not be read: ${describeError(err)}`);
+  }
+  if (appSpec.platform !== platform) {
+    throw new CodeDeployRefusal(
+      'InvalidRevisionException',
+      `The AppSpec describes a ${appSpec.platform} resource, but application '${appName}' is ${platform}`,
+    );
+  }
+  // A hook that resolves to nothing would fail only when its event comes, after Install has started things.
+  for (const hook of appSpec.hooks) {
+    const problem = deps.reporter.unresolvable(hook.target);
+    if (problem) throw new CodeDeployRefusal('InvalidRevisionException', `The ${hook.event} hook cannot run: ${problem}`);
+  }
+  return { appSpec, echoed };
+}
+
+/** What a deployment's plan is made of, once each part has been read and checked. */
+interface PlanParts {
+  readonly appName: string;
+  readonly groupName: string;
+  readonly group: DeploymentGroupRecord;
+  readonly request: CreateDeployment;
+  readonly config: DeploymentConfig;
+  readonly appSpec: AppSpec;
+  readonly service: string;
+  readonly versions: { readonly current: string; readonly target: string };
+}
+
+/** The plan the engine runs: the request's settings, else the group's (see the module comment). */
+function planOf(deps: CodeDeployDeps, { appName, groupName, group, request, config, appSpec, service, versions }: PlanParts): DeploymentPlan {
+  const rollback = request.autoRollbackConfiguration ?? group.settings.autoRollbackConfiguration;
+  // The documented way to ship a fix while an alarm fires: the deployment's own alarm configuration.
+  const alarms = request.overrideAlarmConfiguration ?? group.settings.alarmConfiguration;
+  const blueGreen = group.settings.blueGreenDeploymentConfiguration;
+  const ready = blueGreen?.deploymentReadyOption;
+  const terminate = blueGreen?.terminateBlueInstancesOnDeploymentSuccess;
+  const ecs = appSpec.platform === 'ECS';
+  return {
+    applicationName: appName,
+    deploymentGroupName: groupName,
+    config,
+    appSpec,
+    service,
+    currentVersion: versions.current,
+    targetVersion: versions.target,
+    timeScale: request.switchyardTimeScale ?? deps.timeScale,
+    hookTimeoutMs: HOOK_TIMEOUT_MS,
+    autoRollback: { enabled: rollback?.enabled ?? false, events: rollback?.events ?? [] },
+    readyWait:
+      ecs && ready?.actionOnTimeout === 'STOP_DEPLOYMENT' ? { waitMs: (ready.waitTimeInMinutes ?? 0) * MINUTE_MS } : undefined,
+    termination: ecs
+      ? {
+          terminate: terminate?.action !== 'KEEP_ALIVE',
+          waitMs: (terminate?.terminationWaitTimeInMinutes ?? 0) * MINUTE_MS,
+        }
+      : undefined,
+    ...(alarms?.enabled && {
+      alarms: { names: (alarms.alarms ?? []).map((a) => a.name), ignorePollAlarmFailure: alarms.ignorePollAlarmFailure ?? false },
+    }),
+    testListener:
+      ecs && deps.testListener && group.settings.loadBalancerInfo?.targetGroupPairInfoList?.[0]?.testTrafficRoute !== undefined,
+    ...(request.description !== undefined && { description: request.description }),
+    creator: 'user',
+  };
 }
 
 export const createDeployment: Operation = (deps, body) => {
@@ -118,66 +196,14 @@ export const createDeployment: Operation = (deps, body) => {
   }
   const platform = app.computePlatform;
   if (platform === 'Server') throw new CodeDeployRefusal('InvalidRevisionException', EC2_UNSUPPORTED);
-  const { text, echoed } = appSpecOf(request.revision);
-  let appSpec;
-  try {
-    appSpec = parseAppSpec(text, 'appspec');
-  } catch (err) {
-    if (isSwitchyardError(err, 'APPSPEC_INVALID')) throw err;
-    throw new CodeDeployRefusal('InvalidRevisionException', `The AppSpec could not be read: ${describeError(err)}`);
-  }
-  if (appSpec.platform !== platform) {
-    throw new CodeDeployRefusal(
-      'InvalidRevisionException',
-      `The AppSpec describes a ${appSpec.platform} resource, but application '${appName}' is ${platform}`,
-    );
-  }
-  // A hook that resolves to nothing would fail only when its event comes, after Install has started things.
-  for (const hook of appSpec.hooks) {
-    const problem = deps.reporter.unresolvable(hook.target);
-    if (problem) throw new CodeDeployRefusal('InvalidRevisionException', `The ${hook.event} hook cannot run: ${problem}`);
-  }
+  const { appSpec, echoed } = readAppSpec(deps, request.revision, appName, platform);
   const service = serviceOf(deps, group, appSpec);
-  const { current, target } = resolveVersions(appSpec, {
+  const versions = resolveVersions(appSpec, {
     name: service.name,
     versions: service.versions.map((v) => v.label),
     live: service.live,
   });
-
-  const rollback = request.autoRollbackConfiguration ?? group.settings.autoRollbackConfiguration;
-  // The documented way to ship a fix while an alarm fires: the deployment's own alarm configuration.
-  const alarms = request.overrideAlarmConfiguration ?? group.settings.alarmConfiguration;
-  const blueGreen = group.settings.blueGreenDeploymentConfiguration;
-  const ready = blueGreen?.deploymentReadyOption;
-  const terminate = blueGreen?.terminateBlueInstancesOnDeploymentSuccess;
-  const ecs = platform === 'ECS';
-  const plan: DeploymentPlan = {
-    applicationName: appName,
-    deploymentGroupName: groupName,
-    config,
-    appSpec,
-    service: service.name,
-    currentVersion: current,
-    targetVersion: target,
-    timeScale: request.switchyardTimeScale ?? deps.timeScale,
-    hookTimeoutMs: HOOK_TIMEOUT_MS,
-    autoRollback: { enabled: rollback?.enabled ?? false, events: rollback?.events ?? [] },
-    readyWait:
-      ecs && ready?.actionOnTimeout === 'STOP_DEPLOYMENT' ? { waitMs: (ready.waitTimeInMinutes ?? 0) * MINUTE_MS } : undefined,
-    termination: ecs
-      ? {
-          terminate: terminate?.action !== 'KEEP_ALIVE',
-          waitMs: (terminate?.terminationWaitTimeInMinutes ?? 0) * MINUTE_MS,
-        }
-      : undefined,
-    ...(alarms?.enabled && {
-      alarms: { names: (alarms.alarms ?? []).map((a) => a.name), ignorePollAlarmFailure: alarms.ignorePollAlarmFailure ?? false },
-    }),
-    testListener:
-      ecs && deps.testListener && group.settings.loadBalancerInfo?.targetGroupPairInfoList?.[0]?.testTrafficRoute !== undefined,
-    ...(request.description !== undefined && { description: request.description }),
-    creator: 'user',
-  };
+  const plan = planOf(deps, { appName, groupName, group, request, config, appSpec, service: service.name, versions });
   const lastGood = groupDeployments(deps, appName, groupName)
     .filter((r) => r.status === 'Succeeded')
     .at(-1);
