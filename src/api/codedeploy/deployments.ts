@@ -27,6 +27,13 @@ import type { DeploymentPlan, DeploymentRecord, ServiceView } from '../../shifti
 import { DeploymentStatus, LifecycleEventStatus } from '../../codedeploy/lifecycle.js';
 import type { DeploymentConfig } from '../../codedeploy/deployment-config.js';
 import type { DeploymentGroupRecord } from '../../codedeploy/deployment-group.js';
+import type {
+  BatchGetDeploymentsAnswer,
+  CreateDeploymentAnswer,
+  GetDeploymentAnswer,
+  ListDeploymentsAnswer,
+  StopDeploymentAnswer,
+} from './answers.js';
 import type { CodeDeployDeps, Operation, RequestBody } from './context.js';
 import {
   checkAutoRollback,
@@ -177,7 +184,8 @@ function planOf(deps: CodeDeployDeps, { appName, groupName, group, request, conf
   };
 }
 
-export const createDeployment: Operation = (deps, body) => {
+/** CreateDeployment: reads and checks the revision's AppSpec, plans the deployment, and starts it. */
+export const createDeployment: Operation<CreateDeploymentAnswer> = (deps, body) => {
   const { registry, engine } = deps;
   const appName = requiredString(body, 'applicationName', 'ApplicationName');
   const groupName = requiredString(body, 'deploymentGroupName', 'DeploymentGroupName');
@@ -219,7 +227,8 @@ export const createDeployment: Operation = (deps, body) => {
   return { deploymentId: record.id };
 };
 
-export const getDeployment: Operation = (deps, body) => ({ deploymentInfo: deploymentInfo(deps, deploymentOf(deps, body)) });
+/** GetDeployment. */
+export const getDeployment: Operation<GetDeploymentAnswer> = (deps, body) => ({ deploymentInfo: deploymentInfo(deps, deploymentOf(deps, body)) });
 
 function idList(body: RequestBody, member: string, requiredType: CodeDeployException, invalidType: CodeDeployException): string[] {
   const ids = body[member];
@@ -230,7 +239,8 @@ function idList(body: RequestBody, member: string, requiredType: CodeDeployExcep
   return ids;
 }
 
-export const batchGetDeployments: Operation = (deps, body) => {
+/** BatchGetDeployments: at most 25. */
+export const batchGetDeployments: Operation<BatchGetDeploymentsAnswer> = (deps, body) => {
   const ids = idList(body, 'deploymentIds', 'DeploymentIdRequiredException', 'InvalidDeploymentIdException');
   if (ids.length > BATCH_LIMIT) {
     throw new CodeDeployRefusal('BatchLimitExceededException', `at most ${BATCH_LIMIT} deployments at once`);
@@ -246,7 +256,8 @@ const ListDeploymentsRequest = z.object({
   externalId: z.string().optional(),
 });
 
-export const listDeployments: Operation = (deps, body) => {
+/** ListDeployments: ids, newest first, of every deployment or of one group, filtered by status and creation time. */
+export const listDeployments: Operation<ListDeploymentsAnswer> = (deps, body) => {
   const appName = optionalString(body, 'applicationName', 'ApplicationName');
   const groupName = optionalString(body, 'deploymentGroupName', 'DeploymentGroupName');
   // CodeDeploy takes both names or neither: a group name means nothing without its application.
@@ -281,7 +292,8 @@ export const listDeployments: Operation = (deps, body) => {
   return { deployments: items, ...(nextToken && { nextToken }) };
 };
 
-export const stopDeployment: Operation = (deps, body) => {
+/** StopDeployment, rolling back when asked to or when the deployment's rollback configuration says so. */
+export const stopDeployment: Operation<StopDeploymentAnswer> = (deps, body) => {
   const record = deploymentOf(deps, body);
   const rollback = body['autoRollbackEnabled'];
   if (rollback !== undefined && rollback !== null && typeof rollback !== 'boolean') {
@@ -290,6 +302,7 @@ export const stopDeployment: Operation = (deps, body) => {
   return deps.engine.stop(record.id, rollback ?? undefined);
 };
 
+/** ContinueDeployment: ends a ready wait (READY_WAIT) or a termination wait (TERMINATION_WAIT). */
 export const continueDeployment: Operation = (deps, body) => {
   const record = deploymentOf(deps, body);
   const waitType = body['deploymentWaitType'] ?? 'READY_WAIT';
@@ -300,6 +313,7 @@ export const continueDeployment: Operation = (deps, body) => {
   return {};
 };
 
+/** PutLifecycleEventHookExecutionStatus: a hook reports how it went. */
 export const putLifecycleEventHookExecutionStatus: Operation = (deps, body) => {
   const record = deploymentOf(deps, body);
   const executionId = body['lifecycleEventHookExecutionId'];
