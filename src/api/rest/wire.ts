@@ -15,8 +15,8 @@ import { LISTENERS } from '../../core/route-table.js';
 import type { ServiceView, TimelineEvent } from '../../shifting/ports.js';
 
 /**
- * Every REST error: a stable code (SwitchyardError's, or UNAUTHORIZED, NO_ROUTE, ARGUMENTS_INVALID,
- * INTERNAL), a sentence, and for a bad body or query string each problem with its path.
+ * Every REST error: a stable code (one of core/errors' ErrorCode), a sentence, and for a bad body or
+ * query string each problem with its path.
  */
 export const ErrorBody = z.object({
   error: z.string(),
