@@ -1,12 +1,14 @@
 /**
  * @module api/errors
- * The control API's one error mapping: SwitchyardErrors keep their code and status, bad bodies become
- * 400 with every issue, and anything else is a logged 500 with no stack trace sent to the client.
+ * The REST API's one error mapping, to the one error form ({@link ErrorBody}): SwitchyardErrors keep
+ * their code and status, bad bodies become 400 with every issue, and anything else is a logged 500 with
+ * no stack trace sent to the client. (CodeDeploy's protocol answers in AWS's form: codedeploy/errors.)
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { formatPath } from '../core/yaml-source.js';
 import { type FileIssue, isSwitchyardError, SwitchyardError } from '../core/errors.js';
+import type { ErrorBody } from './rest/wire.js';
 
 /** The largest request body the control API reads (an AppSpec or a config is far smaller). */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -38,22 +40,23 @@ export function parseBody<S extends z.ZodType>(schema: S, value: unknown, what =
   });
 }
 
-/** fastify error handler for every route of the control API. */
+/** fastify error handler for every REST route of the control API. */
 export function handleApiError(err: FastifyError | Error, req: FastifyRequest, reply: FastifyReply): void {
+  const send = (status: number, body: ErrorBody) => void reply.status(status).send(body);
   if (isSwitchyardError(err)) {
-    void reply.status(err.statusCode).send(err.toJSON());
+    send(err.statusCode, err.toJSON());
     return;
   }
   const status = (err as FastifyError).statusCode;
   if (status === 413) {
     const tooLarge = new SwitchyardError('BODY_TOO_LARGE', `request body is too large: the control API takes at most ${BODY_LIMIT_BYTES / 1024 / 1024} MiB`);
-    void reply.status(413).send(tooLarge.toJSON());
+    send(413, tooLarge.toJSON());
     return;
   }
   if (status !== undefined && status >= 400 && status < 500) {
-    void reply.status(status).send({ error: 'ARGUMENTS_INVALID', message: err.message });
+    send(status, { error: 'ARGUMENTS_INVALID', message: err.message });
     return;
   }
   req.log.error({ err }, 'control API request failed');
-  void reply.status(500).send({ error: 'INTERNAL', message: 'internal error; see the switchyard log' });
+  send(500, { error: 'INTERNAL', message: 'internal error; see the switchyard log' });
 }

@@ -1,24 +1,24 @@
 /**
  * @module api/event-stream
- * `GET /v1/events`: every deployment event as server-sent events, as it happens. Each event has an id,
- * and the last ones are kept, so a client that reconnects with `Last-Event-ID` misses nothing that is
- * still held. A comment line every 15 s keeps idle connections (and proxies between) from timing out.
+ * The deployment events the engine publishes, numbered and fanned out to whoever listens: `GET
+ * /v1/events` (./events.ts) streams them. The last ones are kept, so a client that reconnects with
+ * `Last-Event-ID` misses nothing that is still held; the streams open are kept too, to end at shutdown.
  */
 import type { ServerResponse } from 'node:http';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../core/clock.js';
 import type { DeploymentEvent } from '../shifting/ports.js';
 
 /** Events kept for clients that reconnect. */
 const KEPT = 1_000;
-const HEARTBEAT_MS = 15_000;
 
-interface Numbered {
+/** One event with its id, which rises across restarts. */
+export interface Numbered {
   readonly id: number;
   readonly event: DeploymentEvent;
 }
 
-type Listener = (numbered: Numbered) => void;
+/** Called with each event. */
+export type Listener = (numbered: Numbered) => void;
 
 /** Numbers deployment events, keeps the last ones, and fans them out to subscribers. */
 export class EventStream {
@@ -49,41 +49,10 @@ export class EventStream {
     return () => this.#listeners.delete(listener);
   }
 
-  /** Registers `GET /v1/events` (optionally `?deploymentId=`) on the control API. */
-  register(app: FastifyInstance): void {
-    app.get<{ Querystring: { deploymentId?: string } }>('/v1/events', (req, reply) => this.#serve(req, reply));
-  }
-
-  #serve(req: FastifyRequest<{ Querystring: { deploymentId?: string } }>, reply: FastifyReply): void {
-    const only = req.query.deploymentId;
-    const lastId = Number(req.headers['last-event-id']);
-    const raw = reply.raw;
-    reply.hijack();
-    raw.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-store',
-      connection: 'keep-alive',
-    });
-    raw.write(': switchyard deployment events\n\n');
-    const unsubscribe = this.subscribe(
-      ({ id, event }) => {
-        if (only !== undefined && event.deploymentId !== only) return;
-        raw.write(`id: ${id}\nevent: deployment\ndata: ${JSON.stringify(event)}\n\n`);
-      },
-      Number.isFinite(lastId) ? lastId : Infinity,
-    );
-    let cancel = () => {};
-    const beat = () => {
-      raw.write(': keep-alive\n\n');
-      cancel = this.clock.setTimer(HEARTBEAT_MS, beat);
-    };
-    cancel = this.clock.setTimer(HEARTBEAT_MS, beat);
+  /** Keeps an open stream, until it closes, so that {@link close} can end it. */
+  hold(raw: ServerResponse): void {
     this.#open.add(raw);
-    raw.on('close', () => {
-      cancel();
-      unsubscribe();
-      this.#open.delete(raw);
-    });
+    raw.on('close', () => this.#open.delete(raw));
   }
 
   /** Ends every open stream (for shutdown: a stream never ends by itself). */

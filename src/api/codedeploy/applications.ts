@@ -18,6 +18,7 @@ const CreateApplicationRequest = z.object({
   tags: z.array(z.object({ Key: z.string().optional(), Value: z.string().optional() })).optional(),
 });
 
+/** CreateApplication; the compute platform defaults to Server, as in CodeDeploy. */
 export const createApplication: Operation = ({ registry }, body) => {
   const name = requiredString(body, 'applicationName', 'ApplicationName');
   const request = parseRequest(CreateApplicationRequest, body, {
@@ -27,21 +28,25 @@ export const createApplication: Operation = ({ registry }, body) => {
   return { applicationId: registry.createApplication(name, request.computePlatform).id };
 };
 
+/** GetApplication. */
 export const getApplication: Operation = ({ registry }, body) => {
   const name = requiredString(body, 'applicationName', 'ApplicationName');
   return { application: applicationInfo(registry.application(name)) };
 };
 
+/** ListApplications: the names, sorted, a page at a time. */
 export const listApplications: Operation = ({ registry }, body) => {
   const { items, nextToken } = page(registry.applicationNames(), body);
   return { applications: items, ...(nextToken && { nextToken }) };
 };
 
+/** DeleteApplication, with its groups; an absent one is not an error, as in AWS. */
 export const deleteApplication: Operation = ({ registry }, body) => {
   registry.deleteApplication(requiredString(body, 'applicationName', 'ApplicationName'));
   return {};
 };
 
+/** BatchGetApplications: at most 100; an unknown name fails the batch, as in CodeDeploy. */
 export const batchGetApplications: Operation = ({ registry }, body) => {
   const names = body['applicationNames'];
   if (names === undefined || names === null) {

@@ -35,5 +35,8 @@ export interface CodeDeployDeps {
 /** A JSON request body, after the protocol has checked it is an object. */
 export type RequestBody = Readonly<Record<string, unknown>>;
 
-/** One CodeDeploy operation: request body in, response body out (`{}` for operations without output). */
-export type Operation = (deps: CodeDeployDeps, body: RequestBody) => object;
+/**
+ * One CodeDeploy operation: request body in, response body out (`{}` for operations without output);
+ * `Answer` is the answer's type where a client reads it (./answers.ts).
+ */
+export type Operation<Answer extends object = object> = (deps: CodeDeployDeps, body: RequestBody) => Answer;

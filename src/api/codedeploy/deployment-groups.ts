@@ -26,6 +26,7 @@ function checkEcsService(deps: CodeDeployDeps, app: ApplicationRecord, settings:
   }
 }
 
+/** CreateDeploymentGroup; serviceRoleArn is required, as in CodeDeploy, and an ECS group must name a service of the config. */
 export const createDeploymentGroup: Operation = (deps, body) => {
   const appName = requiredString(body, 'applicationName', 'ApplicationName');
   const name = requiredString(body, 'deploymentGroupName', 'DeploymentGroupName');
@@ -36,6 +37,7 @@ export const createDeploymentGroup: Operation = (deps, body) => {
   return { deploymentGroupId: deps.registry.createGroup(appName, name, settings).id };
 };
 
+/** GetDeploymentGroup, with its last attempted and last successful deployments. */
 export const getDeploymentGroup: Operation = (deps, body) => {
   const appName = requiredString(body, 'applicationName', 'ApplicationName');
   const name = requiredString(body, 'deploymentGroupName', 'DeploymentGroupName');
@@ -43,12 +45,14 @@ export const getDeploymentGroup: Operation = (deps, body) => {
   return { deploymentGroupInfo: deploymentGroupInfo(deps, app, deps.registry.group(appName, name)) };
 };
 
+/** ListDeploymentGroups of an application. */
 export const listDeploymentGroups: Operation = ({ registry }, body) => {
   const appName = requiredString(body, 'applicationName', 'ApplicationName');
   const { items, nextToken } = page(registry.groupNames(appName), body);
   return { applicationName: appName, deploymentGroups: items, ...(nextToken && { nextToken }) };
 };
 
+/** UpdateDeploymentGroup: the members given, and a new name when given. */
 export const updateDeploymentGroup: Operation = (deps, body) => {
   const appName = requiredString(body, 'applicationName', 'ApplicationName');
   const current = requiredString(body, 'currentDeploymentGroupName', 'DeploymentGroupName');
@@ -63,6 +67,7 @@ export const updateDeploymentGroup: Operation = (deps, body) => {
   return { hooksNotCleanedUp: [] };
 };
 
+/** DeleteDeploymentGroup. */
 export const deleteDeploymentGroup: Operation = ({ registry }, body) => {
   const appName = requiredString(body, 'applicationName', 'ApplicationName');
   const name = requiredString(body, 'deploymentGroupName', 'DeploymentGroupName');
@@ -70,6 +75,7 @@ export const deleteDeploymentGroup: Operation = ({ registry }, body) => {
   return { hooksNotCleanedUp: [] };
 };
 
+/** BatchGetDeploymentGroups of one application. */
 export const batchGetDeploymentGroups: Operation = (deps, body) => {
   const appName = requiredString(body, 'applicationName', 'ApplicationName');
   const names = body['deploymentGroupNames'];

@@ -19,14 +19,21 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { EC2_UNSUPPORTED, parseAppSpec } from '../../appspec/parse.js';
+import { type AppSpec, EC2_UNSUPPORTED, parseAppSpec } from '../../appspec/parse.js';
 import { resolveVersions } from '../../appspec/resolve.js';
 import { isSwitchyardError } from '../../core/errors.js';
 import { type CodeDeployException, CodeDeployRefusal } from '../../codedeploy/exceptions.js';
-import type { DeploymentPlan, DeploymentRecord } from '../../shifting/ports.js';
+import type { DeploymentPlan, DeploymentRecord, ServiceView } from '../../shifting/ports.js';
 import { DeploymentStatus, LifecycleEventStatus } from '../../codedeploy/lifecycle.js';
+import type { DeploymentConfig } from '../../codedeploy/deployment-config.js';
 import type { DeploymentGroupRecord } from '../../codedeploy/deployment-group.js';
-import type { ServiceView } from '../../shifting/ports.js';
+import type {
+  BatchGetDeploymentsAnswer,
+  CreateDeploymentAnswer,
+  GetDeploymentAnswer,
+  ListDeploymentsAnswer,
+  StopDeploymentAnswer,
+} from './answers.js';
 import type { CodeDeployDeps, Operation, RequestBody } from './context.js';
 import {
   checkAutoRollback,
@@ -59,7 +66,8 @@ export function deploymentOf(deps: CodeDeployDeps, body: RequestBody): Deploymen
   return record;
 }
 
-type Revision = NonNullable<z.infer<typeof CreateDeploymentRequest>['revision']>;
+type CreateDeployment = z.infer<typeof CreateDeploymentRequest>;
+type Revision = NonNullable<CreateDeployment['revision']>;
 
 /** The AppSpec text of a revision, and the revision as GetDeployment echoes it (with its sha256). */
 function appSpecOf(revision: Revision): { text: string; echoed: Revision } {
@@ -85,7 +93,7 @@ function appSpecOf(revision: Revision): { text: string; echoed: Revision } {
 }
 
 /** The service a deployment shifts, or the exception CodeDeploy raises for a missing one. */
-function serviceOf(deps: CodeDeployDeps, group: DeploymentGroupRecord, appSpec: ReturnType<typeof parseAppSpec>): ServiceView {
+function serviceOf(deps: CodeDeployDeps, group: DeploymentGroupRecord, appSpec: AppSpec): ServiceView {
   const name = appSpec.platform === 'ECS' ? group.settings.ecsServices?.[0]?.serviceName : appSpec.functionName;
   try {
     if (name === undefined) throw new Error('no service');
@@ -99,26 +107,12 @@ function serviceOf(deps: CodeDeployDeps, group: DeploymentGroupRecord, appSpec: 
   }
 }
 
-export const createDeployment: Operation = (deps, body) => {
-  const { registry, engine } = deps;
-  const appName = requiredString(body, 'applicationName', 'ApplicationName');
-  const groupName = requiredString(body, 'deploymentGroupName', 'DeploymentGroupName');
-  const app = registry.application(appName);
-  const group = registry.group(appName, groupName);
-  const request = parseRequest(CreateDeploymentRequest, body, CREATE_DEPLOYMENT_EXCEPTIONS);
-  checkAutoRollback(request.autoRollbackConfiguration);
-  registry.checkAlarms(request.overrideAlarmConfiguration);
-  if (!request.revision) throw new CodeDeployRefusal('RevisionRequiredException', 'revision is required');
-  const config = registry.config(request.deploymentConfigName ?? group.settings.deploymentConfigName);
-  if (config.computePlatform !== app.computePlatform) {
-    throw new CodeDeployRefusal(
-      'InvalidDeploymentConfigNameException',
-      `Deployment config '${config.name}' is for ${config.computePlatform}, but application '${appName}' is ${app.computePlatform}`,
-    );
-  }
-  const platform = app.computePlatform;
-  if (platform === 'Server') throw new CodeDeployRefusal('InvalidRevisionException', EC2_UNSUPPORTED);
-  const { text, echoed } = appSpecOf(request.revision);
+/**
+ * The AppSpec a revision carries, read and checked before anything runs: its platform is the
+ * application's, and every hook it names can run.
+ */
+function readAppSpec(deps: CodeDeployDeps, revision: Revision, appName: string, platform: 'ECS' | 'Lambda'): { appSpec: AppSpec; echoed: Revision } {
+  const { text, echoed } = appSpecOf(revision);
   let appSpec;
   try {
     appSpec = parseAppSpec(text, 'appspec');
@@ -137,28 +131,38 @@ export const createDeployment: Operation = (deps, body) => {
     const problem = deps.reporter.unresolvable(hook.target);
     if (problem) throw new CodeDeployRefusal('InvalidRevisionException', `The ${hook.event} hook cannot run: ${problem}`);
   }
-  const service = serviceOf(deps, group, appSpec);
-  const { current, target } = resolveVersions(appSpec, {
-    name: service.name,
-    versions: service.versions.map((v) => v.label),
-    live: service.live,
-  });
+  return { appSpec, echoed };
+}
 
+/** What a deployment's plan is made of, once each part has been read and checked. */
+interface PlanParts {
+  readonly appName: string;
+  readonly groupName: string;
+  readonly group: DeploymentGroupRecord;
+  readonly request: CreateDeployment;
+  readonly config: DeploymentConfig;
+  readonly appSpec: AppSpec;
+  readonly service: string;
+  readonly versions: { readonly current: string; readonly target: string };
+}
+
+/** The plan the engine runs: the request's settings, else the group's (see the module comment). */
+function planOf(deps: CodeDeployDeps, { appName, groupName, group, request, config, appSpec, service, versions }: PlanParts): DeploymentPlan {
   const rollback = request.autoRollbackConfiguration ?? group.settings.autoRollbackConfiguration;
   // The documented way to ship a fix while an alarm fires: the deployment's own alarm configuration.
   const alarms = request.overrideAlarmConfiguration ?? group.settings.alarmConfiguration;
   const blueGreen = group.settings.blueGreenDeploymentConfiguration;
   const ready = blueGreen?.deploymentReadyOption;
   const terminate = blueGreen?.terminateBlueInstancesOnDeploymentSuccess;
-  const ecs = platform === 'ECS';
-  const plan: DeploymentPlan = {
+  const ecs = appSpec.platform === 'ECS';
+  return {
     applicationName: appName,
     deploymentGroupName: groupName,
     config,
     appSpec,
-    service: service.name,
-    currentVersion: current,
-    targetVersion: target,
+    service,
+    currentVersion: versions.current,
+    targetVersion: versions.target,
     timeScale: request.switchyardTimeScale ?? deps.timeScale,
     hookTimeoutMs: HOOK_TIMEOUT_MS,
     autoRollback: { enabled: rollback?.enabled ?? false, events: rollback?.events ?? [] },
@@ -178,6 +182,36 @@ export const createDeployment: Operation = (deps, body) => {
     ...(request.description !== undefined && { description: request.description }),
     creator: 'user',
   };
+}
+
+/** CreateDeployment: reads and checks the revision's AppSpec, plans the deployment, and starts it. */
+export const createDeployment: Operation<CreateDeploymentAnswer> = (deps, body) => {
+  const { registry, engine } = deps;
+  const appName = requiredString(body, 'applicationName', 'ApplicationName');
+  const groupName = requiredString(body, 'deploymentGroupName', 'DeploymentGroupName');
+  const app = registry.application(appName);
+  const group = registry.group(appName, groupName);
+  const request = parseRequest(CreateDeploymentRequest, body, CREATE_DEPLOYMENT_EXCEPTIONS);
+  checkAutoRollback(request.autoRollbackConfiguration);
+  registry.checkAlarms(request.overrideAlarmConfiguration);
+  if (!request.revision) throw new CodeDeployRefusal('RevisionRequiredException', 'revision is required');
+  const config = registry.config(request.deploymentConfigName ?? group.settings.deploymentConfigName);
+  if (config.computePlatform !== app.computePlatform) {
+    throw new CodeDeployRefusal(
+      'InvalidDeploymentConfigNameException',
+      `Deployment config '${config.name}' is for ${config.computePlatform}, but application '${appName}' is ${app.computePlatform}`,
+    );
+  }
+  const platform = app.computePlatform;
+  if (platform === 'Server') throw new CodeDeployRefusal('InvalidRevisionException', EC2_UNSUPPORTED);
+  const { appSpec, echoed } = readAppSpec(deps, request.revision, appName, platform);
+  const service = serviceOf(deps, group, appSpec);
+  const versions = resolveVersions(appSpec, {
+    name: service.name,
+    versions: service.versions.map((v) => v.label),
+    live: service.live,
+  });
+  const plan = planOf(deps, { appName, groupName, group, request, config, appSpec, service: service.name, versions });
   const lastGood = groupDeployments(deps, appName, groupName)
     .filter((r) => r.status === 'Succeeded')
     .at(-1);
@@ -193,7 +227,8 @@ export const createDeployment: Operation = (deps, body) => {
   return { deploymentId: record.id };
 };
 
-export const getDeployment: Operation = (deps, body) => ({ deploymentInfo: deploymentInfo(deps, deploymentOf(deps, body)) });
+/** GetDeployment. */
+export const getDeployment: Operation<GetDeploymentAnswer> = (deps, body) => ({ deploymentInfo: deploymentInfo(deps, deploymentOf(deps, body)) });
 
 function idList(body: RequestBody, member: string, requiredType: CodeDeployException, invalidType: CodeDeployException): string[] {
   const ids = body[member];
@@ -204,7 +239,8 @@ function idList(body: RequestBody, member: string, requiredType: CodeDeployExcep
   return ids;
 }
 
-export const batchGetDeployments: Operation = (deps, body) => {
+/** BatchGetDeployments: at most 25. */
+export const batchGetDeployments: Operation<BatchGetDeploymentsAnswer> = (deps, body) => {
   const ids = idList(body, 'deploymentIds', 'DeploymentIdRequiredException', 'InvalidDeploymentIdException');
   if (ids.length > BATCH_LIMIT) {
     throw new CodeDeployRefusal('BatchLimitExceededException', `at most ${BATCH_LIMIT} deployments at once`);
@@ -220,7 +256,8 @@ const ListDeploymentsRequest = z.object({
   externalId: z.string().optional(),
 });
 
-export const listDeployments: Operation = (deps, body) => {
+/** ListDeployments: ids, newest first, of every deployment or of one group, filtered by status and creation time. */
+export const listDeployments: Operation<ListDeploymentsAnswer> = (deps, body) => {
   const appName = optionalString(body, 'applicationName', 'ApplicationName');
   const groupName = optionalString(body, 'deploymentGroupName', 'DeploymentGroupName');
   // CodeDeploy takes both names or neither: a group name means nothing without its application.
@@ -255,7 +292,8 @@ export const listDeployments: Operation = (deps, body) => {
   return { deployments: items, ...(nextToken && { nextToken }) };
 };
 
-export const stopDeployment: Operation = (deps, body) => {
+/** StopDeployment, rolling back when asked to or when the deployment's rollback configuration says so. */
+export const stopDeployment: Operation<StopDeploymentAnswer> = (deps, body) => {
   const record = deploymentOf(deps, body);
   const rollback = body['autoRollbackEnabled'];
   if (rollback !== undefined && rollback !== null && typeof rollback !== 'boolean') {
@@ -264,6 +302,7 @@ export const stopDeployment: Operation = (deps, body) => {
   return deps.engine.stop(record.id, rollback ?? undefined);
 };
 
+/** ContinueDeployment: ends a ready wait (READY_WAIT) or a termination wait (TERMINATION_WAIT). */
 export const continueDeployment: Operation = (deps, body) => {
   const record = deploymentOf(deps, body);
   const waitType = body['deploymentWaitType'] ?? 'READY_WAIT';
@@ -274,6 +313,7 @@ export const continueDeployment: Operation = (deps, body) => {
   return {};
 };
 
+/** PutLifecycleEventHookExecutionStatus: a hook reports how it went. */
 export const putLifecycleEventHookExecutionStatus: Operation = (deps, body) => {
   const record = deploymentOf(deps, body);
   const executionId = body['lifecycleEventHookExecutionId'];

@@ -3,12 +3,12 @@
  * CodeDeploy's AWS JSON 1.1 protocol on the control port: `POST /` with `X-Amz-Target:
  * CodeDeploy_20141006.<Operation>`, so the AWS SDKs and awscli work unchanged with an endpoint override.
  * Without `control.auth` any signature is accepted (the control port is then for whoever can reach it);
- * with it, the guard given to {@link registerCodeDeploy} verifies SigV4. JSON 1.0 and an empty body are
- * accepted too. It lives in its own fastify scope so that its body parsing and error form
- * apply to this route alone and the REST API keeps its own.
+ * with it, the `authenticate` hook given to {@link codeDeployProtocol} verifies SigV4. JSON 1.0 and an
+ * empty body are accepted too. As a fastify plugin it has its own scope, so that its body parsing and
+ * error form apply to this route alone and the REST API keeps its own.
  */
 import { randomUUID } from 'node:crypto';
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import * as applications from './applications.js';
 import type { CodeDeployDeps, Operation, RequestBody } from './context.js';
 import * as configs from './deployment-configs.js';
@@ -93,27 +93,32 @@ function send(reply: FastifyReply, status: number, body: object): FastifyReply {
     .send(Buffer.from(JSON.stringify(body)));
 }
 
-/**
- * Mounts the protocol on `app`; `POST /` only, other routes are untouched. `authenticate`, when given,
- * runs before each operation with the raw body in `req.body` (a Buffer), and refuses by throwing.
- */
-export function registerCodeDeploy(app: FastifyInstance, deps: CodeDeployDeps, authenticate?: preHandlerAsyncHookHandler): void {
-  void app.register(async (scope) => {
-    // Bodies arrive as bytes whatever their type: a signature covers them exactly, and a malformed one
-    // is answered in CodeDeploy's form.
-    scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => {
-      done(null, body);
-    });
-    scope.setErrorHandler((err: FastifyError | Error, req, reply) => {
-      const answer = toAwsError(err);
-      if (answer.internal) req.log.error({ err }, 'CodeDeploy request failed');
-      void send(reply.header('x-amzn-errortype', answer.body.__type), answer.statusCode, answer.body);
-    });
-    scope.post('/', { config: { awsSigned: true }, ...(authenticate && { preHandler: authenticate }) }, async (req, reply) => {
-      const op = operationOf(req);
-      const result = op(deps, bodyOf(req.body));
-      return send(reply, 200, result);
-    });
-  });
+/** What {@link codeDeployProtocol} works on, and how it authenticates a call. */
+export interface CodeDeployProtocolOptions {
+  readonly deps: CodeDeployDeps;
+  /**
+   * When given, runs before each operation with the raw body in `req.body` (a Buffer), and refuses by
+   * throwing.
+   */
+  readonly authenticate?: preHandlerAsyncHookHandler | undefined;
 }
+
+/** Serves the protocol at `POST /`; other routes are untouched. */
+export const codeDeployProtocol: FastifyPluginAsync<CodeDeployProtocolOptions> = async (scope, { deps, authenticate }) => {
+  // Bodies arrive as bytes whatever their type: a signature covers them exactly, and a malformed one
+  // is answered in CodeDeploy's form.
+  scope.removeAllContentTypeParsers();
+  scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => {
+    done(null, body);
+  });
+  scope.setErrorHandler((err: FastifyError | Error, req, reply) => {
+    const answer = toAwsError(err);
+    if (answer.internal) req.log.error({ err }, 'CodeDeploy request failed');
+    void send(reply.header('x-amzn-errortype', answer.body.__type), answer.statusCode, answer.body);
+  });
+  scope.post('/', { config: { awsSigned: true }, ...(authenticate && { preHandler: authenticate }) }, async (req, reply) => {
+    const op = operationOf(req);
+    const result = op(deps, bodyOf(req.body));
+    return send(reply, 200, result);
+  });
+};

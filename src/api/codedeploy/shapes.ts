@@ -1,14 +1,25 @@
 /**
  * @module api/codedeploy/shapes
  * CodeDeploy's wire shapes: request members checked as CodeDeploy checks them (each member failing with
- * its own exception), and the response structures built from switchyard's records. Member names are
- * exactly as CodeDeploy models them, including its misspelt `identifer`; timestamps are epoch seconds.
+ * its own exception), and the response structures built from switchyard's records (typed, where a
+ * client reads them, in ./answers.ts). Member names are exactly as CodeDeploy models them, including
+ * its misspelt `identifer`; timestamps are epoch seconds.
  */
 import { z } from 'zod';
 import type { DeploymentRecord } from '../../shifting/ports.js';
 import type { ComputePlatform } from '../../codedeploy/deployment-config.js';
 import { TERMINAL_STATUSES, targetStatus } from '../../codedeploy/lifecycle.js';
-import { type ApplicationRecord, AlarmConfiguration, AutoRollbackConfiguration, type DeploymentGroupRecord, DeploymentGroupSettings, type DeploymentRequest } from '../../codedeploy/deployment-group.js';
+import {
+  type ApplicationRecord,
+  AlarmConfiguration,
+  AutoRollbackConfiguration,
+  type BlueGreenDeploymentConfiguration,
+  type DeploymentGroupRecord,
+  DeploymentGroupSettings,
+  type DeploymentRequest,
+  type DeploymentStyle,
+} from '../../codedeploy/deployment-group.js';
+import type { DeploymentInfo, DeploymentTarget, EcsTaskSet, LifecycleEvent } from './answers.js';
 import type { CodeDeployDeps, RequestBody } from './context.js';
 import { type CodeDeployException, CodeDeployRefusal } from '../../codedeploy/exceptions.js';
 import { LOCAL_ACCOUNT_ID as ARN_ACCOUNT, LOCAL_REGION as ARN_REGION } from '../../core/aws-identity.js';
@@ -143,6 +154,7 @@ export const CreateDeploymentRequest = z.object({
   switchyardTimeScale: z.number().positive().optional(),
 });
 
+/** Which exception each member of a CreateDeployment request raises when it is malformed. */
 export const CREATE_DEPLOYMENT_EXCEPTIONS: Readonly<Record<string, CodeDeployException>> = {
   revision: 'InvalidRevisionException',
   deploymentConfigName: 'InvalidDeploymentConfigNameException',
@@ -164,6 +176,7 @@ function defined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
 
+/** An application as GetApplication and BatchGetApplications describe it. */
 export function applicationInfo(app: ApplicationRecord): object {
   return {
     applicationId: app.id,
@@ -194,7 +207,7 @@ export function groupDeployments(deps: CodeDeployDeps, applicationName: string, 
 }
 
 /** The deployment style ECS and Lambda always have, and the one Server has by default. */
-function deploymentStyleOf(platform: ComputePlatform, group: DeploymentGroupRecord | undefined): object {
+function deploymentStyleOf(platform: ComputePlatform, group: DeploymentGroupRecord | undefined): DeploymentStyle {
   if (platform !== 'Server') return { deploymentType: 'BLUE_GREEN', deploymentOption: 'WITH_TRAFFIC_CONTROL' };
   return {
     deploymentType: group?.settings.deploymentStyle?.deploymentType ?? 'IN_PLACE',
@@ -206,7 +219,7 @@ function deploymentStyleOf(platform: ComputePlatform, group: DeploymentGroupReco
  * ECS's blue/green settings as the engine applies them: reroute at once unless STOP_DEPLOYMENT, and
  * terminate the original right after success unless told otherwise.
  */
-function blueGreenOf(platform: ComputePlatform, group: DeploymentGroupRecord | undefined): object | undefined {
+function blueGreenOf(platform: ComputePlatform, group: DeploymentGroupRecord | undefined): BlueGreenDeploymentConfiguration | undefined {
   const given = group?.settings.blueGreenDeploymentConfiguration;
   if (platform !== 'ECS') return given;
   return {
@@ -222,6 +235,7 @@ function blueGreenOf(platform: ComputePlatform, group: DeploymentGroupRecord | u
   };
 }
 
+/** A group as GetDeploymentGroup and BatchGetDeploymentGroups describe it, with its platform's defaults filled in. */
 export function deploymentGroupInfo(deps: CodeDeployDeps, app: ApplicationRecord, group: DeploymentGroupRecord): object {
   const history = groupDeployments(deps, app.name, group.name);
   const succeeded = history.filter((r) => r.status === 'Succeeded');
@@ -265,14 +279,15 @@ export function requestOf(deps: CodeDeployDeps, record: DeploymentRecord): Deplo
   return triggering && { ...triggering, revision: triggering.previousRevision, previousRevision: triggering.revision };
 }
 
-export function deploymentInfo(deps: CodeDeployDeps, record: DeploymentRecord): object {
+/** A deployment as GetDeployment and BatchGetDeployments describe it. */
+export function deploymentInfo(deps: CodeDeployDeps, record: DeploymentRecord): DeploymentInfo {
   const plan = record.plan;
   const request = requestOf(deps, record);
   const platform = plan.appSpec.platform;
   const status = targetStatus(record.status);
   const overview = { Pending: 0, InProgress: 0, Succeeded: 0, Failed: 0, Skipped: 0, Ready: 0 };
   overview[status] = 1;
-  return defined({
+  return defined<DeploymentInfo>({
     applicationName: plan.applicationName,
     deploymentGroupName: plan.deploymentGroupName,
     deploymentConfigName: plan.config.name,
@@ -302,7 +317,6 @@ export function deploymentInfo(deps: CodeDeployDeps, record: DeploymentRecord): 
 
 // ---------------------------------------------------------------------------------------------------
 // Targets: one per ECS or Lambda deployment.
-
 
 /** ECS: `<cluster>:<service>`; Lambda: the function name. */
 export function targetIdOf(deps: CodeDeployDeps, record: DeploymentRecord): string {
@@ -334,12 +348,13 @@ function targetCount(deps: CodeDeployDeps, service: string, label: string): numb
   return deps.traffic.service(service).versions.find((v) => v.label === label)?.targets.length ?? 0;
 }
 
-export function deploymentTarget(deps: CodeDeployDeps, record: DeploymentRecord): object {
+/** A deployment's one target as GetDeploymentTarget and BatchGetDeploymentTargets describe it. */
+export function deploymentTarget(deps: CodeDeployDeps, record: DeploymentRecord): DeploymentTarget {
   const plan = record.plan;
   const times = [record.createTime, record.startTime, record.completeTime];
   const lifecycleEvents = record.lifecycleEvents.map((e) => {
     times.push(e.startTime, e.endTime);
-    return defined({
+    return defined<LifecycleEvent>({
       lifecycleEventName: e.name,
       diagnostics: e.diagnostics && { ...e.diagnostics },
       startTime: e.startTime === undefined ? undefined : seconds(e.startTime),
@@ -375,7 +390,7 @@ export function deploymentTarget(deps: CodeDeployDeps, record: DeploymentRecord)
   }
   const targetGroups = requestOf(deps, record)?.group.settings.loadBalancerInfo?.targetGroupPairInfoList?.[0]?.targetGroups;
   const succeeded = record.status === 'Succeeded';
-  const taskSet = (label: string, which: 'Blue' | 'Green', weight: number, primary: boolean, group: number) => {
+  const taskSet = (label: string, which: 'Blue' | 'Green', weight: number, primary: boolean, group: number): EcsTaskSet => {
     const count = targetCount(deps, plan.service, label);
     const name = targetGroups?.[group]?.name;
     return defined({

@@ -5,6 +5,7 @@
  * caller watches traffic move. Targets exist only once the deployment has started.
  */
 import type { DeploymentRecord } from '../../shifting/ports.js';
+import type { GetDeploymentTargetAnswer, ListDeploymentTargetsAnswer } from './answers.js';
 import type { CodeDeployDeps, Operation, RequestBody } from './context.js';
 import { deploymentOf } from './deployments.js';
 import { CodeDeployRefusal } from '../../codedeploy/exceptions.js';
@@ -30,7 +31,8 @@ function checkTarget(deps: CodeDeployDeps, record: DeploymentRecord, targetId: s
   }
 }
 
-export const listDeploymentTargets: Operation = (deps, body) => {
+/** ListDeploymentTargets: the one target, unless a filter leaves it out. */
+export const listDeploymentTargets: Operation<ListDeploymentTargetsAnswer> = (deps, body) => {
   const record = startedDeployment(deps, body);
   const filters = body['targetFilters'] ?? {};
   if (typeof filters !== 'object' || filters === null || Array.isArray(filters)) {
@@ -50,12 +52,14 @@ export const listDeploymentTargets: Operation = (deps, body) => {
   return { targetIds: items, ...(nextToken && { nextToken }) };
 };
 
-export const getDeploymentTarget: Operation = (deps, body) => {
+/** GetDeploymentTarget. */
+export const getDeploymentTarget: Operation<GetDeploymentTargetAnswer> = (deps, body) => {
   const record = startedDeployment(deps, body);
   checkTarget(deps, record, requiredString(body, 'targetId', 'DeploymentTargetId'));
   return { deploymentTarget: deploymentTarget(deps, record) };
 };
 
+/** BatchGetDeploymentTargets: at most 25 ids, each of which must be the deployment's target. */
 export const batchGetDeploymentTargets: Operation = (deps, body) => {
   const record = startedDeployment(deps, body);
   const ids = body['targetIds'];

@@ -10,7 +10,9 @@ import { systemClock } from '../../core/clock.js';
 import { SwitchyardError } from '../../core/errors.js';
 import { type AccessKey, signSigV4 } from '../../core/sigv4.js';
 import { describeError } from '../../core/describe-error.js';
+import { ErrorBody } from '../../api/rest/wire.js';
 
+/** The control API of a switchyard whose config leaves `control` at its default. */
 export const DEFAULT_ENDPOINT = 'http://127.0.0.1:9900';
 
 /** What a command needs from the CLI around it. */
@@ -34,6 +36,7 @@ export class RemoteError extends Error {
   }
 }
 
+/** Whether `err` is an error the server answered (of `type`, when given). */
 export function isRemoteError(err: unknown, type?: string): err is RemoteError {
   return err instanceof RemoteError && (type === undefined || err.type === type);
 }
@@ -163,7 +166,10 @@ export async function codedeploy<T = Record<string, unknown>>(
   return parsed as T;
 }
 
-/** One call to the REST API; errors come as `{error, message, issues?}`. */
+/**
+ * One call to the REST API, resolving with its answer, typed `T` from api/rest/wire.ts (not checked:
+ * the server's routes are typed with the same types). Errors come as {@link ErrorBody}.
+ */
 export async function rest<T>(
   endpoint: Endpoint,
   method: 'GET' | 'PUT' | 'POST',
@@ -175,10 +181,12 @@ export async function rest<T>(
     headers: { ...bearer(endpoint), ...(body !== undefined && { 'content-type': 'application/json' }) },
     ...(body !== undefined && { body: JSON.stringify(body) }),
   });
-  const parsed = parseJson(res.text, `${method} ${path}`, res.status) as { error?: string; message?: string; issues?: string[] };
+  const parsed = parseJson(res.text, `${method} ${path}`, res.status);
   if (res.status >= 300) {
-    const details = parsed.issues?.length ? `\n  ${parsed.issues.join('\n  ')}` : '';
-    throw new RemoteError(parsed.error ?? `HTTP${res.status}`, `${parsed.message ?? `${method} ${path} failed`}${details}`, res.status);
+    // Only what is there of the error form: the answer may come from a proxy in front of switchyard.
+    const error = ErrorBody.partial().safeParse(parsed).data ?? {};
+    const details = error.issues?.length ? `\n  ${error.issues.join('\n  ')}` : '';
+    throw new RemoteError(error.error ?? `HTTP${res.status}`, `${error.message ?? `${method} ${path} failed`}${details}`, res.status);
   }
   return parsed as T;
 }

@@ -3,8 +3,11 @@
  * `switchyard stop`, `continue`, `promote` and `weight`: commands that change what a running switchyard does.
  */
 import { parseArgs } from 'node:util';
+import type { StopDeploymentAnswer } from '../../api/codedeploy/answers.js';
+import type { PromoteAnswer, ServiceAnswer, SetWeightBody } from '../../api/rest/wire.js';
 import { codedeploy, type CommandIo, ENDPOINT_OPTION, endpointOf, rest } from './client.js';
 
+/** StopDeployment, with `--rollback` to send traffic back to the original. */
 export async function stop(args: string[], io: CommandIo): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
@@ -16,7 +19,7 @@ export async function stop(args: string[], io: CommandIo): Promise<number> {
   const endpoint = endpointOf(values, io);
   // Without --rollback the member is left out, so the deployment's own autoRollbackConfiguration decides,
   // as with awscli.
-  const answer = await codedeploy<{ status?: string; statusMessage?: string }>(endpoint, 'StopDeployment', {
+  const answer = await codedeploy<StopDeploymentAnswer>(endpoint, 'StopDeployment', {
     deploymentId: positionals[0],
     ...(values.rollback && { autoRollbackEnabled: true }),
   });
@@ -24,6 +27,7 @@ export async function stop(args: string[], io: CommandIo): Promise<number> {
   return 0;
 }
 
+/** ContinueDeployment: ends a ready wait, or with `--termination` a termination wait. */
 export async function continueDeployment(args: string[], io: CommandIo): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
@@ -45,18 +49,15 @@ export async function promote(args: string[], io: CommandIo): Promise<number> {
   if (positionals.length !== 1) throw io.usageError('promote needs exactly one deployment ID');
   const endpoint = endpointOf(values, io);
   const id = encodeURIComponent(positionals[0]!);
-  const answer = await rest<{ status: string }>(endpoint, 'POST', `/v1/deployments/${id}/promote`);
+  const answer = await rest<PromoteAnswer>(endpoint, 'POST', `/v1/deployments/${id}/promote`);
   io.out(`${positionals[0]!}: promoted (${answer.status}); the target version takes all production traffic`);
   return 0;
 }
 
-interface ServiceView {
-  readonly name: string;
-  readonly live: string;
-  readonly versions: readonly { readonly label: string }[];
-  readonly weights: { readonly production: Readonly<Record<string, number>> };
-}
-
+/**
+ * Sets a version's share of production traffic outside a deployment; without `--version`, the one
+ * version besides the live one.
+ */
 export async function weight(args: string[], io: CommandIo): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
@@ -74,7 +75,7 @@ export async function weight(args: string[], io: CommandIo): Promise<number> {
   const path = `/v1/services/${encodeURIComponent(service)}`;
   let version = values.version;
   if (version === undefined) {
-    const view = await rest<ServiceView>(endpoint, 'GET', path);
+    const view = await rest<ServiceAnswer>(endpoint, 'GET', path);
     const others = view.versions.map((v) => v.label).filter((l) => l !== view.live);
     if (others.length !== 1) {
       throw io.usageError(
@@ -84,7 +85,8 @@ export async function weight(args: string[], io: CommandIo): Promise<number> {
     }
     version = others[0]!;
   }
-  const view = await rest<ServiceView>(endpoint, 'PUT', `${path}/weight`, { version, percent });
+  const body: SetWeightBody = { version, percent };
+  const view = await rest<ServiceAnswer>(endpoint, 'PUT', `${path}/weight`, body);
   const weights = Object.entries(view.weights.production)
     .map(([label, p]) => `${label}${label === view.live ? ' (live)' : ''} ${p}%`)
     .join(', ');

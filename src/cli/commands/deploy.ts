@@ -7,6 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import type { CreateDeploymentAnswer } from '../../api/codedeploy/answers.js';
 import { parseAppSpec } from '../../appspec/parse.js';
 import { SwitchyardError } from '../../core/errors.js';
 import { codedeploy, type CommandIo, type Endpoint, ENDPOINT_OPTION, endpointOf } from './client.js';
@@ -16,6 +17,7 @@ import { describeError } from '../../core/describe-error.js';
 const POLL_MS = 250;
 const EXIT_BY_STATUS: Record<string, number> = { Succeeded: 0, Failed: 3, Stopped: 4 };
 
+/** CreateDeployment from `--appspec`; prints the id, and with `--wait` follows it to the end. */
 export async function deploy(args: string[], io: CommandIo): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
@@ -51,7 +53,7 @@ export async function deploy(args: string[], io: CommandIo): Promise<number> {
   // Checked here first, so a mistake is reported against the file's own name and lines (exit 2).
   parseAppSpec(content, values.appspec);
 
-  const { deploymentId } = await codedeploy<{ deploymentId: string }>(endpoint, 'CreateDeployment', {
+  const { deploymentId } = await codedeploy<CreateDeploymentAnswer>(endpoint, 'CreateDeployment', {
     applicationName: values.app,
     deploymentGroupName: values.group,
     revision: { revisionType: 'AppSpecContent', appSpecContent: { content } },

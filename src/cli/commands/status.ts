@@ -4,15 +4,18 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import type { BatchGetDeploymentsAnswer, ListDeploymentsAnswer } from '../../api/codedeploy/answers.js';
+import type { StreamedEvent, TimelineAnswer, TimelineEntry } from '../../api/rest/wire.js';
 import { isSwitchyardError } from '../../core/errors.js';
 import { codedeploy, type CommandIo, type Endpoint, ENDPOINT_OPTION, endpointOf, rest, streamEvents } from './client.js';
-import { type DeploymentInfo, getDeployment, getTarget, isoTime, outcomeLines, summary, targetIdOf, TERMINAL } from './view.js';
+import { getDeployment, getTarget, isoTime, outcomeLines, summary, targetIdOf, TERMINAL } from './view.js';
 
 const EXIT_BY_STATUS: Record<string, number> = { Succeeded: 0, Failed: 3, Stopped: 4 };
 
 /** CodeDeploy's BatchGetDeployments limit. */
 const BATCH = 25;
 
+/** A deployment's summary (or `--json`), or with `--watch` its events until it ends. */
 export async function status(args: string[], io: CommandIo): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
@@ -36,6 +39,7 @@ export async function status(args: string[], io: CommandIo): Promise<number> {
   return 0;
 }
 
+/** Every deployment (or a group's), newest first, one line each. */
 export async function list(args: string[], io: CommandIo): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
@@ -51,7 +55,7 @@ export async function list(args: string[], io: CommandIo): Promise<number> {
   const ids: string[] = [];
   let nextToken: string | undefined;
   do {
-    const page: { deployments?: string[]; nextToken?: string } = await codedeploy(endpoint, 'ListDeployments', {
+    const page = await codedeploy<ListDeploymentsAnswer>(endpoint, 'ListDeployments', {
       ...filter,
       ...(nextToken && { nextToken }),
     });
@@ -63,7 +67,7 @@ export async function list(args: string[], io: CommandIo): Promise<number> {
     return 0;
   }
   for (let i = 0; i < ids.length; i += BATCH) {
-    const { deploymentsInfo = [] } = await codedeploy<{ deploymentsInfo?: DeploymentInfo[] }>(endpoint, 'BatchGetDeployments', {
+    const { deploymentsInfo = [] } = await codedeploy<Partial<BatchGetDeploymentsAnswer>>(endpoint, 'BatchGetDeployments', {
       deploymentIds: ids.slice(i, i + BATCH),
     });
     // The batch answer's order is not promised; keep ListDeployments' newest-first order.
@@ -77,15 +81,6 @@ export async function list(args: string[], io: CommandIo): Promise<number> {
     }
   }
   return 0;
-}
-
-interface StreamedEvent {
-  readonly wallTime: number;
-  readonly level: string;
-  readonly message: string;
-  /** Absent in timelines kept by an older switchyard. */
-  readonly status?: string;
-  readonly detail: Record<string, unknown>;
 }
 
 /** How long `--watch` keeps trying to reach a switchyard that went away (a restart) before it gives up. */
@@ -103,7 +98,7 @@ async function watch(endpoint: Endpoint, id: string, io: CommandIo): Promise<num
   // The whole timeline so far (kept across restarts), then the stream from Last-Event-ID 0: every event
   // the server still holds, then the live ones; what both give is printed once.
   const printed = new Set<string>();
-  const print = (event: StreamedEvent): void => {
+  const print = (event: TimelineEntry): void => {
     const detail = Object.entries(event.detail)
       .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
       .join(' ');
@@ -113,7 +108,7 @@ async function watch(endpoint: Endpoint, id: string, io: CommandIo): Promise<num
     io.out(line);
   };
   if (!TERMINAL.has(info.status)) {
-    const history = await rest<{ events: StreamedEvent[] }>(endpoint, 'GET', `/v1/deployments/${encodeURIComponent(id)}/events`);
+    const history = await rest<TimelineAnswer>(endpoint, 'GET', `/v1/deployments/${encodeURIComponent(id)}/events`);
     for (const event of history.events) print(event);
   }
   let lastId = '0';
@@ -152,7 +147,7 @@ async function watch(endpoint: Endpoint, id: string, io: CommandIo): Promise<num
   }
   if (reconnected) {
     // It may have ended while the watch was away (a rollback at start, say): what it missed is in the timeline.
-    const history = await rest<{ events: StreamedEvent[] }>(endpoint, 'GET', `/v1/deployments/${encodeURIComponent(id)}/events`);
+    const history = await rest<TimelineAnswer>(endpoint, 'GET', `/v1/deployments/${encodeURIComponent(id)}/events`);
     for (const event of history.events) print(event);
   }
   const end = await getDeployment(endpoint, id);

@@ -3,52 +3,14 @@
  * Reads a deployment and its one target over the CodeDeploy protocol and formats them for people. The
  * versions, weights and lifecycle events live on the target, not on the deployment, so both are read.
  */
+import type {
+  DeploymentInfo,
+  GetDeploymentAnswer,
+  GetDeploymentTargetAnswer,
+  LifecycleEvent,
+  ListDeploymentTargetsAnswer,
+} from '../../api/codedeploy/answers.js';
 import { codedeploy, type Endpoint, isRemoteError } from './client.js';
-
-export interface DeploymentInfo {
-  readonly deploymentId: string;
-  readonly applicationName?: string;
-  readonly deploymentGroupName?: string;
-  readonly deploymentConfigName?: string;
-  readonly status: string;
-  readonly description?: string;
-  readonly creator?: string;
-  readonly createTime?: number;
-  readonly completeTime?: number;
-  readonly errorInformation?: { readonly code?: string; readonly message?: string };
-  readonly rollbackInfo?: {
-    readonly rollbackDeploymentId?: string;
-    readonly rollbackTriggeringDeploymentId?: string;
-    readonly rollbackMessage?: string;
-  };
-}
-
-interface LifecycleEvent {
-  readonly lifecycleEventName: string;
-  readonly status?: string;
-  readonly startTime?: number;
-  readonly endTime?: number;
-  readonly diagnostics?: {
-    readonly errorCode?: string;
-    readonly message?: string;
-    readonly scriptName?: string;
-    /** The last lines a hook or a task printed. */
-    readonly logTail?: string;
-  };
-}
-
-interface TargetAnswer {
-  readonly deploymentTarget?: {
-    readonly ecsTarget?: {
-      readonly lifecycleEvents?: LifecycleEvent[];
-      readonly taskSetsInfo?: { identifer?: string; trafficWeight?: number; taskSetLabel?: string }[];
-    };
-    readonly lambdaTarget?: {
-      readonly lifecycleEvents?: LifecycleEvent[];
-      readonly lambdaFunctionInfo?: { currentVersion?: string; targetVersion?: string; targetVersionWeight?: number };
-    };
-  };
-}
 
 /** What the target says: the original and replacement version labels, the replacement's share, the events. */
 export interface TargetView {
@@ -59,10 +21,12 @@ export interface TargetView {
   readonly events: readonly LifecycleEvent[];
 }
 
-export const TERMINAL = new Set(['Succeeded', 'Failed', 'Stopped']);
+/** The statuses a deployment ends in. */
+export const TERMINAL: ReadonlySet<string> = new Set(['Succeeded', 'Failed', 'Stopped']);
 
+/** GetDeployment: the deployment's DeploymentInfo. */
 export async function getDeployment(endpoint: Endpoint, id: string): Promise<DeploymentInfo> {
-  const { deploymentInfo } = await codedeploy<{ deploymentInfo: DeploymentInfo }>(endpoint, 'GetDeployment', {
+  const { deploymentInfo } = await codedeploy<GetDeploymentAnswer>(endpoint, 'GetDeployment', {
     deploymentId: id,
   });
   return deploymentInfo;
@@ -71,7 +35,7 @@ export async function getDeployment(endpoint: Endpoint, id: string): Promise<Dep
 /** The deployment's one target id, or undefined while it has not started (it has no target yet). */
 export async function targetIdOf(endpoint: Endpoint, id: string): Promise<string | undefined> {
   try {
-    const { targetIds } = await codedeploy<{ targetIds?: string[] }>(endpoint, 'ListDeploymentTargets', {
+    const { targetIds } = await codedeploy<ListDeploymentTargetsAnswer>(endpoint, 'ListDeploymentTargets', {
       deploymentId: id,
     });
     return targetIds?.[0];
@@ -86,8 +50,9 @@ function labelOf(identifier: string | undefined): string | undefined {
   return identifier === undefined ? undefined : identifier.slice(identifier.indexOf('/') + 1);
 }
 
+/** GetDeploymentTarget, as the versions, the replacement's share and the lifecycle events. */
 export async function getTarget(endpoint: Endpoint, id: string, targetId: string): Promise<TargetView> {
-  const { deploymentTarget: t } = await codedeploy<TargetAnswer>(endpoint, 'GetDeploymentTarget', {
+  const { deploymentTarget: t } = await codedeploy<GetDeploymentTargetAnswer>(endpoint, 'GetDeploymentTarget', {
     deploymentId: id,
     targetId,
   });
@@ -119,6 +84,7 @@ export function currentEvent(target: TargetView | undefined): string | undefined
   return events.filter((e) => e.status !== 'Pending' && e.status !== 'Skipped').at(-1)?.lifecycleEventName;
 }
 
+/** A percentage to at most two decimals (`12.5%`), or `-` when unknown. */
 export function formatWeight(weight: number | undefined): string {
   return weight === undefined ? '-' : `${Number(weight.toFixed(2))}%`;
 }
@@ -131,6 +97,7 @@ export function progressLine(info: DeploymentInfo, target: TargetView | undefine
   return `${info.deploymentId} ${info.status}${waiting}  event ${event ?? '-'}  weight ${formatWeight(target?.weight)}${version}`;
 }
 
+/** CodeDeploy's epoch seconds as an ISO 8601 time, or `-` when absent. */
 export function isoTime(seconds: number | undefined): string {
   return seconds === undefined ? '-' : new Date(seconds * 1000).toISOString();
 }

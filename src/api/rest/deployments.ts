@@ -1,0 +1,54 @@
+/**
+ * @module api/rest/deployments
+ * What CodeDeploy lacks, beside its protocol: a deployment's timeline (`GET /v1/deployments/:id/events`),
+ * skipping the rest of its shift schedule (`POST /v1/deployments/:id/promote`), and a custom deployment
+ * configuration with what CreateDeploymentConfig cannot say: 0.01% weights, seconds, explicit steps
+ * (`POST /v1/deployment-configs`).
+ */
+import type { FastifyPluginAsync } from 'fastify';
+import { customDeploymentConfig } from '../../codedeploy/deployment-config.js';
+import { uuid } from '../../core/ids.js';
+import type { Logger } from '../../core/logger.js';
+import type { DeploymentEngine } from '../../shifting/engine.js';
+import type { Registry } from '../../shifting/registry.js';
+import { parseBody } from '../errors.js';
+import { CreateConfigBody, type CreateConfigAnswer, type PromoteAnswer, type TimelineAnswer } from './wire.js';
+
+/** What {@link deploymentRoutes} reads and changes. */
+export interface DeploymentRoutesOptions {
+  readonly engine: Pick<DeploymentEngine, 'get' | 'promote' | 'timeline'>;
+  readonly registry: Pick<Registry, 'createConfig' | 'now'>;
+  readonly log: Logger;
+}
+
+type ById = { Params: { id: string } };
+
+/** Serves `/v1/deployments/:id/…` and `POST /v1/deployment-configs`. */
+export const deploymentRoutes: FastifyPluginAsync<DeploymentRoutesOptions> = async (app, { engine, registry, log }) => {
+  // Throws DEPLOYMENT_NOT_FOUND for an unknown id.
+  app.get<ById & { Reply: TimelineAnswer }>('/v1/deployments/:id/events', async (req) => ({
+    deploymentId: req.params.id,
+    events: engine.timeline(req.params.id),
+  }));
+
+  app.post<ById & { Reply: PromoteAnswer }>('/v1/deployments/:id/promote', async (req) => {
+    engine.promote(req.params.id);
+    // promote() throws for a deployment that is not running, so the record is there.
+    const record = engine.get(req.params.id)!;
+    return { deploymentId: record.id, status: record.status };
+  });
+
+  app.post<{ Reply: { 201: CreateConfigAnswer } }>('/v1/deployment-configs', async (req, reply) => {
+    const body = parseBody(CreateConfigBody, req.body);
+    const config = registry.createConfig(
+      customDeploymentConfig(body.name, body.computePlatform, body.trafficRouting, { id: uuid(), createTime: registry.now() }),
+    );
+    log.info({ config: config.name, trafficRouting: config.trafficRouting }, 'deployment config created');
+    return reply.status(201).send({
+      deploymentConfigName: config.name,
+      deploymentConfigId: config.id,
+      computePlatform: config.computePlatform,
+      trafficRouting: config.trafficRouting,
+    });
+  });
+};
