@@ -104,6 +104,26 @@ describe('architecture', () => {
     expect(cycles(graph)).toEqual([]);
   });
 
+  it("the README's list of layers is the one checked here", () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const block = /Each folder may import only these[\s\S]*?```\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
+    const listed = new Map<string, string[]>();
+    for (const line of block.trim().split('\n')) {
+      const [folder = '', imports = ''] = line.replace(/\s{2,}\(.*\)$/, '').split(/\s{2,}/);
+      const names = imports === 'nothing' ? [] : imports.split(', ').map((name) => name.replace('/ports.ts', ''));
+      listed.set(folder, names);
+    }
+    const above = [...listed.keys()].filter((f) => f !== 'app' && f !== 'cli' && f !== 'demo');
+    const expanded = new Map<string, string[]>();
+    for (const [folder, imports] of listed) {
+      const names = imports[0] === 'all of the above' ? above.flatMap((f) => (f === 'adapters' ? ADAPTERS : [f])) : imports;
+      for (const f of folder === 'adapters' ? ADAPTERS : [folder]) expanded.set(f, names.flatMap((n) => (n === 'adapters' ? ADAPTERS : [n])));
+    }
+    const layers: Record<string, readonly string[]> = LAYERS;
+    for (const [folder, imports] of Object.entries(layers)) expect([folder, [...(expanded.get(folder) ?? ['(missing)'])].sort()]).toEqual([folder, [...imports].sort()]);
+    expect([...expanded.keys()].sort()).toEqual(Object.keys(LAYERS).sort());
+  });
+
   it('the data plane stands on core alone, and core on nothing', () => {
     expect(LAYERS.proxy).toEqual(['core']);
     expect(LAYERS.core).toEqual([]);
