@@ -21,7 +21,7 @@ import { TargetHealth } from '../health/target-health.js';
 import { closingQuietly } from '../store/after-close.js';
 import { openStore } from '../store/open.js';
 import { type ProcessLedger, type StartedProcess, startedProcess, stopLeftovers } from '../core/process-ledger.js';
-import { fromStore, keptAlarms, keptDeployments, keptHookExecutions, restoreRegistry, restoreTraffic } from './recovery.js';
+import { fromStore, keptAlarms, keptDeployments, keptHookExecutions, keptProcesses, restoreRegistry, restoreTraffic } from './recovery.js';
 import { EventStream } from '../api/event-stream.js';
 import type { DeploymentStore } from '../shifting/ports.js';
 import { MetricsRecorder } from '../metrics/recorder.js';
@@ -111,7 +111,7 @@ async function assemble(config: Config, store: DeploymentStore, log: Logger, clo
   };
   // Processes a killed run started (versions run by command, command hooks) are still running: stop them.
   // Each stays written down until its SIGKILL is due, so a second crash meanwhile still finds it.
-  const kept = store.list('process').map((d) => d.value as StartedProcess);
+  const kept = fromStore('processes', () => keptProcesses(store));
   const leftovers = stopLeftovers(kept, clock, LEFTOVER_KILL_GRACE_MS, (p) => {
     // Unless the pid has since been written down again for a process of this run.
     if ((store.get('process', String(p.pid)) as StartedProcess | undefined)?.startTime === p.startTime) store.delete('process', String(p.pid));
