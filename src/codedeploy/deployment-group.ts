@@ -5,7 +5,7 @@
  * not act on (tags, EC2 tag filters) are kept loosely so that they round-trip as the caller wrote them.
  */
 import { z } from 'zod';
-import { ComputePlatform } from './deployment-config.js';
+import { ComputePlatform } from './deployment-config-model.js';
 import { TriggerConfig } from './triggers.js';
 
 const Name = z.string();

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { Duration, Size } from '../core/duration.js';
 import { HooksConfig } from './hooks.js';
 import { LOG_LEVELS } from '../core/logger.js';
-import { CustomConfigSpec } from '../codedeploy/deployment-config.js';
+import { CustomConfigSpec } from '../codedeploy/shift-spec.js';
 import { DeploymentGroupSettings } from '../codedeploy/deployment-group.js';
 import { isHttpUrl } from '../core/url.js';
 import { unknownKeys } from './unknown-keys.js';

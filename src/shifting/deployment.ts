@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { AppSpecSchema } from '../appspec/schema.js';
-import { DeploymentConfig } from '../codedeploy/deployment-config.js';
+import { DeploymentConfig } from '../codedeploy/deployment-config-model.js';
 import { AutoRollbackEvent } from '../codedeploy/deployment-group.js';
 import {
   DeploymentErrorCode,
