@@ -5,8 +5,9 @@
  */
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
-import { type ProcessLedger, type StartedProcess, startedProcess, stopLeftovers } from '../core/process-ledger.js';
+import { type ProcessLedger, StartedProcess, startedProcess, stopLeftovers } from '../core/process-ledger.js';
 import type { DeploymentStore } from '../shifting/ports.js';
+import { fromStore, keptProcesses } from './recovery.js';
 
 /** Between SIGTERM and SIGKILL for processes an earlier, killed run left running. */
 const LEFTOVER_KILL_GRACE_MS = 5_000;
@@ -16,11 +17,12 @@ const LEFTOVER_KILL_GRACE_MS = 5_000;
  * stays written down until its SIGKILL is due, so a second crash meanwhile still finds it.
  */
 export function stopLeftoverProcesses(store: DeploymentStore, clock: Clock, log: Logger): void {
-  // The store returns what the ledger wrote through JSON.
-  const kept = store.list('process').map((d) => d.value as StartedProcess);
+  const kept = fromStore('processes', () => keptProcesses(store));
   const leftovers = stopLeftovers(kept, clock, LEFTOVER_KILL_GRACE_MS, (p) => {
     // Unless the pid has since been written down again for a process of this run.
-    if ((store.get('process', String(p.pid)) as StartedProcess | undefined)?.startTime === p.startTime) store.delete('process', String(p.pid));
+    if (StartedProcess.safeParse(store.get('process', String(p.pid))).data?.startTime === p.startTime) {
+      store.delete('process', String(p.pid));
+    }
   });
   if (leftovers.length > 0) log.warn({ processes: leftovers }, 'stopping processes left running by an earlier run');
   for (const p of kept) if (!leftovers.includes(p)) store.delete('process', String(p.pid));

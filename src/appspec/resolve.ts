@@ -15,11 +15,6 @@ export interface ServiceVersions {
 
 const TASK_DEFINITION_ARN = /^arn:[^:]+:ecs:[^:]*:[^:]*:task-definition\/(.+)$/;
 
-/** The service an AppSpec names: a Lambda's function name; none for ECS, whose deployment group names it. */
-export function appSpecServiceName(spec: AppSpec): string | undefined {
-  return spec.platform === 'Lambda' ? spec.functionName : undefined;
-}
-
 /**
  * The labels a task definition may stand for, most specific first: the whole text, then `family:revision`
  * (from an ARN), then the revision alone.

@@ -82,8 +82,6 @@ export const AppSpecSchema = z.discriminatedUnion('platform', [EcsAppSpecSchema,
 export type AppSpec = z.infer<typeof AppSpecSchema>;
 export type EcsAppSpec = z.infer<typeof EcsAppSpecSchema>;
 export type LambdaAppSpec = z.infer<typeof LambdaAppSpecSchema>;
-export type EcsHookEvent = (typeof ECS_HOOK_EVENTS)[number];
-export type LambdaHookEvent = (typeof LAMBDA_HOOK_EVENTS)[number];
 
 // ---------------------------------------------------------------------------------------------------
 // What a file may say.

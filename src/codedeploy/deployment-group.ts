@@ -5,16 +5,19 @@
  * not act on (tags, EC2 tag filters) are kept loosely so that they round-trip as the caller wrote them.
  */
 import { z } from 'zod';
-import type { ComputePlatform } from './deployment-config.js';
+import { ComputePlatform } from './deployment-config-model.js';
 import { TriggerConfig } from './triggers.js';
-
 
 const Name = z.string();
 const Loose = z.looseObject({});
 
+/** CodeDeploy's AutoRollbackEvent values. */
+export const AutoRollbackEvent = z.enum(['DEPLOYMENT_FAILURE', 'DEPLOYMENT_STOP_ON_ALARM', 'DEPLOYMENT_STOP_ON_REQUEST']);
+export type AutoRollbackEvent = z.infer<typeof AutoRollbackEvent>;
+
 export const AutoRollbackConfiguration = z.object({
   enabled: z.boolean().optional(),
-  events: z.array(z.enum(['DEPLOYMENT_FAILURE', 'DEPLOYMENT_STOP_ON_ALARM', 'DEPLOYMENT_STOP_ON_REQUEST'])).optional(),
+  events: z.array(AutoRollbackEvent).optional(),
 });
 export type AutoRollbackConfiguration = z.infer<typeof AutoRollbackConfiguration>;
 
@@ -95,31 +98,36 @@ export const DeploymentGroupSettings = z.object({
 });
 export type DeploymentGroupSettings = z.infer<typeof DeploymentGroupSettings>;
 
-export interface ApplicationRecord {
-  readonly id: string;
-  readonly name: string;
-  readonly computePlatform: ComputePlatform;
+/** An application as the registry keeps it. */
+export const ApplicationRecord = z.object({
+  id: z.string(),
+  name: Name,
+  computePlatform: ComputePlatform,
   /** Epoch ms. */
-  readonly createTime: number;
-}
+  createTime: z.number(),
+});
+export type ApplicationRecord = z.infer<typeof ApplicationRecord>;
 
-export interface DeploymentGroupRecord {
-  readonly id: string;
-  readonly applicationName: string;
-  readonly name: string;
+/** A deployment group as the registry keeps it. */
+export const DeploymentGroupRecord = z.object({
+  id: z.string(),
+  applicationName: Name,
+  name: Name,
   /** With `deploymentConfigName` always filled in (the platform's default when none was given). */
-  readonly settings: DeploymentGroupSettings & { readonly deploymentConfigName: string };
-}
+  settings: DeploymentGroupSettings.extend({ deploymentConfigName: Name }),
+});
+export type DeploymentGroupRecord = z.infer<typeof DeploymentGroupRecord>;
 
 /** What a deployment was asked for on the wire, kept for GetDeployment to echo. */
-export interface DeploymentRequest {
+export const DeploymentRequest = z.object({
   /** The RevisionLocation exactly as sent. */
-  readonly revision: unknown;
-  /** The revision of the group's last successful deployment when this one was created. */
-  readonly previousRevision: unknown;
+  revision: z.unknown(),
+  /** The revision of the group's last successful deployment when this one was created (none: absent). */
+  previousRevision: z.unknown().optional(),
   /** The group's settings when the deployment was created (a later UpdateDeploymentGroup does not change them). */
-  readonly group: DeploymentGroupRecord;
-  readonly computePlatform: ComputePlatform;
+  group: DeploymentGroupRecord,
+  computePlatform: ComputePlatform,
   /** The deployment's own alarm configuration, when it overrode the group's. */
-  readonly overrideAlarmConfiguration?: AlarmConfiguration;
-}
+  overrideAlarmConfiguration: AlarmConfiguration.optional(),
+});
+export type DeploymentRequest = z.infer<typeof DeploymentRequest>;

@@ -20,7 +20,9 @@ export const ECS_LIFECYCLE = [
 /** Lambda: hooks around the reserved AllowTraffic event. */
 export const LAMBDA_LIFECYCLE = ['BeforeAllowTraffic', 'AllowTraffic', 'AfterAllowTraffic'] as const;
 
-export type LifecycleEventName = (typeof ECS_LIFECYCLE)[number];
+/** Every lifecycle event name (ECS's list holds Lambda's too). */
+export const LifecycleEventName = z.enum(ECS_LIFECYCLE);
+export type LifecycleEventName = z.infer<typeof LifecycleEventName>;
 
 /** Events CodeDeploy performs itself; no hook can be attached to them. */
 export const RESERVED_EVENTS: ReadonlySet<LifecycleEventName> = new Set(['Install', 'AllowTestTraffic', 'AllowTraffic']);

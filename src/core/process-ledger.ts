@@ -6,6 +6,7 @@
  * process has another start time and is left alone.
  */
 import { readFileSync } from 'node:fs';
+import { z } from 'zod';
 import type { Clock } from './clock.js';
 
 /** Hears when a process group is started and when it has ended. */
@@ -15,13 +16,14 @@ export interface ProcessLedger {
 }
 
 /** A started process group as written down. */
-export interface StartedProcess {
-  readonly pid: number;
+export const StartedProcess = z.object({
+  pid: z.number().int(),
   /** The leader's start time in clock ticks since boot (/proc/PID/stat field 22); absent where there is no /proc. */
-  readonly startTime: string | undefined;
+  startTime: z.string().optional(),
   /** What it was, for the log: e.g. `web version 2 instance 0`. */
-  readonly what: string;
-}
+  what: z.string(),
+});
+export type StartedProcess = z.infer<typeof StartedProcess>;
 
 /** The kernel's start time of process `pid`, or undefined when it does not exist (or there is no /proc). */
 export function processStartTime(pid: number): string | undefined {

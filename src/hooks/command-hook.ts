@@ -12,6 +12,7 @@ import { describeError } from '../core/describe-error.js';
 import { TailBuffer } from '../core/tail-buffer.js';
 import { type HookAttempt, type HookEnd, failed } from './output.js';
 
+/** What running a command hook needs besides its spec. */
 export interface CommandHookOptions {
   readonly clock: Clock;
   /** Between SIGTERM and SIGKILL; also how long a hook that reported may take to exit by itself. */
@@ -34,9 +35,7 @@ export function startCommandHook(
   options: CommandHookOptions,
 ): HookAttempt {
   const { clock, killGraceMs } = options;
-  const command = spec.command;
-  const viaShell = typeof command === 'string';
-  const [file, args] = typeof command === 'string' ? ['/bin/sh', ['-c', command]] : [command[0]!, command.slice(1)];
+  const { file, args, viaShell } = programOf(spec.command);
   const tail = new TailBuffer();
   let stopped = false;
   let ended = false;
@@ -64,11 +63,7 @@ export function startCommandHook(
     return { stop: () => (stopped = true), tail: () => '' };
   }
 
-  const pid = child.pid;
-  if (pid !== undefined) {
-    options.processes?.started(pid, `hook ${env['LIFECYCLE_EVENT'] ?? '?'} of ${env['DEPLOYMENT_ID'] ?? '?'}`);
-    child.once('exit', () => options.processes?.ended(pid));
-  }
+  writeDown(child, `hook ${env['LIFECYCLE_EVENT'] ?? '?'} of ${env['DEPLOYMENT_ID'] ?? '?'}`, options.processes);
   child.stdout?.on('data', (chunk: Buffer) => tail.push(chunk, 'stdout'));
   child.stderr?.on('data', (chunk: Buffer) => tail.push(chunk, 'stderr'));
 
@@ -76,10 +71,7 @@ export function startCommandHook(
     // After a successful start, 'error' means a failed kill; the exit still ends the hook.
     if (child.pid !== undefined) return;
     exited = true;
-    const where = spec.cwd ? ` (cwd ${spec.cwd})` : '';
-    if (err.code === 'ENOENT') end(failed('ScriptMissing', `command not found: ${file}${where}`));
-    else if (err.code === 'EACCES') end(failed('ScriptNotExecutable', `command is not executable: ${file}${where}`));
-    else end(failed('UnknownError', `command could not start: ${describeError(err)}`));
+    end(startFailure(err, file, spec.cwd));
   });
 
   const finish = (code: number | null, signal: NodeJS.Signals | null) => end(exitOutcome(code, signal, viaShell, tail.tail()));
@@ -90,12 +82,7 @@ export function startCommandHook(
   child.on('close', finish);
 
   const signalGroup = (signal: NodeJS.Signals) => {
-    if (exited || child.pid === undefined) return;
-    try {
-      process.kill(-child.pid, signal);
-    } catch {
-      child.kill(signal);
-    }
+    if (!exited) signalProcessGroup(child, signal);
   };
   const terminate = () => {
     signalGroup('SIGTERM');
@@ -113,6 +100,39 @@ export function startCommandHook(
     },
     tail: () => tail.tail(),
   };
+}
+
+/** The program to run and its arguments: a command line runs in `/bin/sh -c`, a list as it is. */
+function programOf(command: CommandHookSpec['command']): { file: string; args: readonly string[]; viaShell: boolean } {
+  return typeof command === 'string'
+    ? { file: '/bin/sh', args: ['-c', command], viaShell: true }
+    : { file: command[0]!, args: command.slice(1), viaShell: false };
+}
+
+/** Writes the started process down in `ledger` (when there is one) until it exits. */
+function writeDown(child: ChildProcess, what: string, ledger: ProcessLedger | undefined): void {
+  const pid = child.pid;
+  if (pid === undefined || !ledger) return;
+  ledger.started(pid, what);
+  child.once('exit', () => ledger.ended(pid));
+}
+
+/** How a command that could not start (spawn's 'error' before a pid) ends, saying why in CodeDeploy's terms. */
+function startFailure(err: NodeJS.ErrnoException, file: string, cwd: string | undefined): HookEnd {
+  const where = cwd ? ` (cwd ${cwd})` : '';
+  if (err.code === 'ENOENT') return failed('ScriptMissing', `command not found: ${file}${where}`);
+  if (err.code === 'EACCES') return failed('ScriptNotExecutable', `command is not executable: ${file}${where}`);
+  return failed('UnknownError', `command could not start: ${describeError(err)}`);
+}
+
+/** Signals the whole process group the command leads (so its children too), or the command alone when that fails. */
+function signalProcessGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    child.kill(signal);
+  }
 }
 
 function exitOutcome(code: number | null, signal: NodeJS.Signals | null, viaShell: boolean, logTail: string): HookEnd {

@@ -4,24 +4,27 @@
  * late second PutLifecycleEventHookExecutionStatus still gets LifecycleEventAlreadyCompleted rather than
  * "unknown id", and so that a hook that hangs for an hour can be seen waiting.
  */
+import { z } from 'zod';
 import { CodeDeployRefusal } from '../codedeploy/exceptions.js';
-import type { Diagnostics, LifecycleEventName } from '../codedeploy/lifecycle.js';
+import { Diagnostics, LifecycleEventName } from '../codedeploy/lifecycle.js';
 
 /** How a hook target was run; `unresolved` when it named no hook and failed at once. */
-export type HookKind = 'http' | 'command' | 'unresolved';
+export const HookKind = z.enum(['http', 'command', 'unresolved']);
+export type HookKind = z.infer<typeof HookKind>;
 
-/** One hook execution as recorded; times are the runner's clock. */
-export interface HookExecution {
-  readonly executionId: string;
-  readonly deploymentId: string;
-  readonly event: LifecycleEventName;
-  readonly target: string;
-  readonly kind: HookKind;
-  readonly startTime: number;
-  readonly endTime?: number;
-  readonly status: 'InProgress' | 'Succeeded' | 'Failed';
-  readonly diagnostics?: Diagnostics;
-}
+/** One hook execution as recorded (and kept, so a restart remembers it); times are the runner's clock. */
+export const HookExecution = z.object({
+  executionId: z.string(),
+  deploymentId: z.string(),
+  event: LifecycleEventName,
+  target: z.string(),
+  kind: HookKind,
+  startTime: z.number(),
+  endTime: z.number().optional(),
+  status: z.enum(['InProgress', 'Succeeded', 'Failed']),
+  diagnostics: Diagnostics.optional(),
+});
+export type HookExecution = z.infer<typeof HookExecution>;
 
 /** A PutLifecycleEventHookExecutionStatus that CodeDeploy would refuse; `awsType` is its `__type` name. */
 export class HookReportError extends CodeDeployRefusal {}

@@ -2,9 +2,11 @@
  * @module shifting/traffic
  * The control plane's view of where traffic goes: per service the live version and the weights of each
  * listener. Every change builds a whole new RouteTable and publishes it; the data plane never sees a
- * half-applied change. Deployments (later) steer traffic only through this.
+ * half-applied change. Deployments, the REST API, health checks and recovery change traffic only through
+ * this (as shifting/ports' TrafficPort).
  */
-import type { Config, ServiceConfig } from '../config/schema.js';
+import type { Config } from '../config/schema.js';
+import type { ServiceConfig } from '../config/services.js';
 import { isHttpUrl } from '../core/url.js';
 import { SwitchyardError } from '../core/errors.js';
 import {

@@ -146,6 +146,33 @@ describe('state on disk', () => {
     });
   });
 
+  // One document of each kind, each wrong at one place: the start stops, naming the kind, the key and the place.
+  const unreadable: [kind: StoreKind, key: string, value: unknown, what: string, path: string][] = [
+    ['process', '4242', { pid: '4242', what: 'web version 2 instance 0' }, 'processes', 'pid'],
+    ['service', 'web', { live: '2', weights: { production: { '2': 'all' }, test: {} } }, 'service traffic', 'weights.production.2'],
+    ['application', 'web', { id: 'a-1', name: 'web', computePlatform: 'Mainframe', createTime: 1 }, 'applications, groups and configurations', 'computePlatform'],
+    ['group', 'web/web-prod', { id: 'g-1', applicationName: 'web', name: 'web-prod', settings: {} }, 'applications, groups and configurations', 'settings.deploymentConfigName'],
+    ['request', 'd-1', { revision: {}, computePlatform: 'ECS' }, 'applications, groups and configurations', 'group'],
+    ['hookExecution', 'e-1', { executionId: 'e-1', deploymentId: 'd-1', event: 'Install2', target: 'smoke', kind: 'http', startTime: 1, status: 'Succeeded' }, 'hook executions', 'event'],
+    ['alarm', 'late', { kind: 'error-rate', threshold: 2 }, 'alarms', 'threshold'],
+    ['deployment', 'd-1', { id: 'd-1', status: 'InProgress' }, 'deployments', 'plan'],
+  ];
+  it.each(unreadable)('refuses to start on a %s document it cannot read, naming its kind, key and problem', async (kind, key, value, what, path) => {
+    const store = new MemoryStore();
+    store.put(kind, key, value);
+    await expect(startProxy(twoVersions('http://127.0.0.1:9', 'http://127.0.0.1:9'), { store })).rejects.toMatchObject({
+      code: 'STORE_FAILED',
+      message: expect.stringContaining(`cannot read back the ${what} the store keeps: the ${kind} document "${key}" does not fit: ${path}: `),
+    });
+  });
+
+  it('starts past a notification it cannot read: the outbox leaves it out', async () => {
+    const store = new MemoryStore();
+    store.put('notification', 'd-1/DeploymentStart/ops', { key: 'd-1/DeploymentStart/ops', state: 'sent-ish' });
+    const sy = await startProxy(twoVersions('http://127.0.0.1:9', 'http://127.0.0.1:9'), { store });
+    expect(sy.traffic.service('web').live).toBe('1');
+  });
+
   it('goes on in memory, and still rolls back, when the store stops taking writes mid-deployment', async () => {
     /** A store whose writes fail from when it is told to (a full disk). */
     class FullStore extends MemoryStore {

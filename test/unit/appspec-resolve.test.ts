@@ -3,12 +3,17 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAppSpec } from '../../src/appspec/parse.js';
-import { appSpecServiceName, resolveVersions, taskDefinitionLabels } from '../../src/appspec/resolve.js';
-import type { EcsAppSpec, LambdaAppSpec } from '../../src/appspec/schema.js';
+import { resolveVersions, taskDefinitionLabels } from '../../src/appspec/resolve.js';
+import type { AppSpec, EcsAppSpec, LambdaAppSpec } from '../../src/appspec/schema.js';
 import { parseConfig } from '../../src/app/config.js';
 import { isSwitchyardError, type SwitchyardError } from '../../src/core/errors.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
+
+/** The service an AppSpec names: a Lambda's function name; none for ECS, whose deployment group names it. */
+function appSpecServiceName(spec: AppSpec): string | undefined {
+  return spec.platform === 'Lambda' ? spec.functionName : undefined;
+}
 
 function ecs(taskDefinition: string): EcsAppSpec {
   return {

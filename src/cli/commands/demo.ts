@@ -63,11 +63,8 @@ function trickle(url: string, versionHeader: string): { stop: () => Promise<Map<
   };
 }
 
-/** Runs the demo until Ctrl-C. */
-export async function demo(args: string[], io: CommandIo): Promise<void> {
-  parseArgs({ args, strict: true });
-  const root = packageRoot();
-  const config = await loadConfig(join(root, 'config', 'demo.yml'));
+/** The demo's upstreams and a switchyard in front of them; nothing is left running when one cannot start. */
+async function startDemo(config: Config): Promise<{ sy: Switchyard; upstreams: DemoUpstream[] }> {
   const log = createLogger({ level: config.logLevel });
   const upstreams: DemoUpstream[] = [];
   try {
@@ -78,13 +75,66 @@ export async function demo(args: string[], io: CommandIo): Promise<void> {
       cause: err,
     });
   }
-  let sy: Switchyard;
   try {
-    sy = await startSwitchyard(config, { log });
+    return { sy: await startSwitchyard(config, { log }), upstreams };
   } catch (err) {
     await Promise.all(upstreams.map((u) => u.close()));
     throw err;
   }
+}
+
+/**
+ * Deploys version 2 as a user would (`switchyard deploy --wait` against the control port) while a
+ * trickle of requests through `prod` shows the split; rejects when the deployment does not succeed.
+ */
+async function deployWithTrickle(
+  sy: Switchyard,
+  root: string,
+  appspec: string,
+  io: CommandIo,
+  signalled: () => boolean,
+): Promise<void> {
+  const load = trickle(`${sy.urls['production']!}/`, sy.config.versionHeader || 'x-switchyard-version');
+  let code: number;
+  try {
+    code = await deploy(
+      ['--app', APPLICATION, '--group', GROUP, '--appspec', join(root, appspec), '--endpoint', sy.urls['control']!, '--wait'],
+      io,
+    );
+  } finally {
+    const counts = await load.stop();
+    const served = [...counts].map(([version, n]) => `${version === 'error' || version.startsWith('HTTP') ? version : `version ${version}`} × ${n}`);
+    if (!signalled()) io.out(`  served during the deployment: ${served.join(', ')}`);
+  }
+  if (code !== 0) throw new SwitchyardError('INTERNAL', `the demo deployment ended with exit code ${code}`);
+}
+
+/** What to try once version 2 is live. */
+function printNextSteps(sy: Switchyard, service: string, io: CommandIo): void {
+  const prod = sy.urls['production']!;
+  const control = sy.urls['control']!;
+  io.out('');
+  io.out(`Version 2 is live. Try:`);
+  io.out(`  send requests   for i in $(seq 10); do curl -s ${prod}/; done`);
+  io.out(`  pin a version   curl -s -H 'x-switchyard-version: 1' ${prod}/`);
+  if (sy.urls['test']) io.out(`  test listener   curl -s ${sy.urls['test']}/`);
+  io.out(
+    `  shift by hand   curl -s -X PUT -H 'content-type: application/json' -d '{"version":"1","percent":10}' ${control}/v1/services/${service}/weight`,
+  );
+  io.out(
+    `  deploy again    node dist/src/cli/main.js deploy --app ${APPLICATION} --group ${GROUP} --appspec config/appspec/ecs-v1.yml --endpoint ${control} --wait`,
+  );
+  io.out(`  see state       curl -s ${control}/v1/services   and   curl -s ${control}/metrics`);
+  io.out('  stop            Ctrl-C');
+  io.out('');
+}
+
+/** Runs the demo until Ctrl-C. */
+export async function demo(args: string[], io: CommandIo): Promise<void> {
+  parseArgs({ args, strict: true });
+  const root = packageRoot();
+  const config = await loadConfig(join(root, 'config', 'demo.yml'));
+  const { sy, upstreams } = await startDemo(config);
   let signalled = false;
   const onSignal = () => (signalled = true);
   process.once('SIGINT', onSignal);
@@ -94,8 +144,6 @@ export async function demo(args: string[], io: CommandIo): Promise<void> {
   });
 
   const service = config.services[0]!;
-  const prod = sy.urls['production']!;
-  const control = sy.urls['control']!;
   io.out('');
   io.out(`switchyard demo: service "${service.name}", ${upstreams.map((u) => `${u.name} at ${u.url}`).join(', ')}`);
   io.out(`  weights now     ${JSON.stringify(sy.traffic.service(service.name).weights.production)} (percent)`);
@@ -104,28 +152,12 @@ export async function demo(args: string[], io: CommandIo): Promise<void> {
   const appspec = join('config', 'appspec', 'ecs.yml');
   io.out(
     `Deploying version 2 with ${group.settings.deploymentConfigName} at time scale ${config.timeScale}, ` +
-      `while ${TRICKLE_PER_SECOND} requests a second go through ${prod}:`,
+      `while ${TRICKLE_PER_SECOND} requests a second go through ${sy.urls['production']!}:`,
   );
   io.out(`  $ switchyard deploy --app ${APPLICATION} --group ${GROUP} --appspec ${appspec} --wait`);
 
-  const canary = (async () => {
-    const load = trickle(`${prod}/`, config.versionHeader || 'x-switchyard-version');
-    let code: number;
-    try {
-      code = await deploy(
-        ['--app', APPLICATION, '--group', GROUP, '--appspec', join(root, appspec), '--endpoint', control, '--wait'],
-        io,
-      );
-    } finally {
-      const counts = await load.stop();
-      const served = [...counts].map(([version, n]) => `${version === 'error' || version.startsWith('HTTP') ? version : `version ${version}`} × ${n}`);
-      if (!signalled) io.out(`  served during the deployment: ${served.join(', ')}`);
-    }
-    if (code !== 0) throw new SwitchyardError('INTERNAL', `the demo deployment ended with exit code ${code}`);
-  })();
-
   // Stopped with Ctrl-C mid-deployment, the deployment's polling fails as the server goes: no error.
-  const ended = canary.then(
+  const ended = deployWithTrickle(sy, root, appspec, io, () => signalled).then(
     () => 'deployed' as const,
     (err: unknown) => {
       if (signalled) return 'stopped' as const;
@@ -139,20 +171,6 @@ export async function demo(args: string[], io: CommandIo): Promise<void> {
     await Promise.all(upstreams.map((u) => u.close()));
     throw err;
   }
-
-  io.out('');
-  io.out(`Version 2 is live. Try:`);
-  io.out(`  send requests   for i in $(seq 10); do curl -s ${prod}/; done`);
-  io.out(`  pin a version   curl -s -H 'x-switchyard-version: 1' ${prod}/`);
-  if (sy.urls['test']) io.out(`  test listener   curl -s ${sy.urls['test']}/`);
-  io.out(
-    `  shift by hand   curl -s -X PUT -H 'content-type: application/json' -d '{"version":"1","percent":10}' ${control}/v1/services/${service.name}/weight`,
-  );
-  io.out(
-    `  deploy again    node dist/src/cli/main.js deploy --app ${APPLICATION} --group ${GROUP} --appspec config/appspec/ecs-v1.yml --endpoint ${control} --wait`,
-  );
-  io.out(`  see state       curl -s ${control}/v1/services   and   curl -s ${control}/metrics`);
-  io.out('  stop            Ctrl-C');
-  io.out('');
+  printNextSteps(sy, service.name, io);
   return stopped;
 }

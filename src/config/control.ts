@@ -1,0 +1,52 @@
+/**
+ * @module config/control
+ * Where switchyard listens: an address of the listeners or the control API, and `control.auth`, the
+ * credentials the control API asks for once set.
+ */
+import { z } from 'zod';
+import { ALWAYS, isRecord, numberAsText } from './fields.js';
+
+const Host = z.preprocess(numberAsText, z.string().min(1, 'must not be empty'));
+const Port = z.number().int().min(0).max(65535, 'must be a port number from 0 to 65535');
+
+/** An address to listen on, on loopback unless a host is given. */
+export const ListenAddress = z.strictObject({ host: Host.default('127.0.0.1'), port: Port });
+export type ListenAddress = z.infer<typeof ListenAddress>;
+
+/** A secret from the file or, better, from `${VAR}`; digits-only values read as text. */
+const Secret = (min: number, what: string) =>
+  z.preprocess(numberAsText, z.string().min(min, `must be at least ${min} characters (${what})`));
+
+/** The key id and secret come as a pair, and an `auth` names at least one credential. */
+function checkAuth(auth: unknown, ctx: z.RefinementCtx): void {
+  if (!isRecord(auth)) return;
+  const hasId = auth['accessKeyId'] !== undefined;
+  const hasSecret = auth['secretAccessKey'] !== undefined;
+  if (hasId !== hasSecret) {
+    const [given, missing] = hasId ? ['accessKeyId', 'secretAccessKey'] : ['secretAccessKey', 'accessKeyId'];
+    ctx.addIssue({ code: 'custom', path: [given], message: `needs ${missing} beside it: the two come together or not at all` });
+  }
+  if (auth['token'] === undefined && !hasId && !hasSecret) {
+    ctx.addIssue({ code: 'custom', message: 'needs a token, or accessKeyId and secretAccessKey, or all three' });
+  }
+}
+
+/**
+ * `control.auth`: once set, the REST API wants `Authorization: Bearer <token>` and CodeDeploy's protocol
+ * a SigV4 signature made with the access key. Key id and secret come as a pair.
+ */
+export const ControlAuth = z
+  .strictObject({
+    token: Secret(16, 'e.g. openssl rand -hex 32').optional(),
+    accessKeyId: z
+      .preprocess(numberAsText, z.string().regex(/^[A-Za-z0-9._+=@-]{4,128}$/, { message: 'must be 4-128 letters, digits or ._+=@-' }))
+      .optional(),
+    secretAccessKey: Secret(16, 'e.g. openssl rand -base64 30').optional(),
+    /** Lets Prometheus scrape `/metrics` without the token. */
+    publicMetrics: z.boolean().default(false),
+  })
+  .superRefine(checkAuth, ALWAYS);
+
+/** The control API's address, with its auth once set. */
+export const ControlAddress = ListenAddress.extend({ auth: ControlAuth.optional() });
+export type ControlAuth = z.infer<typeof ControlAuth>;
