@@ -14,7 +14,7 @@ import type { Logger } from '../core/logger.js';
 import { AlarmConfig, type AlarmsConfig } from '../config/alarms.js';
 import { HookExecution } from '../hooks/executions.js';
 import { DeploymentRecord } from '../shifting/deployment.js';
-import { DeploymentConfig } from '../codedeploy/deployment-config.js';
+import { DeploymentConfig } from '../codedeploy/deployment-config-model.js';
 import type { Registry } from '../shifting/registry.js';
 import { ApplicationRecord, DeploymentGroupRecord, DeploymentRequest } from '../codedeploy/deployment-group.js';
 import type { DeploymentStore, StoreKind, TrafficPort } from '../shifting/ports.js';

@@ -5,14 +5,12 @@
  */
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
-import type { DeploymentRecord } from '../shifting/ports.js';
-import type { TriggerConfig } from '../codedeploy/triggers.js';
-import type { DeploymentStore } from '../shifting/ports.js';
+import type { DeploymentRecord, DeploymentStore } from '../shifting/ports.js';
+import type { TriggerConfig, NotificationEntry } from '../codedeploy/triggers.js';
 import { DeliveryWorker } from './delivery.js';
 import type { NotificationsConfig } from '../config/notifications.js';
 import { Notifier } from './notifier.js';
 import { Outbox } from './outbox.js';
-import { type NotificationEntry } from '../codedeploy/triggers.js';
 
 /** What {@link startNotifications} needs. */
 export interface NotificationsDeps {

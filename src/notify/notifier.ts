@@ -9,10 +9,9 @@ import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import type { DeploymentRecord } from '../shifting/ports.js';
 import { type DeploymentStatus, TERMINAL_STATUSES } from '../codedeploy/lifecycle.js';
-import { type DeploymentEventType, type TriggerConfig, triggerTarget } from '../codedeploy/triggers.js';
+import { type DeploymentEventType, type TriggerConfig, triggerTarget, type NotificationEntry } from '../codedeploy/triggers.js';
 import { triggerEventsFor } from './events.js';
 import { notificationKey } from './outbox.js';
-import { type NotificationEntry } from '../codedeploy/triggers.js';
 import { triggerPayload } from './payload.js';
 
 /** What a {@link Notifier} is built from. */

@@ -9,7 +9,9 @@
  */
 import { type AwsErrorType, CodeDeployRefusal } from '../codedeploy/exceptions.js';
 import { uuid } from '../core/ids.js';
-import { type ComputePlatform, type CustomConfigSpec, customDeploymentConfig } from '../codedeploy/deployment-config.js';
+import { type CustomConfigSpec } from '../codedeploy/shift-spec.js';
+import { customDeploymentConfig } from '../codedeploy/create-deployment-config.js';
+import { type ComputePlatform } from '../codedeploy/deployment-config-model.js';
 import { ManualClock } from '../core/clock.js';
 import { Registry } from './registry.js';
 import type { DeploymentGroupSettings } from '../codedeploy/deployment-group.js';

@@ -9,13 +9,8 @@
 import type { Clock } from '../core/clock.js';
 import { type CodeDeployException, CodeDeployRefusal } from '../codedeploy/exceptions.js';
 import { uuid } from '../core/ids.js';
-import {
-  type ComputePlatform,
-  type DeploymentConfig,
-  defaultConfigName,
-  PREDEFINED_CONFIGS,
-  predefinedConfig,
-} from '../codedeploy/deployment-config.js';
+import { defaultConfigName, PREDEFINED_CONFIGS, predefinedConfig } from '../codedeploy/predefined-configs.js';
+import { type ComputePlatform, type DeploymentConfig } from '../codedeploy/deployment-config-model.js';
 import {
   ALARMS_PER_GROUP,
   type AlarmConfiguration,

@@ -11,8 +11,7 @@ import type { Clock } from '../core/clock.js';
 import { SwitchyardError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { ProcessLedger } from '../core/process-ledger.js';
-import { type ReplacementLauncher, ReplacementNotReady } from '../shifting/ports.js';
-import type { TrafficPort } from '../shifting/ports.js';
+import { type ReplacementLauncher, ReplacementNotReady, type TrafficPort } from '../shifting/ports.js';
 import { describeExit, freePort, Task } from './task.js';
 import { describeError } from '../core/describe-error.js';
 

@@ -4,8 +4,7 @@
  * process is stopped, the listeners' ports are free again, no timer or socket is left to keep the
  * process alive, and the store is closed.
  */
-import { createServer, type Server } from 'node:net';
-import type { AddressInfo } from 'node:net';
+import { createServer, type Server, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { startSwitchyard } from '../../src/app/start.js';

@@ -9,8 +9,7 @@ import { LATENCY_BOUNDS_MS, type StatsEntry } from '../../src/core/stats-delta.j
 import { createLogger } from '../../src/core/logger.js';
 import { AlarmConfig, type AlarmsConfig } from '../../src/config/alarms.js';
 import { AlarmMonitor } from '../../src/health/alarm-monitor.js';
-import type { AlarmEvaluation, TrafficAlarm } from '../../src/health/alarm-rules.js';
-import { judgeTraffic } from '../../src/health/alarm-rules.js';
+import { type AlarmEvaluation, type TrafficAlarm, judgeTraffic } from '../../src/health/alarm-rules.js';
 import { PrometheusClient } from '../../src/health/prometheus.js';
 import { StatsWindows, type WindowTotals } from '../../src/health/windows.js';
 

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { page, PAGE_SIZE } from '../../src/api/codedeploy/shapes.js';
 import { ManualClock } from '../../src/core/clock.js';
-import { customDeploymentConfig } from '../../src/codedeploy/deployment-config.js';
+import { customDeploymentConfig } from '../../src/codedeploy/create-deployment-config.js';
 import { Registry } from '../../src/shifting/registry.js';
 import { awsTypeOf } from '../support/refusals.js';
 

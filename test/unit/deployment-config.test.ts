@@ -1,18 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { isSwitchyardError } from '../../src/core/errors.js';
-import {
-  customDeploymentConfig,
-  defaultConfigName,
-  DEPLOYMENT_CONFIG_EXCEPTIONS,
-  DeploymentConfig,
-  DeploymentConfigError,
-  DeploymentConfigInfo,
-  parseCreateDeploymentConfig,
-  PREDEFINED_CONFIGS,
-  predefinedConfig,
-  ShiftSpec,
-  toDeploymentConfigInfo,
-} from '../../src/codedeploy/deployment-config.js';
+import { ShiftSpec } from '../../src/codedeploy/shift-spec.js';
+import { customDeploymentConfig, DEPLOYMENT_CONFIG_EXCEPTIONS, DeploymentConfigError, parseCreateDeploymentConfig } from '../../src/codedeploy/create-deployment-config.js';
+import { DeploymentConfigInfo, toDeploymentConfigInfo } from '../../src/codedeploy/deployment-config-info.js';
+import { defaultConfigName, PREDEFINED_CONFIGS, predefinedConfig } from '../../src/codedeploy/predefined-configs.js';
+import { DeploymentConfig } from '../../src/codedeploy/deployment-config-model.js';
 import type { TrafficShift } from '../../src/codedeploy/traffic-shift.js';
 
 const META = { id: '5b0c4a3e-8f3e-4d5b-9f6a-0c1d2e3f4a5b', createTime: 1_732_230_000_123 };

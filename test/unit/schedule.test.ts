@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isSwitchyardError } from '../../src/core/errors.js';
-import { PREDEFINED_CONFIGS, predefinedConfig } from '../../src/codedeploy/deployment-config.js';
+import { PREDEFINED_CONFIGS, predefinedConfig } from '../../src/codedeploy/predefined-configs.js';
 import {
   hasManualPause,
   shiftAt,

@@ -5,7 +5,8 @@
  * deleted; validation of a new one is the shifting core's (parseCreateDeploymentConfig), as AWS does it.
  */
 import { uuid } from '../../core/ids.js';
-import { parseCreateDeploymentConfig, toDeploymentConfigInfo } from '../../codedeploy/deployment-config.js';
+import { parseCreateDeploymentConfig } from '../../codedeploy/create-deployment-config.js';
+import { toDeploymentConfigInfo } from '../../codedeploy/deployment-config-info.js';
 import type { Operation } from './context.js';
 import { page, requiredString } from './shapes.js';
 

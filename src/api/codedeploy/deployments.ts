@@ -25,7 +25,7 @@ import { isSwitchyardError } from '../../core/errors.js';
 import { type CodeDeployException, CodeDeployRefusal } from '../../codedeploy/exceptions.js';
 import type { DeploymentPlan, DeploymentRecord, ServiceView } from '../../shifting/ports.js';
 import { DeploymentStatus, LifecycleEventStatus } from '../../codedeploy/lifecycle.js';
-import type { DeploymentConfig } from '../../codedeploy/deployment-config.js';
+import type { DeploymentConfig } from '../../codedeploy/deployment-config-model.js';
 import type { DeploymentGroupRecord } from '../../codedeploy/deployment-group.js';
 import type {
   BatchGetDeploymentsAnswer,

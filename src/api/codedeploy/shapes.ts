@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import type { DeploymentRecord } from '../../shifting/ports.js';
-import type { ComputePlatform } from '../../codedeploy/deployment-config.js';
+import type { ComputePlatform } from '../../codedeploy/deployment-config-model.js';
 import { TERMINAL_STATUSES, targetStatus } from '../../codedeploy/lifecycle.js';
 import {
   type ApplicationRecord,

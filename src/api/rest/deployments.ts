@@ -6,7 +6,7 @@
  * (`POST /v1/deployment-configs`).
  */
 import type { FastifyPluginAsync } from 'fastify';
-import { customDeploymentConfig } from '../../codedeploy/deployment-config.js';
+import { customDeploymentConfig } from '../../codedeploy/create-deployment-config.js';
 import { uuid } from '../../core/ids.js';
 import type { Logger } from '../../core/logger.js';
 import type { DeploymentEngine } from '../../shifting/engine.js';
