@@ -236,15 +236,17 @@ async function assemble(config: Config, store: DeploymentStore, log: Logger, clo
     hooks,
     launcher,
     alarms: monitor,
-    // A record and the notifications its change queues are kept together, or neither.
-    onChange: (record) =>
-      keepOrGoOn(`deployment ${record.id}`, () =>
-        store.transaction(() => {
-          store.put('deployment', record.id, record);
-          notifications.observe(record);
-        }),
-      ),
-    atomically: (fn) => keepOrGoOn('a deployment step', () => store.transaction(fn)),
+    journal: {
+      // A record and the notifications its change queues are kept together, or neither.
+      save: (record) =>
+        keepOrGoOn(`deployment ${record.id}`, () =>
+          store.transaction(() => {
+            store.put('deployment', record.id, record);
+            notifications.observe(record);
+          }),
+        ),
+      atomically: (fn) => keepOrGoOn('a deployment step', () => store.transaction(fn)),
+    },
     onEvent: events.publish,
   });
   annotate = (...args) => engine.annotate(...args);

@@ -21,6 +21,7 @@ import {
 } from '../codedeploy/lifecycle.js';
 import {
   type AlarmWatcher,
+  type DeploymentJournal,
   fixedTargets,
   type HookOutcome,
   type HookRunner,
@@ -40,16 +41,10 @@ export interface EngineDeps {
   readonly launcher?: ReplacementLauncher;
   /** Watches the alarms a plan names; without it, alarms are not evaluated. */
   readonly alarms?: AlarmWatcher;
-  /** Called after every change to a deployment record (store). */
-  readonly onChange?: (record: DeploymentRecord) => void;
+  /** Keeps every change to a deployment record (the store); without it, records live in memory only. */
+  readonly journal?: DeploymentJournal;
   /** Called with every timeline entry as it is added (the event stream). */
   readonly onEvent?: (event: DeploymentEvent) => void;
-  /**
-   * Runs `fn` so that the writes it causes (records, traffic) are kept all or none: the store's
-   * transaction. A step that changes several things (a rollback: traffic, the rollback record, the
-   * failed one) is then never half kept by a crash.
-   */
-  readonly atomically?: (fn: () => void) => void;
 }
 
 const SUCCESS: Diagnostics = { errorCode: 'Success', scriptName: '', message: 'Succeeded', logTail: '' };
@@ -264,7 +259,7 @@ export class DeploymentEngine {
   }
 
   #changed(record: DeploymentRecord): void {
-    this.#deps.onChange?.(record);
+    this.#deps.journal?.save(record);
   }
 
   /** Logs a step of a deployment and appends it to its timeline, so the API and CLI never scrape logs. */
@@ -707,7 +702,7 @@ export class DeploymentEngine {
   }
 
   #atomically(fn: () => void): void {
-    if (this.#deps.atomically) this.#deps.atomically(fn);
+    if (this.#deps.journal) this.#deps.journal.atomically(fn);
     else fn();
   }
 

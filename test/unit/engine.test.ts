@@ -107,9 +107,12 @@ function setup(options: { testListener?: boolean } = {}) {
     hooks,
     launcher,
     alarms,
-    onChange: (r) => {
-      changes.push(`${r.id}:${r.status}`);
-      kept.set(r.id, JSON.parse(JSON.stringify(r)) as DeploymentRecord);
+    journal: {
+      save: (r) => {
+        changes.push(`${r.id}:${r.status}`);
+        kept.set(r.id, JSON.parse(JSON.stringify(r)) as DeploymentRecord);
+      },
+      atomically: (fn) => fn(),
     },
   });
   const production = () => traffic.service('web').weights.production;
@@ -160,7 +163,7 @@ function setup(options: { testListener?: boolean } = {}) {
       hooks: hooks2,
       launcher: launcher2,
       alarms: alarms2,
-      onChange: (r) => kept2.set(r.id, r),
+      journal: { save: (r) => kept2.set(r.id, r), atomically: (fn) => fn() },
     });
     engine2.restore(records, typeof policy === 'string' ? { policy, hookInFlight: 'rerun' } : policy);
     engine2.resumeRestored();
@@ -742,15 +745,17 @@ describe('deployment engine: recovery after a restart', () => {
       log: createLogger({ level: 'silent' }),
       traffic: a.traffic,
       hooks: a.hooks,
-      atomically: (fn) => {
-        depth++;
-        try {
-          fn();
-        } finally {
-          depth--;
-        }
+      journal: {
+        atomically: (fn) => {
+          depth++;
+          try {
+            fn();
+          } finally {
+            depth--;
+          }
+        },
+        save: (r) => writes.push(`${depth}:${r.status}`),
       },
-      onChange: (r) => writes.push(`${depth}:${r.status}`),
     });
     a.hooks.fail.add('AfterAllowTraffic');
     engine.create(a.plan({ configName: 'CodeDeployDefault.ECSAllAtOnce' }));
