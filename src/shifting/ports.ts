@@ -6,6 +6,7 @@
  */
 import type { Diagnostics, LifecycleEventName } from '../codedeploy/lifecycle.js';
 import type { ListenerName } from '../core/route-table.js';
+import type { DeploymentRecord } from './deployment.js';
 
 // The records that cross these ports, so that an adapter needs nothing of shifting but this file.
 export type {
@@ -137,6 +138,18 @@ export interface TrafficPort {
   setMirroring(service: string, replacement: string | undefined): void;
   /** Puts back a kept live version and weights (basis points per listener). */
   restore(service: string, saved: { live: string; weights: Readonly<Record<ListenerName, Readonly<Record<string, number>>>> }): void;
+}
+
+/** Where the engine keeps its deployment records, so that a restart forgets nothing (the store). */
+export interface DeploymentJournal {
+  /** Keeps a deployment record as it is now; called after every change to one. */
+  save(record: DeploymentRecord): void;
+  /**
+   * Runs `fn` so that the writes it causes (records, traffic) are kept all or none: the store's
+   * transaction. A step that changes several things (a rollback: traffic, the rollback record, the
+   * failed one) is then never half kept by a crash.
+   */
+  atomically(fn: () => void): void;
 }
 
 // The DeploymentStore: where everything the API returns is kept so that a restart forgets nothing.

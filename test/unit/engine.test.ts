@@ -6,13 +6,11 @@ import { describe, expect, it } from 'vitest';
 import { parseAppSpec } from '../../src/appspec/parse.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { createLogger } from '../../src/core/logger.js';
-import type { DeploymentPlan, DeploymentRecord, RecoveryPolicy } from '../../src/shifting/ports.js';
+import type { DeploymentPlan, DeploymentRecord, RecoveryPolicy, ReplacementLauncher, AlarmWatch, AlarmWatcher, HookInvocation, HookOutcome, HookRunner } from '../../src/shifting/ports.js';
 import { customDeploymentConfig } from '../../src/codedeploy/create-deployment-config.js';
 import { predefinedConfig } from '../../src/codedeploy/predefined-configs.js';
 import { DeploymentEngine } from '../../src/shifting/engine.js';
-import { type ReplacementLauncher } from '../../src/shifting/ports.js';
 import type { LifecycleEventName } from '../../src/codedeploy/lifecycle.js';
-import type { AlarmWatch, AlarmWatcher, HookInvocation, HookOutcome, HookRunner } from '../../src/shifting/ports.js';
 import type { TrafficShift } from '../../src/codedeploy/traffic-shift.js';
 import { TrafficState } from '../../src/shifting/traffic.js';
 import { configFrom, twoVersions } from '../support/switchyard.js';
@@ -108,9 +106,12 @@ function setup(options: { testListener?: boolean } = {}) {
     hooks,
     launcher,
     alarms,
-    onChange: (r) => {
-      changes.push(`${r.id}:${r.status}`);
-      kept.set(r.id, JSON.parse(JSON.stringify(r)) as DeploymentRecord);
+    journal: {
+      save: (r) => {
+        changes.push(`${r.id}:${r.status}`);
+        kept.set(r.id, JSON.parse(JSON.stringify(r)) as DeploymentRecord);
+      },
+      atomically: (fn) => fn(),
     },
   });
   const production = () => traffic.service('web').weights.production;
@@ -161,7 +162,7 @@ function setup(options: { testListener?: boolean } = {}) {
       hooks: hooks2,
       launcher: launcher2,
       alarms: alarms2,
-      onChange: (r) => kept2.set(r.id, r),
+      journal: { save: (r) => kept2.set(r.id, r), atomically: (fn) => fn() },
     });
     engine2.restore(records, typeof policy === 'string' ? { policy, hookInFlight: 'rerun' } : policy);
     engine2.resumeRestored();
@@ -743,15 +744,17 @@ describe('deployment engine: recovery after a restart', () => {
       log: createLogger({ level: 'silent' }),
       traffic: a.traffic,
       hooks: a.hooks,
-      atomically: (fn) => {
-        depth++;
-        try {
-          fn();
-        } finally {
-          depth--;
-        }
+      journal: {
+        atomically: (fn) => {
+          depth++;
+          try {
+            fn();
+          } finally {
+            depth--;
+          }
+        },
+        save: (r) => writes.push(`${depth}:${r.status}`),
       },
-      onChange: (r) => writes.push(`${depth}:${r.status}`),
     });
     a.hooks.fail.add('AfterAllowTraffic');
     engine.create(a.plan({ configName: 'CodeDeployDefault.ECSAllAtOnce' }));

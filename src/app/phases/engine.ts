@@ -34,15 +34,17 @@ export function engineAndRegistry(
     hooks,
     launcher,
     alarms: monitor,
-    // A record and the notifications its change queues are kept together, or neither.
-    onChange: (record) =>
-      keepOrGoOn(`deployment ${record.id}`, () =>
-        store.transaction(() => {
-          store.put('deployment', record.id, record);
-          notifications.observe(record);
-        }),
-      ),
-    atomically: (fn) => keepOrGoOn('a deployment step', () => store.transaction(fn)),
+    journal: {
+      // A record and the notifications its change queues are kept together, or neither.
+      save: (record) =>
+        keepOrGoOn(`deployment ${record.id}`, () =>
+          store.transaction(() => {
+            store.put('deployment', record.id, record);
+            notifications.observe(record);
+          }),
+        ),
+      atomically: (fn) => keepOrGoOn('a deployment step', () => store.transaction(fn)),
+    },
     onEvent: events.publish,
   });
   // Registered last, so it stops first: no deployment moves traffic or runs a hook while the rest closes.
