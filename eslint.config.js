@@ -1,6 +1,8 @@
 // @ts-check
 import js from '@eslint/js';
+import simpleImportSort from 'eslint-plugin-simple-import-sort';
 import tseslint from 'typescript-eslint';
+
 import switchyard from './architecture/eslint-plugin.js';
 
 export default tseslint.config(
@@ -11,7 +13,11 @@ export default tseslint.config(
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
+    plugins: { 'simple-import-sort': simpleImportSort },
     rules: {
+      // Imports and exports in one order everywhere, fixed by `npm run format`.
+      'simple-import-sort/imports': 'error',
+      'simple-import-sort/exports': 'error',
       // Non-null assertions are used where noUncheckedIndexedAccess cannot see an index is in range.
       '@typescript-eslint/no-non-null-assertion': 'off',
       '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],

@@ -4,6 +4,7 @@
  * at the import, with the rule it breaks. Type-only imports and `import('…')` types count too.
  */
 import { dirname, join, relative, resolve } from 'node:path';
+
 import { importProblem } from './layers.js';
 
 const SRC = join(import.meta.dirname, '..', 'src');

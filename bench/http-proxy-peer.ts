@@ -7,6 +7,7 @@
  */
 import { Agent, createServer, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+
 import httpProxy from 'http-proxy';
 
 const [blue, green] = JSON.parse(process.argv[2] ?? '[]') as string[];

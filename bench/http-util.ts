@@ -38,11 +38,7 @@ export function get(url: string, timeoutMs = 2_000): Promise<{ status: number; b
  * Polls `url` until it answers 200. `alive` is checked between attempts so a process that died is
  * reported at once instead of after the whole timeout.
  */
-export async function waitFor200(
-  url: string,
-  timeoutMs: number,
-  alive: () => string | undefined,
-): Promise<void> {
+export async function waitFor200(url: string, timeoutMs: number, alive: () => string | undefined): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
   while (Date.now() < deadline) {

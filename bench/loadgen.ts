@@ -9,7 +9,9 @@
  */
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
+
 import autocannon from 'autocannon';
+
 import { LatencyLog } from './latency-log.js';
 import { OpenLoop } from './open-loop.js';
 

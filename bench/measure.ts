@@ -5,9 +5,10 @@
  * counters are read when the generator says the load has begun, so its own start-up is left out.
  */
 import { fileURLToPath } from 'node:url';
+
 import { get } from './http-util.js';
 import type { LoadJob, LoadResult } from './loadgen.js';
-import { type CoreTimes, coreBusy, coreTimes, cpuSeconds, HAS_PROC, RssSampler } from './proc-stats.js';
+import { coreBusy, type CoreTimes, coreTimes, cpuSeconds, HAS_PROC, RssSampler } from './proc-stats.js';
 import { type Child, startChild } from './procs.js';
 import type { LoadScenario, TargetName } from './scenarios.js';
 import type { Placement, Target, Upstreams } from './targets.js';

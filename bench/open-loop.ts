@@ -10,6 +10,7 @@
  * is handed to the pool, its done time when the last byte of the answer (or the error) arrived.
  */
 import { performance } from 'node:perf_hooks';
+
 import { type Dispatcher, Pool } from 'undici';
 
 /** The one request a generator sends over and over, and what to read from each answer. */

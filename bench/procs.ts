@@ -47,17 +47,10 @@ export function pinSelf(core: number): boolean {
 }
 
 /** Starts a tracked child process. */
-export function startChild(
-  name: string,
-  command: string,
-  args: readonly string[],
-  options: StartOptions = {},
-): Child {
+export function startChild(name: string, command: string, args: readonly string[], options: StartOptions = {}): Child {
   // taskset execs the command, so the pid stays the pinned program's own pid.
   const [cmd, argv] =
-    options.core === undefined
-      ? [command, [...args]]
-      : ['taskset', ['-c', String(options.core), command, ...args]];
+    options.core === undefined ? [command, [...args]] : ['taskset', ['-c', String(options.core), command, ...args]];
   const proc = spawn(cmd, argv, {
     stdio: [options.stdinPipe ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     env: options.env ?? process.env,

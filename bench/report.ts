@@ -5,6 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+
 import type { RollbackReport, RollbackRow } from './rollback.js';
 import type { BenchReport, ScenarioSummary, TargetSummary } from './summary.js';
 
@@ -84,7 +85,9 @@ const pair = (a: number | null, b: number | null) => (a === null || b === null ?
 function rollbackRow(r: RollbackRow): string[] {
   const head = [r.failure === '5xx' ? '100% 5xx' : '+200 ms latency', r.alarm ? 'yes' : 'no', r.retry ? 'on' : 'off'];
   const reaction = (n: number | null) =>
-    !r.alarm || n === null ? 'never' : `${n.toFixed(0)} ms${r.stopped < r.runs ? ` (${r.stopped} of ${r.runs} stopped)` : ''}`;
+    !r.alarm || n === null
+      ? 'never'
+      : `${n.toFixed(0)} ms${r.stopped < r.runs ? ` (${r.stopped} of ${r.runs} stopped)` : ''}`;
   return [
     ...head,
     String(r.runs),
@@ -143,12 +146,7 @@ export function renderMarkdown(r: BenchReport): string {
     '',
     ...table(
       ['goal', 'measured', 'met', 'margin'],
-      r.checks.map((c) => [
-        c.goal,
-        c.measured,
-        c.met === null ? 'not measured' : c.met ? 'yes' : '**no**',
-        c.detail,
-      ]),
+      r.checks.map((c) => [c.goal, c.measured, c.met === null ? 'not measured' : c.met ? 'yes' : '**no**', c.detail]),
       true,
     ),
     '',

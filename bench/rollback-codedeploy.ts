@@ -6,6 +6,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+
 import { APPLICATION, GROUP, SERVICE } from './rollback-settings.js';
 import { APPSPEC, type RollbackProxy } from './rollback-switchyard.js';
 

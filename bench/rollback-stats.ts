@@ -84,7 +84,9 @@ export function anomalies(samples: readonly RollbackSample[]): string[] {
       continue;
     }
     if (Math.abs(x.greenShareBefore - 0.1) > 0.03)
-      notes.push(`(${which}) version 2 answered ${(100 * x.greenShareBefore).toFixed(1)}% before the failure, not 10%.`);
+      notes.push(
+        `(${which}) version 2 answered ${(100 * x.greenShareBefore).toFixed(1)}% before the failure, not 10%.`,
+      );
     if (x.alarm && x.status !== 'Stopped')
       notes.push(`(${which}) no alarm stopped the deployment within ${OBSERVE_MS / 1000} s (status ${x.status}).`);
     if (!x.alarm && x.status !== 'InProgress')

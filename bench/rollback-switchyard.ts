@@ -5,6 +5,7 @@
  * process, started from the CLI as in production.
  */
 import { writeFileSync } from 'node:fs';
+
 import { freePort, waitFor200 } from './http-util.js';
 import type { Child } from './procs.js';
 import {

@@ -7,6 +7,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
+
 import { type FailureKind, LOAD_PATH, SLOW_EXTRA_MS } from './rollback-settings.js';
 
 type GreenMode = 'ok' | FailureKind;

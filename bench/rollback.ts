@@ -23,25 +23,18 @@
  */
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+
 import { RecordedLoad } from './rollback-load.js';
 import { oneRun, type RollbackSample } from './rollback-run.js';
-import {
-  ALARM_INTERVAL_MS,
-  CONNECTIONS,
-  FAILURES,
-  LEAD_MS,
-  OBSERVE_MS,
-  RATE,
-  TAIL_MS,
-} from './rollback-settings.js';
+import { ALARM_INTERVAL_MS, CONNECTIONS, FAILURES, LEAD_MS, OBSERVE_MS, RATE, TAIL_MS } from './rollback-settings.js';
 import { anomalies, describe, maxOf, ms, type RollbackRow, rowOf } from './rollback-stats.js';
 import { startProxy, writeConfig } from './rollback-switchyard.js';
 import { UpstreamPair } from './rollback-upstreams.js';
 import type { TargetCheck } from './summary.js';
 import type { Placement } from './targets.js';
 
-export type { FailureKind } from './rollback-settings.js';
 export type { RollbackSample } from './rollback-run.js';
+export type { FailureKind } from './rollback-settings.js';
 export type { RollbackRow } from './rollback-stats.js';
 
 /** How many deployments to measure. */

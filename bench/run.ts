@@ -11,13 +11,14 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
 import { newestProfile, type SelfTime, topSelfTime } from './cpu-profile.js';
 import { LoadGenerator, measure, type Rig, type RunSample } from './measure.js';
 import { nginxVersion } from './nginx.js';
 import { HAS_PROC, machineBusy, machineInfo } from './proc-stats.js';
 import { hasCommand, installCleanup, pinSelf, stopAll } from './procs.js';
 import { renderMarkdown, writeReport } from './report.js';
-import { type RollbackReport, rollbackChecks, runRollback } from './rollback.js';
+import { rollbackChecks, type RollbackReport, runRollback } from './rollback.js';
 import { type BenchOptions, type LoadScenario, readOptions, type TargetName, USAGE } from './scenarios.js';
 import { streamThrough, type TransferResult } from './stream.js';
 import { type BenchReport, checkTargets, type ScenarioSummary, summariseScenario } from './summary.js';
@@ -38,8 +39,7 @@ const RESULTS_DIR = join(PACKAGE_ROOT, 'bench', 'results');
 const progress = (text: string) => process.stderr.write(`${text}\n`);
 
 function describe(s: RunSample): string {
-  const cpu =
-    s.cpuUsPerReq === null ? '' : `  ${s.cpuUsPerReq.toFixed(1)} µs/req  ${s.cpuPct?.toFixed(0)}% cpu`;
+  const cpu = s.cpuUsPerReq === null ? '' : `  ${s.cpuUsPerReq.toFixed(1)} µs/req  ${s.cpuPct?.toFixed(0)}% cpu`;
   const bad = s.errors + s.timeouts + s.non2xx;
   return `${s.target.padEnd(10)} ${Math.round(s.rps).toString().padStart(7)} req/s  p50 ${s.p50Ms.toFixed(2)}  p99 ${s.p99Ms.toFixed(2)} ms${cpu}  rss ${s.rssPeakMb?.toFixed(0) ?? '—'} MB${bad ? `  ${bad} failed` : ''}`;
 }
@@ -57,9 +57,7 @@ function sourceVersion(): string {
 
 function packageVersion(name: string): string {
   try {
-    const pkg = JSON.parse(
-      readFileSync(join(PACKAGE_ROOT, 'node_modules', name, 'package.json'), 'utf8'),
-    ) as {
+    const pkg = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'node_modules', name, 'package.json'), 'utf8')) as {
       version: string;
     };
     return pkg.version;
@@ -143,9 +141,7 @@ async function runLoadScenario(
         try {
           let s = await measure(t, scenario, durationS, rig, round);
           if (contended(s) && retriesLeft > 0) {
-            progress(
-              `  r${round} ${t.name}: other work took ${s.foreignPct?.toFixed(0)}% of the proxy core; again`,
-            );
+            progress(`  r${round} ${t.name}: other work took ${s.foreignPct?.toFixed(0)}% of the proxy core; again`);
             retriesLeft--;
             repeated++;
             await waitForQuiet(5_000);

@@ -9,8 +9,9 @@ import { Agent, type IncomingMessage, request } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
+
 import { get } from './http-util.js';
-import { RssSampler, rssBytes } from './proc-stats.js';
+import { rssBytes, RssSampler } from './proc-stats.js';
 import type { Target } from './targets.js';
 
 /** One direction of the transfer. */
@@ -31,8 +32,7 @@ const RSS_SAMPLE_MS = 50;
 const MB = 2 ** 20;
 
 function* chunks(total: number): Generator<Buffer> {
-  for (let left = total; left > 0; left -= CHUNK.length)
-    yield left >= CHUNK.length ? CHUNK : CHUNK.subarray(0, left);
+  for (let left = total; left > 0; left -= CHUNK.length) yield left >= CHUNK.length ? CHUNK : CHUNK.subarray(0, left);
 }
 
 function responseOf(req: ReturnType<typeof request>): Promise<IncomingMessage> {

@@ -95,10 +95,7 @@ function median(values: readonly (number | null)[]): number | null {
 
 const sum = (values: readonly number[]) => values.reduce((a, b) => a + b, 0);
 
-function summarise(
-  target: TargetName,
-  runs: readonly RunSample[],
-): Omit<TargetSummary, 'p99AddedMs' | 'rpsVsDirect'> {
+function summarise(target: TargetName, runs: readonly RunSample[]): Omit<TargetSummary, 'p99AddedMs' | 'rpsVsDirect'> {
   const cores = Math.max(0, ...runs.map((r) => r.coreBusyPct.length));
   return {
     target,
@@ -109,10 +106,7 @@ function summarise(
     p99Ms: median(runs.map((r) => r.p99Ms)) ?? 0,
     cpuUsPerReq: median(runs.map((r) => r.cpuUsPerReq)),
     cpuPct: median(runs.map((r) => r.cpuPct)),
-    coreBusyPct: Array.from(
-      { length: cores },
-      (_, i) => median(runs.map((r) => r.coreBusyPct[i] ?? null)) ?? 0,
-    ),
+    coreBusyPct: Array.from({ length: cores }, (_, i) => median(runs.map((r) => r.coreBusyPct[i] ?? null)) ?? 0),
     foreignPct: median(runs.map((r) => r.foreignPct)),
     rssPeakMb: median(runs.map((r) => r.rssPeakMb)),
     rssMaxMb: runs.some((r) => r.rssPeakMb !== null) ? Math.max(...runs.map((r) => r.rssPeakMb ?? 0)) : null,
@@ -177,11 +171,9 @@ export function checkTargets(
   scenarios: readonly ScenarioSummary[],
   stream: readonly TransferResult[] | null,
 ): TargetCheck[] {
-  const find = (id: string, t: TargetName) =>
-    scenarios.find((s) => s.id === id)?.targets.find((x) => x.target === t);
+  const find = (id: string, t: TargetName) => scenarios.find((s) => s.id === id)?.targets.find((x) => x.target === t);
   const checks: TargetCheck[] = [];
-  const unmeasured = (goal: string, why: string) =>
-    checks.push({ goal, measured: '—', met: null, detail: why });
+  const unmeasured = (goal: string, why: string) => checks.push({ goal, measured: '—', met: null, detail: why });
 
   const goalCpu = 'switchyard CPU per request ≤ 3.3× nginx (100-byte GET)';
   const syA = find('get-100', 'switchyard');
@@ -192,8 +184,7 @@ export function checkTargets(
       goal: goalCpu,
       measured: `${fmt(r)}× (${fmt(syA.cpuUsPerReq, 1)} vs ${fmt(ngA.cpuUsPerReq, 1)} µs)`,
       met: r <= 3.3,
-      detail:
-        r <= 3.3 ? `${fmt(3.3 - r)}× to spare` : `over by ${fmt(r - 3.3)}× (${fmt((r / 3.3 - 1) * 100, 0)}%)`,
+      detail: r <= 3.3 ? `${fmt(3.3 - r)}× to spare` : `over by ${fmt(r - 3.3)}× (${fmt((r / 3.3 - 1) * 100, 0)}%)`,
     });
   } else unmeasured(goalCpu, 'needs get-100 with switchyard and nginx');
 

@@ -8,6 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
 import { freePort, waitFor200 } from './http-util.js';
 import { nginxCommand } from './nginx.js';
 import { processTree } from './proc-stats.js';
@@ -102,11 +103,7 @@ export async function spawnSwitchyard(
 }
 
 /** switchyard from its CLI, with a config file like an operator would write. */
-export async function startSwitchyard(
-  place: Placement,
-  up: Upstreams,
-  cpuProfDir?: string  ,
-): Promise<Target> {
+export async function startSwitchyard(place: Placement, up: Upstreams, cpuProfDir?: string): Promise<Target> {
   const port = await freePort();
   const control = await freePort();
   const config = join(place.workDir, 'switchyard.yml');
@@ -140,12 +137,10 @@ services:
 
 /** The node-http-proxy peer script. */
 export async function startHttpProxy(place: Placement, up: Upstreams): Promise<Target> {
-  const child = startChild(
-    'http-proxy',
-    process.execPath,
-    [script('http-proxy-peer.js'), JSON.stringify(up.urls)],
-    { core: place.proxyCore, stdinPipe: true },
-  );
+  const child = startChild('http-proxy', process.execPath, [script('http-proxy-peer.js'), JSON.stringify(up.urls)], {
+    core: place.proxyCore,
+    stdinPipe: true,
+  });
   try {
     const line = await child.waitForLine((l) => l.startsWith('ready '), READY_TIMEOUT_MS);
     const url = `http://127.0.0.1:${Number(line.slice(6))}`;

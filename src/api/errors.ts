@@ -6,8 +6,9 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
-import { formatPath } from '../core/yaml-source.js';
+
 import { type FileIssue, isSwitchyardError, SwitchyardError } from '../core/errors.js';
+import { formatPath } from '../core/yaml-source.js';
 import type { ErrorBody } from './rest/wire.js';
 
 /** The largest request body the control API reads (an AppSpec or a config is far smaller). */
@@ -20,7 +21,7 @@ export const BODY_LIMIT_BYTES = 1024 * 1024;
 function flatIssues(issues: readonly z.core.$ZodIssue[], base: readonly PropertyKey[] = []): FileIssue[] {
   const out: FileIssue[] = [];
   for (const issue of issues) {
-    const path = [...base, ...(issue.path)];
+    const path = [...base, ...issue.path];
     if (issue.code === 'invalid_union' && issue.errors.length > 0) {
       const closest = issue.errors.reduce((a, b) => (b.length < a.length ? b : a));
       out.push(...flatIssues(closest, path));
@@ -49,7 +50,10 @@ export function handleApiError(err: FastifyError | Error, req: FastifyRequest, r
   }
   const status = (err as FastifyError).statusCode;
   if (status === 413) {
-    const tooLarge = new SwitchyardError('BODY_TOO_LARGE', `request body is too large: the control API takes at most ${BODY_LIMIT_BYTES / 1024 / 1024} MiB`);
+    const tooLarge = new SwitchyardError(
+      'BODY_TOO_LARGE',
+      `request body is too large: the control API takes at most ${BODY_LIMIT_BYTES / 1024 / 1024} MiB`,
+    );
     send(413, tooLarge.toJSON());
     return;
   }

@@ -5,6 +5,7 @@
  * `Last-Event-ID` misses nothing that is still held; the streams open are kept too, to end at shutdown.
  */
 import type { ServerResponse } from 'node:http';
+
 import type { Clock } from '../core/clock.js';
 import type { DeploymentEvent } from '../shifting/ports.js';
 

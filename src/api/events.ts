@@ -6,6 +6,7 @@
  * each event is a {@link StreamedEvent}.
  */
 import type { FastifyPluginAsync } from 'fastify';
+
 import type { EventStream } from './event-stream.js';
 import type { StreamedEvent } from './rest/wire.js';
 

@@ -7,10 +7,11 @@
  * root decides where.
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+
+import type { ControlAuth } from '../config/schema.js';
 import { type Clock, systemClock } from '../core/clock.js';
 import { SwitchyardError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import type { ControlAuth } from '../config/schema.js';
 import type { TrafficPort } from '../shifting/ports.js';
 import { controlGuard } from './auth/guard.js';
 import { type CodeDeployDeps, codeDeployProtocol } from './codedeploy/protocol.js';
@@ -20,8 +21,8 @@ import { eventRoutes } from './events.js';
 import { type AlarmRegistry, alarmRoutes } from './rest/alarms.js';
 import { deploymentRoutes } from './rest/deployments.js';
 import { healthRoutes } from './rest/health.js';
-import { type MetricsSource, metricsRoutes } from './rest/metrics.js';
-import { type NotificationSource, notificationRoutes } from './rest/notifications.js';
+import { metricsRoutes, type MetricsSource } from './rest/metrics.js';
+import { notificationRoutes, type NotificationSource } from './rest/notifications.js';
 import { type HealthSource, serviceRoutes } from './rest/services.js';
 import type { ErrorBody } from './rest/wire.js';
 
@@ -72,7 +73,12 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   const { log, codedeploy } = deps;
   void app.register(healthRoutes);
   void app.register(metricsRoutes, { metrics: deps.metrics });
-  void app.register(serviceRoutes, { traffic: deps.traffic, health: deps.health, deployments: codedeploy?.engine, log });
+  void app.register(serviceRoutes, {
+    traffic: deps.traffic,
+    health: deps.health,
+    deployments: codedeploy?.engine,
+    log,
+  });
   if (deps.events) void app.register(eventRoutes, { stream: deps.events });
   if (deps.notifications) void app.register(notificationRoutes, { source: deps.notifications });
   if (deps.alarms) void app.register(alarmRoutes, { alarms: deps.alarms, log });

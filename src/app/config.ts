@@ -4,8 +4,8 @@
  * need layers above config, so a declared group the CodeDeploy API would refuse is reported at its line
  * before anything starts.
  */
-import type { Config } from '../config/schema.js';
 import { type ConfigCheck, loadConfig as loadWith, parseConfig as parseWith } from '../config/load.js';
+import type { Config } from '../config/schema.js';
 import { declarationProblems } from '../shifting/declarations.js';
 
 /** The checks run after the schema: declared applications, groups and configurations. */

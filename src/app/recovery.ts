@@ -9,18 +9,19 @@
  * and left out. Nothing is guessed at.
  */
 import { z } from 'zod';
+
+import { DeploymentConfig } from '../codedeploy/deployment-config-model.js';
+import { ApplicationRecord, DeploymentGroupRecord, DeploymentRequest } from '../codedeploy/deployment-group.js';
+import { AlarmConfig, type AlarmsConfig } from '../config/alarms.js';
+import { describeError } from '../core/describe-error.js';
 import { SwitchyardError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import { AlarmConfig, type AlarmsConfig } from '../config/alarms.js';
+import { StartedProcess } from '../core/process-ledger.js';
+import { formatPath } from '../core/yaml-source.js';
 import { HookExecution } from '../hooks/executions.js';
 import { DeploymentRecord } from '../shifting/deployment.js';
-import { DeploymentConfig } from '../codedeploy/deployment-config-model.js';
-import type { Registry } from '../shifting/registry.js';
-import { ApplicationRecord, DeploymentGroupRecord, DeploymentRequest } from '../codedeploy/deployment-group.js';
 import type { DeploymentStore, StoreKind, TrafficPort } from '../shifting/ports.js';
-import { describeError } from '../core/describe-error.js';
-import { formatPath } from '../core/yaml-source.js';
-import { StartedProcess } from '../core/process-ledger.js';
+import type { Registry } from '../shifting/registry.js';
 
 const BasisPoints = z.record(z.string(), z.number());
 
@@ -37,7 +38,9 @@ const ISSUES_NAMED = 3;
 /** What is wrong with a document: `path: problem` for its first issues. */
 function problems(error: z.ZodError): string {
   const { issues } = error;
-  const named = issues.slice(0, ISSUES_NAMED).map((issue) => `${formatPath(issue.path) || '(the document)'}: ${issue.message}`);
+  const named = issues
+    .slice(0, ISSUES_NAMED)
+    .map((issue) => `${formatPath(issue.path) || '(the document)'}: ${issue.message}`);
   const more = issues.length - named.length;
   return named.join('; ') + (more > 0 ? `; and ${more} more` : '');
 }
@@ -63,7 +66,9 @@ export function fromStore<T>(what: string, read: () => T): T {
     return read();
   } catch (err) {
     if (err instanceof SwitchyardError) throw err;
-    throw new SwitchyardError('STORE_FAILED', `cannot read back the ${what} the store keeps: ${describeError(err)}`, { cause: err });
+    throw new SwitchyardError('STORE_FAILED', `cannot read back the ${what} the store keeps: ${describeError(err)}`, {
+      cause: err,
+    });
   }
 }
 
@@ -77,7 +82,10 @@ export function restoreTraffic(store: DeploymentStore, traffic: TrafficPort, log
       const view = traffic.service(key);
       log.info({ service: key, live: view.live, weights: view.weights }, 'traffic restored from the store');
     } catch (err) {
-      log.warn({ service: key, err: describeError(err) }, 'kept traffic does not fit the config; starting from the config');
+      log.warn(
+        { service: key, err: describeError(err) },
+        'kept traffic does not fit the config; starting from the config',
+      );
     }
   }
 }

@@ -7,12 +7,14 @@
  * way run the same teardown.
  */
 import type { AddressInfo } from 'node:net';
+
 import type { FastifyInstance } from 'fastify';
-import type { AlarmCatalog } from '../health/alarm-catalog.js';
-import type { StatsHub } from '../health/stats-hub.js';
+
 import type { Config } from '../config/schema.js';
 import { type Clock, systemClock } from '../core/clock.js';
 import { createLogger, type Logger } from '../core/logger.js';
+import type { AlarmCatalog } from '../health/alarm-catalog.js';
+import type { StatsHub } from '../health/stats-hub.js';
 import type { MetricsRecorder } from '../metrics/recorder.js';
 import type { DataPlane } from '../proxy/data-plane.js';
 import type { DeploymentEngine } from '../shifting/engine.js';

@@ -42,7 +42,10 @@ export class Teardown {
       try {
         await step.run(ending);
       } catch (err) {
-        this.#log.error({ step: step.name, ending, err: describeError(err) }, 'a closing step failed; closing the rest');
+        this.#log.error(
+          { step: step.name, ending, err: describeError(err) },
+          'a closing step failed; closing the rest',
+        );
       }
     }
   }

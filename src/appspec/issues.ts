@@ -5,6 +5,7 @@
  * canonical names. A missing value is reported at the key of the map that lacks it.
  */
 import type { z } from 'zod';
+
 import type { FileIssue, SourceLocation } from '../core/errors.js';
 import { formatPath, type YamlSource } from '../core/yaml-source.js';
 import { caseTwin, filePath } from './keys.js';
@@ -35,8 +36,7 @@ export function appSpecIssues(error: z.ZodError, source: YamlSource): FileIssue[
   }
   return out.sort(
     (a, b) =>
-      (a.location?.line ?? 0) - (b.location?.line ?? 0) ||
-      (a.location?.column ?? 0) - (b.location?.column ?? 0),
+      (a.location?.line ?? 0) - (b.location?.line ?? 0) || (a.location?.column ?? 0) - (b.location?.column ?? 0),
   );
 }
 

@@ -5,11 +5,11 @@
  * variables are not substituted, as CodeDeploy does not substitute them either.
  */
 import { type FileIssue, SwitchyardError } from '../core/errors.js';
+import { deepFreeze } from '../core/freeze.js';
 import { readYaml } from '../core/yaml-source.js';
 import { appSpecIssues } from './issues.js';
 import { isMap } from './keys.js';
 import { type AppSpec, documentError, documentSchema, platformOf } from './schema.js';
-import { deepFreeze } from '../core/freeze.js';
 
 export type { AppSpec, EcsAppSpec, LambdaAppSpec } from './schema.js';
 
@@ -54,4 +54,3 @@ function invalid(file: string, issues: readonly FileIssue[]): SwitchyardError {
   const noun = issues.length === 1 ? 'problem' : 'problems';
   return new SwitchyardError('APPSPEC_INVALID', `${file}: ${issues.length} ${noun}`, { issues });
 }
-

@@ -6,6 +6,7 @@
  * written for the person who wrote the file.
  */
 import { z } from 'zod';
+
 import { canonicalKeys, field, isMap } from './keys.js';
 
 /** The events an ECS AppSpec may hook, in lifecycle order. */
@@ -26,8 +27,22 @@ export const RESOURCE_TYPES = { ECS: 'AWS::ECS::Service', Lambda: 'AWS::Lambda::
 export type Platform = keyof typeof RESOURCE_TYPES;
 
 // Events CodeDeploy runs itself, and EC2 events: known, so that hooking one gets a message naming why.
-const RESERVED_EVENTS = ['Start', 'DownloadBundle', 'Install', 'AllowTestTraffic', 'BlockTraffic', 'AllowTraffic', 'End'];
-const EC2_EVENTS = ['ApplicationStop', 'ApplicationStart', 'ValidateService', 'BeforeBlockTraffic', 'AfterBlockTraffic'];
+const RESERVED_EVENTS = [
+  'Start',
+  'DownloadBundle',
+  'Install',
+  'AllowTestTraffic',
+  'BlockTraffic',
+  'AllowTraffic',
+  'End',
+];
+const EC2_EVENTS = [
+  'ApplicationStop',
+  'ApplicationStart',
+  'ValidateService',
+  'BeforeBlockTraffic',
+  'AfterBlockTraffic',
+];
 const KNOWN_EVENTS: readonly string[] = [...ECS_HOOK_EVENTS, ...RESERVED_EVENTS, ...EC2_EVENTS];
 
 // ---------------------------------------------------------------------------------------------------
@@ -163,7 +178,10 @@ function resources<T extends z.ZodType>(properties: T) {
     .pipe(z.record(z.string(), Resource))
     .transform((entry) => Object.entries(entry)[0]!);
   const Extra = z.unknown().superRefine((_item, ctx) => ctx.addIssue({ code: 'custom', message: ONE_RESOURCE }));
-  return z.array(z.unknown()).min(1, 'must list one resource').pipe(z.tuple([Entry], Extra));
+  return z
+    .array(z.unknown())
+    .min(1, 'must list one resource')
+    .pipe(z.tuple([Entry], Extra));
 }
 
 const PORT = 'must be a port number from 1 to 65535';

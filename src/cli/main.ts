@@ -9,19 +9,21 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+
 import { parse as parseYaml } from 'yaml';
+
 import { isLoopbackHost } from '../api/auth/exposure.js';
-import { startSwitchyard } from '../app/start.js';
 import { loadConfig, parseConfig } from '../app/config.js';
+import { startSwitchyard } from '../app/start.js';
 import { parseAppSpec } from '../appspec/parse.js';
+import { describeError } from '../core/describe-error.js';
 import { formatIssue, isSwitchyardError, SwitchyardError } from '../core/errors.js';
 import { type CommandIo, DEFAULT_ENDPOINT, isRemoteError } from './commands/client.js';
 import { continueDeployment, promote, stop, weight } from './commands/control.js';
-import { deploy } from './commands/deploy.js';
 import { demo } from './commands/demo.js';
+import { deploy } from './commands/deploy.js';
 import { list, status } from './commands/status.js';
 import { untilSignal } from './until-signal.js';
-import { describeError } from '../core/describe-error.js';
 
 const USAGE = `usage: switchyard <command> [options]
 
@@ -68,7 +70,12 @@ async function serve(args: string[]): Promise<void> {
   if (values.store === '') throw usageError('--store needs memory or a file');
   const loaded = await loadConfig(values.config);
   // A file given here is relative to where the command runs, as any command-line path is.
-  const store = values.store === undefined ? loaded.store : values.store === 'memory' ? 'memory' : { sqlite: resolve(values.store) };
+  const store =
+    values.store === undefined
+      ? loaded.store
+      : values.store === 'memory'
+        ? 'memory'
+        : { sqlite: resolve(values.store) };
   const config = { ...loaded, store };
   const sy = await startSwitchyard(config);
   sy.log.info({ urls: sy.urls, services: config.services.map((s) => s.name) }, 'switchyard is serving');
@@ -89,7 +96,12 @@ function looksLikeAppSpec(text: string): boolean {
 
 async function validate(args: string[]): Promise<void> {
   // `--config FILE` as serve takes it, since that is what a hand fresh from serve types.
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, strict: true, options: { config: { type: 'string', short: 'c' } } });
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: { config: { type: 'string', short: 'c' } },
+  });
   const files = [...positionals, ...(values.config === undefined ? [] : [values.config])];
   if (files.length !== 1) throw usageError('validate needs exactly one FILE');
   const file = files[0]!;
@@ -101,8 +113,13 @@ async function validate(args: string[]): Promise<void> {
   }
   if (looksLikeAppSpec(text)) {
     const spec = parseAppSpec(text, file);
-    const what = spec.platform === 'ECS' ? `task definition ${spec.taskDefinition}` : `${spec.functionName} ${spec.currentVersion} → ${spec.targetVersion}`;
-    out(`${file}: valid ${spec.platform} AppSpec (${what}, ${spec.hooks.length} hook${spec.hooks.length === 1 ? '' : 's'})`);
+    const what =
+      spec.platform === 'ECS'
+        ? `task definition ${spec.taskDefinition}`
+        : `${spec.functionName} ${spec.currentVersion} → ${spec.targetVersion}`;
+    out(
+      `${file}: valid ${spec.platform} AppSpec (${what}, ${spec.hooks.length} hook${spec.hooks.length === 1 ? '' : 's'})`,
+    );
     return;
   }
   const config = parseConfig(text, file);

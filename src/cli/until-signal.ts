@@ -14,10 +14,7 @@ export function untilSignal(sy: Switchyard, cleanup: () => Promise<void> = async
         process.exit(1);
       }
       stopping = true;
-      sy.log.info(
-        { signal, drainTimeoutMs: sy.config.drainTimeout },
-        'stopping: draining in-flight requests',
-      );
+      sy.log.info({ signal, drainTimeoutMs: sy.config.drainTimeout }, 'stopping: draining in-flight requests');
       // A failed stop is reported by main's error mapping (exit 1), not left as an unhandled rejection.
       sy.close()
         .then(cleanup)
@@ -30,4 +27,3 @@ export function untilSignal(sy: Switchyard, cleanup: () => Promise<void> = async
     process.on('SIGTERM', stop);
   });
 }
-

@@ -5,9 +5,10 @@
  * REST API). Either way the name follows AWS's rules, so that CreateDeployment can refer to it.
  */
 import { z } from 'zod';
-import { CodeDeployRefusal } from './exceptions.js';
+
 import { fromTrafficRoutingConfig, TrafficRoutingConfig } from './deployment-config-info.js';
 import { ComputePlatform, DeploymentConfig } from './deployment-config-model.js';
+import { CodeDeployRefusal } from './exceptions.js';
 import { PREDEFINED_PREFIX } from './predefined-configs.js';
 import type { TrafficShift } from './traffic-shift.js';
 

@@ -5,6 +5,7 @@
  * those whole percents and minutes and switchyard's finer shifts.
  */
 import { z } from 'zod';
+
 import { ComputePlatform, type DeploymentConfig, MinimumHealthyHosts, ZonalConfig } from './deployment-config-model.js';
 import type { TrafficShift } from './traffic-shift.js';
 

@@ -5,6 +5,7 @@
  * business (shifting/schedule); this is only what a configuration is and the rules it keeps.
  */
 import { z } from 'zod';
+
 import { TrafficShift } from './traffic-shift.js';
 
 /** CodeDeploy's compute platforms: switchyard deploys to Lambda and ECS, and keeps Server's configurations to answer for them. */

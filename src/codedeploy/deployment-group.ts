@@ -5,6 +5,7 @@
  * not act on (tags, EC2 tag filters) are kept loosely so that they round-trip as the caller wrote them.
  */
 import { z } from 'zod';
+
 import { ComputePlatform } from './deployment-config-model.js';
 import { TriggerConfig } from './triggers.js';
 
@@ -12,7 +13,11 @@ const Name = z.string();
 const Loose = z.looseObject({});
 
 /** CodeDeploy's AutoRollbackEvent values. */
-export const AutoRollbackEvent = z.enum(['DEPLOYMENT_FAILURE', 'DEPLOYMENT_STOP_ON_ALARM', 'DEPLOYMENT_STOP_ON_REQUEST']);
+export const AutoRollbackEvent = z.enum([
+  'DEPLOYMENT_FAILURE',
+  'DEPLOYMENT_STOP_ON_ALARM',
+  'DEPLOYMENT_STOP_ON_REQUEST',
+]);
 export type AutoRollbackEvent = z.infer<typeof AutoRollbackEvent>;
 
 export const AutoRollbackConfiguration = z.object({

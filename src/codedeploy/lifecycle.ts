@@ -25,14 +25,27 @@ export const LifecycleEventName = z.enum(ECS_LIFECYCLE);
 export type LifecycleEventName = z.infer<typeof LifecycleEventName>;
 
 /** Events CodeDeploy performs itself; no hook can be attached to them. */
-export const RESERVED_EVENTS: ReadonlySet<LifecycleEventName> = new Set(['Install', 'AllowTestTraffic', 'AllowTraffic']);
+export const RESERVED_EVENTS: ReadonlySet<LifecycleEventName> = new Set([
+  'Install',
+  'AllowTestTraffic',
+  'AllowTraffic',
+]);
 
 /** The lifecycle of a platform, in order. */
 export function lifecycleOf(platform: 'ECS' | 'Lambda'): readonly LifecycleEventName[] {
   return platform === 'ECS' ? ECS_LIFECYCLE : LAMBDA_LIFECYCLE;
 }
 
-export const DeploymentStatus = z.enum(['Created', 'Queued', 'InProgress', 'Baking', 'Succeeded', 'Failed', 'Stopped', 'Ready']);
+export const DeploymentStatus = z.enum([
+  'Created',
+  'Queued',
+  'InProgress',
+  'Baking',
+  'Succeeded',
+  'Failed',
+  'Stopped',
+  'Ready',
+]);
 export type DeploymentStatus = z.infer<typeof DeploymentStatus>;
 
 /** Statuses a deployment never leaves. */

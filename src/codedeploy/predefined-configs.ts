@@ -4,8 +4,8 @@
  * GetDeploymentConfig shows for them, and the one a deployment uses when none is named.
  */
 import { deepFreeze } from '../core/freeze.js';
-import { type ComputePlatform, DeploymentConfig, type MinimumHealthyHosts } from './deployment-config-model.js';
 import { canaryShift as canary, linearShift as linear } from './deployment-config-info.js';
+import { type ComputePlatform, DeploymentConfig, type MinimumHealthyHosts } from './deployment-config-model.js';
 import type { TrafficShift } from './traffic-shift.js';
 
 /** The day CodeDeploy launched: an old, fixed createTime, as AWS shows for its own configs. */
@@ -13,11 +13,7 @@ const PREDEFINED_CREATE_TIME = Date.UTC(2014, 10, 12);
 
 const allAtOnce: TrafficShift = { kind: 'allAtOnce' };
 
-type PredefinedRow = readonly [
-  name: string,
-  platform: ComputePlatform,
-  routing: TrafficShift | MinimumHealthyHosts,
-];
+type PredefinedRow = readonly [name: string, platform: ComputePlatform, routing: TrafficShift | MinimumHealthyHosts];
 
 /** Order fixes the ids (…0001, …0002, …), so it must only ever grow at the end. */
 const PREDEFINED_ROWS: readonly PredefinedRow[] = [

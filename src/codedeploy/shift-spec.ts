@@ -4,6 +4,7 @@
  * than CodeDeploy's (percentages to 0.01, durations such as `30s`), or an explicit list of steps.
  */
 import { z } from 'zod';
+
 import { Duration } from '../core/duration.js';
 import { FULL_WEIGHT } from '../core/route-table.js';
 import { checkShiftSteps, type TrafficShift } from './traffic-shift.js';

@@ -5,10 +5,15 @@
  * points (10,000 = 100%); shifting/schedule reads them.
  */
 import { z } from 'zod';
+
 import { FULL_WEIGHT } from '../core/route-table.js';
 
 /** A weight strictly between 0% and 100%: a canary or linear increment that leaves something to shift. */
-const PartialWeight = z.number().int().min(1).max(FULL_WEIGHT - 1);
+const PartialWeight = z
+  .number()
+  .int()
+  .min(1)
+  .max(FULL_WEIGHT - 1);
 const Weight = z.number().int().min(0).max(FULL_WEIGHT);
 const IntervalMs = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 

@@ -5,8 +5,9 @@
  * applies the rules to every group however it came (API or config file).
  */
 import { z } from 'zod';
-import { CodeDeployRefusal } from './exceptions.js';
+
 import { isHttpUrl } from '../core/url.js';
+import { CodeDeployRefusal } from './exceptions.js';
 
 /** CodeDeploy's TriggerEventType values, all accepted. */
 export const TRIGGER_EVENT_TYPES = [
@@ -50,7 +51,8 @@ export const TRIGGERS_PER_GROUP = 10;
 /** The prefix of a `triggerTargetArn` that asks for the Slack format. */
 const SLACK_PREFIX = 'slack+';
 
-const isEventType = (name: string): name is TriggerEventType => (TRIGGER_EVENT_TYPES as readonly string[]).includes(name);
+const isEventType = (name: string): name is TriggerEventType =>
+  (TRIGGER_EVENT_TYPES as readonly string[]).includes(name);
 
 const invalid = (message: string) => new CodeDeployRefusal('InvalidTriggerConfigException', message);
 
@@ -58,7 +60,10 @@ const invalid = (message: string) => new CodeDeployRefusal('InvalidTriggerConfig
 export function triggerTarget(trigger: TriggerConfig): { url: string; format: TriggerFormat } {
   const arn = trigger.triggerTargetArn ?? '';
   const slack = arn.startsWith(SLACK_PREFIX);
-  return { url: slack ? arn.slice(SLACK_PREFIX.length) : arn, format: trigger.format ?? (slack ? 'slack' : 'codedeploy') };
+  return {
+    url: slack ? arn.slice(SLACK_PREFIX.length) : arn,
+    format: trigger.format ?? (slack ? 'slack' : 'codedeploy'),
+  };
 }
 
 /**
@@ -94,7 +99,9 @@ export function checkTriggers(triggers: readonly TriggerConfig[] | undefined): v
     if (events.length === 0) throw invalid(`Trigger "${name}" names no triggerEvents`);
     const unknown = events.filter((e) => !isEventType(e));
     if (unknown.length > 0) {
-      throw invalid(`Trigger "${name}": unknown trigger event type(s) ${unknown.join(', ')}; known: ${TRIGGER_EVENT_TYPES.join(', ')}`);
+      throw invalid(
+        `Trigger "${name}": unknown trigger event type(s) ${unknown.join(', ')}; known: ${TRIGGER_EVENT_TYPES.join(', ')}`,
+      );
     }
   }
 }

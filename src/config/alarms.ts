@@ -5,6 +5,7 @@
  * rate, latency quantiles, a statistical comparison of replacement and original) or asks Prometheus.
  */
 import { z } from 'zod';
+
 import { Duration } from '../core/duration.js';
 
 const Window = Duration.pipe(z.number().positive({ error: 'must be longer than 0' }));
@@ -45,7 +46,11 @@ export const LatencyAlarm = z
       ctx.addIssue({ code: 'custom', message: 'a latency alarm needs exactly one of threshold or factor' });
     }
     if (alarm.factor !== undefined && alarm.version !== 'replacement') {
-      ctx.addIssue({ code: 'custom', path: ['factor'], message: 'compares the replacement with the original; version must be replacement' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['factor'],
+        message: 'compares the replacement with the original; version must be replacement',
+      });
     }
   });
 
@@ -78,7 +83,8 @@ export const PrometheusAlarm = z.strictObject({
 });
 
 export const AlarmConfig = z.discriminatedUnion('kind', [ErrorRateAlarm, LatencyAlarm, CompareAlarm, PrometheusAlarm], {
-  error: (issue) => (issue.code === 'invalid_union' ? 'kind must be error-rate, latency, compare or prometheus' : undefined),
+  error: (issue) =>
+    issue.code === 'invalid_union' ? 'kind must be error-rate, latency, compare or prometheus' : undefined,
 });
 export type AlarmConfig = z.infer<typeof AlarmConfig>;
 

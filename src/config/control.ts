@@ -4,6 +4,7 @@
  * credentials the control API asks for once set.
  */
 import { z } from 'zod';
+
 import { ALWAYS, isRecord, numberAsText } from './fields.js';
 
 const Host = z.preprocess(numberAsText, z.string().min(1, 'must not be empty'));
@@ -24,7 +25,11 @@ function checkAuth(auth: unknown, ctx: z.RefinementCtx): void {
   const hasSecret = auth['secretAccessKey'] !== undefined;
   if (hasId !== hasSecret) {
     const [given, missing] = hasId ? ['accessKeyId', 'secretAccessKey'] : ['secretAccessKey', 'accessKeyId'];
-    ctx.addIssue({ code: 'custom', path: [given], message: `needs ${missing} beside it: the two come together or not at all` });
+    ctx.addIssue({
+      code: 'custom',
+      path: [given],
+      message: `needs ${missing} beside it: the two come together or not at all`,
+    });
   }
   if (auth['token'] === undefined && !hasId && !hasSecret) {
     ctx.addIssue({ code: 'custom', message: 'needs a token, or accessKeyId and secretAccessKey, or all three' });
@@ -39,7 +44,10 @@ export const ControlAuth = z
   .strictObject({
     token: Secret(16, 'e.g. openssl rand -hex 32').optional(),
     accessKeyId: z
-      .preprocess(numberAsText, z.string().regex(/^[A-Za-z0-9._+=@-]{4,128}$/, { message: 'must be 4-128 letters, digits or ._+=@-' }))
+      .preprocess(
+        numberAsText,
+        z.string().regex(/^[A-Za-z0-9._+=@-]{4,128}$/, { message: 'must be 4-128 letters, digits or ._+=@-' }),
+      )
       .optional(),
     secretAccessKey: Secret(16, 'e.g. openssl rand -base64 30').optional(),
     /** Lets Prometheus scrape `/metrics` without the token. */

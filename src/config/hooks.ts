@@ -5,6 +5,7 @@
  * here, or is itself the URL to call.
  */
 import { z } from 'zod';
+
 import { Duration, formatDuration } from '../core/duration.js';
 import { isHttpUrl } from '../core/url.js';
 
@@ -57,7 +58,11 @@ export const HookConfig = z
     const stray = hook.url !== undefined ? (['env', 'cwd'] as const) : (['mode'] as const);
     for (const key of stray) {
       if (hook[key] !== undefined) {
-        ctx.addIssue({ code: 'custom', path: [key], message: `is not an option of ${hook.url !== undefined ? 'an HTTP' : 'a command'} hook` });
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `is not an option of ${hook.url !== undefined ? 'an HTTP' : 'a command'} hook`,
+        });
       }
     }
   })
@@ -72,7 +77,8 @@ export const HooksConfig = z.record(z.string().min(1, 'a hook name must not be e
 export type HooksConfig = z.infer<typeof HooksConfig>;
 
 /** What an AppSpec hook target turned into: a hook to run, or why there is none. */
-export type ResolvedHook = { readonly ok: true; readonly spec: HookSpec } | { readonly ok: false; readonly message: string };
+export type ResolvedHook =
+  { readonly ok: true; readonly spec: HookSpec } | { readonly ok: false; readonly message: string };
 
 /** Resolves AppSpec hook targets through the `hooks:` map; a target that is an http(s) URL is used as is. */
 export class HookRegistry {
@@ -91,9 +97,13 @@ export class HookRegistry {
   resolve(target: string): ResolvedHook {
     const spec = this.#hooks.get(target);
     if (spec) return { ok: true, spec };
-    if (isHttpUrl(target)) return { ok: true, spec: { kind: 'http', url: target, mode: 'async', timeoutMs: DEFAULT_HOOK_TIMEOUT_MS } };
+    if (isHttpUrl(target))
+      return { ok: true, spec: { kind: 'http', url: target, mode: 'async', timeoutMs: DEFAULT_HOOK_TIMEOUT_MS } };
     const known = this.names.length ? `known hooks: ${this.names.join(', ')}` : 'the config defines no hooks';
-    return { ok: false, message: `hook "${target}" is neither a name in the config's hooks: map (${known}) nor an http(s) URL` };
+    return {
+      ok: false,
+      message: `hook "${target}" is neither a name in the config's hooks: map (${known}) nor an http(s) URL`,
+    };
   }
 
   /** The unscaled timeout of a target's hook in ms, for the engine to scale into HookInvocation.timeoutMs. */

@@ -5,12 +5,14 @@
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+
 import type { z } from 'zod';
-import { type FileIssue, SwitchyardError } from '../core/errors.js';
-import { type Config, ConfigSchema } from './schema.js';
-import { formatPath, readYaml, type YamlSource } from '../core/yaml-source.js';
-import { deepFreeze } from '../core/freeze.js';
+
 import { describeError } from '../core/describe-error.js';
+import { type FileIssue, SwitchyardError } from '../core/errors.js';
+import { deepFreeze } from '../core/freeze.js';
+import { formatPath, readYaml, type YamlSource } from '../core/yaml-source.js';
+import { type Config, ConfigSchema } from './schema.js';
 
 /** A problem a check after the schema found, at its path in the file. */
 export interface ConfigProblem {
@@ -47,8 +49,7 @@ function locateProblem(problem: ConfigProblem, source: YamlSource): FileIssue {
 function sortByPlace(issues: FileIssue[]): FileIssue[] {
   return issues.sort(
     (a, b) =>
-      (a.location?.line ?? 0) - (b.location?.line ?? 0) ||
-      (a.location?.column ?? 0) - (b.location?.column ?? 0),
+      (a.location?.line ?? 0) - (b.location?.line ?? 0) || (a.location?.column ?? 0) - (b.location?.column ?? 0),
   );
 }
 
@@ -65,11 +66,17 @@ function withWorkingDirs(config: Config, baseDir: string): Config {
     services: config.services.map((service) => ({
       ...service,
       versions: Object.fromEntries(
-        Object.entries(service.versions).map(([label, v]) => [label, v.kind === 'command' ? { ...v, cwd: cwdOf(v.cwd) } : v]),
+        Object.entries(service.versions).map(([label, v]) => [
+          label,
+          v.kind === 'command' ? { ...v, cwd: cwdOf(v.cwd) } : v,
+        ]),
       ),
     })),
     hooks: Object.fromEntries(
-      Object.entries(config.hooks).map(([name, hook]) => [name, hook.kind === 'command' ? { ...hook, cwd: cwdOf(hook.cwd) } : hook]),
+      Object.entries(config.hooks).map(([name, hook]) => [
+        name,
+        hook.kind === 'command' ? { ...hook, cwd: cwdOf(hook.cwd) } : hook,
+      ]),
     ),
   };
 }
@@ -84,13 +91,9 @@ export async function loadConfig(
   try {
     text = await readFile(file, 'utf8');
   } catch (cause) {
-    throw new SwitchyardError(
-      'CONFIG_NOT_FOUND',
-      `cannot read config file ${file}: ${describeError(cause)}`,
-      {
-        cause,
-      },
-    );
+    throw new SwitchyardError('CONFIG_NOT_FOUND', `cannot read config file ${file}: ${describeError(cause)}`, {
+      cause,
+    });
   }
   return parseConfig(text, file, env, checks);
 }
@@ -134,4 +137,3 @@ function invalid(file: string, issues: readonly FileIssue[]): SwitchyardError {
   const noun = issues.length === 1 ? 'problem' : 'problems';
   return new SwitchyardError('CONFIG_INVALID', `${file}: ${issues.length} ${noun}`, { issues });
 }
-

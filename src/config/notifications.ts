@@ -4,6 +4,7 @@
  * default, so most files never write the section.
  */
 import { z } from 'zod';
+
 import { Duration } from '../core/duration.js';
 
 const Positive = Duration.pipe(z.number().positive({ error: 'must be longer than 0' }));

@@ -6,17 +6,18 @@
  * their own.
  */
 import { z } from 'zod';
-import { Duration } from '../core/duration.js';
-import { HooksConfig } from './hooks.js';
-import { LOG_LEVELS } from '../core/logger.js';
-import { CustomConfigSpec } from '../codedeploy/shift-spec.js';
+
 import { DeploymentGroupSettings } from '../codedeploy/deployment-group.js';
-import { unknownKeys } from './unknown-keys.js';
+import { CustomConfigSpec } from '../codedeploy/shift-spec.js';
+import { Duration } from '../core/duration.js';
+import { LOG_LEVELS } from '../core/logger.js';
 import { AlarmsConfig } from './alarms.js';
-import { NotificationsConfig } from './notifications.js';
-import { HeaderName } from './fields.js';
 import { ControlAddress, ListenAddress } from './control.js';
+import { HeaderName } from './fields.js';
+import { HooksConfig } from './hooks.js';
+import { NotificationsConfig } from './notifications.js';
 import { ServicesConfig, UpstreamOptions } from './services.js';
+import { unknownKeys } from './unknown-keys.js';
 
 // The types that code reading a validated config uses most, beside Config itself.
 export type { ControlAuth } from './control.js';
@@ -87,7 +88,10 @@ const ConfigShape = z.strictObject({
   recovery: z
     .union([
       RecoveryPolicyName.transform((policy) => ({ policy, hookInFlight: 'rerun' as const })),
-      z.strictObject({ policy: RecoveryPolicyName.default('resume'), hookInFlight: z.enum(['rerun', 'rollback']).default('rerun') }),
+      z.strictObject({
+        policy: RecoveryPolicyName.default('resume'),
+        hookInFlight: z.enum(['rerun', 'rollback']).default('rerun'),
+      }),
     ])
     .default({ policy: 'resume', hookInFlight: 'rerun' }),
   /** Custom deployment configurations by name, as CreateDeploymentConfig would create them. */

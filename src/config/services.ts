@@ -4,6 +4,7 @@
  * upstream overrides, and the checks across them) and the `upstream:` settings a service may override.
  */
 import { z } from 'zod';
+
 import { Duration, Size } from '../core/duration.js';
 import { ALWAYS, HeaderName, isRecord, numberAsText } from './fields.js';
 import { LABEL, VersionConfig, VersionLabel } from './versions.js';

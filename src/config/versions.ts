@@ -4,6 +4,7 @@
  * and the health checks that judge its targets.
  */
 import { z } from 'zod';
+
 import { Duration } from '../core/duration.js';
 import { isHttpUrl } from '../core/url.js';
 import { numberAsText } from './fields.js';
@@ -17,19 +18,17 @@ export const VersionLabel = z.string().regex(LABEL, {
 });
 
 /** `200`, `2xx` or `200-399`: the statuses a health check accepts, as an inclusive range. */
-const StatusRange = z
-  .union([z.number(), z.string()])
-  .transform((value, ctx): readonly [number, number] => {
-    const text = String(value).trim();
-    const single = /^([1-5]\d\d)$/.exec(text);
-    const klass = /^([1-5])xx$/i.exec(text);
-    const range = /^([1-5]\d\d)\s*-\s*([1-5]\d\d)$/.exec(text);
-    if (single) return [Number(single[1]), Number(single[1])];
-    if (klass) return [Number(klass[1]) * 100, Number(klass[1]) * 100 + 99];
-    if (range && Number(range[1]) <= Number(range[2])) return [Number(range[1]), Number(range[2])];
-    ctx.addIssue({ code: 'custom', message: 'must be a status (200), a class (2xx) or a range (200-399)' });
-    return z.NEVER;
-  });
+const StatusRange = z.union([z.number(), z.string()]).transform((value, ctx): readonly [number, number] => {
+  const text = String(value).trim();
+  const single = /^([1-5]\d\d)$/.exec(text);
+  const klass = /^([1-5])xx$/i.exec(text);
+  const range = /^([1-5]\d\d)\s*-\s*([1-5]\d\d)$/.exec(text);
+  if (single) return [Number(single[1]), Number(single[1])];
+  if (klass) return [Number(klass[1]) * 100, Number(klass[1]) * 100 + 99];
+  if (range && Number(range[1]) <= Number(range[2])) return [Number(range[1]), Number(range[2])];
+  ctx.addIssue({ code: 'custom', message: 'must be a status (200), a class (2xx) or a range (200-399)' });
+  return z.NEVER;
+});
 
 /**
  * Active health checks of a version's targets, which run all the time: `path` must answer within
@@ -79,7 +78,10 @@ export const VersionConfig = z
   })
   .transform((version): VersionSpec => {
     // Absent stays absent (not present as undefined), so parsed configs compare and print cleanly.
-    const common = { ...(version.healthCheck && { healthCheck: version.healthCheck }), readyTimeoutMs: version.readyTimeout };
+    const common = {
+      ...(version.healthCheck && { healthCheck: version.healthCheck }),
+      readyTimeoutMs: version.readyTimeout,
+    };
     if (version.targets !== undefined) return { kind: 'targets', targets: version.targets, ...common };
     return {
       kind: 'command',

@@ -45,7 +45,8 @@ const SIZE_HINT = 'must be a size such as 64KiB or 1MiB, or a whole number of by
 
 /** A size written as `64KiB`, `1MiB`, `10MB` (or a whole number of bytes), in bytes. */
 export const Size = z.union([z.number(), z.string()], { error: SIZE_HINT }).transform((value, ctx) => {
-  const bytes = typeof value === 'number' ? (Number.isInteger(value) && value >= 0 ? value : undefined) : parseSize(value);
+  const bytes =
+    typeof value === 'number' ? (Number.isInteger(value) && value >= 0 ? value : undefined) : parseSize(value);
   if (bytes === undefined) {
     ctx.addIssue({ code: 'custom', message: `${SIZE_HINT}, got ${JSON.stringify(value)}` });
     return z.NEVER;

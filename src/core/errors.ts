@@ -50,9 +50,7 @@ export interface FileIssue {
 
 /** Formats an issue as `file:line:col path: message`, the form editors and terminals link. */
 export function formatIssue(issue: FileIssue): string {
-  const where = issue.location
-    ? `${issue.location.file}:${issue.location.line}:${issue.location.column}`
-    : undefined;
+  const where = issue.location ? `${issue.location.file}:${issue.location.line}:${issue.location.column}` : undefined;
   const head = [where, issue.path].filter(Boolean).join(' ');
   return head ? `${head}: ${issue.message}` : issue.message;
 }
@@ -62,11 +60,7 @@ export class SwitchyardError extends Error {
   readonly code: ErrorCode;
   readonly issues: readonly FileIssue[];
 
-  constructor(
-    code: ErrorCode,
-    message: string,
-    options?: { cause?: unknown; issues?: readonly FileIssue[] },
-  ) {
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; issues?: readonly FileIssue[] }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'SwitchyardError';
     this.code = code;

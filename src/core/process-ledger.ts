@@ -6,7 +6,9 @@
  * process has another start time and is left alone.
  */
 import { readFileSync } from 'node:fs';
+
 import { z } from 'zod';
+
 import type { Clock } from './clock.js';
 
 /** Hears when a process group is started and when it has ended. */

@@ -21,8 +21,7 @@ export interface UpstreamSettings {
   readonly keepAliveTimeout: number;
   /** Passive ejection of a target after consecutive failures; absent = off. Milliseconds. */
   readonly outlier:
-    | { readonly consecutiveFailures: number; readonly ejectionMs: number; readonly maxEjectionMs: number }
-    | undefined;
+    { readonly consecutiveFailures: number; readonly ejectionMs: number; readonly maxEjectionMs: number } | undefined;
 }
 
 /** One version of a service and the targets that run it (may be empty while it is not running). */
@@ -74,8 +73,7 @@ export function validateRouteTable(table: RouteTable): string[] {
     for (const listener of LISTENERS) {
       let sum = 0;
       for (const [label, w] of Object.entries(s.weights[listener])) {
-        if (!labels.has(label))
-          problems.push(`${s.name}: ${listener} weight names unknown version "${label}"`);
+        if (!labels.has(label)) problems.push(`${s.name}: ${listener} weight names unknown version "${label}"`);
         if (!Number.isInteger(w) || w < 0 || w > FULL_WEIGHT) {
           problems.push(`${s.name}: ${listener} weight of "${label}" must be an integer 0..10000, got ${w}`);
         }

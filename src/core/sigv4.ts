@@ -9,6 +9,7 @@
  * sorted, header values have runs of spaces and tabs collapsed and their ends trimmed.
  */
 import { createHash, createHmac } from 'node:crypto';
+
 import { sameSecret } from './constant-time.js';
 
 export const ALGORITHM = 'AWS4-HMAC-SHA256';
@@ -43,7 +44,8 @@ export interface ParsedAuthorization {
 }
 
 /** The exceptions AWS answers a badly authenticated call with (HTTP 400, `__type`). */
-export type SigV4Exception = 'UnrecognizedClientException' | 'InvalidSignatureException' | 'IncompleteSignatureException';
+export type SigV4Exception =
+  'UnrecognizedClientException' | 'InvalidSignatureException' | 'IncompleteSignatureException';
 
 /** What verification found: the caller's key, or why the call is refused (`reason` is for the log). */
 export type SigV4Verdict =
@@ -105,7 +107,10 @@ export function canonicalQuery(query: string): string {
 /** A header's canonical value: several values joined by commas, space runs collapsed, ends trimmed. */
 function canonicalHeaderValue(value: string | readonly string[] | undefined): string {
   const joined = typeof value === 'string' ? value : (value ?? []).join(',');
-  return joined.replace(/[\r\n]/g, ' ').replace(/[ \t]+/g, ' ').trim();
+  return joined
+    .replace(/[\r\n]/g, ' ')
+    .replace(/[ \t]+/g, ' ')
+    .trim();
 }
 
 /** The canonical request for `req` over `signedHeaders` (lower case, sorted) with the given payload hash. */
@@ -114,7 +119,14 @@ export function canonicalRequest(req: SignableRequest, signedHeaders: readonly s
   const path = q < 0 ? req.url : req.url.slice(0, q);
   const query = q < 0 ? '' : req.url.slice(q + 1);
   const headerLines = signedHeaders.map((name) => `${name}:${canonicalHeaderValue(req.headers[name])}\n`).join('');
-  return [req.method.toUpperCase(), canonicalUri(path), canonicalQuery(query), headerLines, signedHeaders.join(';'), payloadHash].join('\n');
+  return [
+    req.method.toUpperCase(),
+    canonicalUri(path),
+    canonicalQuery(query),
+    headerLines,
+    signedHeaders.join(';'),
+    payloadHash,
+  ].join('\n');
 }
 
 /** The credential scope `date/region/service/aws4_request`. */
@@ -142,8 +154,14 @@ export function signatureOf(
   secretAccessKey: string,
 ): string {
   const date = scope.amzDate.slice(0, 8);
-  const toSign = stringToSign(scope.amzDate, credentialScope(date, scope.region, scope.service), canonicalRequest(req, signedHeaders, payloadHash));
-  return createHmac('sha256', signingKey(secretAccessKey, date, scope.region, scope.service)).update(toSign).digest('hex');
+  const toSign = stringToSign(
+    scope.amzDate,
+    credentialScope(date, scope.region, scope.service),
+    canonicalRequest(req, signedHeaders, payloadHash),
+  );
+  return createHmac('sha256', signingKey(secretAccessKey, date, scope.region, scope.service))
+    .update(toSign)
+    .digest('hex');
 }
 
 /** Parses an AWS4-HMAC-SHA256 Authorization header; a string is what is wrong with it. */
@@ -158,7 +176,13 @@ export function parseAuthorization(value: string): ParsedAuthorization | string 
   const credential = fields.get('Credential');
   const signed = fields.get('SignedHeaders');
   const signature = fields.get('Signature');
-  const missing = [['Credential', credential], ['SignedHeaders', signed], ['Signature', signature]].filter(([, v]) => !v).map(([k]) => k);
+  const missing = [
+    ['Credential', credential],
+    ['SignedHeaders', signed],
+    ['Signature', signature],
+  ]
+    .filter(([, v]) => !v)
+    .map(([k]) => k);
   if (missing.length) return `Authorization header requires ${missing.map((k) => `'${k!}'`).join(', ')}`;
   const scope = credential!.split('/');
   if (scope.length !== 5 || scope.some((p) => p === '') || scope[4] !== 'aws4_request' || !/^\d{8}$/.test(scope[1]!)) {
@@ -170,13 +194,18 @@ export function parseAuthorization(value: string): ParsedAuthorization | string 
 
 /** `yyyymmddThhmmssZ` for an epoch time. */
 export function amzDateOf(ms: number): string {
-  return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  return new Date(ms)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
 }
 
 /** Epoch milliseconds of a `yyyymmddThhmmssZ` date, or NaN. */
 function parseAmzDate(text: string): number {
   const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(text);
-  return m ? Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])) : Number.NaN;
+  return m
+    ? Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]))
+    : Number.NaN;
 }
 
 function headerText(value: string | readonly string[] | undefined): string | undefined {
@@ -206,46 +235,117 @@ export interface VerifyOptions {
 export function verifySigV4(req: SignableRequest, options: VerifyOptions): SigV4Verdict {
   const header = headerText(req.headers['authorization']);
   if (header === undefined || !header.startsWith(`${ALGORITHM} `)) {
-    return refuse('UnrecognizedClientException', INVALID_TOKEN, header === undefined ? 'no Authorization header' : 'not signed with SigV4');
+    return refuse(
+      'UnrecognizedClientException',
+      INVALID_TOKEN,
+      header === undefined ? 'no Authorization header' : 'not signed with SigV4',
+    );
   }
   const auth = parseAuthorization(header);
   if (typeof auth === 'string') return refuse('IncompleteSignatureException', auth, 'malformed Authorization header');
-  if (!sameSecret(auth.accessKeyId, options.key.accessKeyId)) return refuse('UnrecognizedClientException', INVALID_TOKEN, 'unknown access key id');
-  if (auth.service !== options.service) {
-    return refuse('InvalidSignatureException', `Credential should be scoped to correct service: '${options.service}'.`, `credential scoped to service ${auth.service}`);
-  }
-  const signed = auth.signedHeaders;
-  if (!signed.includes('host') || signed.some((name, i) => name !== name.toLowerCase() || (i > 0 && signed[i - 1]! >= name))) {
-    return refuse('IncompleteSignatureException', "SignedHeaders must be lower case, sorted, and include 'host'.", 'malformed SignedHeaders');
-  }
-  // The operation is chosen by X-Amz-Target: an unsigned one would let a signed call be replayed as another.
-  if (req.headers['x-amz-target'] !== undefined && !signed.includes('x-amz-target')) {
-    return refuse('IncompleteSignatureException', "The 'X-Amz-Target' header must be signed.", 'X-Amz-Target not signed');
-  }
+  const refused = credentialProblem(req, auth, options);
+  if (refused) return refused;
   const amzDate = headerText(req.headers['x-amz-date']);
-  if (amzDate === undefined || !signed.includes('x-amz-date')) {
-    return refuse('IncompleteSignatureException', "Authorization header requires existence of a signed 'X-Amz-Date' header.", 'no signed X-Amz-Date');
+  if (amzDate === undefined || !auth.signedHeaders.includes('x-amz-date')) {
+    return refuse(
+      'IncompleteSignatureException',
+      "Authorization header requires existence of a signed 'X-Amz-Date' header.",
+      'no signed X-Amz-Date',
+    );
   }
-  const signedAt = parseAmzDate(amzDate);
-  if (Number.isNaN(signedAt)) return refuse('IncompleteSignatureException', `X-Amz-Date must be yyyymmddThhmmssZ, got '${amzDate}'`, 'malformed X-Amz-Date');
-  if (amzDate.slice(0, 8) !== auth.date) {
-    return refuse('InvalidSignatureException', 'Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP.', 'scope date differs from X-Amz-Date');
-  }
-  const now = amzDateOf(options.nowMs);
-  if (signedAt < options.nowMs - MAX_CLOCK_SKEW_MS) {
-    return refuse('InvalidSignatureException', `Signature expired: ${amzDate} is now earlier than ${amzDateOf(options.nowMs - MAX_CLOCK_SKEW_MS)} (${now} - 15 min.)`, 'signature expired');
-  }
-  if (signedAt > options.nowMs + MAX_CLOCK_SKEW_MS) {
-    return refuse('InvalidSignatureException', `Signature not yet current: ${amzDate} is still later than ${amzDateOf(options.nowMs + MAX_CLOCK_SKEW_MS)} (${now} + 15 min.)`, 'signature not yet current');
-  }
+  const late = dateProblem(amzDate, auth, options.nowMs);
+  if (late) return late;
   const payloadHash = sha256Hex(req.body);
   const claimed = headerText(req.headers['x-amz-content-sha256']);
   if (claimed !== undefined && claimed !== payloadHash) {
-    return refuse('InvalidSignatureException', "The provided 'x-amz-content-sha256' header does not match what was computed.", 'x-amz-content-sha256 differs from the body');
+    return refuse(
+      'InvalidSignatureException',
+      "The provided 'x-amz-content-sha256' header does not match what was computed.",
+      'x-amz-content-sha256 differs from the body',
+    );
   }
-  const expected = signatureOf(req, { amzDate, region: auth.region, service: auth.service }, signed, payloadHash, options.key.secretAccessKey);
+  const expected = signatureOf(
+    req,
+    { amzDate, region: auth.region, service: auth.service },
+    auth.signedHeaders,
+    payloadHash,
+    options.key.secretAccessKey,
+  );
   if (!sameSecret(auth.signature, expected)) return refuse('InvalidSignatureException', MISMATCH, 'signature mismatch');
   return { ok: true, accessKeyId: auth.accessKeyId };
+}
+
+/** Why the key, the service scope or the signed headers are refused, or undefined when they pass. */
+function credentialProblem(
+  req: SignableRequest,
+  auth: ParsedAuthorization,
+  options: VerifyOptions,
+): SigV4Verdict | undefined {
+  if (!sameSecret(auth.accessKeyId, options.key.accessKeyId)) {
+    return refuse('UnrecognizedClientException', INVALID_TOKEN, 'unknown access key id');
+  }
+  if (auth.service !== options.service) {
+    return refuse(
+      'InvalidSignatureException',
+      `Credential should be scoped to correct service: '${options.service}'.`,
+      `credential scoped to service ${auth.service}`,
+    );
+  }
+  const signed = auth.signedHeaders;
+  if (
+    !signed.includes('host') ||
+    signed.some((name, i) => name !== name.toLowerCase() || (i > 0 && signed[i - 1]! >= name))
+  ) {
+    return refuse(
+      'IncompleteSignatureException',
+      "SignedHeaders must be lower case, sorted, and include 'host'.",
+      'malformed SignedHeaders',
+    );
+  }
+  // The operation is chosen by X-Amz-Target: an unsigned one would let a signed call be replayed as another.
+  if (req.headers['x-amz-target'] !== undefined && !signed.includes('x-amz-target')) {
+    return refuse(
+      'IncompleteSignatureException',
+      "The 'X-Amz-Target' header must be signed.",
+      'X-Amz-Target not signed',
+    );
+  }
+  return undefined;
+}
+
+/** Why X-Amz-Date is refused (malformed, not the scope's date, or more than 15 minutes off), or undefined. */
+function dateProblem(amzDate: string, auth: ParsedAuthorization, nowMs: number): SigV4Verdict | undefined {
+  const signedAt = parseAmzDate(amzDate);
+  if (Number.isNaN(signedAt)) {
+    return refuse(
+      'IncompleteSignatureException',
+      `X-Amz-Date must be yyyymmddThhmmssZ, got '${amzDate}'`,
+      'malformed X-Amz-Date',
+    );
+  }
+  if (amzDate.slice(0, 8) !== auth.date) {
+    return refuse(
+      'InvalidSignatureException',
+      'Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP.',
+      'scope date differs from X-Amz-Date',
+    );
+  }
+  const now = amzDateOf(nowMs);
+  if (signedAt < nowMs - MAX_CLOCK_SKEW_MS) {
+    return refuse(
+      'InvalidSignatureException',
+      `Signature expired: ${amzDate} is now earlier than ${amzDateOf(nowMs - MAX_CLOCK_SKEW_MS)} (${now} - 15 min.)`,
+      'signature expired',
+    );
+  }
+  if (signedAt > nowMs + MAX_CLOCK_SKEW_MS) {
+    return refuse(
+      'InvalidSignatureException',
+      `Signature not yet current: ${amzDate} is still later than ${amzDateOf(nowMs + MAX_CLOCK_SKEW_MS)} (${now} + 15 min.)`,
+      'signature not yet current',
+    );
+  }
+  return undefined;
 }
 
 /** What {@link signSigV4} signs for. */
@@ -269,7 +369,13 @@ export function signSigV4(req: SignableRequest, options: SignOptions): Record<st
     .map((name) => name.toLowerCase())
     .filter((name) => name !== 'authorization' && name !== 'content-length')
     .sort();
-  const signature = signatureOf({ ...req, headers }, { amzDate, region: options.region, service: options.service }, signed, payloadHash, options.key.secretAccessKey);
+  const signature = signatureOf(
+    { ...req, headers },
+    { amzDate, region: options.region, service: options.service },
+    signed,
+    payloadHash,
+    options.key.secretAccessKey,
+  );
   const scope = credentialScope(amzDate.slice(0, 8), options.region, options.service);
   return {
     ...added,

@@ -17,8 +17,7 @@ export const OUTCOME_ERROR = 4;
 export const LATENCY_BOUNDS_MS: readonly number[] = (() => {
   const steps = [1, 1.25, 1.5, 2, 2.5, 3, 4, 5, 6, 7.5];
   const out: number[] = [];
-  for (let decade = 0.1; decade < 10_000; decade *= 10)
-    for (const s of steps) out.push(+(s * decade).toPrecision(3));
+  for (let decade = 0.1; decade < 10_000; decade *= 10) for (const s of steps) out.push(+(s * decade).toPrecision(3));
   out.push(10_000, 15_000, 20_000, 30_000, 60_000);
   return out;
 })();

@@ -34,6 +34,9 @@ export class TailBuffer {
     const bytes = Buffer.from(text);
     if (bytes.length <= TAIL_BYTES) return text;
     // A cut inside a multi-byte character decodes as U+FFFD; drop it rather than show garbage.
-    return bytes.subarray(-TAIL_BYTES).toString('utf8').replace(/^\uFFFD+/, '');
+    return bytes
+      .subarray(-TAIL_BYTES)
+      .toString('utf8')
+      .replace(/^\uFFFD+/, '');
   }
 }

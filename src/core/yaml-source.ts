@@ -17,8 +17,9 @@ import {
   type Scalar,
   visit,
 } from 'yaml';
-import type { FileIssue, SourceLocation } from './errors.js';
+
 import { describeError } from './describe-error.js';
+import type { FileIssue, SourceLocation } from './errors.js';
 
 /** A parsed YAML (or JSON) document that can say where a schema path stands in its file. */
 export interface YamlSource {
@@ -154,11 +155,7 @@ function nodeFor(doc: Document, path: readonly PropertyKey[]): unknown {
   return node;
 }
 
-function substituteEnv(
-  doc: Document,
-  env: NodeJS.ProcessEnv,
-  report: (node: Scalar, message: string) => void,
-): void {
+function substituteEnv(doc: Document, env: NodeJS.ProcessEnv, report: (node: Scalar, message: string) => void): void {
   visit(doc, {
     Scalar(key, node) {
       if (key === 'key' || typeof node.value !== 'string' || !node.value.includes('${')) return;
@@ -172,10 +169,7 @@ function substituteEnv(
       });
       if (missing) {
         const state = env[missing] === '' ? 'is empty' : 'is not set';
-        report(
-          node,
-          `environment variable ${missing} ${state} and has no default (write \${${missing}:-default})`,
-        );
+        report(node, `environment variable ${missing} ${state} and has no default (write \${${missing}:-default})`);
         return;
       }
       // A value that is one whole `${PORT:-8080}` reads as what it stands for (here a number), as if

@@ -3,8 +3,8 @@
  * The alarms deployment groups may name: those declared in the config file, plus those created over the
  * REST API while switchyard runs. What CloudWatch's list of alarms is to CodeDeploy.
  */
-import { SwitchyardError } from '../core/errors.js';
 import type { AlarmConfig, AlarmsConfig } from '../config/alarms.js';
+import { SwitchyardError } from '../core/errors.js';
 
 /** Alarms by name. */
 export class AlarmCatalog {
@@ -13,7 +13,10 @@ export class AlarmCatalog {
   readonly #onChange: (name: string, alarm: AlarmConfig | undefined) => void;
 
   /** `onChange` hears every put and delete made after construction (the store keeps them). */
-  constructor(declared: AlarmsConfig = {}, onChange: (name: string, alarm: AlarmConfig | undefined) => void = () => undefined) {
+  constructor(
+    declared: AlarmsConfig = {},
+    onChange: (name: string, alarm: AlarmConfig | undefined) => void = () => undefined,
+  ) {
     for (const [name, alarm] of Object.entries(declared)) this.#alarms.set(name, alarm);
     this.#declared = new Set(Object.keys(declared));
     this.#onChange = onChange;

@@ -5,10 +5,10 @@
  * last stats pull: a rollback is then at most one interval behind the traffic that caused it. An alarm
  * fires after its `datapointsToAlarm` consecutive breaches; insufficient data neither counts nor resets.
  */
+import type { AlarmConfig, AlarmsConfig } from '../config/alarms.js';
 import type { CancelTimer, Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import type { AlarmWatch, AlarmWatcher } from '../shifting/ports.js';
-import type { AlarmConfig, AlarmsConfig } from '../config/alarms.js';
 import { type AlarmEvaluation, type AlarmState, judgeTraffic } from './alarm-rules.js';
 import type { PrometheusClient } from './prometheus.js';
 import type { StatsWindows } from './windows.js';

@@ -4,8 +4,8 @@
  * fewer requests than the alarm needs to judge (which is never counted as a pass or a breach). Pure: the
  * caller supplies the windows' sums, so the rules are table-tested without a clock or a socket.
  */
-import { LATENCY_BOUNDS_MS } from '../core/stats-delta.js';
 import type { AlarmConfig } from '../config/alarms.js';
+import { LATENCY_BOUNDS_MS } from '../core/stats-delta.js';
 import { histogramQuantile, mannWhitneyBinned, twoProportionTest } from './statistics.js';
 import type { WindowTotals } from './windows.js';
 
@@ -31,7 +31,10 @@ const percent = (rate: number) => `${(rate * 100).toFixed(2)}%`;
 const ms = (value: number) => `${value.toFixed(1)} ms`;
 
 function insufficient(role: string, totals: WindowTotals, needed: number): AlarmEvaluation {
-  return { state: 'INSUFFICIENT_DATA', reason: `${role}: ${totals.requests} of the ${needed} requests needed to judge` };
+  return {
+    state: 'INSUFFICIENT_DATA',
+    reason: `${role}: ${totals.requests} of the ${needed} requests needed to judge`,
+  };
 }
 
 /** Judges a traffic alarm over its window. */

@@ -5,8 +5,9 @@
  * (any status proves the process is serving), and only when Install waits for it.
  */
 import { Agent, request } from 'undici';
-import type { Clock } from '../core/clock.js';
+
 import type { HealthCheckConfig } from '../config/schema.js';
+import type { Clock } from '../core/clock.js';
 
 /** How the probes of a version without `healthCheck` run: any answer at `/`, tried every 250 ms. */
 export const ANSWERS_AT_ALL: HealthCheckConfig = {
@@ -49,9 +50,13 @@ export class Prober {
       const ok = res.statusCode >= low && res.statusCode <= high;
       return { healthy: ok, detail: `GET ${check.path} answered ${res.statusCode}` };
     } catch (err) {
-      if (abort.signal.aborted) return { healthy: false, detail: `GET ${check.path} took longer than ${check.timeout} ms` };
+      if (abort.signal.aborted)
+        return { healthy: false, detail: `GET ${check.path} took longer than ${check.timeout} ms` };
       const code = (err as { code?: unknown }).code;
-      return { healthy: false, detail: `GET ${check.path} failed: ${typeof code === 'string' ? code : (err as Error).message}` };
+      return {
+        healthy: false,
+        detail: `GET ${check.path} failed: ${typeof code === 'string' ? code : (err as Error).message}`,
+      };
     } finally {
       cancel();
     }

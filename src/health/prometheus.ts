@@ -5,10 +5,11 @@
  * cannot be asked is a poll failure, which the deployment group's `ignorePollAlarmFailure` decides about.
  */
 import { Agent, request } from 'undici';
-import type { Clock } from '../core/clock.js';
+
 import type { AlarmConfig } from '../config/alarms.js';
-import type { AlarmEvaluation } from './alarm-rules.js';
+import type { Clock } from '../core/clock.js';
 import { describeError } from '../core/describe-error.js';
+import type { AlarmEvaluation } from './alarm-rules.js';
 
 type PrometheusAlarm = Extract<AlarmConfig, { kind: 'prometheus' }>;
 
@@ -33,9 +34,13 @@ export class PrometheusClient {
     try {
       value = await this.#query(alarm);
     } catch (err) {
-      return { state: 'POLL_FAILED', reason: `Prometheus at ${alarm.address} could not be asked: ${describeError(err)}` };
+      return {
+        state: 'POLL_FAILED',
+        reason: `Prometheus at ${alarm.address} could not be asked: ${describeError(err)}`,
+      };
     }
-    if (value === undefined) return { state: 'INSUFFICIENT_DATA', reason: `the query returned no sample: ${alarm.query}` };
+    if (value === undefined)
+      return { state: 'INSUFFICIENT_DATA', reason: `the query returned no sample: ${alarm.query}` };
     const breached = alarm.comparison === 'above' ? value > alarm.threshold : value < alarm.threshold;
     return {
       state: breached ? 'ALARM' : 'OK',
@@ -46,7 +51,9 @@ export class PrometheusClient {
 
   async #query(alarm: PrometheusAlarm): Promise<number | undefined> {
     const abort = new AbortController();
-    const cancel = this.#clock.setTimer(alarm.timeout, () => abort.abort(new Error(`no answer within ${alarm.timeout} ms`)));
+    const cancel = this.#clock.setTimer(alarm.timeout, () =>
+      abort.abort(new Error(`no answer within ${alarm.timeout} ms`)),
+    );
     try {
       // Relative to the address's own path, so a Prometheus behind a route prefix works too.
       const url = new URL('api/v1/query', alarm.address.endsWith('/') ? alarm.address : `${alarm.address}/`);
@@ -76,7 +83,8 @@ function firstSample(data: QueryResponse['data']): number | undefined {
   const result = data?.result;
   let raw: unknown;
   if (data?.resultType === 'scalar' && Array.isArray(result)) raw = result[1];
-  else if (data?.resultType === 'vector' && Array.isArray(result)) raw = (result[0] as { value?: unknown[] } | undefined)?.value?.[1];
+  else if (data?.resultType === 'vector' && Array.isArray(result))
+    raw = (result[0] as { value?: unknown[] } | undefined)?.value?.[1];
   if (typeof raw !== 'string') return undefined;
   const value = INFINITIES[raw] ?? Number(raw);
   return Number.isNaN(value) ? undefined : value;

@@ -98,11 +98,13 @@ export class TargetHealth {
       if (event.state === 'ejected') {
         const reason = `ejected for ${event.ejectionMs} ms after consecutive failures`;
         this.#ejected.set(event.target, { until: now + event.ejectionMs, reason, since: now });
-        for (const [service, version] of owners) this.#changed({ service, version, target: event.target, state: 'ejected', reason });
+        for (const [service, version] of owners)
+          this.#changed({ service, version, target: event.target, state: 'ejected', reason });
       } else {
         this.#ejected.delete(event.target);
         const reason = 'answered again after its ejection';
-        for (const [service, version] of owners) this.#changed({ service, version, target: event.target, state: 'healthy', reason });
+        for (const [service, version] of owners)
+          this.#changed({ service, version, target: event.target, state: 'healthy', reason });
       }
     }
     for (const entry of delta.entries) {
@@ -122,7 +124,8 @@ export class TargetHealth {
     for (const version of this.#deps.traffic.service(service).versions) {
       out[version.label] = version.targets.map((target) => {
         const ejection = this.#ejected.get(target);
-        if (ejection && ejection.until > now) return { target, state: 'ejected', reason: ejection.reason, since: ejection.since };
+        if (ejection && ejection.until > now)
+          return { target, state: 'ejected', reason: ejection.reason, since: ejection.since };
         const active = this.#active.get(keyOf(service, version.label, target));
         if (!active) return { target, state: 'unchecked', since: 0 };
         return active.healthy
@@ -137,7 +140,12 @@ export class TargetHealth {
   readings(): { service: string; version: string; target: string; healthy: number }[] {
     return this.#deps.traffic.services().flatMap((service) =>
       Object.entries(this.viewOf(service.name)).flatMap(([version, targets]) =>
-        targets.map((t) => ({ service: service.name, version, target: t.target, healthy: t.state === 'unhealthy' || t.state === 'ejected' ? 0 : 1 })),
+        targets.map((t) => ({
+          service: service.name,
+          version,
+          target: t.target,
+          healthy: t.state === 'unhealthy' || t.state === 'ejected' ? 0 : 1,
+        })),
       ),
     );
   }
@@ -173,7 +181,13 @@ export class TargetHealth {
           if (!state.healthy && state.passes >= check.healthyThreshold) {
             Object.assign(state, { healthy: true, since: now, reason: '' });
             this.#deps.traffic.setTargetHealthy(service, version, target, true);
-            this.#changed({ service, version, target, state: 'healthy', reason: `${check.healthyThreshold} checks in a row passed` });
+            this.#changed({
+              service,
+              version,
+              target,
+              state: 'healthy',
+              reason: `${check.healthyThreshold} checks in a row passed`,
+            });
           }
         } else {
           state.passes = 0;
@@ -200,7 +214,9 @@ export class TargetHealth {
   #owners(target: string): [string, string][] {
     return this.#deps.traffic
       .services()
-      .flatMap((s) => s.versions.filter((v) => v.targets.includes(target)).map((v): [string, string] => [s.name, v.label]));
+      .flatMap((s) =>
+        s.versions.filter((v) => v.targets.includes(target)).map((v): [string, string] => [s.name, v.label]),
+      );
   }
 }
 

@@ -5,12 +5,13 @@
  * wait (kill grace, stream drain) is on the runner's clock.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import type { CancelTimer, Clock } from '../core/clock.js';
-import type { ProcessLedger } from '../core/process-ledger.js';
+
 import type { CommandHookSpec } from '../config/hooks.js';
+import type { CancelTimer, Clock } from '../core/clock.js';
 import { describeError } from '../core/describe-error.js';
+import type { ProcessLedger } from '../core/process-ledger.js';
 import { TailBuffer } from '../core/tail-buffer.js';
-import { type HookAttempt, type HookEnd, failed } from './output.js';
+import { failed, type HookAttempt, type HookEnd } from './output.js';
 
 /** What running a command hook needs besides its spec. */
 export interface CommandHookOptions {
@@ -74,7 +75,8 @@ export function startCommandHook(
     end(startFailure(err, file, spec.cwd));
   });
 
-  const finish = (code: number | null, signal: NodeJS.Signals | null) => end(exitOutcome(code, signal, viaShell, tail.tail()));
+  const finish = (code: number | null, signal: NodeJS.Signals | null) =>
+    end(exitOutcome(code, signal, viaShell, tail.tail()));
   child.on('exit', (code, signal) => {
     exited = true;
     timers.push(clock.setTimer(DRAIN_WAIT_MS, () => finish(code, signal)));
@@ -140,6 +142,7 @@ function exitOutcome(code: number | null, signal: NodeJS.Signals | null, viaShel
   if (signal) return failed('ScriptFailed', `command was killed by ${signal}`, logTail);
   // The shell's own codes for "not found" and "cannot execute" (POSIX), so a typo reads as what it is.
   if (viaShell && code === 127) return failed('ScriptMissing', 'command not found (shell exit code 127)', logTail);
-  if (viaShell && code === 126) return failed('ScriptNotExecutable', 'command is not executable (shell exit code 126)', logTail);
+  if (viaShell && code === 126)
+    return failed('ScriptNotExecutable', 'command is not executable (shell exit code 126)', logTail);
   return failed('ScriptFailed', `command exited with code ${code ?? 'unknown'}`, logTail);
 }

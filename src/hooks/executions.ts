@@ -5,6 +5,7 @@
  * "unknown id", and so that a hook that hangs for an hour can be seen waiting.
  */
 import { z } from 'zod';
+
 import { CodeDeployRefusal } from '../codedeploy/exceptions.js';
 import { Diagnostics, LifecycleEventName } from '../codedeploy/lifecycle.js';
 

@@ -5,10 +5,11 @@
  * through PutLifecycleEventHookExecutionStatus; in `sync` mode the answer is the outcome.
  */
 import { type Dispatcher, request } from 'undici';
+
 import type { HttpHookSpec } from '../config/hooks.js';
 import { describeError } from '../core/describe-error.js';
 import { TailBuffer } from '../core/tail-buffer.js';
-import { type HookAttempt, type HookEnd, failed } from './output.js';
+import { failed, type HookAttempt, type HookEnd } from './output.js';
 
 /** The ids CodeDeploy sends a hook. */
 export interface HookPayload {
@@ -79,7 +80,11 @@ async function send(
     for await (const chunk of res.body) tail.push(chunk as Buffer);
   } catch (err) {
     if (signal.aborted) return undefined;
-    return failed('UnknownError', `hook ${spec.url} answered ${res.statusCode} but its body failed: ${describeError(err)}`, tail.tail());
+    return failed(
+      'UnknownError',
+      `hook ${spec.url} answered ${res.statusCode} but its body failed: ${describeError(err)}`,
+      tail.tail(),
+    );
   }
   if (ok) return { status: 'Succeeded', errorCode: 'Success', message: 'Succeeded', logTail: tail.tail() };
   return spec.mode === 'sync'

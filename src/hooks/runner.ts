@@ -5,16 +5,17 @@
  * exit, a sync answer, a failed delivery), a report, the timeout on the injected clock, or a stop.
  */
 import type { Dispatcher } from 'undici';
+
+import type { Diagnostics } from '../codedeploy/lifecycle.js';
+import { describeTimeout, HookRegistry, type HooksConfig, type HookSpec } from '../config/hooks.js';
 import type { CancelTimer, Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import type { ProcessLedger } from '../core/process-ledger.js';
-import type { Diagnostics } from '../codedeploy/lifecycle.js';
 import type { HookInvocation, HookOutcome, HookRunner } from '../shifting/ports.js';
 import { startCommandHook } from './command-hook.js';
 import { ExecutionLog, type ExecutionObserver, type HookExecution, HookReportError } from './executions.js';
-import { HookRegistry, type HookSpec, type HooksConfig, describeTimeout } from '../config/hooks.js';
 import { startHttpHook } from './http-hook.js';
-import { type HookAttempt, type HookEnd, failed } from './output.js';
+import { failed, type HookAttempt, type HookEnd } from './output.js';
 
 export interface HookExecutorOptions {
   /** The config's `hooks:` map, already parsed. */
@@ -79,11 +80,25 @@ export class HookExecutor implements HookRunner {
     if (this.#log.get(executionId)) {
       // Two executions under one id would let one's report settle the other.
       log.error({ target }, 'hook execution id reused; refusing to run');
-      return Promise.resolve({ status: 'Failed', diagnostics: diagnosticsOf(target, failed('UnknownError', `hook execution id ${executionId} is already in use`)) });
+      return Promise.resolve({
+        status: 'Failed',
+        diagnostics: diagnosticsOf(
+          target,
+          failed('UnknownError', `hook execution id ${executionId} is already in use`),
+        ),
+      });
     }
     const resolved = this.registry.resolve(target);
     const kind = resolved.ok ? resolved.spec.kind : 'unresolved';
-    this.#log.start({ executionId, deploymentId, event, target, kind, startTime: this.#clock.now(), status: 'InProgress' });
+    this.#log.start({
+      executionId,
+      deploymentId,
+      event,
+      target,
+      kind,
+      startTime: this.#clock.now(),
+      status: 'InProgress',
+    });
     log.info({ target, kind, timeoutMs: invocation.timeoutMs }, 'hook started');
 
     return new Promise<HookOutcome>((resolve) => {
@@ -100,7 +115,11 @@ export class HookExecutor implements HookRunner {
         this.#running.delete(executionId);
         if (why !== 'self') current.attempt?.stop(why);
         const outcome: HookOutcome = { status: end.status, diagnostics: diagnosticsOf(target, end) };
-        this.#log.finish(executionId, { endTime: this.#clock.now(), status: end.status, diagnostics: outcome.diagnostics });
+        this.#log.finish(executionId, {
+          endTime: this.#clock.now(),
+          status: end.status,
+          diagnostics: outcome.diagnostics,
+        });
         const fields = { target, kind, why, errorCode: end.errorCode };
         if (end.status === 'Succeeded') log.info(fields, 'hook succeeded');
         else log.warn({ ...fields, reason: end.message }, 'hook failed');
@@ -117,7 +136,14 @@ export class HookExecutor implements HookRunner {
       this.#running.set(executionId, { invocation, settle });
       if (Number.isFinite(invocation.timeoutMs)) {
         cancelTimeout = this.#clock.setTimer(invocation.timeoutMs, () =>
-          settle(failed('ScriptTimedOut', timeoutMessage(resolved.spec, invocation.timeoutMs), current.attempt?.tail() ?? ''), 'timeout'),
+          settle(
+            failed(
+              'ScriptTimedOut',
+              timeoutMessage(resolved.spec, invocation.timeoutMs),
+              current.attempt?.tail() ?? '',
+            ),
+            'timeout',
+          ),
         );
       }
       current.attempt = this.#start(resolved.spec, invocation, (end) => settle(end, 'self'), log);
@@ -162,7 +188,12 @@ export class HookExecutor implements HookRunner {
   restore(kept: readonly HookExecution[]): void {
     this.#log.restore(kept, {
       endTime: this.#clock.now(),
-      diagnostics: { errorCode: 'UnknownError', scriptName: '', message: 'switchyard restarted while the hook ran', logTail: '' },
+      diagnostics: {
+        errorCode: 'UnknownError',
+        scriptName: '',
+        message: 'switchyard restarted while the hook ran',
+        logTail: '',
+      },
     });
   }
 

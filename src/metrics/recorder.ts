@@ -4,13 +4,12 @@
  * isolated). Request counts and latencies come from StatsDeltas; weights are read from the traffic
  * state at scrape time.
  */
-import { Counter, collectDefaultMetrics, Gauge, type Metric, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, type Metric, Registry } from 'prom-client';
+
 import { LATENCY_BOUNDS_MS, OUTCOMES, type StatsDelta } from '../core/stats-delta.js';
 
 /** Prometheus bucket bounds in seconds; each is also a bound of the data plane's finer histogram. */
-export const PROMETHEUS_BUCKETS_S = [
-  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
-] as const;
+export const PROMETHEUS_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
 
 interface Series {
   readonly labels: Record<string, string>;

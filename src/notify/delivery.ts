@@ -7,12 +7,13 @@
  * the next start sends it: delivery is at least once.
  */
 import { Agent, request } from 'undici';
+
+import type { NotificationEntry } from '../codedeploy/triggers.js';
 import type { CancelTimer, Clock } from '../core/clock.js';
-import type { Logger } from '../core/logger.js';
 import { describeError } from '../core/describe-error.js';
+import type { Logger } from '../core/logger.js';
 import { pastGiveUp, retryDelay } from './backoff.js';
 import type { Outbox } from './outbox.js';
-import type { NotificationEntry } from '../codedeploy/triggers.js';
 
 /** Posts one notification; resolves on a 2xx answer, rejects otherwise. */
 export type Post = (entry: NotificationEntry, signal: AbortSignal) => Promise<void>;
@@ -64,7 +65,8 @@ export class DeliveryWorker {
   /** Resumes every entry the store still has pending (from before a restart). */
   start(): void {
     this.#started = true;
-    for (const entry of this.#o.outbox.pending()) if (!this.#pending.has(entry.key)) this.#pending.set(entry.key, entry);
+    for (const entry of this.#o.outbox.pending())
+      if (!this.#pending.has(entry.key)) this.#pending.set(entry.key, entry);
     this.#schedulePump();
   }
 
@@ -162,7 +164,10 @@ export class DeliveryWorker {
         log.warn({ key: entry.key, target: where, attempts, err: error }, 'notification given up');
       } else {
         next = { ...entry, attempts, nextAttemptAt: retryAt, lastError: error, updatedAt: now };
-        log.debug({ key: entry.key, target: where, attempts, err: error, retryInMs: retryAt - now }, 'notification attempt failed');
+        log.debug(
+          { key: entry.key, target: where, attempts, err: error, retryInMs: retryAt - now },
+          'notification attempt failed',
+        );
       }
     }
     if (next.state === 'pending') this.#pending.set(entry.key, next);

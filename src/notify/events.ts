@@ -3,9 +3,9 @@
  * Which trigger events a deployment's status change fires. Pure: the caller remembers the status it
  * saw last; the outbox key makes a repeat harmless, so a status seen again after a restart fires nothing new.
  */
-import type { DeploymentRecord } from '../shifting/ports.js';
 import type { DeploymentStatus } from '../codedeploy/lifecycle.js';
 import type { DeploymentEventType } from '../codedeploy/triggers.js';
+import type { DeploymentRecord } from '../shifting/ports.js';
 
 /** Statuses a deployment has before it starts. */
 const NOT_STARTED: ReadonlySet<DeploymentStatus | undefined> = new Set([undefined, 'Created', 'Queued']);
@@ -19,7 +19,10 @@ const NOT_STARTED: ReadonlySet<DeploymentStatus | undefined> = new Set([undefine
  * rolled back has already fired its own DeploymentFailure or DeploymentStop. A rollback that itself
  * fails or stops fires those as any deployment would.
  */
-export function triggerEventsFor(previous: DeploymentStatus | undefined, record: DeploymentRecord): DeploymentEventType[] {
+export function triggerEventsFor(
+  previous: DeploymentStatus | undefined,
+  record: DeploymentRecord,
+): DeploymentEventType[] {
   const status = record.status;
   if (status === previous) return [];
   const rollback = record.plan.creator === 'codeDeployRollback';

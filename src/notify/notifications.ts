@@ -3,12 +3,12 @@
  * Deployment group triggers as webhooks, assembled: the outbox in the store, the notifier that fills it
  * from deployment changes, and the worker that empties it. The composition root needs only this.
  */
+import type { NotificationEntry, TriggerConfig } from '../codedeploy/triggers.js';
+import type { NotificationsConfig } from '../config/notifications.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import type { DeploymentRecord, DeploymentStore } from '../shifting/ports.js';
-import type { TriggerConfig, NotificationEntry } from '../codedeploy/triggers.js';
 import { DeliveryWorker } from './delivery.js';
-import type { NotificationsConfig } from '../config/notifications.js';
 import { Notifier } from './notifier.js';
 import { Outbox } from './outbox.js';
 

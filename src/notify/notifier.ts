@@ -5,11 +5,16 @@
  * per trigger of the deployment's group (looked up now, so a group updated mid-deployment is heard).
  * It only queues: sending is the delivery worker's, so a slow or dead receiver never holds a deployment.
  */
+import { type DeploymentStatus, TERMINAL_STATUSES } from '../codedeploy/lifecycle.js';
+import {
+  type DeploymentEventType,
+  type NotificationEntry,
+  type TriggerConfig,
+  triggerTarget,
+} from '../codedeploy/triggers.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import type { DeploymentRecord } from '../shifting/ports.js';
-import { type DeploymentStatus, TERMINAL_STATUSES } from '../codedeploy/lifecycle.js';
-import { type DeploymentEventType, type TriggerConfig, triggerTarget, type NotificationEntry } from '../codedeploy/triggers.js';
 import { triggerEventsFor } from './events.js';
 import { notificationKey } from './outbox.js';
 import { triggerPayload } from './payload.js';

@@ -5,8 +5,8 @@
  * resumes every pending notification; and the key is taken once, so a status seen again (after a
  * restart, or twice in a row) never queues a second copy.
  */
-import type { DeploymentStore } from '../shifting/ports.js';
 import { NotificationEntry } from '../codedeploy/triggers.js';
+import type { DeploymentStore } from '../shifting/ports.js';
 
 /** The outbox key of a notification. */
 export function notificationKey(deploymentId: string, eventType: string, triggerName: string): string {

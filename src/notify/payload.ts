@@ -4,10 +4,10 @@
  * carry), or a one-line Slack message. Built once, when the notification is queued, so every retry sends
  * the same bytes and a restart sends what was queued.
  */
-import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../core/aws-identity.js';
-import type { DeploymentRecord } from '../shifting/ports.js';
 import { targetStatus } from '../codedeploy/lifecycle.js';
 import type { DeploymentEventType, TriggerFormat } from '../codedeploy/triggers.js';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../core/aws-identity.js';
+import type { DeploymentRecord } from '../shifting/ports.js';
 
 /** CodeDeploy's trigger message for a deployment event; every value is a string, as CodeDeploy sends it. */
 export interface CodeDeployTriggerPayload {

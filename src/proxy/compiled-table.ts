@@ -5,11 +5,12 @@
  * one compiled table from start to end.
  */
 import type { IncomingMessage } from 'node:http';
+
 import { LISTENERS, type RouteTable, type ServiceRoute } from '../core/route-table.js';
 import { CompiledVersion } from './compiled-version.js';
-import { PoolRegistry, type Upstream } from './pools.js';
-import { cookieValue, SmoothWeightedPicker, StickyPicker, stickyBucket } from './split.js';
 import { CompiledMirror } from './mirror.js';
+import { PoolRegistry, type Upstream } from './pools.js';
+import { cookieValue, SmoothWeightedPicker, stickyBucket, StickyPicker } from './split.js';
 import type { StatsRecorder } from './stats.js';
 
 interface ListenerSplit {
@@ -78,7 +79,7 @@ export class CompiledService {
     const weights = this.route.weights[LISTENERS[listener]!];
     for (const weighted of [true, false]) {
       for (const other of this.versions) {
-        if (other === version || ((weights[other.label] ?? 0) > 0) !== weighted) continue;
+        if (other === version || (weights[other.label] ?? 0) > 0 !== weighted) continue;
         const upstream = other.nextUpstream();
         if (upstream) return { version: other, upstream };
       }
@@ -134,7 +135,7 @@ function underPrefix(url: string, prefix: string): boolean {
   if (!url.startsWith(prefix)) return false;
   if (url.length === prefix.length || prefix.endsWith('/')) return true;
   const next = url.charCodeAt(prefix.length);
-  return next === 47 /* / */ || next === 63 /* ? */;
+  return next === 47 /* / */ || next === 63; /* ? */
 }
 
 /** The compiled form of one RouteTable. */
@@ -209,7 +210,12 @@ export function compileTable(
     }
     const target = mirror && service.versions.find((v) => v.label === mirror.to);
     if (mirror && target) {
-      service.mirror = new CompiledMirror(target, stats.for(service.name, mirror.to, true), mirror.weight, mirror.maxBodyBytes);
+      service.mirror = new CompiledMirror(
+        target,
+        stats.for(service.name, mirror.to, true),
+        mirror.weight,
+        mirror.maxBodyBytes,
+      );
     }
   }
   pools.retain(used);

@@ -4,6 +4,7 @@
  * and where a failed request may be retried.
  */
 import { performance } from 'node:perf_hooks';
+
 import type { Upstream } from './pools.js';
 import type { VersionStats } from './stats.js';
 

@@ -7,9 +7,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
+
 import { SwitchyardError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import { LISTENERS, type ListenerName, type RouteTable, validateRouteTable } from '../core/route-table.js';
+import { type ListenerName, LISTENERS, type RouteTable, validateRouteTable } from '../core/route-table.js';
 import { OUTCOME_ERROR, type StatsDelta } from '../core/stats-delta.js';
 import { type CompiledTable, compileTable, PoolRegistry } from './compiled-table.js';
 import { forward, requestHasBody } from './forwarder.js';
@@ -114,10 +115,7 @@ export class DataPlane {
     for (const server of this.#servers.values()) server.closeIdleConnections();
     await this.#untilIdle(drainMs);
     if (this.#inFlight > 0)
-      this.#log.warn(
-        { inFlight: this.#inFlight },
-        'drain timeout: closing connections with requests in flight',
-      );
+      this.#log.warn({ inFlight: this.#inFlight }, 'drain timeout: closing connections with requests in flight');
     this.#upgrades.destroyAll();
     for (const server of this.#servers.values()) server.closeAllConnections();
     await Promise.all(closed);
@@ -145,8 +143,7 @@ export class DataPlane {
   /** Compiles a table; services whose weights did not change keep their round-robin position. */
   #compile(table: RouteTable, previous: CompiledTable | undefined): CompiledTable {
     const problems = validateRouteTable(table);
-    if (problems.length)
-      throw new SwitchyardError('WEIGHTS_INVALID', `route table rejected: ${problems.join('; ')}`);
+    if (problems.length) throw new SwitchyardError('WEIGHTS_INVALID', `route table rejected: ${problems.join('; ')}`);
     return compileTable(table, this.#pools, this.#stats, previous);
   }
 
@@ -224,12 +221,7 @@ export class DataPlane {
     socket.on('error', ignoreError);
     if (!isWebSocketUpgrade(req)) {
       // Only WebSocket tunnels are proxied (an h2c or other protocol switch has no HTTP/1.1 fallback here).
-      refuseUpgrade(
-        socket,
-        '501 Not Implemented',
-        'UPGRADE_UNSUPPORTED',
-        'only WebSocket upgrades are proxied',
-      );
+      refuseUpgrade(socket, '501 Not Implemented', 'UPGRADE_UNSUPPORTED', 'only WebSocket upgrades are proxied');
       return;
     }
     const table = this.#compiled;
@@ -239,12 +231,7 @@ export class DataPlane {
     if (!version || !upstream) {
       version?.stats.record(OUTCOME_ERROR, 0);
       if (service)
-        refuseUpgrade(
-          socket,
-          '503 Service Unavailable',
-          'NO_TARGET',
-          `service ${service.name} has no routable target`,
-        );
+        refuseUpgrade(socket, '503 Service Unavailable', 'NO_TARGET', `service ${service.name} has no routable target`);
       else refuseUpgrade(socket, '404 Not Found', 'NO_ROUTE', `no service matches ${req.url}`);
       return;
     }

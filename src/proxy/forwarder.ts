@@ -5,15 +5,17 @@
  * away aborts the upstream request so its connection is freed at once.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Readable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
+import type { Readable } from 'node:stream';
+
 import type { Dispatcher } from 'undici';
+
+import { describeError } from '../core/describe-error.js';
 import { OUTCOME_ERROR, outcomeOf } from '../core/stats-delta.js';
 import type { CompiledVersion, RetryRoute } from './compiled-version.js';
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js';
 import type { Upstream } from './pools.js';
 import { type ProxyErrorCode, writeProxyError } from './proxy-error.js';
-import { describeError } from '../core/describe-error.js';
 
 const kHandler = Symbol('switchyard.handler');
 type TrackedResponse = ServerResponse & { [kHandler]?: ProxyHandler };
@@ -255,7 +257,14 @@ function dispatch(
   const hasBody = requestHasBody(req.rawHeaders);
   // A body streamed to the replacement is consumed: only a bodiless request can be sent again.
   const retryable = retry !== undefined && !hasBody && retry.methods.has(req.method!);
-  const handler = new ProxyHandler(res, version, versionHeader, started, retryable ? { req, route: retry, proto } : undefined, upstream);
+  const handler = new ProxyHandler(
+    res,
+    version,
+    versionHeader,
+    started,
+    retryable ? { req, route: retry, proto } : undefined,
+    upstream,
+  );
   (res as TrackedResponse)[kHandler] = handler;
   upstream.pool.dispatch(
     {

@@ -9,7 +9,9 @@
 import type { IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { PassThrough, type Readable } from 'node:stream';
+
 import type { Dispatcher } from 'undici';
+
 import { FULL_WEIGHT } from '../core/route-table.js';
 import { OUTCOME_ERROR, outcomeOf } from '../core/stats-delta.js';
 import type { CompiledVersion } from './compiled-version.js';
@@ -79,7 +81,10 @@ class MirrorHandler implements Dispatcher.DispatchHandler {
 function send(req: IncomingMessage, mirror: CompiledMirror, body: Buffer | null): void {
   const upstream = mirror.version.nextUpstream();
   if (!upstream) return;
-  const headers = upstreamRequestHeaders(req.rawHeaders, { clientAddress: req.socket.remoteAddress ?? '', proto: 'http' });
+  const headers = upstreamRequestHeaders(req.rawHeaders, {
+    clientAddress: req.socket.remoteAddress ?? '',
+    proto: 'http',
+  });
   headers.push(MIRROR_HEADER, 'true');
   upstream.pool.dispatch(
     {

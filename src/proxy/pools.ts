@@ -5,6 +5,7 @@
  * target also keeps its passive-ejection state, since that is about the target, not about a table.
  */
 import { Pool } from 'undici';
+
 import type { UpstreamSettings } from '../core/route-table.js';
 import type { TargetEvent } from '../core/stats-delta.js';
 

@@ -8,7 +8,9 @@ import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
+
 import httpProxy from 'http-proxy';
+
 import { OUTCOME_ERROR, outcomeOf } from '../core/stats-delta.js';
 import type { CompiledVersion } from './compiled-version.js';
 import { stripUpgradeHopByHop } from './headers.js';
@@ -110,9 +112,7 @@ export class UpgradeProxy {
       tunnel.closeUpstream();
     });
     stripUpgradeHopByHop(req.headers);
-    this.#proxy.ws(req, socket, head, { target: upstream.origin + upstream.basePath }, () =>
-      this.#failed(tunnel),
-    );
+    this.#proxy.ws(req, socket, head, { target: upstream.origin + upstream.basePath }, () => this.#failed(tunnel));
   }
 
   /** The upstream request or an open tunnel's upstream socket failed. */

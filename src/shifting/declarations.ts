@@ -7,14 +7,14 @@
  * entry into a scratch registry ({@link declarationProblems}) lets `validate` and start-up report a
  * refusal at its line in the file before anything starts.
  */
-import { type AwsErrorType, CodeDeployRefusal } from '../codedeploy/exceptions.js';
-import { uuid } from '../core/ids.js';
-import { type CustomConfigSpec } from '../codedeploy/shift-spec.js';
 import { customDeploymentConfig } from '../codedeploy/create-deployment-config.js';
 import { type ComputePlatform } from '../codedeploy/deployment-config-model.js';
-import { ManualClock } from '../core/clock.js';
-import { Registry } from './registry.js';
 import type { DeploymentGroupSettings } from '../codedeploy/deployment-group.js';
+import { type AwsErrorType, CodeDeployRefusal } from '../codedeploy/exceptions.js';
+import { type CustomConfigSpec } from '../codedeploy/shift-spec.js';
+import { ManualClock } from '../core/clock.js';
+import { uuid } from '../core/ids.js';
+import { Registry } from './registry.js';
 
 /** The member of a deployment group each refusal is about. */
 const MEMBER_OF: Readonly<Partial<Record<AwsErrorType, string>>> = {

@@ -5,6 +5,7 @@
  * are what a kept record is read back with after a restart, and the source of its types.
  */
 import { z } from 'zod';
+
 import { AppSpecSchema } from '../appspec/schema.js';
 import { DeploymentConfig } from '../codedeploy/deployment-config-model.js';
 import { AutoRollbackEvent } from '../codedeploy/deployment-group.js';

@@ -108,7 +108,9 @@ function haltNow(
     code,
     message,
     rollback,
-    ...(record.rollbackInfo?.rollbackDeploymentId && { rollbackDeploymentId: record.rollbackInfo.rollbackDeploymentId }),
+    ...(record.rollbackInfo?.rollbackDeploymentId && {
+      rollbackDeploymentId: record.rollbackInfo.rollbackDeploymentId,
+    }),
   });
 }
 
@@ -148,7 +150,9 @@ function recordRollback(ctx: EngineContext, run: Run, reason: string): void {
     createTime: now,
     startTime: now,
     completeTime: now,
-    lifecycleEvents: [{ name: 'AllowTraffic', status: 'Succeeded', startTime: now, endTime: now, diagnostics: SUCCESS }],
+    lifecycleEvents: [
+      { name: 'AllowTraffic', status: 'Succeeded', startTime: now, endTime: now, diagnostics: SUCCESS },
+    ],
     trafficWeight: FULL_WEIGHT,
     shiftStep: 0,
     instanceTerminationWaitTimeStarted: false,

@@ -3,9 +3,9 @@
  * What the pieces of the deployment engine share (the façade, the lifecycle walk, the endings): what the
  * engine is built from, the deployments it holds, and how a change to one is kept and told.
  */
+import type { Diagnostics } from '../codedeploy/lifecycle.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
-import type { Diagnostics } from '../codedeploy/lifecycle.js';
 import {
   type AlarmWatcher,
   type DeploymentEvent,
@@ -63,7 +63,14 @@ export class EngineContext {
   /** Logs a step of a deployment and appends it to its timeline, so the API and CLI never scrape logs. */
   note(run: Run, level: 'info' | 'warn', message: string, detail: Record<string, unknown> = {}): void {
     const record = run.record;
-    const entry: TimelineEvent = { time: run.clock.now(), wallTime: this.deps.clock.now(), level, message, detail, status: record.status };
+    const entry: TimelineEvent = {
+      time: run.clock.now(),
+      wallTime: this.deps.clock.now(),
+      level,
+      message,
+      detail,
+      status: record.status,
+    };
     record.timeline.push(entry);
     run.log[level](detail, message);
     this.changed(record);

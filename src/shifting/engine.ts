@@ -7,10 +7,10 @@
  * deployment's clock (scaled by its time scale), so a 15-minute canary is a millisecond test under a
  * manual clock.
  */
+import { lifecycleOf, TERMINAL_STATUSES } from '../codedeploy/lifecycle.js';
 import { scaledClock } from '../core/clock.js';
 import { SwitchyardError } from '../core/errors.js';
 import { deploymentId } from '../core/ids.js';
-import { lifecycleOf, TERMINAL_STATUSES } from '../codedeploy/lifecycle.js';
 import { halt, wantsRollback } from './endings.js';
 import { EngineContext, type EngineDeps } from './engine-context.js';
 import { LifecycleWalk } from './lifecycle-walk.js';
@@ -87,7 +87,11 @@ export class DeploymentEngine {
   /** The deployment of a group that is not yet finished, if any (CodeDeploy allows one). */
   active(application: string, group: string): DeploymentRecord | undefined {
     for (const r of this.#ctx.records.values()) {
-      if (r.plan.applicationName === application && r.plan.deploymentGroupName === group && !TERMINAL_STATUSES.has(r.status)) {
+      if (
+        r.plan.applicationName === application &&
+        r.plan.deploymentGroupName === group &&
+        !TERMINAL_STATUSES.has(r.status)
+      ) {
         return r;
       }
     }
@@ -120,7 +124,8 @@ export class DeploymentEngine {
   continue(id: string, waitType: 'READY_WAIT' | 'TERMINATION_WAIT'): void {
     const run = this.#active(id);
     const waiting = run.record.waitingFor;
-    const matches = waitType === 'READY_WAIT' ? waiting === 'READY_WAIT' || waiting === 'CONTINUE_STEP' : waiting === waitType;
+    const matches =
+      waitType === 'READY_WAIT' ? waiting === 'READY_WAIT' || waiting === 'CONTINUE_STEP' : waiting === waitType;
     if (!matches) {
       throw new SwitchyardError(
         'DEPLOYMENT_NOT_WAITING',
@@ -200,16 +205,25 @@ export class DeploymentEngine {
         return;
       case 'rollback': {
         const { hook } = decision;
-        ctx.note(run, 'warn', 'recovered after a restart: rolling back, as the recovery policy says', { ...recovery, ...(hook && { hook }) });
+        ctx.note(run, 'warn', 'recovered after a restart: rolling back, as the recovery policy says', {
+          ...recovery,
+          ...(hook && { hook }),
+        });
         halt(ctx, run, 'Failed', 'INTERNAL_ERROR', decision.message, decision.traffic);
         return;
       }
       case 'resume':
-        if (decision.shifting) ctx.deps.traffic.setShifting(plan.service, { original: plan.currentVersion, replacement: plan.targetVersion });
+        if (decision.shifting)
+          ctx.deps.traffic.setShifting(plan.service, {
+            original: plan.currentVersion,
+            replacement: plan.targetVersion,
+          });
         ctx.note(run, 'info', 'recovered after a restart: resuming', {
           ...recovery,
           // Real milliseconds, as a reader of the log counts them (the deployment's clock may run scaled).
-          ...(record.waitStartedAt !== undefined && { waitedMs: Math.round(Math.max(0, clock.now() - record.waitStartedAt) / plan.timeScale) }),
+          ...(record.waitStartedAt !== undefined && {
+            waitedMs: Math.round(Math.max(0, clock.now() - record.waitStartedAt) / plan.timeScale),
+          }),
         });
         this.#restored.push(() => void this.#walk.resume(run));
         return;

@@ -56,10 +56,16 @@ export class LifecycleWalk {
     if (run.abort.signal.aborted) return;
     this.#watchAlarms(run);
     await this.#guarded(run, async () => {
-      const installed = plan.appSpec.platform === 'Lambda' || record.lifecycleEvents.some((e) => e.name === 'Install' && e.status === 'Succeeded');
+      const installed =
+        plan.appSpec.platform === 'Lambda' ||
+        record.lifecycleEvents.some((e) => e.name === 'Install' && e.status === 'Succeeded');
       // A replacement that cannot run again has nothing to serve the traffic it was given: that goes back
       // to the original whatever the group's rollback settings, rather than to a version with no targets.
-      if (installed && !(await this.#replacementReady(run, trafficMoved(record) || wantsRollback(plan, 'DEPLOYMENT_FAILURE')))) return;
+      if (
+        installed &&
+        !(await this.#replacementReady(run, trafficMoved(record) || wantsRollback(plan, 'DEPLOYMENT_FAILURE')))
+      )
+        return;
       await this.#proceed(run);
     });
   }
@@ -71,7 +77,14 @@ export class LifecycleWalk {
     } catch (err) {
       if (err instanceof Halted || run.abort.signal.aborted) return;
       run.log.error({ err }, 'deployment engine error');
-      halt(this.ctx, run, 'Failed', 'INTERNAL_ERROR', describeError(err), wantsRollback(run.record.plan, 'DEPLOYMENT_FAILURE'));
+      halt(
+        this.ctx,
+        run,
+        'Failed',
+        'INTERNAL_ERROR',
+        describeError(err),
+        wantsRollback(run.record.plan, 'DEPLOYMENT_FAILURE'),
+      );
     }
   }
 
@@ -81,7 +94,12 @@ export class LifecycleWalk {
     const plan = record.plan;
     for (const event of record.lifecycleEvents) {
       if (event.status !== 'Pending' && event.status !== 'InProgress') continue;
-      if (plan.appSpec.platform === 'ECS' && event.name === 'BeforeAllowTraffic' && plan.readyWait && event.status === 'Pending') {
+      if (
+        plan.appSpec.platform === 'ECS' &&
+        event.name === 'BeforeAllowTraffic' &&
+        plan.readyWait &&
+        event.status === 'Pending'
+      ) {
         await this.#readyWait(run, plan.readyWait.waitMs);
       }
       const outcome = await this.#event(run, event);
@@ -133,7 +151,14 @@ export class LifecycleWalk {
       return true;
     } catch (err) {
       if (run.abort.signal.aborted) throw new Halted();
-      halt(this.ctx, run, 'Failed', 'HEALTH_CONSTRAINTS', `version ${plan.targetVersion} is not ready: ${describeError(err)}`, rollback);
+      halt(
+        this.ctx,
+        run,
+        'Failed',
+        'HEALTH_CONSTRAINTS',
+        `version ${plan.targetVersion} is not ready: ${describeError(err)}`,
+        rollback,
+      );
       return false;
     }
   }
@@ -166,11 +191,14 @@ export class LifecycleWalk {
       ctx.changed(record);
       return { status: 'Succeeded' };
     }
-    if (event.status === 'InProgress') ctx.note(run, 'info', 'lifecycle event started again after a restart', { event: event.name });
+    if (event.status === 'InProgress')
+      ctx.note(run, 'info', 'lifecycle event started again after a restart', { event: event.name });
     event.status = 'InProgress';
     event.startTime ??= clock.now();
     ctx.changed(record);
-    const result = RESERVED_EVENTS.has(event.name) ? await this.#reservedEvent(run, event) : await this.#hookEvent(run, event);
+    const result = RESERVED_EVENTS.has(event.name)
+      ? await this.#reservedEvent(run, event)
+      : await this.#hookEvent(run, event);
     if (run.abort.signal.aborted) throw new Halted();
     event.status = result.status;
     event.endTime = clock.now();
@@ -203,7 +231,11 @@ export class LifecycleWalk {
     event.diagnostics = outcome.diagnostics;
     return outcome.status === 'Succeeded'
       ? { status: 'Succeeded' }
-      : { status: 'Failed', code: 'HOOK_EXECUTION_FAILURE', message: `The ${event.name} hook failed: ${outcome.diagnostics.message}` };
+      : {
+          status: 'Failed',
+          code: 'HOOK_EXECUTION_FAILURE',
+          message: `The ${event.name} hook failed: ${outcome.diagnostics.message}`,
+        };
   }
 
   async #hook(run: Run, event: LifecycleEventName): Promise<HookOutcome> {

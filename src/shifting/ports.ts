@@ -137,7 +137,10 @@ export interface TrafficPort {
   /** Starts (a label) or stops (undefined) copying requests to a replacement (routing.mirror). */
   setMirroring(service: string, replacement: string | undefined): void;
   /** Puts back a kept live version and weights (basis points per listener). */
-  restore(service: string, saved: { live: string; weights: Readonly<Record<ListenerName, Readonly<Record<string, number>>>> }): void;
+  restore(
+    service: string,
+    saved: { live: string; weights: Readonly<Record<ListenerName, Readonly<Record<string, number>>>> },
+  ): void;
 }
 
 /** Where the engine keeps its deployment records, so that a restart forgets nothing (the store). */

@@ -52,14 +52,19 @@ export function recoveryDecision(
       traffic: trafficMoved(record) || 'restore',
     };
   }
-  return { action: 'resume', shifting: record.lifecycleEvents.some((e) => e.name === 'AllowTraffic' && e.status !== 'Pending') };
+  return {
+    action: 'resume',
+    shifting: record.lifecycleEvents.some((e) => e.name === 'AllowTraffic' && e.status !== 'Pending'),
+  };
 }
 
 /** Whether a deployment has sent any traffic, test or production, to its replacement yet. */
 export function trafficMoved(record: DeploymentRecord): boolean {
   return (
     record.trafficWeight > 0 ||
-    record.lifecycleEvents.some((e) => e.name === 'AllowTestTraffic' && (e.status === 'InProgress' || e.status === 'Succeeded'))
+    record.lifecycleEvents.some(
+      (e) => e.name === 'AllowTestTraffic' && (e.status === 'InProgress' || e.status === 'Succeeded'),
+    )
   );
 }
 

@@ -6,20 +6,20 @@
  * passed in so creation times follow the same time as everything else. Every refusal carries the
  * CodeDeploy exception name (`awsType`), because the registry is where CodeDeploy's rules live.
  */
-import type { Clock } from '../core/clock.js';
-import { type CodeDeployException, CodeDeployRefusal } from '../codedeploy/exceptions.js';
-import { uuid } from '../core/ids.js';
-import { defaultConfigName, PREDEFINED_CONFIGS, predefinedConfig } from '../codedeploy/predefined-configs.js';
 import { type ComputePlatform, type DeploymentConfig } from '../codedeploy/deployment-config-model.js';
 import {
-  ALARMS_PER_GROUP,
   type AlarmConfiguration,
+  ALARMS_PER_GROUP,
   type ApplicationRecord,
   type DeploymentGroupRecord,
   type DeploymentGroupSettings,
   type DeploymentRequest,
 } from '../codedeploy/deployment-group.js';
+import { type CodeDeployException, CodeDeployRefusal } from '../codedeploy/exceptions.js';
+import { defaultConfigName, PREDEFINED_CONFIGS, predefinedConfig } from '../codedeploy/predefined-configs.js';
 import { checkTriggers } from '../codedeploy/triggers.js';
+import type { Clock } from '../core/clock.js';
+import { uuid } from '../core/ids.js';
 
 /** A request CodeDeploy would refuse; `awsType` is the `__type` the API answers with. */
 export class RegistryError extends CodeDeployRefusal {}
@@ -76,7 +76,10 @@ export class Registry {
   checkAlarms(config: AlarmConfiguration | undefined): void {
     const names = (config?.alarms ?? []).map((a) => a.name);
     if (names.length > ALARMS_PER_GROUP) {
-      throw new RegistryError('AlarmsLimitExceededException', `At most ${ALARMS_PER_GROUP} alarms may be named, got ${names.length}`);
+      throw new RegistryError(
+        'AlarmsLimitExceededException',
+        `At most ${ALARMS_PER_GROUP} alarms may be named, got ${names.length}`,
+      );
     }
     if (config?.enabled && names.length === 0) {
       throw new RegistryError('InvalidAlarmConfigException', 'alarmConfiguration is enabled but names no alarms');
@@ -89,7 +92,10 @@ export class Registry {
       if (seen.has(name)) throw new RegistryError('InvalidAlarmConfigException', `alarm "${name}" is named twice`);
       seen.add(name);
       if (!this.#alarmDeclared(name)) {
-        throw new RegistryError('InvalidAlarmConfigException', `alarm "${name}" is not declared in the config's alarms:`);
+        throw new RegistryError(
+          'InvalidAlarmConfigException',
+          `alarm "${name}" is not declared in the config's alarms:`,
+        );
       }
     }
   }
@@ -125,7 +131,12 @@ export class Registry {
   declareGroup(applicationName: string, name: string, settings: DeploymentGroupSettings): DeploymentGroupRecord {
     const old = this.#groups.get(applicationName)?.get(name);
     if (!old) return this.createGroup(applicationName, name, settings);
-    const group = this.#checkedGroup(this.application(applicationName), { id: old.id, applicationName, name }, settings, old);
+    const group = this.#checkedGroup(
+      this.application(applicationName),
+      { id: old.id, applicationName, name },
+      settings,
+      old,
+    );
     this.#groupsOf(applicationName).set(name, group);
     this.#onChange({ kind: 'group', key: groupKey(applicationName, name), value: group });
     return group;
@@ -173,7 +184,8 @@ export class Registry {
 
   /** Deletes an application and its groups; deleting one that does not exist is not an error, as in AWS. */
   deleteApplication(name: string): void {
-    for (const group of this.#groups.get(name)?.keys() ?? []) this.#onChange({ kind: 'group', key: groupKey(name, group), value: undefined });
+    for (const group of this.#groups.get(name)?.keys() ?? [])
+      this.#onChange({ kind: 'group', key: groupKey(name, group), value: undefined });
     this.#applications.delete(name);
     this.#groups.delete(name);
     this.#onChange({ kind: 'application', key: name, value: undefined });
@@ -239,7 +251,8 @@ export class Registry {
     const group = this.#checkedGroup(app, { id: old.id, applicationName, name }, { ...old.settings, ...defined }, old);
     groups.delete(currentName);
     groups.set(name, group);
-    if (name !== currentName) this.#onChange({ kind: 'group', key: groupKey(applicationName, currentName), value: undefined });
+    if (name !== currentName)
+      this.#onChange({ kind: 'group', key: groupKey(applicationName, currentName), value: undefined });
     this.#onChange({ kind: 'group', key: groupKey(applicationName, name), value: group });
     return group;
   }

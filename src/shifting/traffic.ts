@@ -7,16 +7,16 @@
  */
 import type { Config } from '../config/schema.js';
 import type { ServiceConfig } from '../config/services.js';
-import { isHttpUrl } from '../core/url.js';
 import { SwitchyardError } from '../core/errors.js';
 import {
   FULL_WEIGHT,
-  LISTENERS,
   type ListenerName,
+  LISTENERS,
   type RouteTable,
   type ServiceRoute,
   type UpstreamSettings,
 } from '../core/route-table.js';
+import { isHttpUrl } from '../core/url.js';
 import type { PercentWeights, ServiceView, TrafficPort } from './ports.js';
 
 /** Receives every new RouteTable: the data plane in process, or a channel to workers. */
@@ -43,10 +43,7 @@ export function toBasisPoints(weights: PercentWeights, labels: readonly string[]
   let sum = 0;
   for (const [label, percent] of Object.entries(weights)) {
     if (!labels.includes(label)) {
-      throw new SwitchyardError(
-        'VERSION_NOT_FOUND',
-        `no version "${label}" (versions: ${labels.join(', ')})`,
-      );
+      throw new SwitchyardError('VERSION_NOT_FOUND', `no version "${label}" (versions: ${labels.join(', ')})`);
     }
     const bp = Math.round(percent * 100);
     if (!Number.isFinite(percent) || percent < 0 || percent > 100 || Math.abs(bp - percent * 100) > 1e-6) {
@@ -58,8 +55,7 @@ export function toBasisPoints(weights: PercentWeights, labels: readonly string[]
     if (bp > 0) out[label] = bp;
     sum += bp;
   }
-  if (sum !== FULL_WEIGHT)
-    throw new SwitchyardError('WEIGHTS_INVALID', `weights must add up to 100, got ${sum / 100}`);
+  if (sum !== FULL_WEIGHT) throw new SwitchyardError('WEIGHTS_INVALID', `weights must add up to 100, got ${sum / 100}`);
   return out;
 }
 
@@ -80,7 +76,9 @@ export class TrafficState implements TrafficPort {
         config: s,
         live: s.live,
         // A version started by command has no targets until its processes run.
-        targets: new Map(Object.entries(s.versions).map(([label, v]) => [label, v.kind === 'targets' ? v.targets : []])),
+        targets: new Map(
+          Object.entries(s.versions).map(([label, v]) => [label, v.kind === 'targets' ? v.targets : []]),
+        ),
         // The test listener starts on the live version, as CodeDeploy's does before AllowTestTraffic.
         weights: { production, test: { [s.live]: FULL_WEIGHT } },
         shifting: undefined,
@@ -121,11 +119,15 @@ export class TrafficState implements TrafficPort {
    * Puts a service back as a store kept it (live version and basis-point weights of each listener), in one
    * publish; refuses, changing nothing, when the config no longer has a version it names.
    */
-  restore(service: string, saved: { live: string; weights: Readonly<Record<ListenerName, Readonly<Record<string, number>>>> }): void {
+  restore(
+    service: string,
+    saved: { live: string; weights: Readonly<Record<ListenerName, Readonly<Record<string, number>>>> },
+  ): void {
     const state = this.#state(service);
     this.#label(state, saved.live);
     const labels = [...state.targets.keys()];
-    const asPercent = (bp: Readonly<Record<string, number>>) => Object.fromEntries(Object.entries(bp).map(([l, w]) => [l, w / 100]));
+    const asPercent = (bp: Readonly<Record<string, number>>) =>
+      Object.fromEntries(Object.entries(bp).map(([l, w]) => [l, w / 100]));
     const production = toBasisPoints(asPercent(saved.weights.production), labels);
     const test = toBasisPoints(asPercent(saved.weights.test), labels);
     state.live = saved.live;
@@ -153,11 +155,7 @@ export class TrafficState implements TrafficPort {
   ): ServiceView {
     const state = this.#state(service);
     if (label === state.live) return this.setWeights(service, { [label]: 100 }, listener);
-    return this.setWeights(
-      service,
-      { [label]: percent, [state.live]: +(100 - percent).toFixed(2) },
-      listener,
-    );
+    return this.setWeights(service, { [label]: percent, [state.live]: +(100 - percent).toFixed(2) }, listener);
   }
 
   /** Makes `label` the live version and sends all of both listeners' traffic to it. */
@@ -320,6 +318,10 @@ export class TrafficState implements TrafficPort {
 
 function outlierOf(config: Config['upstream']['outlierDetection']): UpstreamSettings['outlier'] {
   return config
-    ? { consecutiveFailures: config.consecutiveFailures, ejectionMs: config.ejectionTime, maxEjectionMs: config.maxEjectionTime }
+    ? {
+        consecutiveFailures: config.consecutiveFailures,
+        ejectionMs: config.ejectionTime,
+        maxEjectionMs: config.maxEjectionTime,
+      }
     : undefined;
 }

@@ -5,8 +5,8 @@
  * it touched), so its cost follows what it writes, not the size of the store; nested transactions undo
  * only their own part, as SQLite's savepoints do.
  */
-import { toJson } from './json.js';
 import { type DeploymentStore, type StoredDocument, type StoreKind } from '../shifting/ports.js';
+import { toJson } from './json.js';
 
 /** A document as kept: its JSON, and its place in its kind's order (first written, as SQLite's kind_order). */
 interface Doc {

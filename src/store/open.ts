@@ -3,9 +3,9 @@
  * Opens the store a config names.
  */
 import type { Config } from '../config/schema.js';
+import type { DeploymentStore } from '../shifting/ports.js';
 import { MemoryStore } from './memory-store.js';
 import { SqliteStore } from './sqlite-store.js';
-import type { DeploymentStore } from '../shifting/ports.js';
 
 /** The store of `config.store`: SQLite at its file, or in memory. */
 export function openStore(spec: Config['store']): DeploymentStore {

@@ -6,11 +6,13 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+
 import Database from 'better-sqlite3';
-import { SwitchyardError } from '../core/errors.js';
-import { toJson } from './json.js';
-import { type DeploymentStore, type StoredDocument, type StoreKind } from '../shifting/ports.js';
+
 import { describeError } from '../core/describe-error.js';
+import { SwitchyardError } from '../core/errors.js';
+import { type DeploymentStore, type StoredDocument, type StoreKind } from '../shifting/ports.js';
+import { toJson } from './json.js';
 
 /** Schema changes in order; the file's user_version says how many have been applied. */
 const MIGRATIONS: readonly string[] = [
@@ -112,7 +114,9 @@ export class SqliteStore implements DeploymentStore {
     } catch (err) {
       // The database's own failure (a full disk at COMMIT, say) is the store's; what `fn` threw is passed on.
       if (err instanceof Database.SqliteError) {
-        throw new SwitchyardError('STORE_FAILED', `cannot write to the store ${this.file}: ${err.message}`, { cause: err });
+        throw new SwitchyardError('STORE_FAILED', `cannot write to the store ${this.file}: ${err.message}`, {
+          cause: err,
+        });
       }
       throw err;
     }
@@ -127,7 +131,9 @@ export class SqliteStore implements DeploymentStore {
     try {
       this.#db.transaction(fn)();
     } catch (err) {
-      throw new SwitchyardError('STORE_FAILED', `cannot write to the store ${this.file}: ${describeError(err)}`, { cause: err });
+      throw new SwitchyardError('STORE_FAILED', `cannot write to the store ${this.file}: ${describeError(err)}`, {
+        cause: err,
+      });
     }
   }
 }

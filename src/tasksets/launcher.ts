@@ -8,17 +8,22 @@
  */
 import type { HealthCheckConfig, ServiceConfig, VersionSpec } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
+import { describeError } from '../core/describe-error.js';
 import { SwitchyardError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { ProcessLedger } from '../core/process-ledger.js';
 import { type ReplacementLauncher, ReplacementNotReady, type TrafficPort } from '../shifting/ports.js';
 import { describeExit, freePort, Task } from './task.js';
-import { describeError } from '../core/describe-error.js';
 
 /** Waits until a target passes its health check (the health checks' prober, in the running app). */
 export interface ReadinessCheck {
   /** Resolves once `target` passes `check`; rejects after `deadlineMs` saying what it last saw, or on abort. */
-  untilHealthy(target: string, check: HealthCheckConfig | undefined, deadlineMs: number, signal: AbortSignal): Promise<void>;
+  untilHealthy(
+    target: string,
+    check: HealthCheckConfig | undefined,
+    deadlineMs: number,
+    signal: AbortSignal,
+  ): Promise<void>;
 }
 
 /** What the launcher needs. */
@@ -59,7 +64,10 @@ export class TaskSetLauncher implements ReplacementLauncher {
    * test traffic, is started too, but its failure is only logged (a replacement whose deployment,
    * resumed, makes it ready again or fails).
    */
-  async startServing(signal: AbortSignal, optional: (service: string, version: string) => boolean = () => false): Promise<void> {
+  async startServing(
+    signal: AbortSignal,
+    optional: (service: string, version: string) => boolean = () => false,
+  ): Promise<void> {
     const starts: Promise<void>[] = [];
     for (const service of this.#deps.services) {
       const view = this.#deps.traffic.service(service.name);
@@ -75,7 +83,10 @@ export class TaskSetLauncher implements ReplacementLauncher {
           // back; a version with only test traffic answers the test listener 503 until it is started.
           starts.push(
             this.prepare(service.name, label, signal).catch((err: unknown) => {
-              this.#deps.log.warn({ service: service.name, version: label, err: describeError(err) }, 'a weighted replacement did not start');
+              this.#deps.log.warn(
+                { service: service.name, version: label, err: describeError(err) },
+                'a weighted replacement did not start',
+              );
             }),
           );
         }
@@ -97,8 +108,16 @@ export class TaskSetLauncher implements ReplacementLauncher {
     if (set?.starting) return set.starting;
     if (set && !set.retiring && set.tasks.length > 0 && set.tasks.every((t) => !t.done)) {
       // Still running from before (kept alive after an earlier deployment): ready once it answers.
-      await this.#allHealthy(set.tasks.map((t) => t.url), spec, signal);
-      this.#deps.traffic.setTargets(service, version, set.tasks.map((t) => t.url));
+      await this.#allHealthy(
+        set.tasks.map((t) => t.url),
+        spec,
+        signal,
+      );
+      this.#deps.traffic.setTargets(
+        service,
+        version,
+        set.tasks.map((t) => t.url),
+      );
       return;
     }
     // Some of its processes died: start the version afresh.
@@ -122,7 +141,10 @@ export class TaskSetLauncher implements ReplacementLauncher {
     const carrying = Object.values(view.weights).some((w) => (w[version] ?? 0) > 0);
     if (carrying) {
       // Never take away a version that still has traffic: that would turn a stop into an outage.
-      this.#deps.log.warn({ service, version, weights: view.weights }, 'not retiring a version that still carries traffic');
+      this.#deps.log.warn(
+        { service, version, weights: view.weights },
+        'not retiring a version that still carries traffic',
+      );
       return;
     }
     await this.#stop(service, version, set);
@@ -136,7 +158,8 @@ export class TaskSetLauncher implements ReplacementLauncher {
     if (!this.#closed) this.#deps.traffic.setTargets(service, version, []);
     const grace = this.#deps.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
     const exits = await Promise.all(set.tasks.map((t) => t.stop(this.#deps.clock, grace)));
-    if (exits.length) this.#deps.log.info({ service, version, tasks: exits.length }, 'version retired: its processes stopped');
+    if (exits.length)
+      this.#deps.log.info({ service, version, tasks: exits.length }, 'version retired: its processes stopped');
   }
 
   /** Stops every process it started; for shutdown. */
@@ -166,7 +189,11 @@ export class TaskSetLauncher implements ReplacementLauncher {
         if (set.retiring) return;
         log.warn({ url: task.url, tail: exit.tail }, `task ${describeExit(exit)}`);
         if (set.starting === undefined && this.#sets.get(keyOf(service, version)) === set) {
-          this.#deps.traffic.setTargets(service, version, set.tasks.filter((t) => !t.done).map((t) => t.url));
+          this.#deps.traffic.setTargets(
+            service,
+            version,
+            set.tasks.filter((t) => !t.done).map((t) => t.url),
+          );
         }
       });
     }
@@ -185,12 +212,18 @@ export class TaskSetLauncher implements ReplacementLauncher {
       await this.#stop(service, version, set);
       throw err;
     }
-    this.#deps.traffic.setTargets(service, version, set.tasks.map((t) => t.url));
+    this.#deps.traffic.setTargets(
+      service,
+      version,
+      set.tasks.map((t) => t.url),
+    );
     log.info({ targets: set.tasks.map((t) => t.url) }, 'version ready');
   }
 
   async #allHealthy(targets: readonly string[], spec: VersionSpec, signal: AbortSignal): Promise<void> {
-    await Promise.all(targets.map((t) => this.#deps.readiness.untilHealthy(t, spec.healthCheck, spec.readyTimeoutMs, signal)));
+    await Promise.all(
+      targets.map((t) => this.#deps.readiness.untilHealthy(t, spec.healthCheck, spec.readyTimeoutMs, signal)),
+    );
   }
 
   #spec(service: string, version: string): VersionSpec {

@@ -7,11 +7,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
+
 import type { Clock } from '../core/clock.js';
+import { describeError } from '../core/describe-error.js';
 import type { Logger } from '../core/logger.js';
 import type { ProcessLedger } from '../core/process-ledger.js';
 import { TailBuffer } from '../core/tail-buffer.js';
-import { describeError } from '../core/describe-error.js';
 
 /** What a task is started from. */
 export interface TaskSpec {
@@ -54,7 +55,13 @@ export class Task {
   #done = false;
   readonly #tail = new TailBuffer();
 
-  constructor(spec: TaskSpec, port: number, env: Readonly<Record<string, string>>, log: Logger, ledger?: ProcessLedger) {
+  constructor(
+    spec: TaskSpec,
+    port: number,
+    env: Readonly<Record<string, string>>,
+    log: Logger,
+    ledger?: ProcessLedger,
+  ) {
     this.url = `http://127.0.0.1:${port}`;
     const command = spec.command;
     const [file, args] = typeof command === 'string' ? ['/bin/sh', ['-c', command]] : [command[0]!, command.slice(1)];
@@ -79,7 +86,10 @@ export class Task {
       this.#child = child;
       const pid = child.pid;
       if (pid !== undefined) {
-        ledger?.started(pid, `${env['SWITCHYARD_SERVICE'] ?? '?'} version ${env['SWITCHYARD_VERSION'] ?? '?'} instance ${env['SWITCHYARD_INSTANCE'] ?? '?'}`);
+        ledger?.started(
+          pid,
+          `${env['SWITCHYARD_SERVICE'] ?? '?'} version ${env['SWITCHYARD_VERSION'] ?? '?'} instance ${env['SWITCHYARD_INSTANCE'] ?? '?'}`,
+        );
         child.once('exit', () => ledger?.ended(pid));
       }
       for (const [stream, name] of [

@@ -4,6 +4,8 @@
  * fraction of a second; too little data judges nothing; a disabled or overridden alarm configuration is
  * not watched; without DEPLOYMENT_STOP_ON_ALARM the stop leaves traffic where it was.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
+
 import {
   type AlarmConfiguration,
   type AutoRollbackConfiguration,
@@ -13,9 +15,9 @@ import {
   GetDeploymentCommand,
   StopDeploymentCommand,
 } from '@aws-sdk/client-codedeploy';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request } from 'undici';
 import { describe, expect, it, onTestFinished } from 'vitest';
+
 import type { Switchyard } from '../../src/app/start.js';
 import { ECS_GROUP } from '../support/appspecs.js';
 import { count, createWebGroup, deployWeb, sdkClient, until } from '../support/codedeploy.js';
@@ -91,36 +93,66 @@ describe('alarms on live traffic', () => {
   it('stops a canary whose replacement answers 5xx and rolls it back within a second', async () => {
     const { sy, cd, mode } = await setup({ enabled: true, alarms: [{ name: 'green-errors' }] });
     const deploymentId = await deploy(cd);
-    await until(async () => sy.traffic.service('web').weights.production['2'], (w) => w === 10);
+    await until(
+      async () => sy.traffic.service('web').weights.production['2'],
+      (w) => w === 10,
+    );
     const traffic = load(sy);
     // The replacement has answered healthy traffic (4x the alarm's minRequests) before it starts failing.
-    await until(async () => traffic.seen.filter((s) => s.version === '2').length, (n) => n >= 20, 5_000, 10, 'green answering');
+    await until(
+      async () => traffic.seen.filter((s) => s.version === '2').length,
+      (n) => n >= 20,
+      5_000,
+      10,
+      'green answering',
+    );
     mode.green = 'fail';
     const failingSince = Date.now();
-    const info = await until(() => statusOf(cd, deploymentId), (d) => d.status === 'Stopped', 5_000, 20);
+    const info = await until(
+      () => statusOf(cd, deploymentId),
+      (d) => d.status === 'Stopped',
+      5_000,
+      20,
+    );
     await traffic.stop();
     expect(info.errorInformation).toMatchObject({ code: 'ALARM_ACTIVE' });
-    expect(info.errorInformation!.message).toMatch(/^Alarm "green-errors" went into ALARM: replacement error rate \d+\.\d\d% /);
+    expect(info.errorInformation!.message).toMatch(
+      /^Alarm "green-errors" went into ALARM: replacement error rate \d+\.\d\d% /,
+    );
     expect(info.rollbackInfo?.rollbackDeploymentId).toMatch(/^d-/);
     // The last request routed to the replacement came well under a second after its first failure.
     const lastGreen = Math.max(...traffic.seen.filter((s) => s.version === '2').map((s) => s.at));
     expect(lastGreen - failingSince).toBeLessThan(1_000);
     expect(await count(sy, 10)).toEqual({ blue: 10 });
-    const events = (await (await request(`${sy.urls['control']}/v1/deployments/${deploymentId}/events`)).body.json()) as {
+    const events = (await (
+      await request(`${sy.urls['control']}/v1/deployments/${deploymentId}/events`)
+    ).body.json()) as {
       events: { message: string; detail: Record<string, unknown> }[];
     };
-    expect(events.events.filter((e) => e.message === 'alarm state changed').map((e) => e.detail['state'])).toContain('ALARM');
+    expect(events.events.filter((e) => e.message === 'alarm state changed').map((e) => e.detail['state'])).toContain(
+      'ALARM',
+    );
   });
 
   it("stops a canary whose replacement's p99 goes over its threshold", async () => {
     const { sy, cd, mode } = await setup({ enabled: true, alarms: [{ name: 'green-p99' }] });
     const deploymentId = await deploy(cd);
-    await until(async () => sy.traffic.service('web').weights.production['2'], (w) => w === 10);
+    await until(
+      async () => sy.traffic.service('web').weights.production['2'],
+      (w) => w === 10,
+    );
     mode.green = 'slow';
     const traffic = load(sy, 8);
-    const info = await until(() => statusOf(cd, deploymentId), (d) => d.status === 'Stopped', 10_000, 20);
+    const info = await until(
+      () => statusOf(cd, deploymentId),
+      (d) => d.status === 'Stopped',
+      10_000,
+      20,
+    );
     await traffic.stop();
-    expect(info.errorInformation!.message).toMatch(/^Alarm "green-p99" went into ALARM: replacement p99 \d+\.\d ms, threshold 100\.0 ms$/);
+    expect(info.errorInformation!.message).toMatch(
+      /^Alarm "green-p99" went into ALARM: replacement p99 \d+\.\d ms, threshold 100\.0 ms$/,
+    );
     expect(sy.traffic.service('web').weights.production).toEqual({ '1': 100, '2': 0 });
   });
 
@@ -129,18 +161,31 @@ describe('alarms on live traffic', () => {
     mode.green = 'slow';
     mode.delayMs = 20;
     const deploymentId = await deploy(cd);
-    await until(async () => sy.traffic.service('web').weights.production['2'], (w) => w === 10);
+    await until(
+      async () => sy.traffic.service('web').weights.production['2'],
+      (w) => w === 10,
+    );
     const traffic = load(sy, 8);
-    const info = await until(() => statusOf(cd, deploymentId), (d) => d.status === 'Stopped', 15_000, 50);
+    const info = await until(
+      () => statusOf(cd, deploymentId),
+      (d) => d.status === 'Stopped',
+      15_000,
+      50,
+    );
     await traffic.stop();
-    expect(info.errorInformation!.message).toMatch(/^Alarm "green-vs-blue" went into ALARM: replacement is slower than the original/);
+    expect(info.errorInformation!.message).toMatch(
+      /^Alarm "green-vs-blue" went into ALARM: replacement is slower than the original/,
+    );
   });
 
   it('judges nothing on too little data, and a disabled or overridden configuration watches nothing', async () => {
     const { sy, cd, mode } = await setup({ enabled: true, alarms: [{ name: 'needs-lots' }] });
     mode.green = 'fail';
     const deploymentId = await deploy(cd);
-    await until(async () => sy.traffic.service('web').weights.production['2'], (w) => w === 10);
+    await until(
+      async () => sy.traffic.service('web').weights.production['2'],
+      (w) => w === 10,
+    );
     const traffic = load(sy, 4, 400);
     // An observation window, not a handshake: too little data, so nothing may be judged in this second.
     await sleep(1_000);
@@ -150,7 +195,10 @@ describe('alarms on live traffic', () => {
 
     // The same failing replacement, with the group's alarms overridden off for this deployment.
     const overridden = await deploy(cd, { enabled: false });
-    await until(async () => sy.traffic.service('web').weights.production['2'], (w) => w === 10);
+    await until(
+      async () => sy.traffic.service('web').weights.production['2'],
+      (w) => w === 10,
+    );
     const again = load(sy, 4, 400);
     // An observation window, not a handshake: with the alarms off, nothing may be judged in this second.
     await sleep(1_000);
@@ -166,10 +214,18 @@ describe('alarms on live traffic', () => {
       { enabled: true, events: ['DEPLOYMENT_FAILURE'] },
     );
     const deploymentId = await deploy(cd);
-    await until(async () => sy.traffic.service('web').weights.production['2'], (w) => w === 10);
+    await until(
+      async () => sy.traffic.service('web').weights.production['2'],
+      (w) => w === 10,
+    );
     mode.green = 'fail';
     const traffic = load(sy);
-    const info = await until(() => statusOf(cd, deploymentId), (d) => d.status === 'Stopped', 5_000, 20);
+    const info = await until(
+      () => statusOf(cd, deploymentId),
+      (d) => d.status === 'Stopped',
+      5_000,
+      20,
+    );
     await traffic.stop();
     expect(info.errorInformation?.code).toBe('ALARM_ACTIVE');
     expect(info.rollbackInfo).toBeUndefined();
@@ -184,12 +240,21 @@ describe('alarms on live traffic', () => {
     await cd.send(new CreateApplicationCommand({ applicationName: 'web', computePlatform: 'ECS' }));
     const group = (alarmConfiguration: AlarmConfiguration) =>
       cd
-        .send(new CreateDeploymentGroupCommand({ applicationName: 'web', deploymentGroupName: 'g', ...ECS_GROUP, alarmConfiguration }))
+        .send(
+          new CreateDeploymentGroupCommand({
+            applicationName: 'web',
+            deploymentGroupName: 'g',
+            ...ECS_GROUP,
+            alarmConfiguration,
+          }),
+        )
         .then(
           () => 'created',
           (err: Error) => `${err.name}: ${err.message}`,
         );
-    expect(await group({ enabled: true, alarms: [] })).toBe('InvalidAlarmConfigException: alarmConfiguration is enabled but names no alarms');
+    expect(await group({ enabled: true, alarms: [] })).toBe(
+      'InvalidAlarmConfigException: alarmConfiguration is enabled but names no alarms',
+    );
     expect(await group({ enabled: true, alarms: [{ name: 'nope' }] })).toBe(
       'InvalidAlarmConfigException: alarm "nope" is not declared in the config\'s alarms:',
     );
@@ -203,7 +268,12 @@ describe('alarms on live traffic', () => {
       body: JSON.stringify({ kind: 'error-rate', threshold: 0.2 }),
     });
     expect(put.statusCode).toBe(200);
-    expect(await put.body.json()).toMatchObject({ kind: 'error-rate', threshold: 0.2, window: 10_000, minRequests: 10 });
+    expect(await put.body.json()).toMatchObject({
+      kind: 'error-rate',
+      threshold: 0.2,
+      window: 10_000,
+      minRequests: 10,
+    });
     expect(await group({ enabled: true, alarms: [{ name: 'late' }] })).toBe('created');
     const bad = await request(`${sy.urls['control']}/v1/alarms/bad`, {
       method: 'PUT',
@@ -211,6 +281,8 @@ describe('alarms on live traffic', () => {
       body: JSON.stringify({ kind: 'latency' }),
     });
     expect(bad.statusCode).toBe(400);
-    expect(await bad.body.json()).toMatchObject({ issues: ['a latency alarm needs exactly one of threshold or factor'] });
+    expect(await bad.body.json()).toMatchObject({
+      issues: ['a latency alarm needs exactly one of threshold or factor'],
+    });
   });
 });

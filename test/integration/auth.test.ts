@@ -8,6 +8,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import {
   CodeDeployClient,
   CreateApplicationCommand,
@@ -16,14 +17,15 @@ import {
 } from '@aws-sdk/client-codedeploy';
 import { request } from 'undici';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
-import { type Switchyard, startSwitchyard } from '../../src/app/start.js';
+
+import { startSwitchyard, type Switchyard } from '../../src/app/start.js';
 import { createLogger } from '../../src/core/logger.js';
 import { ECS_APPSPEC } from '../support/appspecs.js';
 import { awsDeploy, skipWithoutAws } from '../support/awscli.js';
 import { runCli } from '../support/cli.js';
 import { createWebGroup, deployWeb, until } from '../support/codedeploy.js';
 import { logSink } from '../support/log-sink.js';
-import { type ConfigInput, configFrom, twoVersions } from '../support/switchyard.js';
+import { configFrom, type ConfigInput, twoVersions } from '../support/switchyard.js';
 import { startUpstream } from '../support/upstream.js';
 
 const TOKEN = 'test-token-5f1c0e9a8b7d6c4e';
@@ -42,7 +44,11 @@ async function start(control: Record<string, unknown>, extra: Partial<ConfigInpu
   const blue = await startUpstream('blue');
   const green = await startUpstream('green');
   const sink = logSink();
-  const config = configFrom({ ...twoVersions(blue.url, green.url), control: { host: '127.0.0.1', port: 0, ...control }, ...extra });
+  const config = configFrom({
+    ...twoVersions(blue.url, green.url),
+    control: { host: '127.0.0.1', port: 0, ...control },
+    ...extra,
+  });
   const sy = await startSwitchyard(config, { log: createLogger({ level: 'warn', destination: sink.stream }) });
   onTestFinished(() => sy.close());
   return { sy, url: sy.urls['control']!, logs: sink.lines };
@@ -55,7 +61,13 @@ interface Reply {
   readonly text: string;
 }
 
-async function call(url: string, method: 'GET' | 'PUT' | 'POST', path: string, headers: Record<string, string> = {}, body?: string): Promise<Reply> {
+async function call(
+  url: string,
+  method: 'GET' | 'PUT' | 'POST',
+  path: string,
+  headers: Record<string, string> = {},
+  body?: string,
+): Promise<Reply> {
   const res = await request(`${url}${path}`, { method, headers, ...(body !== undefined && { body }) });
   const text = await res.body.text();
   let parsed: Record<string, unknown> = {};
@@ -77,7 +89,11 @@ function expectUnauthorized(reply: Reply): void {
   expect(reply.body).toEqual({ error: 'UNAUTHORIZED', message: expect.stringContaining('Bearer') });
 }
 
-function sdk(url: string, credentials: { accessKeyId: string; secretAccessKey: string } = KEY, extra: { systemClockOffset?: number } = {}): CodeDeployClient {
+function sdk(
+  url: string,
+  credentials: { accessKeyId: string; secretAccessKey: string } = KEY,
+  extra: { systemClockOffset?: number } = {},
+): CodeDeployClient {
   const cd = new CodeDeployClient({ region: 'eu-central-1', endpoint: url, credentials, maxAttempts: 1, ...extra });
   onTestFinished(() => cd.destroy());
   return cd;
@@ -93,7 +109,13 @@ describe('control.auth: the REST API', () => {
     expectUnauthorized(await call(url, 'GET', '/v1/services', { authorization: TOKEN }));
     expect((await call(url, 'GET', '/v1/services', bearer(TOKEN))).status).toBe(200);
     expect((await call(url, 'GET', '/v1/services', { authorization: `bearer ${TOKEN}` })).status).toBe(200);
-    const put = await call(url, 'PUT', '/v1/services/web/weight', { ...bearer(TOKEN), 'content-type': 'application/json' }, '{"version":"2","percent":10}');
+    const put = await call(
+      url,
+      'PUT',
+      '/v1/services/web/weight',
+      { ...bearer(TOKEN), 'content-type': 'application/json' },
+      '{"version":"2","percent":10}',
+    );
     expect(put.status).toBe(200);
     // Every REST route sits behind the same guard, notifications and alarms too.
     for (const path of ['/v1/services/web', '/v1/notifications', '/v1/alarms']) {
@@ -125,7 +147,9 @@ describe('control.auth: the REST API', () => {
   it('closes /metrics unless publicMetrics is set', async () => {
     const closed = await start({ auth: AUTH });
     expectUnauthorized(await call(closed.url, 'GET', '/metrics'));
-    expect((await call(closed.url, 'GET', '/metrics', bearer(TOKEN))).text).toMatch(/switchyard_traffic_weight_percent/);
+    expect((await call(closed.url, 'GET', '/metrics', bearer(TOKEN))).text).toMatch(
+      /switchyard_traffic_weight_percent/,
+    );
     const open = await start({ auth: { ...AUTH, publicMetrics: true } });
     const metrics = await call(open.url, 'GET', '/metrics');
     expect(metrics.status).toBe(200);
@@ -185,12 +209,16 @@ describe('control.auth: the CodeDeploy API', () => {
 
   it('refuses a wrong secret, a stale date and a body changed after signing with InvalidSignatureException', async () => {
     const { url, logs } = await start({ auth: AUTH });
-    await expect(sdk(url, { ...KEY, secretAccessKey: 'not-the-configured-secret' }).send(new ListApplicationsCommand({}))).rejects.toMatchObject({
+    await expect(
+      sdk(url, { ...KEY, secretAccessKey: 'not-the-configured-secret' }).send(new ListApplicationsCommand({})),
+    ).rejects.toMatchObject({
       name: 'InvalidSignatureException',
       message: expect.stringMatching(/^The request signature we calculated does not match/),
       $metadata: { httpStatusCode: 400 },
     });
-    await expect(sdk(url, KEY, { systemClockOffset: -20 * 60_000 }).send(new ListApplicationsCommand({}))).rejects.toMatchObject({
+    await expect(
+      sdk(url, KEY, { systemClockOffset: -20 * 60_000 }).send(new ListApplicationsCommand({})),
+    ).rejects.toMatchObject({
       name: 'InvalidSignatureException',
       message: expect.stringMatching(/^Signature expired/),
     });
@@ -210,21 +238,40 @@ describe('control.auth: the CodeDeploy API', () => {
     await expect(cd.send(tampered)).rejects.toMatchObject({ name: 'InvalidSignatureException' });
     expect((await cd.send(new ListApplicationsCommand({}))).applications).toEqual([]);
     // The SDK signs x-amz-content-sha256, the hash of the body it signed: that is what gives the change away.
-    expect(refusals(logs).map((l) => l['reason'])).toEqual(['signature mismatch', 'signature expired', 'x-amz-content-sha256 differs from the body']);
+    expect(refusals(logs).map((l) => l['reason'])).toEqual([
+      'signature mismatch',
+      'signature expired',
+      'x-amz-content-sha256 differs from the body',
+    ]);
     expect(JSON.stringify(logs)).not.toContain(KEY.secretAccessKey);
   });
 
   it('refuses an unknown key id, an unsigned call and a bearer token with UnrecognizedClientException', async () => {
     const { url } = await start({ auth: AUTH });
-    await expect(sdk(url, { ...KEY, accessKeyId: 'AKIDSOMEONEELSE' }).send(new ListApplicationsCommand({}))).rejects.toMatchObject({
+    await expect(
+      sdk(url, { ...KEY, accessKeyId: 'AKIDSOMEONEELSE' }).send(new ListApplicationsCommand({})),
+    ).rejects.toMatchObject({
       name: 'UnrecognizedClientException',
       message: 'The security token included in the request is invalid.',
     });
     for (const headers of [{}, bearer(TOKEN)]) {
-      const raw = await call(url, 'POST', '/', { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'CodeDeploy_20141006.ListApplications', ...headers }, '{}');
+      const raw = await call(
+        url,
+        'POST',
+        '/',
+        {
+          'content-type': 'application/x-amz-json-1.1',
+          'x-amz-target': 'CodeDeploy_20141006.ListApplications',
+          ...headers,
+        },
+        '{}',
+      );
       expect(raw.status).toBe(400);
       expect(raw.headers['x-amzn-errortype']).toBe('UnrecognizedClientException');
-      expect(raw.body).toEqual({ __type: 'UnrecognizedClientException', message: 'The security token included in the request is invalid.' });
+      expect(raw.body).toEqual({
+        __type: 'UnrecognizedClientException',
+        message: 'The security token included in the request is invalid.',
+      });
     }
   });
 
@@ -252,11 +299,17 @@ describe('control.auth: the CodeDeploy API', () => {
         }));
         process.exit(1);
       })().catch((err) => { console.error(err.name + ': ' + err.message); process.exit(3); });`;
-    const { url, logs } = await start({ auth: AUTH }, { hooks: { report: { command: [process.execPath, '-e', script], timeout: '20s' } } });
+    const { url, logs } = await start(
+      { auth: AUTH },
+      { hooks: { report: { command: [process.execPath, '-e', script], timeout: '20s' } } },
+    );
     const cd = sdk(url);
     await createWebGroup(cd);
     const deploymentId = await deployWeb(cd, {
-      revision: { revisionType: 'AppSpecContent', appSpecContent: { content: `${ECS_APPSPEC}Hooks:\n  - AfterInstall: report\n` } },
+      revision: {
+        revisionType: 'AppSpecContent',
+        appSpecContent: { content: `${ECS_APPSPEC}Hooks:\n  - AfterInstall: report\n` },
+      },
     });
     const done = await until(
       () => cd.send(new GetDeploymentCommand({ deploymentId })),
@@ -277,14 +330,27 @@ describe('control.auth: the switchyard command', () => {
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/UNAUTHORIZED/);
     expect((await runCli(['weight', 'web', '10', '--version', '2', '--endpoint', url, '--token', TOKEN])).code).toBe(0);
-    expect((await runCli(['weight', 'web', '20', '--version', '2'], { SWITCHYARD_ENDPOINT: url, SWITCHYARD_TOKEN: TOKEN })).code).toBe(0);
+    expect(
+      (await runCli(['weight', 'web', '20', '--version', '2'], { SWITCHYARD_ENDPOINT: url, SWITCHYARD_TOKEN: TOKEN }))
+        .code,
+    ).toBe(0);
 
     const unsigned = await runCli(['list', '--endpoint', url], { SWITCHYARD_TOKEN: TOKEN });
     expect(unsigned.code).toBe(1);
-    expect(unsigned.stderr).toMatch(/UnrecognizedClientException: .* set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY to the key pair of its control.auth/);
-    const wrong = await runCli(['list', '--endpoint', url], { AWS_ACCESS_KEY_ID: KEY.accessKeyId, AWS_SECRET_ACCESS_KEY: 'another-secret-0123456789' });
-    expect(wrong.stderr).toMatch(/InvalidSignatureException: .*are it and AWS_SECRET_ACCESS_KEY the pair of control.auth\?/);
-    const signed = await runCli(['list', '--endpoint', url], { AWS_ACCESS_KEY_ID: KEY.accessKeyId, AWS_SECRET_ACCESS_KEY: KEY.secretAccessKey });
+    expect(unsigned.stderr).toMatch(
+      /UnrecognizedClientException: .* set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY to the key pair of its control.auth/,
+    );
+    const wrong = await runCli(['list', '--endpoint', url], {
+      AWS_ACCESS_KEY_ID: KEY.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: 'another-secret-0123456789',
+    });
+    expect(wrong.stderr).toMatch(
+      /InvalidSignatureException: .*are it and AWS_SECRET_ACCESS_KEY the pair of control.auth\?/,
+    );
+    const signed = await runCli(['list', '--endpoint', url], {
+      AWS_ACCESS_KEY_ID: KEY.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: KEY.secretAccessKey,
+    });
     expect(signed.code).toBe(0);
   });
 });
@@ -298,9 +364,14 @@ describe.skipIf(skipWithoutAws('auth.test.ts (awscli part)'))('control.auth: aws
     expect(ok.stderr).toBe('');
     expect(ok.code).toBe(0);
     expect(JSON.parse(ok.stdout)).toEqual({ applications: [] });
-    const wrong = await awsDeploy(url, home, ['list-applications'], { ...KEY, secretAccessKey: 'not-the-configured-secret' });
+    const wrong = await awsDeploy(url, home, ['list-applications'], {
+      ...KEY,
+      secretAccessKey: 'not-the-configured-secret',
+    });
     expect(wrong.code).toBe(254);
-    expect(wrong.stderr).toMatch(/An error occurred \(InvalidSignatureException\) when calling the ListApplications operation/);
+    expect(wrong.stderr).toMatch(
+      /An error occurred \(InvalidSignatureException\) when calling the ListApplications operation/,
+    );
   });
 });
 
@@ -313,8 +384,12 @@ describe('a control API bound beyond loopback', () => {
     });
     const { logs } = await start({ host: '0.0.0.0' });
     vi.restoreAllMocks();
-    expect(logs).toContainEqual(expect.objectContaining({ level: 40, host: '0.0.0.0', msg: expect.stringMatching(/without control\.auth/) }));
-    expect(written.join('')).toMatch(/\*\*\* WARNING: switchyard's control API listens on http:\/\/0\.0\.0\.0:\d+ \(host 0\.0\.0\.0\) WITHOUT control\.auth/);
+    expect(logs).toContainEqual(
+      expect.objectContaining({ level: 40, host: '0.0.0.0', msg: expect.stringMatching(/without control\.auth/) }),
+    );
+    expect(written.join('')).toMatch(
+      /\*\*\* WARNING: switchyard's control API listens on http:\/\/0\.0\.0\.0:\d+ \(host 0\.0\.0\.0\) WITHOUT control\.auth/,
+    );
   });
 
   it('with auth, or on loopback: no warning', async () => {

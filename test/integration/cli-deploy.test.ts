@@ -7,14 +7,16 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import type { Switchyard } from '../../src/app/start.js';
-import { startProxy, twoVersions } from '../support/switchyard.js';
-import { runCli, startCli } from '../support/cli.js';
-import { closedPort, startUpstream } from '../support/upstream.js';
 import { ECS_APPSPEC, ECS_GROUP } from '../support/appspecs.js';
+import { runCli, startCli } from '../support/cli.js';
+import { startProxy, twoVersions } from '../support/switchyard.js';
 import { until } from '../support/until.js';
+import { closedPort, startUpstream } from '../support/upstream.js';
 
 let dir: string;
 
@@ -33,7 +35,6 @@ async function file(name: string, text: string): Promise<string> {
   await writeFile(path, text);
   return path;
 }
-
 
 async function call(sy: Switchyard, operation: string, body: object): Promise<Record<string, unknown>> {
   const res = await request(`${sy.urls['control']}/`, {
@@ -73,8 +74,22 @@ describe('switchyard deploy, status, list, stop', () => {
 
     // Fifteen minutes of canary at scale 600 last 1.5 s: several 250 ms polls see the 10% step.
     const deployed = await run([
-      'deploy', '--endpoint', endpoint, '--app', 'web', '--group', 'web-prod', '--appspec', appspec,
-      '--config', 'CodeDeployDefault.ECSCanary10Percent15Minutes', '--time-scale', '600', '--description', 'cli canary', '--wait',
+      'deploy',
+      '--endpoint',
+      endpoint,
+      '--app',
+      'web',
+      '--group',
+      'web-prod',
+      '--appspec',
+      appspec,
+      '--config',
+      'CodeDeployDefault.ECSCanary10Percent15Minutes',
+      '--time-scale',
+      '600',
+      '--description',
+      'cli canary',
+      '--wait',
     ]);
     expect(deployed.stderr).toBe('');
     expect(deployed.code).toBe(0);
@@ -84,7 +99,12 @@ describe('switchyard deploy, status, list, stop', () => {
     // Output that is not a terminal gets one line per change, never a redrawn line.
     expect(deployed.stdout).not.toContain('\r');
     expect(new Set(lines).size).toBe(lines.length);
-    expect(lines.some((l) => l.startsWith(`${id} InProgress`) && l.includes('event AllowTraffic') && l.includes('weight 10% on version 2'))).toBe(true);
+    expect(
+      lines.some(
+        (l) =>
+          l.startsWith(`${id} InProgress`) && l.includes('event AllowTraffic') && l.includes('weight 10% on version 2'),
+      ),
+    ).toBe(true);
     expect(lines.at(-1)).toMatch(new RegExp(`^${id} Succeeded .*weight 100% on version 2$`));
     expect(await productionWeights(sy)).toEqual({ '1': 0, '2': 100 });
 
@@ -111,9 +131,23 @@ describe('switchyard deploy, status, list, stop', () => {
     expect(stopped.stderr).toMatch(/^error: DeploymentAlreadyCompletedException: .+\n$/);
 
     // A hook that fails fails AfterInstall; version 1 is the replacement now.
-    const failing = await file('failing.yml', `${ECS_APPSPEC.replace('web:2', 'web:1')}Hooks:\n  - AfterInstall: check\n`);
+    const failing = await file(
+      'failing.yml',
+      `${ECS_APPSPEC.replace('web:2', 'web:1')}Hooks:\n  - AfterInstall: check\n`,
+    );
     const failed = await run([
-      'deploy', '--endpoint', endpoint, '--app', 'web', '--group', 'web-prod', '--appspec', failing, '--time-scale', '600', '--wait',
+      'deploy',
+      '--endpoint',
+      endpoint,
+      '--app',
+      'web',
+      '--group',
+      'web-prod',
+      '--appspec',
+      failing,
+      '--time-scale',
+      '600',
+      '--wait',
     ]);
     expect(failed.code).toBe(3);
     const failedId = failed.stdout.split('\n')[0]!;
@@ -121,7 +155,9 @@ describe('switchyard deploy, status, list, stop', () => {
     expect(failed.stderr).toContain('error       HOOK_EXECUTION_FAILURE');
     // status says why, with what the hook printed.
     const why = await run(['status', failedId, '--endpoint', endpoint]);
-    expect(why.stdout).toContain('  AfterInstall           Failed  (ScriptFailed: check: command exited with code 1)\n');
+    expect(why.stdout).toContain(
+      '  AfterInstall           Failed  (ScriptFailed: check: command exited with code 1)\n',
+    );
     expect(why.stdout).toContain('      | checking AfterInstall\n      | smoke test failed: got 500\n');
     const whyJson = JSON.parse((await run(['status', failedId, '--json', '--endpoint', endpoint])).stdout) as {
       lifecycleEvents: { lifecycleEventName: string; diagnostics?: { logTail?: string } }[];
@@ -143,8 +179,19 @@ describe('switchyard deploy, status, list, stop', () => {
     const appspec = await file('watch.yml', ECS_APPSPEC);
     // Five minutes of canary at scale 300: one second.
     const deployed = await run([
-      'deploy', '--endpoint', endpoint, '--app', 'web', '--group', 'web-prod', '--appspec', appspec,
-      '--config', 'CodeDeployDefault.ECSCanary10Percent5Minutes', '--time-scale', '300',
+      'deploy',
+      '--endpoint',
+      endpoint,
+      '--app',
+      'web',
+      '--group',
+      'web-prod',
+      '--appspec',
+      appspec,
+      '--config',
+      'CodeDeployDefault.ECSCanary10Percent5Minutes',
+      '--time-scale',
+      '300',
     ]);
     const id = deployed.stdout.trim();
     const watched = await run(['status', id, '--watch', '--endpoint', endpoint]);
@@ -155,15 +202,27 @@ describe('switchyard deploy, status, list, stop', () => {
     expect(lines.at(-2)).toMatch(/ Succeeded +deployment succeeded$/);
     expect(lines.at(-1)).toBe(`${id} Succeeded`);
     // Already over: it says so at once.
-    expect(await run(['status', id, '--watch', '--endpoint', endpoint])).toMatchObject({ code: 0, stdout: `${id} Succeeded\n` });
+    expect(await run(['status', id, '--watch', '--endpoint', endpoint])).toMatchObject({
+      code: 0,
+      stdout: `${id} Succeeded\n`,
+    });
   });
 
   it('promotes a deployment that would otherwise shift for half an hour', async () => {
     const { sy, endpoint } = await setup();
     const appspec = await file('promote.yml', ECS_APPSPEC);
     const deployed = await run([
-      'deploy', '--endpoint', endpoint, '--app', 'web', '--group', 'web-prod', '--appspec', appspec,
-      '--config', 'CodeDeployDefault.ECSLinear10PercentEvery3Minutes',
+      'deploy',
+      '--endpoint',
+      endpoint,
+      '--app',
+      'web',
+      '--group',
+      'web-prod',
+      '--appspec',
+      appspec,
+      '--config',
+      'CodeDeployDefault.ECSLinear10PercentEvery3Minutes',
     ]);
     expect(deployed.code).toBe(0);
     const id = deployed.stdout.trim();
@@ -183,7 +242,17 @@ describe('switchyard deploy, status, list, stop', () => {
     expect(missing).toMatchObject({ code: 1, stdout: '' });
     expect(missing.stderr).toMatch(/^error: DeploymentDoesNotExistException: /);
     const appspec = await file('ecs-missing-group.yml', ECS_APPSPEC);
-    const noGroup = await run(['deploy', '--endpoint', endpoint, '--app', 'web', '--group', 'nope', '--appspec', appspec]);
+    const noGroup = await run([
+      'deploy',
+      '--endpoint',
+      endpoint,
+      '--app',
+      'web',
+      '--group',
+      'nope',
+      '--appspec',
+      appspec,
+    ]);
     expect(noGroup.code).toBe(1);
     expect(noGroup.stderr).toMatch(/^error: DeploymentGroupDoesNotExistException: /);
   });
@@ -200,10 +269,28 @@ describe('switchyard continue and stop on a waiting deployment', () => {
       },
     });
     const statusOf = async (id: string): Promise<string> =>
-      ((await call(sy, 'GetDeployment', { deploymentId: id })) as { deploymentInfo: { status: string } }).deploymentInfo.status;
-    const reach = (id: string, status: string) => until(() => statusOf(id), (s) => s === status, 5_000, 20, `${id} reaching ${status}`);
+      ((await call(sy, 'GetDeployment', { deploymentId: id })) as { deploymentInfo: { status: string } }).deploymentInfo
+        .status;
+    const reach = (id: string, status: string) =>
+      until(
+        () => statusOf(id),
+        (s) => s === status,
+        5_000,
+        20,
+        `${id} reaching ${status}`,
+      );
 
-    const first = await run(['deploy', '--endpoint', endpoint, '--app', 'web', '--group', 'web-prod', '--appspec', await file('ready.yml', ECS_APPSPEC)]);
+    const first = await run([
+      'deploy',
+      '--endpoint',
+      endpoint,
+      '--app',
+      'web',
+      '--group',
+      'web-prod',
+      '--appspec',
+      await file('ready.yml', ECS_APPSPEC),
+    ]);
     expect(first.code).toBe(0);
     const firstId = first.stdout.trim();
     await reach(firstId, 'Ready');
@@ -216,8 +303,16 @@ describe('switchyard continue and stop on a waiting deployment', () => {
 
     // Version 2 is live now; the second deployment goes back to 1 and waits in Ready until it is stopped.
     const waiting = startCli([
-      'deploy', '--endpoint', endpoint, '--app', 'web', '--group', 'web-prod', '--wait',
-      '--appspec', await file('ready-back.yml', ECS_APPSPEC.replace('web:2', 'web:1')),
+      'deploy',
+      '--endpoint',
+      endpoint,
+      '--app',
+      'web',
+      '--group',
+      'web-prod',
+      '--wait',
+      '--appspec',
+      await file('ready-back.yml', ECS_APPSPEC.replace('web:2', 'web:1')),
     ]);
     await waiting.printed(' Ready (waiting: switchyard continue ');
     const { deployments } = (await call(sy, 'ListDeployments', {})) as { deployments: string[] };
@@ -236,7 +331,7 @@ describe('switchyard continue and stop on a waiting deployment', () => {
 });
 
 describe('switchyard weight', () => {
-  it('sets a version\'s share, picks the one non-live version by itself, and relays REST errors', async () => {
+  it("sets a version's share, picks the one non-live version by itself, and relays REST errors", async () => {
     const { sy, endpoint } = await setup();
     const named = await run(['weight', 'web', '30', '--version', '2', '--endpoint', endpoint]);
     expect(named).toEqual({ code: 0, stdout: 'web: production weights 1 (live) 70%, 2 30%\n', stderr: '' });

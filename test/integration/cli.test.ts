@@ -6,8 +6,10 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+
 import { ROOT, runCli } from '../support/cli.js';
 import { startUpstream } from '../support/upstream.js';
 
@@ -76,7 +78,9 @@ describe.concurrent('switchyard validate', () => {
     const path = await file('exposed.yml', GOOD.replace('control: { host: 127.0.0.1', 'control: { host: 0.0.0.0'));
     const r = await run(['validate', path]);
     expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/^warning: control.host 0.0.0.0 is reachable beyond this machine and there is no control.auth/);
+    expect(r.stderr).toMatch(
+      /^warning: control.host 0.0.0.0 is reachable beyond this machine and there is no control.auth/,
+    );
   });
 
   it('accepts the shipped example', async ({ expect }) => {
@@ -111,15 +115,23 @@ describe.concurrent('switchyard validate', () => {
       'version: 0.0\nResources:\n  - fn:\n      Type: AWS::Lambda::Function\n      Properties: { Name: demo, Alias: live, CurrentVersion: "1", TargetVersion: x }\n',
     );
     // No server at this endpoint: the file is refused before anything is sent.
-    const r = await run(['deploy', '--app', 'a', '--group', 'g', '--appspec', path, '--endpoint', 'http://127.0.0.1:9']);
+    const r = await run([
+      'deploy',
+      '--app',
+      'a',
+      '--group',
+      'g',
+      '--appspec',
+      path,
+      '--endpoint',
+      'http://127.0.0.1:9',
+    ]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`${path}:5:`);
     expect(r.stderr).not.toContain('cannot reach');
   });
 
-  it('exits 2 on a bad file and prints one file:line:col path: message line per problem', async ({
-    expect,
-  }) => {
+  it('exits 2 on a bad file and prints one file:line:col path: message line per problem', async ({ expect }) => {
     const path = await file('bad.yml', BAD);
     const r = await run(['validate', path]);
     expect(r.code).toBe(2);
@@ -137,16 +149,11 @@ describe.concurrent('switchyard validate', () => {
     const path = await file('syntax.yml', 'listeners:\n  production: { port: 0\nservices: []\n');
     const r = await run(['validate', path]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(
-      new RegExp(`^error: .*: 1 problem\\n {2}${escapeRegExp(path)}:\\d+:\\d+: .+\\n$`),
-    );
+    expect(r.stderr).toMatch(new RegExp(`^error: .*: 1 problem\\n {2}${escapeRegExp(path)}:\\d+:\\d+: .+\\n$`));
   });
 
   it('substitutes the environment and reports an unset variable where it stands', async ({ expect }) => {
-    const path = await file(
-      'env.yml',
-      GOOD.replace('port: 0 }\ncontrol', `port: "\${PROD_PORT}" }\ncontrol`),
-    );
+    const path = await file('env.yml', GOOD.replace('port: 0 }\ncontrol', `port: "\${PROD_PORT}" }\ncontrol`));
     const unset = await run(['validate', path]);
     expect(unset.code).toBe(2);
     expect(unset.stderr).toContain(

@@ -4,8 +4,10 @@
  */
 import type { ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
+
 import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
+
 import type { Switchyard } from '../../src/app/start.js';
 import type { StatsDelta } from '../../src/core/stats-delta.js';
 import { startProxy, twoVersions } from '../support/switchyard.js';
@@ -15,9 +17,7 @@ import { startUpstream, type TestUpstream } from '../support/upstream.js';
  * An upstream that streams a chunk every 100 ms and never ends, and tracks its open responses;
  * `/quick` is answered at once.
  */
-async function streamingUpstream(): Promise<
-  TestUpstream & { open: Set<ServerResponse>; closedEarly: number }
-> {
+async function streamingUpstream(): Promise<TestUpstream & { open: Set<ServerResponse>; closedEarly: number }> {
   const open = new Set<ServerResponse>();
   const upstream = Object.assign(
     await startUpstream('stream', (req, res) => {
@@ -128,9 +128,7 @@ describe('client abort', () => {
     const upstream = await streamingUpstream();
     const sy = await startProxy(twoVersions(upstream.url, upstream.url));
     const counted = collect(sy);
-    const clients = await Promise.all(
-      Array.from({ length: 500 }, () => rawGet(sy.urls['production']!, '/s')),
-    );
+    const clients = await Promise.all(Array.from({ length: 500 }, () => rawGet(sy.urls['production']!, '/s')));
     expect(clients.filter((c) => c.got.includes('chunk'))).toHaveLength(500);
     expect(upstream.open.size).toBe(500);
     for (const c of clients) c.socket.destroy();
@@ -151,9 +149,7 @@ describe('client abort', () => {
     const upstream = await streamingUpstream();
     const sy = await startProxy(twoVersions(upstream.url, upstream.url, { upstream: { connections: 10 } }));
     // 10 requests stream; 490 wait in the pool's queue. Every client gives up after 300 ms.
-    const clients = await Promise.all(
-      Array.from({ length: 500 }, () => rawGet(sy.urls['production']!, '/s', 300)),
-    );
+    const clients = await Promise.all(Array.from({ length: 500 }, () => rawGet(sy.urls['production']!, '/s', 300)));
     expect(upstream.open.size).toBe(10);
     for (const c of clients) c.socket.destroy();
     await expect.poll(() => upstream.open.size, { timeout: 10_000 }).toBe(0);

@@ -33,17 +33,15 @@ import {
   UpdateDeploymentGroupCommand,
   waitUntilDeploymentSuccessful,
 } from '@aws-sdk/client-codedeploy';
-import { describe, expect, it } from 'vitest';
 import { request } from 'undici';
-import { startProxy, twoVersions } from '../support/switchyard.js';
-import { startUpstream } from '../support/upstream.js';
+import { describe, expect, it } from 'vitest';
+
 import { ECS_APPSPEC, ECS_GROUP, LAMBDA_APPSPEC } from '../support/appspecs.js';
 import { count, createWebGroup, sdkClient, until } from '../support/codedeploy.js';
-
-
+import { startProxy, twoVersions } from '../support/switchyard.js';
+import { startUpstream } from '../support/upstream.js';
 
 const ROLE = ECS_GROUP.serviceRoleArn;
-
 
 /** A switchyard fronting two real upstreams (service `web`, versions 1 = blue live, 2 = green) and an SDK client. */
 async function setup(hooks: Record<string, unknown> = {}) {
@@ -53,7 +51,6 @@ async function setup(hooks: Record<string, unknown> = {}) {
   const cd = sdkClient(sy);
   return { sy, cd, blue, green };
 }
-
 
 /**
  * CreateDeployment with switchyard's own `switchyardTimeScale` member, which the SDK has no field for:
@@ -85,7 +82,6 @@ async function failure(p: Promise<unknown>): Promise<Error & { $metadata?: { htt
   }
   throw new Error('expected the call to fail');
 }
-
 
 const revision = (content: string) => ({ revisionType: 'AppSpecContent' as const, appSpecContent: { content } });
 
@@ -129,7 +125,9 @@ describe('CodeDeploy protocol', () => {
 
   it('creates, lists, gets, updates and deletes applications, groups and configs with exact member names', async () => {
     const { cd } = await setup();
-    const { applicationId } = await cd.send(new CreateApplicationCommand({ applicationName: 'web', computePlatform: 'ECS' }));
+    const { applicationId } = await cd.send(
+      new CreateApplicationCommand({ applicationName: 'web', computePlatform: 'ECS' }),
+    );
     expect(applicationId).toMatch(/^[0-9a-f-]{36}$/);
     await cd.send(new CreateApplicationCommand({ applicationName: 'fn', computePlatform: 'Lambda' }));
 
@@ -157,7 +155,10 @@ describe('CodeDeploy protocol', () => {
       new CreateDeploymentConfigCommand({
         deploymentConfigName: 'Canary25Percent45Minutes',
         computePlatform: 'ECS',
-        trafficRoutingConfig: { type: 'TimeBasedCanary', timeBasedCanary: { canaryPercentage: 25, canaryInterval: 45 } },
+        trafficRoutingConfig: {
+          type: 'TimeBasedCanary',
+          timeBasedCanary: { canaryPercentage: 25, canaryInterval: 45 },
+        },
       }),
     );
     expect(deploymentConfigId).toMatch(/^[0-9a-f-]{36}$/);
@@ -175,13 +176,37 @@ describe('CodeDeploy protocol', () => {
     expect(configs).toContain('CodeDeployDefault.LambdaLinear10PercentEvery1Minute');
     expect(configs.at(-1)).toBe('Canary25Percent45Minutes');
     expect(
-      (await failure(cd.send(new CreateDeploymentConfigCommand({ deploymentConfigName: 'Canary25Percent45Minutes', computePlatform: 'ECS', trafficRoutingConfig: { type: 'AllAtOnce' } })))).name,
+      (
+        await failure(
+          cd.send(
+            new CreateDeploymentConfigCommand({
+              deploymentConfigName: 'Canary25Percent45Minutes',
+              computePlatform: 'ECS',
+              trafficRoutingConfig: { type: 'AllAtOnce' },
+            }),
+          ),
+        )
+      ).name,
     ).toBe('DeploymentConfigAlreadyExistsException');
     expect(
-      (await failure(cd.send(new CreateDeploymentConfigCommand({ deploymentConfigName: 'Bad', computePlatform: 'ECS', trafficRoutingConfig: { type: 'TimeBasedLinear' } })))).name,
+      (
+        await failure(
+          cd.send(
+            new CreateDeploymentConfigCommand({
+              deploymentConfigName: 'Bad',
+              computePlatform: 'ECS',
+              trafficRoutingConfig: { type: 'TimeBasedLinear' },
+            }),
+          ),
+        )
+      ).name,
     ).toBe('InvalidTrafficRoutingConfigurationException');
     expect(
-      (await failure(cd.send(new DeleteDeploymentConfigCommand({ deploymentConfigName: 'CodeDeployDefault.ECSAllAtOnce' })))).name,
+      (
+        await failure(
+          cd.send(new DeleteDeploymentConfigCommand({ deploymentConfigName: 'CodeDeployDefault.ECSAllAtOnce' })),
+        )
+      ).name,
     ).toBe('InvalidOperationException');
 
     const { deploymentGroupId } = await cd.send(
@@ -211,16 +236,45 @@ describe('CodeDeploy protocol', () => {
       ecsServices: ECS_GROUP.ecsServices,
     });
     expect(
-      (await failure(cd.send(new DeleteDeploymentConfigCommand({ deploymentConfigName: 'Canary25Percent45Minutes' })))).name,
+      (await failure(cd.send(new DeleteDeploymentConfigCommand({ deploymentConfigName: 'Canary25Percent45Minutes' }))))
+        .name,
     ).toBe('DeploymentConfigInUseException');
     expect(
-      (await failure(cd.send(new CreateDeploymentGroupCommand({ applicationName: 'web', deploymentGroupName: 'other', ...ECS_GROUP, ecsServices: [{ clusterName: 'main', serviceName: 'api' }] })))).name,
+      (
+        await failure(
+          cd.send(
+            new CreateDeploymentGroupCommand({
+              applicationName: 'web',
+              deploymentGroupName: 'other',
+              ...ECS_GROUP,
+              ecsServices: [{ clusterName: 'main', serviceName: 'api' }],
+            }),
+          ),
+        )
+      ).name,
     ).toBe('InvalidECSServiceException');
     expect(
-      (await failure(cd.send(new CreateDeploymentGroupCommand({ applicationName: 'web', deploymentGroupName: 'web-prod', ...ECS_GROUP })))).name,
+      (
+        await failure(
+          cd.send(
+            new CreateDeploymentGroupCommand({ applicationName: 'web', deploymentGroupName: 'web-prod', ...ECS_GROUP }),
+          ),
+        )
+      ).name,
     ).toBe('DeploymentGroupAlreadyExistsException');
     expect(
-      (await failure(cd.send(new CreateDeploymentGroupCommand({ applicationName: 'web', deploymentGroupName: 'g', ...ECS_GROUP, deploymentConfigName: 'CodeDeployDefault.LambdaAllAtOnce' })))).name,
+      (
+        await failure(
+          cd.send(
+            new CreateDeploymentGroupCommand({
+              applicationName: 'web',
+              deploymentGroupName: 'g',
+              ...ECS_GROUP,
+              deploymentConfigName: 'CodeDeployDefault.LambdaAllAtOnce',
+            }),
+          ),
+        )
+      ).name,
     ).toBe('InvalidDeploymentConfigNameException');
 
     await cd.send(
@@ -233,16 +287,27 @@ describe('CodeDeploy protocol', () => {
     );
     const groups = await cd.send(new ListDeploymentGroupsCommand({ applicationName: 'web' }));
     expect(groups).toMatchObject({ applicationName: 'web', deploymentGroups: ['web-live'] });
-    const renamed = await cd.send(new GetDeploymentGroupCommand({ applicationName: 'web', deploymentGroupName: 'web-live' }));
-    expect(renamed.deploymentGroupInfo).toMatchObject({ deploymentGroupId, deploymentConfigName: 'CodeDeployDefault.ECSAllAtOnce', ecsServices: ECS_GROUP.ecsServices });
+    const renamed = await cd.send(
+      new GetDeploymentGroupCommand({ applicationName: 'web', deploymentGroupName: 'web-live' }),
+    );
+    expect(renamed.deploymentGroupInfo).toMatchObject({
+      deploymentGroupId,
+      deploymentConfigName: 'CodeDeployDefault.ECSAllAtOnce',
+      ecsServices: ECS_GROUP.ecsServices,
+    });
     await cd.send(new DeleteDeploymentConfigCommand({ deploymentConfigName: 'Canary25Percent45Minutes' }));
     expect(
-      (await failure(cd.send(new GetDeploymentConfigCommand({ deploymentConfigName: 'Canary25Percent45Minutes' })))).name,
+      (await failure(cd.send(new GetDeploymentConfigCommand({ deploymentConfigName: 'Canary25Percent45Minutes' }))))
+        .name,
     ).toBe('DeploymentConfigDoesNotExistException');
 
     await cd.send(new DeleteDeploymentGroupCommand({ applicationName: 'web', deploymentGroupName: 'web-live' }));
     expect(
-      (await failure(cd.send(new GetDeploymentGroupCommand({ applicationName: 'web', deploymentGroupName: 'web-live' })))).name,
+      (
+        await failure(
+          cd.send(new GetDeploymentGroupCommand({ applicationName: 'web', deploymentGroupName: 'web-live' })),
+        )
+      ).name,
     ).toBe('DeploymentGroupDoesNotExistException');
     await cd.send(new DeleteApplicationCommand({ applicationName: 'fn' }));
     expect((await cd.send(new ListApplicationsCommand({}))).applications).toEqual(['web']);
@@ -258,11 +323,19 @@ describe('CodeDeploy protocol', () => {
         trafficRoutingConfig: { type: 'TimeBasedCanary', timeBasedCanary: { canaryPercentage: 20, canaryInterval: 1 } },
       }),
     );
-    await cd.send(new CreateDeploymentGroupCommand({ applicationName: 'web', deploymentGroupName: 'web-prod', ...ECS_GROUP }));
+    await cd.send(
+      new CreateDeploymentGroupCommand({ applicationName: 'web', deploymentGroupName: 'web-prod', ...ECS_GROUP }),
+    );
     // One minute of canary plays in 2 s.
     const deploymentId = await deploy(
       cd,
-      { applicationName: 'web', deploymentGroupName: 'web-prod', deploymentConfigName: 'Canary20Percent1Minute', revision: revision(ECS_APPSPEC), description: 'canary' },
+      {
+        applicationName: 'web',
+        deploymentGroupName: 'web-prod',
+        deploymentConfigName: 'Canary20Percent1Minute',
+        revision: revision(ECS_APPSPEC),
+        description: 'canary',
+      },
       30,
     );
     expect(deploymentId).toMatch(/^d-[A-Z0-9]{9}$/);
@@ -271,10 +344,33 @@ describe('CodeDeploy protocol', () => {
     const during = await until(target, (t) => t.deploymentTarget?.ecsTarget?.taskSetsInfo?.[1]?.trafficWeight === 20);
     const ecs = during.deploymentTarget!.ecsTarget!;
     expect(during.deploymentTarget!.deploymentTargetType).toBe('ECSTarget');
-    expect(ecs).toMatchObject({ deploymentId, targetId: 'main:web', status: 'InProgress', targetArn: expect.stringContaining('service/main/web') });
+    expect(ecs).toMatchObject({
+      deploymentId,
+      targetId: 'main:web',
+      status: 'InProgress',
+      targetArn: expect.stringContaining('service/main/web'),
+    });
     expect(ecs.taskSetsInfo).toEqual([
-      { identifer: 'web/1', desiredCount: 1, pendingCount: 0, runningCount: 1, status: 'PRIMARY', trafficWeight: 80, targetGroup: { name: 'web-tg-1' }, taskSetLabel: 'Blue' },
-      { identifer: 'web/2', desiredCount: 1, pendingCount: 0, runningCount: 1, status: 'ACTIVE', trafficWeight: 20, targetGroup: { name: 'web-tg-2' }, taskSetLabel: 'Green' },
+      {
+        identifer: 'web/1',
+        desiredCount: 1,
+        pendingCount: 0,
+        runningCount: 1,
+        status: 'PRIMARY',
+        trafficWeight: 80,
+        targetGroup: { name: 'web-tg-1' },
+        taskSetLabel: 'Blue',
+      },
+      {
+        identifer: 'web/2',
+        desiredCount: 1,
+        pendingCount: 0,
+        runningCount: 1,
+        status: 'ACTIVE',
+        trafficWeight: 20,
+        targetGroup: { name: 'web-tg-2' },
+        taskSetLabel: 'Green',
+      },
     ]);
     expect(ecs.lifecycleEvents!.map((e) => `${e.lifecycleEventName}:${e.status}`)).toEqual([
       'BeforeInstall:Succeeded',
@@ -317,7 +413,10 @@ describe('CodeDeploy protocol', () => {
     expect(result.state).toBe('SUCCESS');
     expect(await count(sy, 4)).toEqual({ green: 4 });
     const done = await cd.send(new GetDeploymentCommand({ deploymentId }));
-    expect(done.deploymentInfo).toMatchObject({ status: 'Succeeded', deploymentOverview: { Succeeded: 1, InProgress: 0 } });
+    expect(done.deploymentInfo).toMatchObject({
+      status: 'Succeeded',
+      deploymentOverview: { Succeeded: 1, InProgress: 0 },
+    });
     expect(done.deploymentInfo!.completeTime).toBeInstanceOf(Date);
     const after = (await target()).deploymentTarget!.ecsTarget!;
     expect(after.status).toBe('Succeeded');
@@ -326,12 +425,15 @@ describe('CodeDeploy protocol', () => {
       ['Green', 'PRIMARY', 100],
     ]);
 
-    const group = await cd.send(new GetDeploymentGroupCommand({ applicationName: 'web', deploymentGroupName: 'web-prod' }));
+    const group = await cd.send(
+      new GetDeploymentGroupCommand({ applicationName: 'web', deploymentGroupName: 'web-prod' }),
+    );
     expect(group.deploymentGroupInfo!.lastSuccessfulDeployment).toMatchObject({ deploymentId, status: 'Succeeded' });
     expect(group.deploymentGroupInfo!.lastAttemptedDeployment!.deploymentId).toBe(deploymentId);
     expect((await cd.send(new ListDeploymentTargetsCommand({ deploymentId }))).targetIds).toEqual(['main:web']);
     expect(
-      (await cd.send(new ListDeploymentTargetsCommand({ deploymentId, targetFilters: { TargetStatus: ['Failed'] } }))).targetIds,
+      (await cd.send(new ListDeploymentTargetsCommand({ deploymentId, targetFilters: { TargetStatus: ['Failed'] } })))
+        .targetIds,
     ).toEqual([]);
     const batch = await cd.send(new BatchGetDeploymentTargetsCommand({ deploymentId, targetIds: ['main:web'] }));
     expect(batch.deploymentTargets).toHaveLength(1);
@@ -360,18 +462,31 @@ describe('CodeDeploy protocol', () => {
     );
     const deploymentId = await deploy(
       cd,
-      { applicationName: 'fn', deploymentGroupName: 'fn-prod', revision: { revisionType: 'String', string: { content: LAMBDA_APPSPEC } } },
+      {
+        applicationName: 'fn',
+        deploymentGroupName: 'fn-prod',
+        revision: { revisionType: 'String', string: { content: LAMBDA_APPSPEC } },
+      },
       30,
     );
     const target = () => cd.send(new GetDeploymentTargetCommand({ deploymentId, targetId: 'web' }));
-    const during = await until(target, (t) => t.deploymentTarget?.lambdaTarget?.lambdaFunctionInfo?.targetVersionWeight === 50);
+    const during = await until(
+      target,
+      (t) => t.deploymentTarget?.lambdaTarget?.lambdaFunctionInfo?.targetVersionWeight === 50,
+    );
     expect(during.deploymentTarget).toMatchObject({
       deploymentTargetType: 'LambdaTarget',
       lambdaTarget: {
         deploymentId,
         targetId: 'web',
         status: 'InProgress',
-        lambdaFunctionInfo: { functionName: 'web', functionAlias: 'live', currentVersion: '1', targetVersion: '2', targetVersionWeight: 50 },
+        lambdaFunctionInfo: {
+          functionName: 'web',
+          functionAlias: 'live',
+          currentVersion: '1',
+          targetVersion: '2',
+          targetVersionWeight: 50,
+        },
       },
     });
     expect(during.deploymentTarget!.lambdaTarget!.lifecycleEvents!.map((e) => e.lifecycleEventName)).toEqual([
@@ -399,27 +514,47 @@ describe('CodeDeploy protocol', () => {
     await cd.send(new CreateApplicationCommand({ applicationName: 'web', computePlatform: 'ECS' }));
     await cd.send(new CreateApplicationCommand({ applicationName: 'ec2', computePlatform: 'Server' }));
     await cd.send(
-      new CreateDeploymentGroupCommand({ applicationName: 'web', deploymentGroupName: 'web-prod', deploymentConfigName: 'CodeDeployDefault.ECSCanary10Percent15Minutes', ...ECS_GROUP }),
+      new CreateDeploymentGroupCommand({
+        applicationName: 'web',
+        deploymentGroupName: 'web-prod',
+        deploymentConfigName: 'CodeDeployDefault.ECSCanary10Percent15Minutes',
+        ...ECS_GROUP,
+      }),
     );
-    await cd.send(new CreateDeploymentGroupCommand({ applicationName: 'ec2', deploymentGroupName: 'fleet', serviceRoleArn: ROLE }));
+    await cd.send(
+      new CreateDeploymentGroupCommand({ applicationName: 'ec2', deploymentGroupName: 'fleet', serviceRoleArn: ROLE }),
+    );
     const base = { applicationName: 'web', deploymentGroupName: 'web-prod', revision: revision(ECS_APPSPEC) };
-    const name = async (input: CreateDeploymentCommandInput) => (await failure(cd.send(new CreateDeploymentCommand(input)))).name;
+    const name = async (input: CreateDeploymentCommandInput) =>
+      (await failure(cd.send(new CreateDeploymentCommand(input)))).name;
 
     expect(await name({ ...base, applicationName: 'nope' })).toBe('ApplicationDoesNotExistException');
     expect(await name({ ...base, deploymentGroupName: 'nope' })).toBe('DeploymentGroupDoesNotExistException');
     expect(await name({ ...base, deploymentGroupName: undefined })).toBe('DeploymentGroupNameRequiredException');
     expect(await name({ ...base, revision: undefined })).toBe('RevisionRequiredException');
     expect(await name({ ...base, deploymentConfigName: 'Nope' })).toBe('DeploymentConfigDoesNotExistException');
-    expect(await name({ ...base, revision: { revisionType: 'S3', s3Location: { bucket: 'b', key: 'k', bundleType: 'YAML' } } })).toBe(
-      'InvalidRevisionException',
-    );
+    expect(
+      await name({
+        ...base,
+        revision: { revisionType: 'S3', s3Location: { bucket: 'b', key: 'k', bundleType: 'YAML' } },
+      }),
+    ).toBe('InvalidRevisionException');
     expect(await name({ applicationName: 'ec2', deploymentGroupName: 'fleet', revision: revision(ECS_APPSPEC) })).toBe(
       'InvalidRevisionException',
     );
-    const invalid = await failure(cd.send(new CreateDeploymentCommand({ ...base, revision: revision(ECS_APPSPEC.replace('TaskDefinition', 'TaskDefinitio')) })));
+    const invalid = await failure(
+      cd.send(
+        new CreateDeploymentCommand({
+          ...base,
+          revision: revision(ECS_APPSPEC.replace('TaskDefinition', 'TaskDefinitio')),
+        }),
+      ),
+    );
     expect(invalid.name).toBe('InvalidRevisionException');
     expect(invalid.message).toMatch(/TaskDefinition/);
-    const unknownVersion = await failure(cd.send(new CreateDeploymentCommand({ ...base, revision: revision(ECS_APPSPEC.replace('web:2', 'web:7')) })));
+    const unknownVersion = await failure(
+      cd.send(new CreateDeploymentCommand({ ...base, revision: revision(ECS_APPSPEC.replace('web:2', 'web:7')) })),
+    );
     expect(unknownVersion.name).toBe('InvalidRevisionException');
     expect(unknownVersion.message).toMatch(/"1", "2"/);
 
@@ -429,10 +564,20 @@ describe('CodeDeploy protocol', () => {
     expect(limit.message).toContain(first);
     await cd.send(new StopDeploymentCommand({ deploymentId: first }));
 
-    expect((await failure(cd.send(new GetDeploymentCommand({ deploymentId: 'd-AAAAAAAAA' })))).name).toBe('DeploymentDoesNotExistException');
-    expect((await failure(cd.send(new GetDeploymentCommand({ deploymentId: 'nope' })))).name).toBe('InvalidDeploymentIdException');
+    expect((await failure(cd.send(new GetDeploymentCommand({ deploymentId: 'd-AAAAAAAAA' })))).name).toBe(
+      'DeploymentDoesNotExistException',
+    );
+    expect((await failure(cd.send(new GetDeploymentCommand({ deploymentId: 'nope' })))).name).toBe(
+      'InvalidDeploymentIdException',
+    );
     const hook = await failure(
-      cd.send(new PutLifecycleEventHookExecutionStatusCommand({ deploymentId: first, lifecycleEventHookExecutionId: 'x', status: 'Succeeded' })),
+      cd.send(
+        new PutLifecycleEventHookExecutionStatusCommand({
+          deploymentId: first,
+          lifecycleEventHookExecutionId: 'x',
+          status: 'Succeeded',
+        }),
+      ),
     );
     expect(hook.name).toBe('InvalidLifecycleEventHookExecutionIdException');
   });
@@ -441,38 +586,61 @@ describe('CodeDeploy protocol', () => {
     const { sy, cd } = await setup();
     await cd.send(new CreateApplicationCommand({ applicationName: 'web', computePlatform: 'ECS' }));
     await cd.send(
-      new CreateDeploymentGroupCommand({ applicationName: 'web', deploymentGroupName: 'web-prod', deploymentConfigName: 'CodeDeployDefault.ECSCanary10Percent15Minutes', ...ECS_GROUP }),
+      new CreateDeploymentGroupCommand({
+        applicationName: 'web',
+        deploymentGroupName: 'web-prod',
+        deploymentConfigName: 'CodeDeployDefault.ECSCanary10Percent15Minutes',
+        ...ECS_GROUP,
+      }),
     );
     const base = { applicationName: 'web', deploymentGroupName: 'web-prod', revision: revision(ECS_APPSPEC) };
     const weightOf = async (deploymentId: string) =>
-      (await cd.send(new GetDeploymentTargetCommand({ deploymentId, targetId: 'main:web' }))).deploymentTarget!.ecsTarget!.taskSetsInfo![1]!.trafficWeight;
+      (await cd.send(new GetDeploymentTargetCommand({ deploymentId, targetId: 'main:web' }))).deploymentTarget!
+        .ecsTarget!.taskSetsInfo![1]!.trafficWeight;
 
     const kept = await deploy(cd, base);
-    await until(() => weightOf(kept), (w) => w === 10);
+    await until(
+      () => weightOf(kept),
+      (w) => w === 10,
+    );
     const stopped = await cd.send(new StopDeploymentCommand({ deploymentId: kept, autoRollbackEnabled: false }));
     expect(stopped.status).toBe('Succeeded');
     const keptInfo = (await cd.send(new GetDeploymentCommand({ deploymentId: kept }))).deploymentInfo!;
     expect(keptInfo).toMatchObject({ status: 'Stopped', errorInformation: { code: 'MANUAL_STOP' } });
     expect(keptInfo.rollbackInfo).toBeUndefined();
     expect(await count(sy, 10)).toEqual({ blue: 9, green: 1 });
-    expect((await failure(cd.send(new StopDeploymentCommand({ deploymentId: kept })))).name).toBe('DeploymentAlreadyCompletedException');
-    expect((await failure(cd.send(new ContinueDeploymentCommand({ deploymentId: kept })))).name).toBe('DeploymentAlreadyCompletedException');
+    expect((await failure(cd.send(new StopDeploymentCommand({ deploymentId: kept })))).name).toBe(
+      'DeploymentAlreadyCompletedException',
+    );
+    expect((await failure(cd.send(new ContinueDeploymentCommand({ deploymentId: kept })))).name).toBe(
+      'DeploymentAlreadyCompletedException',
+    );
 
     const back = await deploy(cd, base);
-    await until(() => weightOf(back), (w) => w === 10);
+    await until(
+      () => weightOf(back),
+      (w) => w === 10,
+    );
     await cd.send(new StopDeploymentCommand({ deploymentId: back, autoRollbackEnabled: true }));
     expect(await count(sy, 10)).toEqual({ blue: 10 });
     const backInfo = (await cd.send(new GetDeploymentCommand({ deploymentId: back }))).deploymentInfo!;
     expect(backInfo.status).toBe('Stopped');
     const rollbackId = backInfo.rollbackInfo!.rollbackDeploymentId!;
     const rollback = (await cd.send(new GetDeploymentCommand({ deploymentId: rollbackId }))).deploymentInfo!;
-    expect(rollback).toMatchObject({ creator: 'codeDeployRollback', rollbackInfo: { rollbackTriggeringDeploymentId: back } });
+    expect(rollback).toMatchObject({
+      creator: 'codeDeployRollback',
+      rollbackInfo: { rollbackTriggeringDeploymentId: back },
+    });
 
-    const listed = await cd.send(new ListDeploymentsCommand({ applicationName: 'web', deploymentGroupName: 'web-prod' }));
+    const listed = await cd.send(
+      new ListDeploymentsCommand({ applicationName: 'web', deploymentGroupName: 'web-prod' }),
+    );
     expect(listed.deployments).toEqual([rollbackId, back, kept]);
     const onlyStopped = await cd.send(new ListDeploymentsCommand({ includeOnlyStatuses: ['Stopped'] }));
     expect(onlyStopped.deployments).toEqual([back, kept]);
-    expect((await failure(cd.send(new ListDeploymentsCommand({ applicationName: 'web' })))).name).toBe('DeploymentGroupNameRequiredException');
+    expect((await failure(cd.send(new ListDeploymentsCommand({ applicationName: 'web' })))).name).toBe(
+      'DeploymentGroupNameRequiredException',
+    );
     const batch = await cd.send(new BatchGetDeploymentsCommand({ deploymentIds: [kept, back, 'd-AAAAAAAAA'] }));
     expect(batch.deploymentsInfo!.map((d) => d.deploymentId)).toEqual([kept, back]);
   });
@@ -485,7 +653,11 @@ describe('CodeDeploy protocol', () => {
         terminateBlueInstancesOnDeploymentSuccess: { action: 'TERMINATE', terminationWaitTimeInMinutes: 0 },
       },
     });
-    const deploymentId = await deploy(cd, { applicationName: 'web', deploymentGroupName: 'web-prod', revision: revision(ECS_APPSPEC) });
+    const deploymentId = await deploy(cd, {
+      applicationName: 'web',
+      deploymentGroupName: 'web-prod',
+      revision: revision(ECS_APPSPEC),
+    });
     const info = await until(
       () => cd.send(new GetDeploymentCommand({ deploymentId })),
       (d) => d.deploymentInfo?.status === 'Ready',
@@ -495,7 +667,8 @@ describe('CodeDeploy protocol', () => {
     expect(target.deploymentTarget!.ecsTarget!.status).toBe('Ready');
     expect(await count(sy, 4)).toEqual({ blue: 4 });
     expect(
-      (await failure(cd.send(new ContinueDeploymentCommand({ deploymentId, deploymentWaitType: 'TERMINATION_WAIT' })))).name,
+      (await failure(cd.send(new ContinueDeploymentCommand({ deploymentId, deploymentWaitType: 'TERMINATION_WAIT' }))))
+        .name,
     ).toBe('DeploymentIsNotInReadyStateException');
 
     await cd.send(new ContinueDeploymentCommand({ deploymentId }));
@@ -510,7 +683,11 @@ describe('CodeDeploy protocol', () => {
         terminateBlueInstancesOnDeploymentSuccess: { action: 'TERMINATE', terminationWaitTimeInMinutes: 60 },
       },
     });
-    const deploymentId = await deploy(cd, { applicationName: 'web', deploymentGroupName: 'web-prod', revision: revision(ECS_APPSPEC) });
+    const deploymentId = await deploy(cd, {
+      applicationName: 'web',
+      deploymentGroupName: 'web-prod',
+      revision: revision(ECS_APPSPEC),
+    });
     const waiting = await until(
       () => cd.send(new GetDeploymentCommand({ deploymentId })),
       (d) => d.deploymentInfo?.instanceTerminationWaitTimeStarted === true,
@@ -550,8 +727,13 @@ describe('CodeDeploy protocol', () => {
     expect(failed.deploymentInfo!.errorInformation).toMatchObject({ code: 'HOOK_EXECUTION_FAILURE' });
     expect(failed.deploymentInfo!.rollbackInfo?.rollbackDeploymentId).toMatch(/^d-/);
     const target = await cd.send(new GetDeploymentTargetCommand({ deploymentId, targetId: 'main:web' }));
-    const event = target.deploymentTarget!.ecsTarget!.lifecycleEvents!.find((e) => e.lifecycleEventName === 'AfterInstall');
-    expect(event).toMatchObject({ status: 'Failed', diagnostics: { errorCode: 'ScriptTimedOut', scriptName: 'silent' } });
+    const event = target.deploymentTarget!.ecsTarget!.lifecycleEvents!.find(
+      (e) => e.lifecycleEventName === 'AfterInstall',
+    );
+    expect(event).toMatchObject({
+      status: 'Failed',
+      diagnostics: { errorCode: 'ScriptTimedOut', scriptName: 'silent' },
+    });
     expect(await count(sy, 4)).toEqual({ blue: 4 });
   });
 
@@ -604,20 +786,26 @@ describe('CodeDeploy protocol', () => {
       deploymentGroupName: 'web-prod',
       revision: revision(`${ECS_APPSPEC}Hooks:\n  - AfterInstall: smoke\n  - BeforeAllowTraffic: smoke\n`),
     });
-    await waitUntilDeploymentSuccessful({ client: cd, maxWaitTime: 10, minDelay: 1, maxDelay: 1 }, { deploymentId: ok });
+    await waitUntilDeploymentSuccessful(
+      { client: cd, maxWaitTime: 10, minDelay: 1, maxDelay: 1 },
+      { deploymentId: ok },
+    );
     expect(calls.map((c) => c.body)).toEqual([
       { DeploymentId: ok, LifecycleEventHookExecutionId: expect.any(String) },
       { DeploymentId: ok, LifecycleEventHookExecutionId: expect.any(String) },
     ]);
     const target = await cd.send(new GetDeploymentTargetCommand({ deploymentId: ok, targetId: 'main:web' }));
-    const afterInstall = target.deploymentTarget!.ecsTarget!.lifecycleEvents!.find((e) => e.lifecycleEventName === 'AfterInstall');
+    const afterInstall = target.deploymentTarget!.ecsTarget!.lifecycleEvents!.find(
+      (e) => e.lifecycleEventName === 'AfterInstall',
+    );
     expect(afterInstall).toMatchObject({ status: 'Succeeded', diagnostics: { errorCode: 'Success' } });
     // A second report for the same execution is refused as CodeDeploy refuses it.
     const again = await failure(
       cd.send(
         new PutLifecycleEventHookExecutionStatusCommand({
           deploymentId: ok,
-          lifecycleEventHookExecutionId: (calls[0]!.body as { LifecycleEventHookExecutionId: string }).LifecycleEventHookExecutionId,
+          lifecycleEventHookExecutionId: (calls[0]!.body as { LifecycleEventHookExecutionId: string })
+            .LifecycleEventHookExecutionId,
           status: 'Succeeded',
         }),
       ),
@@ -628,9 +816,7 @@ describe('CodeDeploy protocol', () => {
     const bad = await deploy(cd, {
       applicationName: 'web',
       deploymentGroupName: 'web-prod',
-      revision: revision(
-        `${ECS_APPSPEC.replace('web:2', 'web:1')}Hooks:\n  - AfterAllowTraffic: verify\n`,
-      ),
+      revision: revision(`${ECS_APPSPEC.replace('web:2', 'web:1')}Hooks:\n  - AfterAllowTraffic: verify\n`),
     });
     const failed = await until(
       () => cd.send(new GetDeploymentCommand({ deploymentId: bad })),

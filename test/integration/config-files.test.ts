@@ -4,7 +4,9 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+
 import { describe, expect, it } from 'vitest';
+
 import { parseConfig } from '../../src/app/config.js';
 import { formatIssue, isSwitchyardError } from '../../src/core/errors.js';
 

@@ -7,18 +7,20 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+
 import { CreateDeploymentCommand, GetDeploymentCommand, ListDeploymentsCommand } from '@aws-sdk/client-codedeploy';
 import { Agent, request } from 'undici';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+
 import { SqliteStore } from '../../src/store/sqlite-store.js';
-import { ECS_APPSPEC } from '../support/appspecs.js';
-import { sdkClient, until } from '../support/codedeploy.js';
-import { runCli, startCli } from '../support/cli.js';
-import { type ServedChild, serveChild } from '../support/serve.js';
 import { freePort } from '../../src/tasksets/task.js';
-import { startUpstream, type TestUpstream } from '../support/upstream.js';
+import { ECS_APPSPEC } from '../support/appspecs.js';
+import { runCli, startCli } from '../support/cli.js';
+import { sdkClient, until } from '../support/codedeploy.js';
+import { serveChild, type ServedChild } from '../support/serve.js';
 import { tempDir } from '../support/temp-dir.js';
+import { startUpstream, type TestUpstream } from '../support/upstream.js';
 
 const VERSION_SERVER = join(import.meta.dirname, '..', 'support', 'version-server.mjs');
 
@@ -60,7 +62,10 @@ function writeConfig(
     recovery,
     services: [{ name: 'web', versions: { '1': { targets: [blue.url] }, '2': { targets: [green.url] } }, live: '1' }],
     deploymentConfigs: {
-      'canary-20-4s': { computePlatform: 'ECS', trafficRouting: { type: 'TimeBasedCanary', percent: 20, interval: `${CANARY_MS}ms` } },
+      'canary-20-4s': {
+        computePlatform: 'ECS',
+        trafficRouting: { type: 'TimeBasedCanary', percent: 20, interval: `${CANARY_MS}ms` },
+      },
     },
     applications: {
       web: {
@@ -84,7 +89,9 @@ async function getJson<T>(url: string): Promise<T> {
 }
 
 const weights = (served: ServedChild) =>
-  getJson<{ weights: { production: Record<string, number> } }>(`${served.urls['control']}/v1/services/web`).then((s) => s.weights.production);
+  getJson<{ weights: { production: Record<string, number> } }>(`${served.urls['control']}/v1/services/web`).then(
+    (s) => s.weights.production,
+  );
 const timeline = (served: ServedChild, id: string) =>
   getJson<{ events: TimelineEntry[] }>(`${served.urls['control']}/v1/deployments/${id}/events`).then((r) => r.events);
 
@@ -113,7 +120,11 @@ async function midCanary(served: ServedChild): Promise<string> {
       revision: { revisionType: 'AppSpecContent', appSpecContent: { content: ECS_APPSPEC } },
     }),
   );
-  await until(() => weights(served), (w) => w['2'] === 20, 5_000);
+  await until(
+    () => weights(served),
+    (w) => w['2'] === 20,
+    5_000,
+  );
   return deploymentId!;
 }
 
@@ -168,13 +179,20 @@ describe('crash recovery (SIGKILL of a running switchyard)', () => {
     expect(full - canaryStart).toBeGreaterThanOrEqual(CANARY_MS - 50);
     expect(full - canaryStart).toBeLessThan(CANARY_MS + 1_000);
 
-    const listed = await cd.send(new ListDeploymentsCommand({ applicationName: 'web', deploymentGroupName: 'web-prod' }));
+    const listed = await cd.send(
+      new ListDeploymentsCommand({ applicationName: 'web', deploymentGroupName: 'web-prod' }),
+    );
     expect(listed.deployments).toEqual([id]);
     // The watch went on across the restart: it reconnected, printed the resumption and the end, and exited 0.
     const watched = await watching;
     expect(watched.stderr).toMatch(/lost the connection .* reconnecting/);
     expect(watched.stdout).toMatch(/recovered after a restart: resuming/);
-    expect(watched.stdout.trim().split('\n').filter((l) => / weight changed /.test(l))).toHaveLength(2);
+    expect(
+      watched.stdout
+        .trim()
+        .split('\n')
+        .filter((l) => / weight changed /.test(l)),
+    ).toHaveLength(2);
     expect(watched.stdout).toContain(`${id} Succeeded`);
     expect(watched.code).toBe(0);
     const late = await lateWatch;
@@ -186,7 +204,10 @@ describe('crash recovery (SIGKILL of a running switchyard)', () => {
     const store = new SqliteStore(join(temp.path(), 'resume.db'));
     try {
       expect(store.list('deployment').map((d) => d.key)).toEqual([id]);
-      expect(store.get('service', 'web')).toEqual({ live: '2', weights: { production: { '2': 10_000 }, test: { '2': 10_000 } } });
+      expect(store.get('service', 'web')).toEqual({
+        live: '2',
+        weights: { production: { '2': 10_000 }, test: { '2': 10_000 } },
+      });
       expect(store.list('group').map((d) => d.key)).toEqual(['web/web-prod']);
     } finally {
       store.close();
@@ -233,7 +254,9 @@ describe('crash recovery (SIGKILL of a running switchyard)', () => {
     expect(rollbackId).toBeDefined();
     expect(await weights(second)).toEqual({ '1': 100, '2': 0 });
     expect(await answers(second.urls['production']!, 50)).toEqual({ blue: 50 });
-    const listed = await cd.send(new ListDeploymentsCommand({ applicationName: 'web', deploymentGroupName: 'web-prod' }));
+    const listed = await cd.send(
+      new ListDeploymentsCommand({ applicationName: 'web', deploymentGroupName: 'web-prod' }),
+    );
     expect([...listed.deployments!].sort()).toEqual([id, rollbackId].sort());
     await blue.close();
     await green.close();
@@ -249,7 +272,9 @@ describe('crash recovery (SIGKILL of a running switchyard)', () => {
     await first.exit;
     const second = await serveChild(file, {}, ['--store', 'memory']);
     expect(await weights(second)).toEqual({ '1': 100, '2': 0 });
-    const listed = await sdkClient(second).send(new ListDeploymentsCommand({ applicationName: 'web', deploymentGroupName: 'web-prod' }));
+    const listed = await sdkClient(second).send(
+      new ListDeploymentsCommand({ applicationName: 'web', deploymentGroupName: 'web-prod' }),
+    );
     expect(listed.deployments).not.toContain(id);
     expect(existsSync(join(temp.path(), 'memory.db'))).toBe(false);
     await blue.close();
@@ -258,7 +283,13 @@ describe('crash recovery (SIGKILL of a running switchyard)', () => {
 
   it('stops the processes of a version run by command that a killed run left behind, and starts its own', async () => {
     const file = await writeFileConfig('tasks', {
-      services: [{ name: 'web', versions: { '1': { command: [process.execPath, VERSION_SERVER], readyTimeout: '5s' } }, live: '1' }],
+      services: [
+        {
+          name: 'web',
+          versions: { '1': { command: [process.execPath, VERSION_SERVER], readyTimeout: '5s' } },
+          live: '1',
+        },
+      ],
     });
     const pidOf = async (served: ServedChild) => {
       const res = await request(`${served.urls['production']}/`);
@@ -273,7 +304,12 @@ describe('crash recovery (SIGKILL of a running switchyard)', () => {
     const second = await serveChild(file);
     const own = await pidOf(second);
     expect(own).not.toBe(orphan);
-    await until(async () => alive(orphan), (a) => !a, 7_000, 50);
+    await until(
+      async () => alive(orphan),
+      (a) => !a,
+      7_000,
+      50,
+    );
     expect(second.logs().some((l) => l.msg === 'stopping processes left running by an earlier run')).toBe(true);
     second.child.kill('SIGTERM');
     await second.exit;

@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
+
 import { request } from 'undici';
 import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 
@@ -76,9 +77,7 @@ async function startDemo(ready = /stop\s+Ctrl-C/, timeScale?: number): Promise<D
       if (ready.test(output)) resolve();
     };
     child.stdout!.on('data', check);
-    void exit.then(({ code }) =>
-      reject(new Error(`demo exited with ${code} before it was ready:\n${output}`)),
-    );
+    void exit.then(({ code }) => reject(new Error(`demo exited with ${code} before it was ready:\n${output}`)));
   });
   return { child, output: () => output, exit, ports: { prod, test, control, blue, green } };
 }

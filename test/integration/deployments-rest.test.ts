@@ -4,20 +4,20 @@
  */
 import {
   type CodeDeployClient,
+  ContinueDeploymentCommand,
   CreateApplicationCommand,
   CreateDeploymentCommand,
   CreateDeploymentGroupCommand,
-  ContinueDeploymentCommand,
   GetDeploymentCommand,
   GetDeploymentConfigCommand,
 } from '@aws-sdk/client-codedeploy';
 import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
-import { startProxy, twoVersions } from '../support/switchyard.js';
-import { startUpstream } from '../support/upstream.js';
+
 import { ECS_APPSPEC } from '../support/appspecs.js';
 import { sdkClient } from '../support/codedeploy.js';
-
+import { startProxy, twoVersions } from '../support/switchyard.js';
+import { startUpstream } from '../support/upstream.js';
 
 /** Application `web`, group `prod` on service `web` with `configName`, and a deployment of version 2. */
 async function deployWith(cd: CodeDeployClient, configName: string): Promise<string> {
@@ -57,7 +57,10 @@ describe('REST deployment endpoints', () => {
       body: JSON.stringify({ version: '2', percent: 0 }),
     });
     expect(byHand.statusCode).toBe(409);
-    expect(await byHand.body.json()).toMatchObject({ error: 'DEPLOYMENT_ACTIVE', message: expect.stringContaining(deploymentId) });
+    expect(await byHand.body.json()).toMatchObject({
+      error: 'DEPLOYMENT_ACTIVE',
+      message: expect.stringContaining(deploymentId),
+    });
     expect(sy.traffic.service('web').weights.production['2']).toBe(10);
 
     const promoted = await request(`${sy.urls['control']}/v1/deployments/${deploymentId}/promote`, { method: 'POST' });
@@ -95,18 +98,32 @@ describe('REST deployment endpoints', () => {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify(body),
       });
-    const spec = { name: 'half-percent', computePlatform: 'ECS', trafficRouting: { steps: [{ weight: 0.5 }, { weight: 100 }] } };
+    const spec = {
+      name: 'half-percent',
+      computePlatform: 'ECS',
+      trafficRouting: { steps: [{ weight: 0.5 }, { weight: 100 }] },
+    };
     const created = await post(spec);
     expect(created.statusCode).toBe(201);
     expect(await created.body.json()).toMatchObject({
       deploymentConfigName: 'half-percent',
       computePlatform: 'ECS',
-      trafficRouting: { kind: 'steps', steps: [{ weight: 50, pauseMs: null }, { weight: 10_000, pauseMs: 0 }] },
+      trafficRouting: {
+        kind: 'steps',
+        steps: [
+          { weight: 50, pauseMs: null },
+          { weight: 10_000, pauseMs: 0 },
+        ],
+      },
     });
     const again = await post(spec);
     expect(again.statusCode).toBe(400);
     expect(await again.body.json()).toMatchObject({ message: "Deployment config 'half-percent' already exists" });
-    const bad = await post({ name: 'x', computePlatform: 'ECS', trafficRouting: { type: 'TimeBasedCanary', percent: 0.001, interval: '0s' } });
+    const bad = await post({
+      name: 'x',
+      computePlatform: 'ECS',
+      trafficRouting: { type: 'TimeBasedCanary', percent: 0.001, interval: '0s' },
+    });
     expect(bad.statusCode).toBe(400);
     expect(((await bad.body.json()) as { issues: string[] }).issues).toEqual([
       'trafficRouting.percent: must be a percentage with at most two decimals',
@@ -115,7 +132,9 @@ describe('REST deployment endpoints', () => {
 
     const cd = sdkClient(sy);
     // Visible to the CodeDeploy API like any other custom configuration.
-    const { deploymentConfigInfo } = await cd.send(new GetDeploymentConfigCommand({ deploymentConfigName: 'half-percent' }));
+    const { deploymentConfigInfo } = await cd.send(
+      new GetDeploymentConfigCommand({ deploymentConfigName: 'half-percent' }),
+    );
     expect(deploymentConfigInfo?.computePlatform).toBe('ECS');
     const deploymentId = await deployWith(cd, 'half-percent');
     await expect.poll(() => sy.traffic.service('web').weights.production['2']).toBe(0.5);

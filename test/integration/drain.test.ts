@@ -6,10 +6,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { stringify } from 'yaml';
-import { type ServedChild, serveChild } from '../support/serve.js';
+
+import { serveChild, type ServedChild } from '../support/serve.js';
 import { startProxy, twoVersions } from '../support/switchyard.js';
 import { startUpstream, type TestUpstream } from '../support/upstream.js';
 

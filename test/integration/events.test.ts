@@ -6,6 +6,7 @@
 import { waitUntilDeploymentSuccessful } from '@aws-sdk/client-codedeploy';
 import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
+
 import type { Switchyard } from '../../src/app/start.js';
 import { createWebGroup, deployWeb, sdkClient, until } from '../support/codedeploy.js';
 import { type ConfigInput, startProxy, twoVersions } from '../support/switchyard.js';
@@ -37,7 +38,12 @@ async function listen(sy: Switchyard, query = '', headers: Record<string, string
             .filter((l) => !l.startsWith(':') && l.includes(': '))
             .map((l) => [l.slice(0, l.indexOf(': ')), l.slice(l.indexOf(': ') + 2)]),
         );
-        if (fields['data']) received.push({ id: Number(fields['id']), event: fields['event']!, data: JSON.parse(fields['data']) as Received['data'] });
+        if (fields['data'])
+          received.push({
+            id: Number(fields['id']),
+            event: fields['event']!,
+            data: JSON.parse(fields['data']) as Received['data'],
+          });
       }
     }
   })();
@@ -60,7 +66,10 @@ async function watchedDeployment(): Promise<{
   await createWebGroup(cd);
   const deploymentId = await deployWeb(cd);
   await waitUntilDeploymentSuccessful({ client: cd, maxWaitTime: 10, minDelay: 1, maxDelay: 1 }, { deploymentId });
-  await until(async () => all.received.at(-1)?.data.message, (m) => m === 'deployment succeeded');
+  await until(
+    async () => all.received.at(-1)?.data.message,
+    (m) => m === 'deployment succeeded',
+  );
   return { sy, input, all, deploymentId };
 }
 
@@ -78,7 +87,10 @@ describe('GET /v1/events', () => {
     // A client that saw up to the second event gets the rest; a filter for another deployment gets nothing.
     const resumed = await listen(sy, '', { 'last-event-id': String(first + 1) });
     const other = await listen(sy, '?deploymentId=d-NOTHING00');
-    await until(async () => resumed.received.length, (n) => n === all.received.length - 2);
+    await until(
+      async () => resumed.received.length,
+      (n) => n === all.received.length - 2,
+    );
     expect(resumed.received.map((r) => r.id)).toEqual(all.received.slice(2).map((r) => r.id));
     expect(other.received).toEqual([]);
 
@@ -88,7 +100,7 @@ describe('GET /v1/events', () => {
     expect(Date.now() - closing).toBeLessThan(3_000);
   });
 
-  it('numbers on across a restart: a client back with the last run\'s Last-Event-ID gets the new events', async () => {
+  it("numbers on across a restart: a client back with the last run's Last-Event-ID gets the new events", async () => {
     const { sy: before, input, all: seen } = await watchedDeployment();
     const lastId = seen.received.at(-1)!.id;
     await before.close();
@@ -98,7 +110,10 @@ describe('GET /v1/events', () => {
     const cd2 = sdkClient(after);
     await createWebGroup(cd2);
     const next = await deployWeb(cd2);
-    await until(async () => back.received.at(-1)?.data.message, (m) => m === 'deployment succeeded');
+    await until(
+      async () => back.received.at(-1)?.data.message,
+      (m) => m === 'deployment succeeded',
+    );
     expect(back.received.every((r) => r.data.deploymentId === next && r.id > lastId)).toBe(true);
     expect(back.received[0]?.data.message).toBe('deployment created');
   });

@@ -4,9 +4,11 @@
  * process is stopped, the listeners' ports are free again, no timer or socket is left to keep the
  * process alive, and the store is closed.
  */
-import { createServer, type Server, type AddressInfo } from 'node:net';
+import { type AddressInfo, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
+
 import { describe, expect, it, onTestFinished } from 'vitest';
+
 import { startSwitchyard } from '../../src/app/start.js';
 import { type Clock, systemClock } from '../../src/core/clock.js';
 import { createLogger } from '../../src/core/logger.js';
@@ -89,7 +91,11 @@ describe('a start that fails at the listen phase', () => {
         {
           name: 'web',
           versions: {
-            '1': { command: [process.execPath, SERVER], healthCheck: { path: '/health', interval: '25ms', timeout: '1s' }, readyTimeout: '3s' },
+            '1': {
+              command: [process.execPath, SERVER],
+              healthCheck: { path: '/health', interval: '25ms', timeout: '1s' },
+              readyTimeout: '3s',
+            },
           },
           live: '1',
         },
@@ -115,7 +121,9 @@ describe('a start that fails at the listen phase', () => {
     const { clock, pending } = countingClock();
     const before = aliveResources();
 
-    await expect(startSwitchyard(config, { log: createLogger({ level: 'silent' }), clock, store })).rejects.toMatchObject({
+    await expect(
+      startSwitchyard(config, { log: createLogger({ level: 'silent' }), clock, store }),
+    ).rejects.toMatchObject({
       code: 'EADDRINUSE',
     });
 

@@ -4,8 +4,10 @@
  */
 import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { Worker } from 'node:worker_threads';
+
 import { request } from 'undici';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
+
 import type { Switchyard } from '../../src/app/start.js';
 import { OUTCOMES, type StatsDelta } from '../../src/core/stats-delta.js';
 import { startProxy, twoVersions } from '../support/switchyard.js';
@@ -276,15 +278,9 @@ describe('upstream failures', () => {
 
     it.each([
       ['not HTTP at all', 'garbage\r\n\r\n'],
-      [
-        'a control character in a header value',
-        'HTTP/1.1 200 OK\r\nx-bad: a\x7fb\r\ncontent-length: 2\r\n\r\nok',
-      ],
+      ['a control character in a header value', 'HTTP/1.1 200 OK\r\nx-bad: a\x7fb\r\ncontent-length: 2\r\n\r\nok'],
       ['a space in a header name', 'HTTP/1.1 200 OK\r\nx bad: 1\r\ncontent-length: 2\r\n\r\nok'],
-      [
-        'two different content-lengths',
-        'HTTP/1.1 200 OK\r\ncontent-length: 2\r\ncontent-length: 3\r\n\r\nok',
-      ],
+      ['two different content-lengths', 'HTTP/1.1 200 OK\r\ncontent-length: 2\r\ncontent-length: 3\r\n\r\nok'],
       ['a status below 100', 'HTTP/1.1 099 Odd\r\ncontent-length: 2\r\n\r\nok'],
       ['nothing before closing', ''],
     ])('answers 502 when the target sends %s', async (_what, reply) => {
@@ -387,9 +383,7 @@ describe('upstream failures', () => {
   it('answers 404 NO_ROUTE when no service matches, counting nothing', async () => {
     const blue = await startUpstream('blue');
     const sy = await startProxy({
-      services: [
-        { name: 'api', match: { pathPrefix: '/api' }, versions: { '1': { targets: [blue.url] } }, live: '1' },
-      ],
+      services: [{ name: 'api', match: { pathPrefix: '/api' }, versions: { '1': { targets: [blue.url] } }, live: '1' }],
     });
     const counts = watch(sy);
     const res = await request(`${sy.urls['production']}/other`);

@@ -6,6 +6,7 @@
  */
 import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
+
 import type { Switchyard } from '../../src/app/start.js';
 import { createWebGroup, deployWeb, sdkClient, until } from '../support/codedeploy.js';
 import { startProxy, twoVersions } from '../support/switchyard.js';
@@ -53,11 +54,22 @@ describe('target health', () => {
     const a = await flaky('a');
     const b = await flaky('b');
     const sy = await startProxy({
-      services: [{ name: 'web', versions: { '1': { targets: [a.upstream.url, b.upstream.url], healthCheck: CHECK } }, live: '1' }],
+      services: [
+        {
+          name: 'web',
+          versions: { '1': { targets: [a.upstream.url, b.upstream.url], healthCheck: CHECK } },
+          live: '1',
+        },
+      ],
     });
     expect(await answers(sy, 4)).toEqual({ '200 a': 2, '200 b': 2 });
     b.sick.is = true;
-    await until(() => healthOf(sy), (h) => h['1']![1]!.state === 'unhealthy', 5_000, 20);
+    await until(
+      () => healthOf(sy),
+      (h) => h['1']![1]!.state === 'unhealthy',
+      5_000,
+      20,
+    );
     expect((await healthOf(sy))['1']).toEqual([
       expect.objectContaining({ target: a.upstream.url, state: 'healthy' }),
       expect.objectContaining({ target: b.upstream.url, state: 'unhealthy', reason: 'GET /health answered 503' }),
@@ -68,7 +80,12 @@ describe('target health', () => {
       `switchyard_target_healthy{service="web",version="1",target="${b.upstream.url}"} 0`,
     ]);
     b.sick.is = false;
-    await until(() => healthOf(sy), (h) => h['1']![1]!.state === 'healthy', 5_000, 20);
+    await until(
+      () => healthOf(sy),
+      (h) => h['1']![1]!.state === 'healthy',
+      5_000,
+      20,
+    );
     expect(await answers(sy, 4)).toEqual({ '200 a': 2, '200 b': 2 });
   });
 
@@ -84,13 +101,28 @@ describe('target health', () => {
     expect(await answers(sy, 6)).toEqual({ '200 a': 3, '500 b is sick': 3 });
     expect(await answers(sy, 10)).toEqual({ '200 a': 10 });
     sy.stats.pull();
-    expect((await healthOf(sy))['1']![1]).toMatchObject({ state: 'ejected', reason: 'ejected for 300 ms after consecutive failures' });
+    expect((await healthOf(sy))['1']![1]).toMatchObject({
+      state: 'ejected',
+      reason: 'ejected for 300 ms after consecutive failures',
+    });
     // After the ejection the next request probes it: still failing, it is out again at once (for 600 ms).
-    await until(() => healthOf(sy), (h) => h['1']![1]!.state !== 'ejected', 5_000, 20, 'the 300 ms ejection over');
+    await until(
+      () => healthOf(sy),
+      (h) => h['1']![1]!.state !== 'ejected',
+      5_000,
+      20,
+      'the 300 ms ejection over',
+    );
     expect(await answers(sy, 10)).toEqual({ '200 a': 9, '500 b is sick': 1 });
     b.sick.is = false;
     sy.stats.pull();
-    await until(() => healthOf(sy), (h) => h['1']![1]!.state !== 'ejected', 5_000, 20, 'the 600 ms ejection over');
+    await until(
+      () => healthOf(sy),
+      (h) => h['1']![1]!.state !== 'ejected',
+      5_000,
+      20,
+      'the 600 ms ejection over',
+    );
     expect(await answers(sy, 4)).toEqual({ '200 a': 2, '200 b': 2 });
     sy.stats.pull();
     expect((await healthOf(sy))['1']![1]).toMatchObject({ state: 'unchecked' });
@@ -108,15 +140,27 @@ describe('target health', () => {
     const cd = sdkClient(sy);
     await createWebGroup(cd, { deploymentConfigName: 'CodeDeployDefault.ECSCanary10Percent15Minutes' });
     const deploymentId = await deployWeb(cd);
-    await until(async () => sy.traffic.service('web').weights.production['2'], (w) => w === 10);
+    await until(
+      async () => sy.traffic.service('web').weights.production['2'],
+      (w) => w === 10,
+    );
     expect(await answers(sy, 10)).toEqual({ '200 blue': 9, '200 green': 1 });
     green.sick.is = true;
-    await until(() => healthOf(sy), (h) => h['2']![0]!.state === 'unhealthy', 5_000, 20);
+    await until(
+      () => healthOf(sy),
+      (h) => h['2']![0]!.state === 'unhealthy',
+      5_000,
+      20,
+    );
     // Green's tenth goes to blue: nobody sees green's failure.
     expect(await answers(sy, 20)).toEqual({ '200 blue': 20 });
     sy.stats.pull();
-    expect(await metric(sy, 'switchyard_failovers_total{')).toEqual(['switchyard_failovers_total{service="web",version="2"} 2']);
-    const events = (await (await request(`${sy.urls['control']}/v1/deployments/${deploymentId}/events`)).body.json()) as {
+    expect(await metric(sy, 'switchyard_failovers_total{')).toEqual([
+      'switchyard_failovers_total{service="web",version="2"} 2',
+    ]);
+    const events = (await (
+      await request(`${sy.urls['control']}/v1/deployments/${deploymentId}/events`)
+    ).body.json()) as {
       events: { message: string; detail: Record<string, unknown> }[];
     };
     expect(events.events.find((e) => e.message === 'target health changed')?.detail).toMatchObject({

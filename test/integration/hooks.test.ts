@@ -1,10 +1,12 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { pino } from 'pino';
 import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
-import { type Clock, ManualClock, systemClock } from '../../src/core/clock.js';
+
 import { HooksConfig } from '../../src/config/hooks.js';
+import { type Clock, ManualClock, systemClock } from '../../src/core/clock.js';
 import { HookExecutor } from '../../src/hooks/runner.js';
 import type { HookInvocation, HookOutcome } from '../../src/shifting/ports.js';
 import { closedPort, startUpstream } from '../support/upstream.js';
@@ -121,7 +123,10 @@ describe('HTTP hooks', () => {
       if (req.url === '/ok') res.writeHead(204).end();
       else res.writeHead(500).end('smoke test failed: 3 of 10');
     });
-    const runner = executor({ ok: { url: `${hook.url}/ok`, mode: 'sync' }, bad: { url: `${hook.url}/bad`, mode: 'sync' } });
+    const runner = executor({
+      ok: { url: `${hook.url}/ok`, mode: 'sync' },
+      bad: { url: `${hook.url}/bad`, mode: 'sync' },
+    });
     expect(await run(runner, invocation('ok'))).toEqual({
       status: 'Succeeded',
       diagnostics: { errorCode: 'Success', message: 'Succeeded', scriptName: 'ok', logTail: '' },
@@ -136,10 +141,16 @@ describe('HTTP hooks', () => {
     let closed = false;
     const hook = await startUpstream('hook', (req) => req.socket.on('close', () => (closed = true)));
     const clock = new ManualClock();
-    const running = run(executor({ slow: { url: hook.url, mode: 'sync' } }, clock), invocation('slow', { timeoutMs: 5_000 }));
+    const running = run(
+      executor({ slow: { url: hook.url, mode: 'sync' } }, clock),
+      invocation('slow', { timeoutMs: 5_000 }),
+    );
     await expect.poll(() => hook.hits).toBe(1);
     await clock.advance(5_000);
-    expect((await running).diagnostics).toMatchObject({ errorCode: 'ScriptTimedOut', message: expect.stringContaining('did not answer within 5s') });
+    expect((await running).diagnostics).toMatchObject({
+      errorCode: 'ScriptTimedOut',
+      message: expect.stringContaining('did not answer within 5s'),
+    });
     await expect.poll(() => closed).toBe(true);
   });
 
@@ -224,7 +235,10 @@ describe('command hooks', () => {
       typo: { command: 'no-such-command-for-switchyard-hooks' },
     });
     const missing = await run(runner, invocation('missing'));
-    expect(missing.diagnostics).toMatchObject({ errorCode: 'ScriptMissing', message: expect.stringContaining('no-such-hook') });
+    expect(missing.diagnostics).toMatchObject({
+      errorCode: 'ScriptMissing',
+      message: expect.stringContaining('no-such-hook'),
+    });
     expect((await run(runner, invocation('noexec'))).diagnostics.errorCode).toBe('ScriptNotExecutable');
     expect((await run(runner, invocation('typo'))).diagnostics.errorCode).toBe('ScriptMissing');
   });
@@ -234,7 +248,10 @@ describe('command hooks', () => {
     // "started" is printed before the pid file is written, so it is in the pipe by the time the test reads the file.
     const script = `process.on("SIGTERM", () => console.log("ignoring SIGTERM")); console.log("started"); require("fs").writeFileSync(${JSON.stringify(ready)}, String(process.pid)); setInterval(() => {}, 1000)`;
     const clock = new ManualClock();
-    const running = run(executor({ slow: { command: node(script) } }, clock), invocation('slow', { timeoutMs: 60_000 }));
+    const running = run(
+      executor({ slow: { command: node(script) } }, clock),
+      invocation('slow', { timeoutMs: 60_000 }),
+    );
     await expect.poll(() => existsSync(ready), { timeout: 5_000 }).toBe(true);
     const pid = Number(readFileSync(ready, 'utf8'));
     // It ignores SIGTERM: if the test fails before the SIGKILL it checks, nothing else would stop it.
@@ -247,7 +264,10 @@ describe('command hooks', () => {
     await new Promise((r) => setImmediate(r));
     await clock.advance(60_000);
     const outcome = await running;
-    expect(outcome.diagnostics).toMatchObject({ errorCode: 'ScriptTimedOut', logTail: expect.stringContaining('started') });
+    expect(outcome.diagnostics).toMatchObject({
+      errorCode: 'ScriptTimedOut',
+      logTail: expect.stringContaining('started'),
+    });
     expect(outcome.diagnostics.message).toContain('did not exit within 1m');
     // An observation window, not a handshake: SIGTERM alone must leave it running for these 100 ms (the
     // SIGKILL comes only after the grace, on the manual clock).
@@ -273,12 +293,13 @@ describe('command hooks', () => {
   });
 
   it("hands the caller's credentials to a command hook, under the hook's own env", async () => {
-    const script = 'console.log([process.env.SWITCHYARD_TOKEN, process.env.AWS_REGION, process.env.AWS_ACCESS_KEY_ID].join(" ")); process.exit(1)';
-    const runner = executor(
-      { env: { command: node(script), env: { AWS_REGION: 'eu-west-1' } } },
-      systemClock,
-      { SWITCHYARD_TOKEN: 'tok', AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'AKID' },
-    );
+    const script =
+      'console.log([process.env.SWITCHYARD_TOKEN, process.env.AWS_REGION, process.env.AWS_ACCESS_KEY_ID].join(" ")); process.exit(1)';
+    const runner = executor({ env: { command: node(script), env: { AWS_REGION: 'eu-west-1' } } }, systemClock, {
+      SWITCHYARD_TOKEN: 'tok',
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'AKID',
+    });
     expect((await run(runner, invocation('env'))).diagnostics.logTail).toContain('tok eu-west-1 AKID');
   });
 

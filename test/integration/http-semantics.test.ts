@@ -5,8 +5,10 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { connect } from 'node:net';
+
 import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
+
 import type { Switchyard } from '../../src/app/start.js';
 import { startProxy, twoVersions } from '../support/switchyard.js';
 import { startUpstream, type TestUpstream } from '../support/upstream.js';
@@ -201,10 +203,9 @@ describe('request line, status and headers', () => {
       res.setHeader('WWW-Authenticate', ['Basic realm="a"', 'Bearer']);
       res.end('ok');
     });
-    const [raw] = parseResponses(
-      await exchange(port, 'GET / HTTP/1.1\r\nhost: h\r\nconnection: close\r\n\r\n'),
-      [false],
-    );
+    const [raw] = parseResponses(await exchange(port, 'GET / HTTP/1.1\r\nhost: h\r\nconnection: close\r\n\r\n'), [
+      false,
+    ]);
     expect(all(raw!, 'set-cookie')).toEqual(['a=1; Path=/', 'b=2; HttpOnly', 'c=3, with comma; Secure']);
     expect(all(raw!, 'x-multi')).toEqual(['one', 'two']);
     expect(all(raw!, 'www-authenticate')).toEqual(['Basic realm="a"', 'Bearer']);
@@ -239,10 +240,9 @@ describe('request line, status and headers', () => {
       res.setHeader('Server', 'upstream/1.0');
       res.end();
     });
-    const [raw] = parseResponses(
-      await exchange(port, 'GET / HTTP/1.1\r\nhost: h\r\nconnection: close\r\n\r\n'),
-      [false],
-    );
+    const [raw] = parseResponses(await exchange(port, 'GET / HTTP/1.1\r\nhost: h\r\nconnection: close\r\n\r\n'), [
+      false,
+    ]);
     expect(all(raw!, 'date')).toEqual([date]);
     expect(all(raw!, 'server')).toEqual(['upstream/1.0']);
   });
@@ -271,10 +271,9 @@ describe('request line, status and headers', () => {
     await res2.body.dump();
 
     const off = await proxied(answerOk, { versionHeader: false });
-    const [raw] = parseResponses(
-      await exchange(off.port, 'GET / HTTP/1.1\r\nhost: h\r\nconnection: close\r\n\r\n'),
-      [false],
-    );
+    const [raw] = parseResponses(await exchange(off.port, 'GET / HTTP/1.1\r\nhost: h\r\nconnection: close\r\n\r\n'), [
+      false,
+    ]);
     expect(raw!.statusLine).toBe('HTTP/1.1 200 OK');
     expect(raw!.headers.map(([n]) => n.toLowerCase())).not.toContain('x-switchyard-version');
   });
@@ -522,10 +521,9 @@ describe('bodies that are not there, and bodies that come in pieces', () => {
       res.write('first,');
       setTimeout(() => res.end('second'), 20);
     });
-    const [res] = parseResponses(
-      await exchange(port, 'GET / HTTP/1.1\r\nhost: h\r\nconnection: close\r\n\r\n'),
-      [false],
-    );
+    const [res] = parseResponses(await exchange(port, 'GET / HTTP/1.1\r\nhost: h\r\nconnection: close\r\n\r\n'), [
+      false,
+    ]);
     expect(all(res!, 'transfer-encoding')).toEqual(['chunked']);
     expect(all(res!, 'content-length')).toEqual([]);
     expect(res!.body.toString()).toBe('first,second');
@@ -535,10 +533,9 @@ describe('bodies that are not there, and bodies that come in pieces', () => {
     const { port } = await proxied((_req, res) => {
       res.socket!.end('HTTP/1.0 200 OK\r\ncontent-type: text/plain\r\n\r\nuntil the end');
     });
-    const [res] = parseResponses(
-      await exchange(port, 'GET / HTTP/1.1\r\nhost: h\r\nconnection: close\r\n\r\n'),
-      [false],
-    );
+    const [res] = parseResponses(await exchange(port, 'GET / HTTP/1.1\r\nhost: h\r\nconnection: close\r\n\r\n'), [
+      false,
+    ]);
     expect(res!.statusLine).toBe('HTTP/1.1 200 OK');
     expect(all(res!, 'transfer-encoding')).toEqual(['chunked']);
     expect(res!.body.toString()).toBe('until the end');
@@ -561,10 +558,9 @@ describe('bodies that are not there, and bodies that come in pieces', () => {
       res.writeHead(200, { 'content-length': String(payload.length) });
       res.end(payload);
     });
-    const [res] = parseResponses(
-      await exchange(port, 'GET / HTTP/1.1\r\nhost: h\r\nconnection: close\r\n\r\n'),
-      [false],
-    );
+    const [res] = parseResponses(await exchange(port, 'GET / HTTP/1.1\r\nhost: h\r\nconnection: close\r\n\r\n'), [
+      false,
+    ]);
     expect(all(res!, 'content-length')).toEqual([String(payload.length)]);
     expect(all(res!, 'transfer-encoding')).toEqual([]);
     expect(res!.body.equals(payload)).toBe(true);

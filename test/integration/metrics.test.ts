@@ -4,6 +4,7 @@
  */
 import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
+
 import type { Switchyard } from '../../src/app/start.js';
 import { PROMETHEUS_BUCKETS_S } from '../../src/metrics/recorder.js';
 import { startProxy, twoVersions } from '../support/switchyard.js';
@@ -78,9 +79,7 @@ async function proxyWithTraffic(): Promise<Switchyard> {
     else res.end('ok');
   });
   const green = `http://127.0.0.1:${await closedPort()}`;
-  const sy = await startProxy(
-    twoVersions(blue.url, green, { routing: { overrideHeader: 'x-switchyard-version' } }),
-  );
+  const sy = await startProxy(twoVersions(blue.url, green, { routing: { overrideHeader: 'x-switchyard-version' } }));
   await send(sy, '/ok', '1', 5);
   await send(sy, '/fail', '1', 2);
   await send(sy, '/missing', '1', 1);
@@ -126,8 +125,7 @@ describe('GET /metrics', () => {
     ] as const) {
       const buckets = m.all('switchyard_request_duration_seconds_bucket', labels);
       expect(buckets.map((b) => b.labels['le'])).toEqual([...PROMETHEUS_BUCKETS_S.map(String), '+Inf']);
-      for (let i = 1; i < buckets.length; i++)
-        expect(buckets[i]!.value).toBeGreaterThanOrEqual(buckets[i - 1]!.value);
+      for (let i = 1; i < buckets.length; i++) expect(buckets[i]!.value).toBeGreaterThanOrEqual(buckets[i - 1]!.value);
       expect(m.value('switchyard_request_duration_seconds_bucket', { ...labels, le: '+Inf' })).toBe(total);
       expect(m.value('switchyard_request_duration_seconds_count', labels)).toBe(total);
       expect(m.value('switchyard_request_duration_seconds_bucket', { ...labels, le: '10' })).toBe(total);

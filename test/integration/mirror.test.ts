@@ -5,10 +5,12 @@
  * them, stopping a deployment before the replacement takes any real traffic. Mirroring ends with the
  * deployment.
  */
-import { ContinueDeploymentCommand, GetDeploymentCommand } from '@aws-sdk/client-codedeploy';
 import type { IncomingMessage } from 'node:http';
+
+import { ContinueDeploymentCommand, GetDeploymentCommand } from '@aws-sdk/client-codedeploy';
 import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
+
 import type { Switchyard } from '../../src/app/start.js';
 import { createWebGroup, deployWeb, sdkClient, until } from '../support/codedeploy.js';
 import { startProxy, twoVersions } from '../support/switchyard.js';
@@ -49,7 +51,11 @@ async function setup(mirror: Record<string, unknown>, extra: Record<string, unkn
         res.writeHead(200).end('green');
         return;
       }
-      copies.push({ method: req.method ?? '', body, mirrorHeader: req.headers['x-switchyard-mirror'] as string | undefined });
+      copies.push({
+        method: req.method ?? '',
+        body,
+        mirrorHeader: req.headers['x-switchyard-mirror'] as string | undefined,
+      });
       if (green.mode === 'fail') res.writeHead(500).end('green broke');
       else if (green.mode === 'slow') setTimeout(() => res.writeHead(200).end('green'), 2_000);
       else res.writeHead(200).end('green');
@@ -67,7 +73,10 @@ async function setup(mirror: Record<string, unknown>, extra: Record<string, unkn
     }),
   });
   const deploymentId = await deployWeb(cd);
-  await until(async () => (await cd.send(new GetDeploymentCommand({ deploymentId }))).deploymentInfo?.status, (s) => s === 'Ready');
+  await until(
+    async () => (await cd.send(new GetDeploymentCommand({ deploymentId }))).deploymentInfo?.status,
+    (s) => s === 'Ready',
+  );
   return { sy, cd, deploymentId, copies, green, blueBodies };
 }
 
@@ -89,7 +98,10 @@ describe('traffic mirroring', () => {
     for (let i = 0; i < 20; i++) answers.add(await get(sy, '/page'));
     // The clients were all answered by blue; green got every second request as a copy.
     expect(answers).toEqual(new Set(['blue']));
-    await until(async () => copies.length, (n) => n === 10);
+    await until(
+      async () => copies.length,
+      (n) => n === 10,
+    );
     expect(copies.every((c) => c.mirrorHeader === 'true' && c.method === 'GET')).toBe(true);
     expect(await metric(sy, 'switchyard_mirrored_requests_total{')).toEqual([
       'switchyard_mirrored_requests_total{service="web",version="2",code="2xx"} 10',
@@ -104,7 +116,10 @@ describe('traffic mirroring', () => {
     for (let i = 0; i < 10; i++) expect(await get(sy, '/page')).toBe('blue');
     // Each copy takes 2 s to answer; the ten client requests did not wait for any of them.
     expect(Date.now() - started).toBeLessThan(1_000);
-    await until(async () => copies.length, (n) => n === 10);
+    await until(
+      async () => copies.length,
+      (n) => n === 10,
+    );
   });
 
   it('copies a body up to the limit, and sends the real request whole either way', async () => {
@@ -112,7 +127,10 @@ describe('traffic mirroring', () => {
     expect(await get(sy, '/orders', { method: 'POST', body: 'x'.repeat(100) })).toBe('blue');
     expect(await get(sy, '/orders', { method: 'POST', body: 'y'.repeat(4096) })).toBe('blue');
     expect(blueBodies).toEqual([100, 4096]);
-    await until(async () => copies.length, (n) => n === 1);
+    await until(
+      async () => copies.length,
+      (n) => n === 1,
+    );
     // An observation window, not a handshake: a copy of the over-limit request, had one been sent, would
     // have reached green within these 200 ms.
     await new Promise((r) => setTimeout(r, 200));

@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
+
 import {
   type CodeDeployClient,
   CreateDeploymentGroupCommand,
@@ -16,13 +17,14 @@ import {
 } from '@aws-sdk/client-codedeploy';
 import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
+
 import type { Switchyard } from '../../src/app/start.js';
 import type { NotificationEntry } from '../../src/codedeploy/triggers.js';
 import { ECS_APPSPEC, ECS_GROUP } from '../support/appspecs.js';
 import { createWebGroup, deployWeb, sdkClient, until } from '../support/codedeploy.js';
 import { type ConfigInput, startProxy, twoVersions } from '../support/switchyard.js';
-import { startUpstream } from '../support/upstream.js';
 import { tempDir } from '../support/temp-dir.js';
+import { startUpstream } from '../support/upstream.js';
 
 const temp = tempDir('switchyard-notify-it');
 
@@ -39,7 +41,9 @@ interface Received {
  * A webhook receiver; `answer` decides per request (with the ones before it) what to do with it.
  * Answers 200 by default.
  */
-async function startReceiver(answer: (req: Received['body'], earlier: readonly Received[]) => number | 'hang' = () => 200) {
+async function startReceiver(
+  answer: (req: Received['body'], earlier: readonly Received[]) => number | 'hang' = () => 200,
+) {
   const received: Received[] = [];
   const upstream = await startUpstream('receiver', (req: IncomingMessage, res) => {
     const chunks: Buffer[] = [];
@@ -74,29 +78,60 @@ async function config(extra: Record<string, unknown> = {}): Promise<ConfigInput>
 
 /** The config file's declaration of application `web` and group `web-prod` with `triggers`. */
 const declaredGroup = (triggerConfigurations: object[]) => ({
-  applications: { web: { computePlatform: 'ECS', deploymentGroups: { 'web-prod': { ...ECS_GROUP, triggerConfigurations } } } },
+  applications: {
+    web: { computePlatform: 'ECS', deploymentGroups: { 'web-prod': { ...ECS_GROUP, triggerConfigurations } } },
+  },
 });
 
 describe('trigger configurations on the CodeDeploy API', () => {
-  it("refuses what CodeDeploy refuses with its exceptions, and returns triggers as they were given", async () => {
+  it('refuses what CodeDeploy refuses with its exceptions, and returns triggers as they were given', async () => {
     const sy = await startProxy(await config());
     const cd = sdkClient(sy);
     await expect(
       createWebGroup(cd, {
-        triggerConfigurations: [{ triggerName: 'sns', triggerTargetArn: 'arn:aws:sns:us-east-1:1:deploys', triggerEvents: ['DeploymentStart'] }],
+        triggerConfigurations: [
+          {
+            triggerName: 'sns',
+            triggerTargetArn: 'arn:aws:sns:us-east-1:1:deploys',
+            triggerEvents: ['DeploymentStart'],
+          },
+        ],
       }),
     ).rejects.toThrow(InvalidTriggerConfigException);
     const triggers = [
-      { triggerName: 'hook', triggerTargetArn: 'https://hooks.example/deploys', triggerEvents: ['DeploymentStart' as const, 'InstanceFailure' as const] },
-      { triggerName: 'chat', triggerTargetArn: 'slack+https://hooks.example/T/B/x', triggerEvents: ['DeploymentFailure' as const] },
+      {
+        triggerName: 'hook',
+        triggerTargetArn: 'https://hooks.example/deploys',
+        triggerEvents: ['DeploymentStart' as const, 'InstanceFailure' as const],
+      },
+      {
+        triggerName: 'chat',
+        triggerTargetArn: 'slack+https://hooks.example/T/B/x',
+        triggerEvents: ['DeploymentFailure' as const],
+      },
     ];
     // The application was created before the group was refused.
-    await cd.send(new CreateDeploymentGroupCommand({ applicationName: 'web', deploymentGroupName: 'web-prod', ...ECS_GROUP, triggerConfigurations: triggers }));
-    const { deploymentGroupInfo } = await cd.send(new GetDeploymentGroupCommand({ applicationName: 'web', deploymentGroupName: 'web-prod' }));
+    await cd.send(
+      new CreateDeploymentGroupCommand({
+        applicationName: 'web',
+        deploymentGroupName: 'web-prod',
+        ...ECS_GROUP,
+        triggerConfigurations: triggers,
+      }),
+    );
+    const { deploymentGroupInfo } = await cd.send(
+      new GetDeploymentGroupCommand({ applicationName: 'web', deploymentGroupName: 'web-prod' }),
+    );
     expect(deploymentGroupInfo?.triggerConfigurations).toEqual(triggers);
     const eleven = Array.from({ length: 11 }, (_, i) => ({ ...triggers[0]!, triggerName: `t${i}` }));
     await expect(
-      cd.send(new UpdateDeploymentGroupCommand({ applicationName: 'web', currentDeploymentGroupName: 'web-prod', triggerConfigurations: eleven })),
+      cd.send(
+        new UpdateDeploymentGroupCommand({
+          applicationName: 'web',
+          currentDeploymentGroupName: 'web-prod',
+          triggerConfigurations: eleven,
+        }),
+      ),
     ).rejects.toThrow(TriggerTargetsLimitExceededException);
     await expect(
       cd.send(
@@ -127,10 +162,15 @@ describe('delivery', () => {
     const sy = await startProxy(await config());
     const cd = sdkClient(sy);
     await createWebGroup(cd, {
-      triggerConfigurations: [{ triggerName: 'notify', triggerTargetArn: `${receiver.url}/deploys`, triggerEvents: ['DeploymentSuccess'] }],
+      triggerConfigurations: [
+        { triggerName: 'notify', triggerTargetArn: `${receiver.url}/deploys`, triggerEvents: ['DeploymentSuccess'] },
+      ],
     });
     const deploymentId = await deployWeb(cd);
-    const [entry] = await until(() => outbox(sy), (list) => list[0]?.state === 'delivered');
+    const [entry] = await until(
+      () => outbox(sy),
+      (list) => list[0]?.state === 'delivered',
+    );
     expect(entry).toMatchObject({
       key: `${deploymentId}/DeploymentSuccess/notify`,
       deploymentId,
@@ -169,15 +209,26 @@ describe('delivery', () => {
     const cd = sdkClient(sy);
     await createWebGroup(cd, {
       triggerConfigurations: [
-        { triggerName: 'slow', triggerTargetArn: receiver.url, triggerEvents: ['DeploymentStart', 'DeploymentSuccess'] },
+        {
+          triggerName: 'slow',
+          triggerTargetArn: receiver.url,
+          triggerEvents: ['DeploymentStart', 'DeploymentSuccess'],
+        },
       ],
     });
     const started = Date.now();
     const deploymentId = await deployWeb(cd);
-    await until(() => statusOf(cd, deploymentId), (s) => s === 'Succeeded', 4_000);
+    await until(
+      () => statusOf(cd, deploymentId),
+      (s) => s === 'Succeeded',
+      4_000,
+    );
     // An all-at-once deployment without hooks takes milliseconds; the receiver would have held it 5 s per attempt.
     expect(Date.now() - started).toBeLessThan(4_000);
-    const entries = await until(() => outbox(sy), (list) => list.length === 2 && receiver.received.length === 2);
+    const entries = await until(
+      () => outbox(sy),
+      (list) => list.length === 2 && receiver.received.length === 2,
+    );
     expect(entries.map((e) => [e.eventType, e.state, e.attempts])).toEqual([
       ['DeploymentStart', 'pending', 0],
       ['DeploymentSuccess', 'pending', 0],
@@ -196,22 +247,38 @@ describe('delivery', () => {
     await createWebGroup(cd, {
       autoRollbackConfiguration: { enabled: true, events: ['DEPLOYMENT_FAILURE'] },
       triggerConfigurations: [
-        { triggerName: 'ops', triggerTargetArn: receiver.url, triggerEvents: ['DeploymentFailure', 'DeploymentRollback', 'DeploymentSuccess'] },
+        {
+          triggerName: 'ops',
+          triggerTargetArn: receiver.url,
+          triggerEvents: ['DeploymentFailure', 'DeploymentRollback', 'DeploymentSuccess'],
+        },
       ],
     });
     const content = `${ECS_APPSPEC}Hooks:\n  - AfterInstall: ${hook.url}/after-install\n`;
-    const deploymentId = await deployWeb(cd, { revision: { revisionType: 'AppSpecContent', appSpecContent: { content } } });
-    const entries = await until(() => outbox(sy), (list) => list.length === 2 && list.every((e) => e.state === 'delivered'));
-    const rollbackId = (await cd.send(new GetDeploymentCommand({ deploymentId }))).deploymentInfo?.rollbackInfo?.rollbackDeploymentId;
+    const deploymentId = await deployWeb(cd, {
+      revision: { revisionType: 'AppSpecContent', appSpecContent: { content } },
+    });
+    const entries = await until(
+      () => outbox(sy),
+      (list) => list.length === 2 && list.every((e) => e.state === 'delivered'),
+    );
+    const rollbackId = (await cd.send(new GetDeploymentCommand({ deploymentId }))).deploymentInfo?.rollbackInfo
+      ?.rollbackDeploymentId;
     expect(rollbackId).toMatch(/^d-/);
-    expect(entries.map((e) => e.key).sort()).toEqual([`${deploymentId}/DeploymentFailure/ops`, `${rollbackId}/DeploymentRollback/ops`].sort());
+    expect(entries.map((e) => e.key).sort()).toEqual(
+      [`${deploymentId}/DeploymentFailure/ops`, `${rollbackId}/DeploymentRollback/ops`].sort(),
+    );
     const bodyOf = (id: string | undefined) => receiver.accepted().find((r) => r.body['deploymentId'] === id)?.body;
     expect(bodyOf(deploymentId)).toMatchObject({
       status: 'Failed',
       deploymentOverview: { Failed: '1', Succeeded: '0' },
       errorInformation: { ErrorCode: 'HOOK_EXECUTION_FAILURE', ErrorMessage: expect.stringContaining('AfterInstall') },
     });
-    expect(bodyOf(rollbackId)).toMatchObject({ eventTriggerName: 'ops', status: 'Succeeded', deploymentGroupName: 'web-prod' });
+    expect(bodyOf(rollbackId)).toMatchObject({
+      eventTriggerName: 'ops',
+      status: 'Succeeded',
+      deploymentGroupName: 'web-prod',
+    });
   });
 
   it('gives up after the bounded time and records the notification failed with the last error', async () => {
@@ -219,10 +286,15 @@ describe('delivery', () => {
     const sy = await startProxy(await config({ notifications: { retryDelay: '20ms', giveUpAfter: '300ms' } }));
     const cd = sdkClient(sy);
     await createWebGroup(cd, {
-      triggerConfigurations: [{ triggerName: 'down', triggerTargetArn: receiver.url, triggerEvents: ['DeploymentSuccess'] }],
+      triggerConfigurations: [
+        { triggerName: 'down', triggerTargetArn: receiver.url, triggerEvents: ['DeploymentSuccess'] },
+      ],
     });
     const deploymentId = await deployWeb(cd);
-    const [entry] = await until(() => outbox(sy, `?deploymentId=${deploymentId}`), (list) => list[0]?.state === 'failed');
+    const [entry] = await until(
+      () => outbox(sy, `?deploymentId=${deploymentId}`),
+      (list) => list[0]?.state === 'failed',
+    );
     expect(entry).toMatchObject({ state: 'failed', lastError: 'the webhook answered 500' });
     expect(entry!.attempts).toBeGreaterThanOrEqual(2);
     expect(receiver.received).toHaveLength(entry!.attempts);
@@ -235,14 +307,26 @@ describe('delivery', () => {
     const sy = await startProxy(
       await config(
         declaredGroup([
-          { triggerName: 'by-format', triggerTargetArn: `${receiver.url}/a`, triggerEvents: ['DeploymentSuccess'], format: 'slack' },
-          { triggerName: 'by-target', triggerTargetArn: `slack+${receiver.url}/b`, triggerEvents: ['DeploymentSuccess'] },
+          {
+            triggerName: 'by-format',
+            triggerTargetArn: `${receiver.url}/a`,
+            triggerEvents: ['DeploymentSuccess'],
+            format: 'slack',
+          },
+          {
+            triggerName: 'by-target',
+            triggerTargetArn: `slack+${receiver.url}/b`,
+            triggerEvents: ['DeploymentSuccess'],
+          },
         ]),
       ),
     );
     const cd = sdkClient(sy);
     const deploymentId = await deployWeb(cd);
-    await until(() => outbox(sy), (list) => list.length === 2 && list.every((e) => e.state === 'delivered'));
+    await until(
+      () => outbox(sy),
+      (list) => list.length === 2 && list.every((e) => e.state === 'delivered'),
+    );
     const text = `:white_check_mark: web/web-prod ${deploymentId} DeploymentSuccess — 1 → 2 (CodeDeployDefault.ECSAllAtOnce)`;
     expect(receiver.received.map((r) => [r.path, r.body]).sort()).toEqual([
       ['/a', { text }],
@@ -255,7 +339,9 @@ describe('delivery', () => {
     const receiver = await startReceiver((body) => (down && body['status'] === 'Succeeded' ? 503 : 200));
     const input = await config({
       store: { sqlite: join(temp.path(), 'restart', 'switchyard.db') },
-      ...declaredGroup([{ triggerName: 'ops', triggerTargetArn: receiver.url, triggerEvents: ['DeploymentStart', 'DeploymentSuccess'] }]),
+      ...declaredGroup([
+        { triggerName: 'ops', triggerTargetArn: receiver.url, triggerEvents: ['DeploymentStart', 'DeploymentSuccess'] },
+      ]),
     });
     const first = await startProxy(input);
     const deploymentId = await deployWeb(sdkClient(first));
@@ -263,12 +349,18 @@ describe('delivery', () => {
       () => outbox(first),
       (list) => list[0]?.state === 'delivered' && list[1]?.state === 'pending' && list[1].attempts >= 1,
     );
-    expect(before.map((e) => e.key)).toEqual([`${deploymentId}/DeploymentStart/ops`, `${deploymentId}/DeploymentSuccess/ops`]);
+    expect(before.map((e) => e.key)).toEqual([
+      `${deploymentId}/DeploymentStart/ops`,
+      `${deploymentId}/DeploymentSuccess/ops`,
+    ]);
     await first.close();
 
     down = false;
     const second = await startProxy(input);
-    const after = await until(() => outbox(second), (list) => list[1]?.state === 'delivered');
+    const after = await until(
+      () => outbox(second),
+      (list) => list[1]?.state === 'delivered',
+    );
     expect(after[1]!.attempts).toBeGreaterThan(before[1]!.attempts);
     // An observation window, not a handshake: nothing is sent twice, even given 200 ms more.
     await new Promise((r) => setTimeout(r, 200));

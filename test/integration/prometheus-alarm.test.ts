@@ -7,13 +7,6 @@
  * Prometheus binary needed for that one). Every Prometheus here is a process of the test's own, on a free
  * loopback port with its own config and storage, never a system service.
  */
-import {
-  type AlarmConfiguration,
-  type CodeDeployClient,
-  type DeploymentInfo,
-  GetDeploymentCommand,
-  StopDeploymentCommand,
-} from '@aws-sdk/client-codedeploy';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -21,8 +14,17 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+
+import {
+  type AlarmConfiguration,
+  type CodeDeployClient,
+  type DeploymentInfo,
+  GetDeploymentCommand,
+  StopDeploymentCommand,
+} from '@aws-sdk/client-codedeploy';
 import { Agent, request } from 'undici';
 import { describe, expect, it, onTestFinished } from 'vitest';
+
 import type { Switchyard } from '../../src/app/start.js';
 import { systemClock } from '../../src/core/clock.js';
 import { PrometheusClient } from '../../src/health/prometheus.js';
@@ -49,7 +51,8 @@ const PROMETHEUS = onPath('prometheus');
 const IN_CI = Boolean(process.env['CI']) && process.env['CI'] !== 'false';
 /** Outside CI a machine without Prometheus skips what needs it; CI installs it, so there it fails instead. */
 const SKIP_REASON = PROMETHEUS || IN_CI ? undefined : 'no `prometheus` binary on PATH (apt-get install prometheus)';
-if (SKIP_REASON) console.warn(`prometheus-alarm.test.ts: skipping the tests that need a Prometheus server: ${SKIP_REASON}`);
+if (SKIP_REASON)
+  console.warn(`prometheus-alarm.test.ts: skipping the tests that need a Prometheus server: ${SKIP_REASON}`);
 
 /** A loopback port that was free a moment ago (bound to port 0, then released). */
 async function freePort(): Promise<number> {
@@ -126,7 +129,8 @@ async function startPrometheus(port: number, target: string): Promise<{ url: str
   /** What /-/ready answers (or why it could not be asked); a process that is gone fails the wait at once. */
   const readiness = async (): Promise<number | string> => {
     if (spawnError) throw new Error(`it could not be started: ${spawnError.message}`);
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`it exited (${child.exitCode ?? child.signalCode})`);
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`it exited (${child.exitCode ?? child.signalCode})`);
     try {
       const res = await request(`${url}/-/ready`, { headersTimeout: 1_000, bodyTimeout: 1_000 });
       await res.body.dump();
@@ -144,7 +148,10 @@ async function startPrometheus(port: number, target: string): Promise<{ url: str
 }
 
 /** Prometheus's answer to an instant query: the samples of a vector result. */
-async function promQuery(url: string, query: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
+async function promQuery(
+  url: string,
+  query: string,
+): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
   const res = await request(`${url}/api/v1/query?${new URLSearchParams({ query }).toString()}`);
   const body = (await res.body.json()) as { status: string; data: { resultType: string; result: unknown } };
   expect(body.status).toBe('success');
@@ -185,7 +192,10 @@ async function setup(alarms: Record<string, unknown>, alarmConfiguration: AlarmC
 /** Deploys version 2 and waits until the canary carries 10% of production traffic. */
 async function deployCanary(sy: Switchyard, cd: CodeDeployClient): Promise<string> {
   const deploymentId = await deployWeb(cd);
-  await until(async () => sy.traffic.service('web').weights.production['2'], (w) => w === 10);
+  await until(
+    async () => sy.traffic.service('web').weights.production['2'],
+    (w) => w === 10,
+  );
   return deploymentId;
 }
 
@@ -193,7 +203,10 @@ const statusOf = async (cd: CodeDeployClient, deploymentId: string): Promise<Dep
   (await cd.send(new GetDeploymentCommand({ deploymentId }))).deploymentInfo!;
 
 /** The alarm states a deployment's timeline recorded, in order. */
-async function alarmStates(sy: Switchyard, deploymentId: string): Promise<{ state: string; reason: string; value?: number }[]> {
+async function alarmStates(
+  sy: Switchyard,
+  deploymentId: string,
+): Promise<{ state: string; reason: string; value?: number }[]> {
   const res = await request(`${sy.urls['control']}/v1/deployments/${deploymentId}/events`);
   const body = (await res.body.json()) as { events: { message: string; detail: Record<string, unknown> }[] };
   return body.events
@@ -244,11 +257,24 @@ describe('prometheus alarms: how answers are read', () => {
     const fake = await startUpstream('prometheus', (req, res) => {
       seen.push(req.url ?? '');
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [1, '+Inf'] }] } }));
+      res.end(
+        JSON.stringify({
+          status: 'success',
+          data: { resultType: 'vector', result: [{ metric: {}, value: [1, '+Inf'] }] },
+        }),
+      );
     });
     const client = new PrometheusClient(systemClock);
     onTestFinished(() => client.close());
-    const alarm = { kind: 'prometheus', address: `${fake.url}/prom`, query: 'q', threshold: 2, comparison: 'above', timeout: 2_000, datapointsToAlarm: 1 } as const;
+    const alarm = {
+      kind: 'prometheus',
+      address: `${fake.url}/prom`,
+      query: 'q',
+      threshold: 2,
+      comparison: 'above',
+      timeout: 2_000,
+      datapointsToAlarm: 1,
+    } as const;
     expect(await client.judge(alarm)).toMatchObject({ state: 'ALARM', value: Infinity });
     expect(seen).toEqual(['/prom/api/v1/query?query=q']);
     expect(await client.judge({ ...alarm, comparison: 'below' })).toMatchObject({ state: 'OK' });
@@ -264,13 +290,21 @@ describe('prometheus alarms: poll failures (no Prometheus server)', () => {
     );
     const started = Date.now();
     const deploymentId = await deployCanary(sy, cd);
-    const info = await until(() => statusOf(cd, deploymentId), (d) => d.status === 'Stopped', 3_000, 20);
+    const info = await until(
+      () => statusOf(cd, deploymentId),
+      (d) => d.status === 'Stopped',
+      3_000,
+      20,
+    );
     expect(Date.now() - started).toBeLessThan(2_000);
     expect(info.errorInformation?.code).toBe('ALARM_ACTIVE');
     expect(info.errorInformation?.message).toContain('Alarm "prom-down" went into ALARM: its state could not be read');
     expect(info.errorInformation?.message).toContain(`Prometheus at ${address}`);
     expect(info.rollbackInfo?.rollbackDeploymentId).toMatch(/^d-/);
-    await until(async () => sy.traffic.service('web').weights.production, (w) => w['2'] === 0);
+    await until(
+      async () => sy.traffic.service('web').weights.production,
+      (w) => w['2'] === 0,
+    );
     expect(await count(sy, 10)).toEqual({ blue: 10 });
   });
 
@@ -282,7 +316,12 @@ describe('prometheus alarms: poll failures (no Prometheus server)', () => {
     );
     const deploymentId = await deployCanary(sy, cd);
     // Asked at least once (every 250 ms) before the window below starts.
-    await until(() => alarmStates(sy, deploymentId), (states) => states.length > 0, 3_000, 20);
+    await until(
+      () => alarmStates(sy, deploymentId),
+      (states) => states.length > 0,
+      3_000,
+      20,
+    );
     // An observation window, not a handshake: not ignoring the failures stops the deployment in under
     // 2 s (the test before this one); ignoring them, nothing may happen in as long.
     await sleep(2_000);
@@ -294,7 +333,12 @@ describe('prometheus alarms: poll failures (no Prometheus server)', () => {
     expect(states[0]!.reason).toContain(`Prometheus at ${address} could not be asked`);
 
     await cd.send(new StopDeploymentCommand({ deploymentId, autoRollbackEnabled: true }));
-    const stopped = await until(() => statusOf(cd, deploymentId), (d) => d.status === 'Stopped', 3_000, 20);
+    const stopped = await until(
+      () => statusOf(cd, deploymentId),
+      (d) => d.status === 'Stopped',
+      3_000,
+      20,
+    );
     expect(stopped.errorInformation?.code).toBe('MANUAL_STOP');
   });
 });
@@ -302,46 +346,76 @@ describe('prometheus alarms: poll failures (no Prometheus server)', () => {
 describe.skipIf(SKIP_REASON !== undefined)(
   `prometheus alarms against a real Prometheus${SKIP_REASON ? ` (skipped: ${SKIP_REASON})` : ''}`,
   () => {
-    it('stops a canary once Prometheus sees its replacement answer 5xx, and rolls it back', { timeout: 40_000 }, async () => {
-      const promPort = await freePort();
-      const address = `http://127.0.0.1:${promPort}`;
-      const { sy, cd, mode } = await setup(
-        { 'prom-errors': { kind: 'prometheus', address, query: GREEN_5XX_RATIO, threshold: 0.05, comparison: 'above' } },
-        { enabled: true, ignorePollAlarmFailure: false, alarms: [{ name: 'prom-errors' }] },
-      );
-      const prometheus = await startPrometheus(promPort, new URL(sy.urls['control']!).host);
-      const deploymentId = await deployCanary(sy, cd);
-      const traffic = load(sy);
+    it(
+      'stops a canary once Prometheus sees its replacement answer 5xx, and rolls it back',
+      { timeout: 40_000 },
+      async () => {
+        const promPort = await freePort();
+        const address = `http://127.0.0.1:${promPort}`;
+        const { sy, cd, mode } = await setup(
+          {
+            'prom-errors': {
+              kind: 'prometheus',
+              address,
+              query: GREEN_5XX_RATIO,
+              threshold: 0.05,
+              comparison: 'above',
+            },
+          },
+          { enabled: true, ignorePollAlarmFailure: false, alarms: [{ name: 'prom-errors' }] },
+        );
+        const prometheus = await startPrometheus(promPort, new URL(sy.urls['control']!).host);
+        const deploymentId = await deployCanary(sy, cd);
+        const traffic = load(sy);
 
-      // While green is healthy Prometheus sees its traffic with no 5xx, and the alarm is OK.
-      const healthy = await until(() => promQuery(prometheus.url, GREEN_5XX_RATIO), (r) => r.length > 0, 15_000, 200);
-      expect(Number(healthy[0]!.value[1])).toBe(0);
-      await until(() => alarmStates(sy, deploymentId), (s) => s.some((e) => e.state === 'OK'), 3_000, 50);
-      expect((await statusOf(cd, deploymentId)).status).toBe('InProgress');
+        // While green is healthy Prometheus sees its traffic with no 5xx, and the alarm is OK.
+        const healthy = await until(
+          () => promQuery(prometheus.url, GREEN_5XX_RATIO),
+          (r) => r.length > 0,
+          15_000,
+          200,
+        );
+        expect(Number(healthy[0]!.value[1])).toBe(0);
+        await until(
+          () => alarmStates(sy, deploymentId),
+          (s) => s.some((e) => e.state === 'OK'),
+          3_000,
+          50,
+        );
+        expect((await statusOf(cd, deploymentId)).status).toBe('InProgress');
 
-      mode.green = 'fail';
-      const failingSince = Date.now();
-      const info = await until(() => statusOf(cd, deploymentId), (d) => d.status === 'Stopped', 15_000, 50);
-      const stoppedAfter = Date.now() - failingSince;
-      await traffic.stop();
-      console.log(
-        `prometheus alarm fired ${stoppedAfter} ms after green started failing; traffic`,
-        JSON.stringify(traffic.seen),
-      );
+        mode.green = 'fail';
+        const failingSince = Date.now();
+        const info = await until(
+          () => statusOf(cd, deploymentId),
+          (d) => d.status === 'Stopped',
+          15_000,
+          50,
+        );
+        const stoppedAfter = Date.now() - failingSince;
+        await traffic.stop();
+        console.log(
+          `prometheus alarm fired ${stoppedAfter} ms after green started failing; traffic`,
+          JSON.stringify(traffic.seen),
+        );
 
-      expect(traffic.seen.errors).toBe(0);
-      expect(traffic.seen['2']).toBeGreaterThan(0);
-      expect(info.errorInformation?.code).toBe('ALARM_ACTIVE');
-      expect(info.errorInformation?.message).toMatch(
-        /^Alarm "prom-errors" went into ALARM: \(sum\(rate\(switchyard_requests_total\{.*\}\[10s\]\)\) or vector\(0\)\) \/ .* = [\d.e+-]+, above 0\.05 breaches$/,
-      );
-      const states = await alarmStates(sy, deploymentId);
-      expect(states.at(-1)).toMatchObject({ state: 'ALARM' });
-      expect(states.at(-1)!.value).toBeGreaterThan(0.05);
-      expect(info.rollbackInfo?.rollbackDeploymentId).toMatch(/^d-/);
-      await until(async () => sy.traffic.service('web').weights.production, (w) => w['2'] === 0);
-      expect(await count(sy, 20)).toEqual({ blue: 20 });
-    });
+        expect(traffic.seen.errors).toBe(0);
+        expect(traffic.seen['2']).toBeGreaterThan(0);
+        expect(info.errorInformation?.code).toBe('ALARM_ACTIVE');
+        expect(info.errorInformation?.message).toMatch(
+          /^Alarm "prom-errors" went into ALARM: \(sum\(rate\(switchyard_requests_total\{.*\}\[10s\]\)\) or vector\(0\)\) \/ .* = [\d.e+-]+, above 0\.05 breaches$/,
+        );
+        const states = await alarmStates(sy, deploymentId);
+        expect(states.at(-1)).toMatchObject({ state: 'ALARM' });
+        expect(states.at(-1)!.value).toBeGreaterThan(0.05);
+        expect(info.rollbackInfo?.rollbackDeploymentId).toMatch(/^d-/);
+        await until(
+          async () => sy.traffic.service('web').weights.production,
+          (w) => w['2'] === 0,
+        );
+        expect(await count(sy, 20)).toEqual({ blue: 20 });
+      },
+    );
 
     it('judges nothing while the query returns no sample (insufficient data)', async () => {
       const promPort = await freePort();
@@ -356,7 +430,12 @@ describe.skipIf(SKIP_REASON !== undefined)(
       const deploymentId = await deployCanary(sy, cd);
       const traffic = load(sy, { maxMs: 5_000 });
       // Asked at least once (every 250 ms) before the window below starts.
-      await until(() => alarmStates(sy, deploymentId), (states) => states.length > 0, 3_000, 20);
+      await until(
+        () => alarmStates(sy, deploymentId),
+        (states) => states.length > 0,
+        3_000,
+        20,
+      );
       // An observation window, not a handshake: with traffic flowing and Prometheus answering, the alarm
       // must judge nothing for 3 s (three scrapes).
       await sleep(3_000);
@@ -368,7 +447,12 @@ describe.skipIf(SKIP_REASON !== undefined)(
       expect(states.map((s) => s.state)).toEqual(['INSUFFICIENT_DATA']);
       expect(states[0]!.reason).toBe(`the query returned no sample: ${query}`);
       await cd.send(new StopDeploymentCommand({ deploymentId, autoRollbackEnabled: true }));
-      await until(() => statusOf(cd, deploymentId), (d) => d.status === 'Stopped', 3_000, 20);
+      await until(
+        () => statusOf(cd, deploymentId),
+        (d) => d.status === 'Stopped',
+        3_000,
+        20,
+      );
     });
   },
 );

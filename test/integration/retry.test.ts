@@ -6,6 +6,7 @@
  */
 import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
+
 import type { Switchyard } from '../../src/app/start.js';
 import { createWebGroup, deployWeb, sdkClient, until } from '../support/codedeploy.js';
 import { startProxy, twoVersions } from '../support/switchyard.js';
@@ -27,16 +28,27 @@ async function startCanary(sy: Switchyard): Promise<void> {
     // A test traffic route, so AllowTestTraffic sends the test listener to the replacement.
     loadBalancerInfo: {
       targetGroupPairInfoList: [
-        { targetGroups: [{ name: 'blue' }, { name: 'green' }], prodTrafficRoute: { listenerArns: ['prod'] }, testTrafficRoute: { listenerArns: ['test'] } },
+        {
+          targetGroups: [{ name: 'blue' }, { name: 'green' }],
+          prodTrafficRoute: { listenerArns: ['prod'] },
+          testTrafficRoute: { listenerArns: ['test'] },
+        },
       ],
     },
   });
   await deployWeb(cd);
-  await until(async () => sy.traffic.service('web').weights.production['2'], (w) => w === 10);
+  await until(
+    async () => sy.traffic.service('web').weights.production['2'],
+    (w) => w === 10,
+  );
 }
 
 /** Statuses and bodies of `n` sequential requests. */
-async function send(url: string, n: number, options: { method?: string; body?: string } = {}): Promise<Record<string, number>> {
+async function send(
+  url: string,
+  n: number,
+  options: { method?: string; body?: string } = {},
+): Promise<Record<string, number>> {
   const seen: Record<string, number> = {};
   for (let i = 0; i < n; i++) {
     const res = await request(url, { method: (options.method ?? 'GET') as 'GET', body: options.body });
@@ -50,7 +62,11 @@ async function send(url: string, n: number, options: { method?: string; body?: s
 async function greenFailures(sy: Switchyard): Promise<number> {
   sy.stats.pull();
   const text = await (await request(`${sy.urls['control']}/metrics`)).body.text();
-  const line = text.split('\n').find((l) => l.startsWith('switchyard_requests_total{') && l.includes('version="2"') && /code="(5xx|error)"/.test(l));
+  const line = text
+    .split('\n')
+    .find(
+      (l) => l.startsWith('switchyard_requests_total{') && l.includes('version="2"') && /code="(5xx|error)"/.test(l),
+    );
   return line ? Number(line.split(' ').at(-1)) : 0;
 }
 

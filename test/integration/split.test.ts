@@ -4,6 +4,7 @@
  */
 import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
+
 import type { Switchyard } from '../../src/app/start.js';
 import { stickyBucket } from '../../src/proxy/split.js';
 import { startProxy, twoVersions } from '../support/switchyard.js';

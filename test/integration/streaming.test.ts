@@ -10,8 +10,10 @@ import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
+
 import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
+
 import type { Switchyard } from '../../src/app/start.js';
 import { startProxy, twoVersions } from '../support/switchyard.js';
 import { startUpstream, type TestUpstream } from '../support/upstream.js';

@@ -6,13 +6,11 @@
  * Driven with the AWS SDK against an application and group declared in the config file.
  */
 import { join } from 'node:path';
-import {
-  CreateDeploymentCommand,
-  GetDeploymentCommand,
-  ListApplicationsCommand,
-} from '@aws-sdk/client-codedeploy';
+
+import { CreateDeploymentCommand, GetDeploymentCommand, ListApplicationsCommand } from '@aws-sdk/client-codedeploy';
 import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
+
 import type { Switchyard } from '../../src/app/start.js';
 import { isSwitchyardError } from '../../src/core/errors.js';
 import { ECS_APPSPEC } from '../support/appspecs.js';
@@ -58,7 +56,10 @@ async function deployVersion(sy: Switchyard, label: string): Promise<{ id: strin
     new CreateDeploymentCommand({
       applicationName: 'shop',
       deploymentGroupName: 'web-prod',
-      revision: { revisionType: 'AppSpecContent', appSpecContent: { content: ECS_APPSPEC.replace('web:2', `web:${label}`) } },
+      revision: {
+        revisionType: 'AppSpecContent',
+        appSpecContent: { content: ECS_APPSPEC.replace('web:2', `web:${label}`) },
+      },
     }),
   );
   const id = deploymentId!;
@@ -96,7 +97,9 @@ describe('versions run by command', () => {
     expect(first.status).toBe(200);
     expect(first.body).toMatch(/^1#0 pid \d+\n$/);
     const view = sy.traffic.service('web');
-    expect(view.versions.find((v) => v.label === '1')?.targets).toEqual([expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/)]);
+    expect(view.versions.find((v) => v.label === '1')?.targets).toEqual([
+      expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
+    ]);
     expect(view.versions.find((v) => v.label === '2')?.targets).toEqual([]);
     // Version 2 is not running: a request pinned to it finds no target.
     expect((await get(`${sy.urls['production']}/`, { 'x-version': '2' })).status).toBe(503);
@@ -148,7 +151,9 @@ describe('versions run by command', () => {
     expect(status).toBe('Failed');
     expect(Date.now() - started).toBeLessThan(5_000);
     const install = sy.engine.get(id)!.lifecycleEvents.find((e) => e.name === 'Install')!;
-    expect(install.diagnostics?.message).toMatch(/did not pass its health check within 500 ms \(last: GET \/health answered 503\)/);
+    expect(install.diagnostics?.message).toMatch(
+      /did not pass its health check within 500 ms \(last: GET \/health answered 503\)/,
+    );
     expect(sy.traffic.service('web').versions.find((v) => v.label === '4')?.targets).toEqual([]);
     expect(sy.traffic.service('web').weights.production).toEqual({ '1': 100, '4': 0 });
   });
@@ -161,7 +166,9 @@ describe('versions run by command', () => {
     const { id, status } = await deployVersion(sy, '5');
     expect(status).toBe('Failed');
     const install = sy.engine.get(id)!.lifecycleEvents.find((e) => e.name === 'Install')!;
-    expect(install.diagnostics?.message).toMatch(/did not pass its health check within 300 ms \(last: GET \/ failed: ECONNREFUSED\)/);
+    expect(install.diagnostics?.message).toMatch(
+      /did not pass its health check within 300 ms \(last: GET \/ failed: ECONNREFUSED\)/,
+    );
   });
 
   it('takes an instance that dies out of the rotation, and the others keep serving', async () => {
@@ -181,7 +188,9 @@ describe('versions run by command', () => {
   });
 
   it('stops every process it started when it closes', async () => {
-    const sy = await startProxy(config({ '1': commandVersion({ instances: 3 }), '2': commandVersion() }), { autoClose: false });
+    const sy = await startProxy(config({ '1': commandVersion({ instances: 3 }), '2': commandVersion() }), {
+      autoClose: false,
+    });
     const pids = new Set<number>();
     for (let i = 0; i < 3; i++) pids.add(pidOf((await get(`${sy.urls['production']}/`)).body));
     expect(pids.size).toBe(3);

@@ -7,17 +7,19 @@ import { createServer, type IncomingMessage } from 'node:http';
 import { type AddressInfo, connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
+
 import { request } from 'undici';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
+
 import type { Switchyard } from '../../src/app/start.js';
 import { CompiledVersion } from '../../src/proxy/compiled-version.js';
 import type { Upstream } from '../../src/proxy/pools.js';
 import { VersionStats } from '../../src/proxy/stats.js';
 import { UpgradeProxy } from '../../src/proxy/websocket.js';
 import { startProxy, twoVersions } from '../support/switchyard.js';
-import { closedPort, startUpstream, type TestUpstream } from '../support/upstream.js';
 import { until } from '../support/until.js';
+import { closedPort, startUpstream, type TestUpstream } from '../support/upstream.js';
 
 interface WsUpstream {
   readonly up: TestUpstream;
@@ -165,9 +167,7 @@ describe('WebSocket tunnels', () => {
   it('is pinned by the override header', async () => {
     const blue = await wsUpstream('blue');
     const green = await wsUpstream('green');
-    const sy = await startProxy(
-      twoVersions(blue.up.url, green.up.url, { routing: { overrideHeader: 'x-version' } }),
-    );
+    const sy = await startProxy(twoVersions(blue.up.url, green.up.url, { routing: { overrideHeader: 'x-version' } }));
     const pinned = await open(wsUrl(sy), { 'x-version': '2', 'proxy-authorization': 'Basic c2VjcmV0' });
     expect(pinned.greeting).toBe('hello from green');
     // Credentials for this proxy are not passed on to the upstream.
@@ -257,10 +257,22 @@ describe('WebSocket tunnels', () => {
     const client = connect(sy.addresses['production']!.port, '127.0.0.1');
     client.on('error', () => undefined);
     client.write(UPGRADE_REQUEST);
-    await until(() => held.length, (n) => n === 1, 2_000, 10, 'the upstream holding the upgrade');
+    await until(
+      () => held.length,
+      (n) => n === 1,
+      2_000,
+      10,
+      'the upstream holding the upgrade',
+    );
     client.resetAndDestroy();
     // The upstream's half of a tunnel nobody will use is closed, not left open.
-    await until(() => upstreamClosed, (c) => c, 2_000, 10, "the upstream's half closed");
+    await until(
+      () => upstreamClosed,
+      (c) => c,
+      2_000,
+      10,
+      "the upstream's half closed",
+    );
     // And the proxy still works.
     const res = await request(`${sy.urls['production']}/`);
     expect(await res.body.text()).toBe('slow');
@@ -324,10 +336,22 @@ describe('UpgradeProxy', () => {
       ws.once('error', reject);
     });
     expect(upgradeHeaders['x-switchyard-version']).toBe('2');
-    await until(() => upgrades.open, (n) => n === 1, 2_000, 10, 'one tunnel open');
+    await until(
+      () => upgrades.open,
+      (n) => n === 1,
+      2_000,
+      10,
+      'one tunnel open',
+    );
     expect([...stats.counts]).toEqual([1, 0, 0, 0, 0]);
     ws.close();
-    await until(() => upgrades.open, (n) => n === 0, 2_000, 10, 'no tunnel open');
+    await until(
+      () => upgrades.open,
+      (n) => n === 0,
+      2_000,
+      10,
+      'no tunnel open',
+    );
     expect([...stats.counts]).toEqual([1, 0, 0, 0, 0]);
   });
 

@@ -31,7 +31,13 @@ async function awsV2(candidate: string): Promise<string | undefined> {
 
 /** /usr/bin/aws if it is v2, else the first v2 `aws` on PATH (each real file tried once). */
 async function findAwsV2(): Promise<string | undefined> {
-  const candidates = ['/usr/bin/aws', ...(process.env['PATH'] ?? '').split(delimiter).filter(Boolean).map((d) => join(d, 'aws'))];
+  const candidates = [
+    '/usr/bin/aws',
+    ...(process.env['PATH'] ?? '')
+      .split(delimiter)
+      .filter(Boolean)
+      .map((d) => join(d, 'aws')),
+  ];
   const tried = new Set<string>();
   for (const candidate of candidates) {
     const real = await realpath(candidate).catch(() => undefined);

@@ -4,6 +4,7 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
+
 import { inject, onTestFinished } from 'vitest';
 
 /** The repository folder: relative paths in tests (config/example.yml) resolve from here. */

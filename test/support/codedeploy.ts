@@ -13,6 +13,7 @@ import {
 } from '@aws-sdk/client-codedeploy';
 import { request } from 'undici';
 import { onTestFinished } from 'vitest';
+
 import type { Switchyard } from '../../src/app/start.js';
 import { ECS_APPSPEC, ECS_GROUP } from './appspecs.js';
 
@@ -48,7 +49,14 @@ export async function createWebGroup(
   settings: Partial<Omit<CreateDeploymentGroupCommandInput, 'applicationName' | 'deploymentGroupName'>> = {},
 ): Promise<void> {
   await cd.send(new CreateApplicationCommand({ applicationName: 'web', computePlatform: 'ECS' }));
-  await cd.send(new CreateDeploymentGroupCommand({ applicationName: 'web', deploymentGroupName: 'web-prod', ...ECS_GROUP, ...settings }));
+  await cd.send(
+    new CreateDeploymentGroupCommand({
+      applicationName: 'web',
+      deploymentGroupName: 'web-prod',
+      ...ECS_GROUP,
+      ...settings,
+    }),
+  );
 }
 
 /** Deploys version 2 of `web` through group `web-prod` (with `extra` request members); resolves with its id. */

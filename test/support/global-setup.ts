@@ -8,6 +8,7 @@ import { mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+
 import type { TestProject } from 'vitest/node';
 
 declare module 'vitest' {
@@ -22,26 +23,14 @@ const ROOT = join(import.meta.dirname, '..', '..');
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const dir = await mkdtemp(join(tmpdir(), 'switchyard-test-cli-'));
   const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-  const args = [
-    '-p',
-    'tsconfig.build.json',
-    '--outDir',
-    dir,
-    '--declaration',
-    'false',
-    '--sourceMap',
-    'false',
-  ];
+  const args = ['-p', 'tsconfig.build.json', '--outDir', dir, '--declaration', 'false', '--sourceMap', 'false'];
   try {
     await promisify(execFile)(process.execPath, [tsc, ...args], { cwd: ROOT });
   } catch (err) {
     await rm(dir, { recursive: true, force: true });
-    throw new Error(
-      `building the CLI for the tests failed:\n${(err as { stdout?: string }).stdout ?? String(err)}`,
-    );
+    throw new Error(`building the CLI for the tests failed:\n${(err as { stdout?: string }).stdout ?? String(err)}`);
   }
-  for (const name of ['package.json', 'config', 'node_modules'])
-    await symlink(join(ROOT, name), join(dir, name));
+  for (const name of ['package.json', 'config', 'node_modules']) await symlink(join(ROOT, name), join(dir, name));
   project.provide('cliMain', join(dir, 'src', 'cli', 'main.js'));
   return () => rm(dir, { recursive: true, force: true });
 }

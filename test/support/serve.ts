@@ -3,6 +3,7 @@
  * operator would, and reads its JSON log lines; every child still running when a test ends is killed.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+
 import { inject, onTestFinished } from 'vitest';
 
 /** A running `switchyard serve`. */
@@ -18,7 +19,11 @@ export interface ServedChild {
 }
 
 /** Starts `serve --config file ...args` and resolves once it logs that it is serving (rejects if it exits first). */
-export async function serveChild(file: string, env: NodeJS.ProcessEnv = {}, args: readonly string[] = []): Promise<ServedChild> {
+export async function serveChild(
+  file: string,
+  env: NodeJS.ProcessEnv = {},
+  args: readonly string[] = [],
+): Promise<ServedChild> {
   const child = spawn(process.execPath, [inject('cliMain'), 'serve', '--config', file, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
@@ -52,7 +57,9 @@ export async function serveChild(file: string, env: NodeJS.ProcessEnv = {}, args
         }
       }
     });
-    void exit.then(({ code, signal }) => reject(new Error(`switchyard exited (${code ?? signal}) before serving:\n${stderr}`)));
+    void exit.then(({ code, signal }) =>
+      reject(new Error(`switchyard exited (${code ?? signal}) before serving:\n${stderr}`)),
+    );
   });
   return { child, urls, exit, logs: () => lines, stderr: () => stderr };
 }

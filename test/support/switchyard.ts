@@ -4,8 +4,9 @@
  */
 import { onTestFinished } from 'vitest';
 import { stringify } from 'yaml';
-import { type StartOptions, type Switchyard, startSwitchyard } from '../../src/app/start.js';
+
 import { parseConfig } from '../../src/app/config.js';
+import { type StartOptions, startSwitchyard, type Switchyard } from '../../src/app/start.js';
 import type { Config } from '../../src/config/schema.js';
 import { createLogger } from '../../src/core/logger.js';
 

@@ -4,6 +4,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { afterAll, beforeAll } from 'vitest';
 
 /** Registers the folder's making and removal; call `path()` inside tests for its path. */

@@ -4,12 +4,13 @@
  * breaches, single firing and poll failures.
  */
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/core/clock.js';
-import { LATENCY_BOUNDS_MS, type StatsEntry } from '../../src/core/stats-delta.js';
-import { createLogger } from '../../src/core/logger.js';
+
 import { AlarmConfig, type AlarmsConfig } from '../../src/config/alarms.js';
+import { ManualClock } from '../../src/core/clock.js';
+import { createLogger } from '../../src/core/logger.js';
+import { LATENCY_BOUNDS_MS, type StatsEntry } from '../../src/core/stats-delta.js';
 import { AlarmMonitor } from '../../src/health/alarm-monitor.js';
-import { type AlarmEvaluation, type TrafficAlarm, judgeTraffic } from '../../src/health/alarm-rules.js';
+import { type AlarmEvaluation, judgeTraffic, type TrafficAlarm } from '../../src/health/alarm-rules.js';
 import { PrometheusClient } from '../../src/health/prometheus.js';
 import { StatsWindows, type WindowTotals } from '../../src/health/windows.js';
 
@@ -18,7 +19,14 @@ function entry(version: string, ok: number, failed: number, ms = 10, errors = 0)
   const buckets = new Array<number>(LATENCY_BOUNDS_MS.length + 1).fill(0);
   const index = LATENCY_BOUNDS_MS.findIndex((bound) => ms <= bound);
   buckets[index === -1 ? LATENCY_BOUNDS_MS.length : index] = ok + failed + errors;
-  return { service: 'web', version, counts: [ok, 0, 0, failed, errors], latencyBuckets: buckets, latencySumMs: ms * (ok + failed + errors), failedOver: 0 };
+  return {
+    service: 'web',
+    version,
+    counts: [ok, 0, 0, failed, errors],
+    latencyBuckets: buckets,
+    latencySumMs: ms * (ok + failed + errors),
+    failedOver: 0,
+  };
 }
 
 /** An alarm as the config file would give it. */
@@ -63,7 +71,10 @@ describe('alarm rules', () => {
       state: 'INSUFFICIENT_DATA',
       reason: 'replacement: 15 of the 20 requests needed to judge',
     });
-    expect(judgeTraffic(rule, traffic(entry('2', 95, 5), entry('1', 100, 0)))).toMatchObject({ state: 'OK', value: 0.05 });
+    expect(judgeTraffic(rule, traffic(entry('2', 95, 5), entry('1', 100, 0)))).toMatchObject({
+      state: 'OK',
+      value: 0.05,
+    });
     expect(judgeTraffic(rule, traffic(entry('2', 94, 5, 10, 1), entry('1', 100, 0)))).toMatchObject({
       state: 'ALARM',
       value: 0.06,
@@ -73,7 +84,10 @@ describe('alarm rules', () => {
 
   it('judges the original, or how far the replacement exceeds it', () => {
     const original = alarm({ kind: 'error-rate', version: 'original', threshold: 0.1, minRequests: 10 });
-    expect(judgeTraffic(original, traffic(entry('2', 0, 50), entry('1', 80, 20)))).toMatchObject({ state: 'ALARM', value: 0.2 });
+    expect(judgeTraffic(original, traffic(entry('2', 0, 50), entry('1', 80, 20)))).toMatchObject({
+      state: 'ALARM',
+      value: 0.2,
+    });
     const difference = alarm({ kind: 'error-rate', version: 'difference', threshold: 0.05, minRequests: 10 });
     expect(judgeTraffic(difference, traffic(entry('2', 86, 14), entry('1', 90, 10))).state).toBe('OK');
     expect(judgeTraffic(difference, traffic(entry('2', 80, 20), entry('1', 90, 10)))).toMatchObject({ state: 'ALARM' });
@@ -107,7 +121,9 @@ describe('alarm rules', () => {
   it('rejects a latency alarm without exactly one of threshold or factor', () => {
     expect(AlarmConfig.safeParse({ kind: 'latency' }).success).toBe(false);
     expect(AlarmConfig.safeParse({ kind: 'latency', threshold: '1s', factor: 2 }).success).toBe(false);
-    expect(AlarmConfig.safeParse({ kind: 'nope' }).error?.issues[0]?.message).toBe('kind must be error-rate, latency, compare or prometheus');
+    expect(AlarmConfig.safeParse({ kind: 'nope' }).error?.issues[0]?.message).toBe(
+      'kind must be error-rate, latency, compare or prometheus',
+    );
   });
 });
 
@@ -131,7 +147,14 @@ function monitorOf(clock: ManualClock, alarms: AlarmsConfig) {
   const fired: string[] = [];
   const watch = (names: string[], ignorePollAlarmFailure = false) =>
     monitor.watch(
-      { deploymentId: 'd-TEST00001', service: 'web', original: '1', replacement: '2', alarms: names, ignorePollAlarmFailure },
+      {
+        deploymentId: 'd-TEST00001',
+        service: 'web',
+        original: '1',
+        replacement: '2',
+        alarms: names,
+        ignorePollAlarmFailure,
+      },
       (name, reason) => fired.push(`${name}: ${reason}`),
     );
   return { monitor, windows, pending, changes, fired, watch };
@@ -160,7 +183,12 @@ describe('alarm monitor', () => {
     pending.push([entry('2', 0, 20)]);
     await clock.advance(1_000);
     expect(fired).toHaveLength(1);
-    expect(changes.map((c) => c.evaluation.state)).toEqual(['INSUFFICIENT_DATA', 'ALARM', 'INSUFFICIENT_DATA', 'ALARM']);
+    expect(changes.map((c) => c.evaluation.state)).toEqual([
+      'INSUFFICIENT_DATA',
+      'ALARM',
+      'INSUFFICIENT_DATA',
+      'ALARM',
+    ]);
   });
 
   it('resets the run of breaches on an OK evaluation', async () => {

@@ -1,11 +1,13 @@
 /** Mapping an AppSpec onto a service's version labels, and the example AppSpecs against the demo config. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+
 import { describe, expect, it } from 'vitest';
+
+import { parseConfig } from '../../src/app/config.js';
 import { parseAppSpec } from '../../src/appspec/parse.js';
 import { resolveVersions, taskDefinitionLabels } from '../../src/appspec/resolve.js';
 import type { AppSpec, EcsAppSpec, LambdaAppSpec } from '../../src/appspec/schema.js';
-import { parseConfig } from '../../src/app/config.js';
 import { isSwitchyardError, type SwitchyardError } from '../../src/core/errors.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -54,7 +56,10 @@ const ARN = 'arn:aws:ecs:us-east-1:111122223333:task-definition/web:7';
 describe('taskDefinitionLabels', () => {
   it.each([
     [ARN, [ARN, 'web:7', '7']],
-    ['arn:aws-cn:ecs:cn-north-1:111122223333:task-definition/web', ['arn:aws-cn:ecs:cn-north-1:111122223333:task-definition/web', 'web']],
+    [
+      'arn:aws-cn:ecs:cn-north-1:111122223333:task-definition/web',
+      ['arn:aws-cn:ecs:cn-north-1:111122223333:task-definition/web', 'web'],
+    ],
     ['web:7', ['web:7', '7']],
     ['7', ['7']],
     ['web:', ['web:']],
@@ -123,7 +128,9 @@ describe('resolveVersions: Lambda', () => {
       `service "checkout" has no version "9" (the AppSpec's CurrentVersion); its versions are "1", "2", "3"`,
     );
     const none = thrown(() => resolveVersions(lambda('1', '2'), { name: 'checkout', versions: [], live: '1' }));
-    expect(none.message).toBe(`service "checkout" has no version "1" (the AppSpec's CurrentVersion); it has no versions`);
+    expect(none.message).toBe(
+      `service "checkout" has no version "1" (the AppSpec's CurrentVersion); it has no versions`,
+    );
   });
 });
 

@@ -4,7 +4,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+
 import { describe, expect, it } from 'vitest';
+
 import { EC2_UNSUPPORTED, parseAppSpec } from '../../src/appspec/parse.js';
 import { type AppSpec, AppSpecSchema, ECS_HOOK_EVENTS, LAMBDA_HOOK_EVENTS } from '../../src/appspec/schema.js';
 import { formatIssue, isSwitchyardError, type SwitchyardError } from '../../src/core/errors.js';
@@ -587,9 +589,9 @@ describe('parseAppSpec: Lambda properties', () => {
   });
 
   it('wants TargetVersion to differ from CurrentVersion, however each is written', () => {
-    expect(lambda('        Name: fn\n        Alias: live\n        CurrentVersion: 3\n        TargetVersion: "3"\n')).toEqual(
-      [`appspec.yml:9:24 ${LP}.TargetVersion: must differ from CurrentVersion (both are "3")`],
-    );
+    expect(
+      lambda('        Name: fn\n        Alias: live\n        CurrentVersion: 3\n        TargetVersion: "3"\n'),
+    ).toEqual([`appspec.yml:9:24 ${LP}.TargetVersion: must differ from CurrentVersion (both are "3")`]);
   });
 
   it('rejects ECS properties in a Lambda resource', () => {
@@ -625,9 +627,9 @@ describe('parseAppSpec: Hooks', () => {
   });
 
   it('rejects an event hooked twice, however it is spelled, under its canonical name', () => {
-    expect(problems(ecsWithHooks('Hooks:\n  - BeforeInstall: a\n  - AfterInstall: b\n  - beforeinstall: c\n'))).toEqual([
-      'appspec.yml:13:5 Hooks[2].BeforeInstall: BeforeInstall is hooked twice: each event runs one hook',
-    ]);
+    expect(problems(ecsWithHooks('Hooks:\n  - BeforeInstall: a\n  - AfterInstall: b\n  - beforeinstall: c\n'))).toEqual(
+      ['appspec.yml:13:5 Hooks[2].BeforeInstall: BeforeInstall is hooked twice: each event runs one hook'],
+    );
     expect(problems(lambdaWithHooks('Hooks:\n  beforeAllowTraffic: a\n  BeforeAllowTraffic: b\n'))).toEqual([
       'appspec.yml:12:3 Hooks.BeforeAllowTraffic: BeforeAllowTraffic is hooked twice: each event runs one hook',
     ]);
@@ -653,7 +655,9 @@ describe('parseAppSpec: Hooks', () => {
     expect(problems(ecsWithHooks('Hooks: BeforeInstall\n'))).toEqual([
       'appspec.yml:10:8 Hooks: must be a list of hooks such as `- BeforeInstall: HookFunction`',
     ]);
-    expect(problems(ecsWithHooks('Hooks:\n  - BeforeInstall\n  - { AfterInstall: a, BeforeAllowTraffic: b }\n'))).toEqual([
+    expect(
+      problems(ecsWithHooks('Hooks:\n  - BeforeInstall\n  - { AfterInstall: a, BeforeAllowTraffic: b }\n')),
+    ).toEqual([
       'appspec.yml:11:5 Hooks[0]: a hook is a map of one event to its target, such as `- BeforeInstall: HookFunction`',
       'appspec.yml:12:5 Hooks[1]: a hook is a map of one event to its target, such as `- BeforeInstall: HookFunction`',
     ]);

@@ -6,10 +6,12 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
+
 import { ESLint } from 'eslint';
-import tseslint from 'typescript-eslint';
 import ts from 'typescript';
+import tseslint from 'typescript-eslint';
 import { describe, expect, it } from 'vitest';
+
 import switchyard from '../../architecture/eslint-plugin.js';
 import { ADAPTERS, importProblem, LAYERS } from '../../architecture/layers.js';
 
@@ -83,7 +85,9 @@ const graph = importGraph();
 
 describe('architecture', () => {
   it('places every folder of src/ in a layer', () => {
-    const folders = readdirSync(SRC, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+    const folders = readdirSync(SRC, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name);
     expect(folders.filter((f) => !Object.hasOwn(LAYERS, f))).toEqual([]);
     expect(readdirSync(SRC).filter((f) => f.endsWith('.ts'))).toEqual([]);
   });
@@ -116,11 +120,17 @@ describe('architecture', () => {
     const above = [...listed.keys()].filter((f) => f !== 'app' && f !== 'cli' && f !== 'demo');
     const expanded = new Map<string, string[]>();
     for (const [folder, imports] of listed) {
-      const names = imports[0] === 'all of the above' ? above.flatMap((f) => (f === 'adapters' ? ADAPTERS : [f])) : imports;
-      for (const f of folder === 'adapters' ? ADAPTERS : [folder]) expanded.set(f, names.flatMap((n) => (n === 'adapters' ? ADAPTERS : [n])));
+      const names =
+        imports[0] === 'all of the above' ? above.flatMap((f) => (f === 'adapters' ? ADAPTERS : [f])) : imports;
+      for (const f of folder === 'adapters' ? ADAPTERS : [folder])
+        expanded.set(
+          f,
+          names.flatMap((n) => (n === 'adapters' ? ADAPTERS : [n])),
+        );
     }
     const layers: Record<string, readonly string[]> = LAYERS;
-    for (const [folder, imports] of Object.entries(layers)) expect([folder, [...(expanded.get(folder) ?? ['(missing)'])].sort()]).toEqual([folder, [...imports].sort()]);
+    for (const [folder, imports] of Object.entries(layers))
+      expect([folder, [...(expanded.get(folder) ?? ['(missing)'])].sort()]).toEqual([folder, [...imports].sort()]);
     expect([...expanded.keys()].sort()).toEqual(Object.keys(LAYERS).sort());
   });
 
@@ -130,7 +140,9 @@ describe('architecture', () => {
   });
 
   it('finds a deliberate violation of each rule', () => {
-    expect(importProblem('proxy/forwarder.ts', 'shifting/engine.ts')).toMatch(/src\/proxy may not import src\/shifting/);
+    expect(importProblem('proxy/forwarder.ts', 'shifting/engine.ts')).toMatch(
+      /src\/proxy may not import src\/shifting/,
+    );
     expect(importProblem('core/clock.ts', 'config/schema.ts')).toMatch(/src\/core may not import src\/config/);
     expect(importProblem('tasksets/launcher.ts', 'health/probe.ts')).toMatch(/may not import src\/health/);
     expect(importProblem('notify/outbox.ts', 'shifting/engine.ts')).toMatch(/only through src\/shifting\/ports.ts/);
@@ -147,8 +159,9 @@ describe('architecture', () => {
 
   it('ESLint turns the layers rule on for src/ and reports a deliberate violation at its import', async () => {
     const project = new ESLint({ cwd: ROOT });
-    const rules = ((await project.calculateConfigForFile(join(SRC, 'proxy', 'forwarder.ts'))) as { rules: Record<string, unknown> })
-      .rules;
+    const rules = (
+      (await project.calculateConfigForFile(join(SRC, 'proxy', 'forwarder.ts'))) as { rules: Record<string, unknown> }
+    ).rules;
     expect(rules['switchyard/layers']).toEqual([2]);
     // Only the layers rule, so that the check needs no type information for a file that is not on disk.
     const eslint = new ESLint({
@@ -165,13 +178,21 @@ describe('architecture', () => {
     });
     const lint = async (file: string, code: string) =>
       (await eslint.lintText(code, { filePath: join(SRC, file) }))[0]!.messages.map((m) => m.message);
-    expect(await lint('proxy/violation.ts', "import { DeploymentEngine } from '../shifting/engine.js';\nexport { DeploymentEngine };\n")).toEqual([
-      'src/proxy may not import src/shifting (it may import core)',
-    ]);
+    expect(
+      await lint(
+        'proxy/violation.ts',
+        "import { DeploymentEngine } from '../shifting/engine.js';\nexport { DeploymentEngine };\n",
+      ),
+    ).toEqual(['src/proxy may not import src/shifting (it may import core)']);
     expect(await lint('tasksets/violation.ts', "export type P = import('../health/probe.js').Prober;\n")).toEqual([
       `src/tasksets may not import src/health (it may import ${['core', 'codedeploy', 'config', 'shifting'].join(', ')})`,
     ]);
-    expect(await lint('hooks/fine.ts', "import type { HookRunner } from '../shifting/ports.js';\nexport type R = HookRunner;\n")).toEqual([]);
+    expect(
+      await lint(
+        'hooks/fine.ts',
+        "import type { HookRunner } from '../shifting/ports.js';\nexport type R = HookRunner;\n",
+      ),
+    ).toEqual([]);
     expect(ADAPTERS).toContain('tasksets');
   });
 });

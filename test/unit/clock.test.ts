@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { ManualClock, scaledClock, systemClock } from '../../src/core/clock.js';
 
 describe('ManualClock', () => {

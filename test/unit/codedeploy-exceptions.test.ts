@@ -4,6 +4,7 @@
  */
 import * as sdk from '@aws-sdk/client-codedeploy';
 import { describe, expect, it } from 'vitest';
+
 import { CODEDEPLOY_EXCEPTIONS, PROTOCOL_ERRORS } from '../../src/codedeploy/exceptions.js';
 
 describe('CodeDeploy exception names', () => {

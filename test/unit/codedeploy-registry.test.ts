@@ -3,9 +3,10 @@
  * configs) and the protocol's opaque paging, without sockets.
  */
 import { describe, expect, it } from 'vitest';
+
 import { page, PAGE_SIZE } from '../../src/api/codedeploy/shapes.js';
-import { ManualClock } from '../../src/core/clock.js';
 import { customDeploymentConfig } from '../../src/codedeploy/create-deployment-config.js';
+import { ManualClock } from '../../src/core/clock.js';
 import { Registry } from '../../src/shifting/registry.js';
 import { awsTypeOf } from '../support/refusals.js';
 
@@ -20,7 +21,11 @@ describe('CodeDeploy registry', () => {
 
   it('stamps applications with the clock and refuses duplicates and bad names', () => {
     const { registry } = setup();
-    expect(registry.application('web')).toMatchObject({ name: 'web', computePlatform: 'ECS', createTime: 1_700_000_000_000 });
+    expect(registry.application('web')).toMatchObject({
+      name: 'web',
+      computePlatform: 'ECS',
+      createTime: 1_700_000_000_000,
+    });
     expect(awsTypeOf(() => registry.createApplication('web', 'ECS'))).toBe('ApplicationAlreadyExistsException');
     expect(awsTypeOf(() => registry.createApplication('bad name', 'ECS'))).toBe('InvalidApplicationNameException');
     expect(awsTypeOf(() => registry.application('nope'))).toBe('ApplicationDoesNotExistException');
@@ -30,12 +35,18 @@ describe('CodeDeploy registry', () => {
     const { registry } = setup();
     const group = registry.createGroup('web', 'prod', ecs('web'));
     expect(group.settings.deploymentConfigName).toBe('CodeDeployDefault.ECSAllAtOnce');
-    expect(awsTypeOf(() => registry.createGroup('web', 'other', ecs('web')))).toBe('ECSServiceMappingLimitExceededException');
+    expect(awsTypeOf(() => registry.createGroup('web', 'other', ecs('web')))).toBe(
+      'ECSServiceMappingLimitExceededException',
+    );
     expect(awsTypeOf(() => registry.createGroup('web', 'none', {}))).toBe('InvalidECSServiceException');
     expect(
-      awsTypeOf(() => registry.createGroup('web', 'style', { ...ecs('api'), deploymentStyle: { deploymentType: 'IN_PLACE' } })),
+      awsTypeOf(() =>
+        registry.createGroup('web', 'style', { ...ecs('api'), deploymentStyle: { deploymentType: 'IN_PLACE' } }),
+      ),
     ).toBe('InvalidDeploymentStyleException');
-    const renamed = registry.updateGroup('web', 'prod', 'live', { deploymentConfigName: 'CodeDeployDefault.ECSCanary10Percent5Minutes' });
+    const renamed = registry.updateGroup('web', 'prod', 'live', {
+      deploymentConfigName: 'CodeDeployDefault.ECSCanary10Percent5Minutes',
+    });
     expect(renamed).toMatchObject({ id: group.id, name: 'live', settings: { ecsServices: ecs('web').ecsServices } });
     expect(registry.groupNames('web')).toEqual(['live']);
     registry.deleteApplication('web');
@@ -44,7 +55,14 @@ describe('CodeDeploy registry', () => {
 
   it('keeps predefined configs undeletable and custom ones while a group uses them', () => {
     const { registry } = setup();
-    registry.createConfig(customDeploymentConfig('Fast', 'ECS', { kind: 'allAtOnce' }, { id: '11111111-2222-4333-8444-555555555555', createTime: 0 }));
+    registry.createConfig(
+      customDeploymentConfig(
+        'Fast',
+        'ECS',
+        { kind: 'allAtOnce' },
+        { id: '11111111-2222-4333-8444-555555555555', createTime: 0 },
+      ),
+    );
     expect(registry.configNames().at(-1)).toBe('Fast');
     expect(awsTypeOf(() => registry.deleteConfig('CodeDeployDefault.ECSAllAtOnce'))).toBe('InvalidOperationException');
     registry.createGroup('web', 'prod', { ...ecs('web'), deploymentConfigName: 'Fast' });

@@ -4,6 +4,7 @@
  * what they parse to, and every refusal reported at its line and column, as the API's rules decide.
  */
 import { describe, expect, it } from 'vitest';
+
 import { parseConfig } from '../../src/app/config.js';
 import { formatIssue, isSwitchyardError } from '../../src/core/errors.js';
 
@@ -38,7 +39,14 @@ describe('versions', () => {
       env: { MODE: 'green', WORKERS: '4' },
       cwd: process.cwd(), // the config file's folder
       instances: 2,
-      healthCheck: { path: '/health', interval: 1_000, timeout: 2_000, healthyThreshold: 2, unhealthyThreshold: 3, expectStatus: [200, 399] },
+      healthCheck: {
+        path: '/health',
+        interval: 1_000,
+        timeout: 2_000,
+        healthyThreshold: 2,
+        unhealthyThreshold: 3,
+        expectStatus: [200, 399],
+      },
       readyTimeoutMs: 60_000,
     });
   });
@@ -150,7 +158,9 @@ applications:
         deploymentConfigName: CodeDeployDefault.ECSNope
 `;
     expect(problems(text)).toEqual([
-      expect.stringMatching(/^x\.yml:10:16 deploymentConfigs\.bad name!: deployment config name .* \(InvalidDeploymentConfigNameException\)$/),
+      expect.stringMatching(
+        /^x\.yml:10:16 deploymentConfigs\.bad name!: deployment config name .* \(InvalidDeploymentConfigNameException\)$/,
+      ),
       "x.yml:18:31 applications.shop.deploymentGroups.web-prod.deploymentConfigName: Deployment config 'lambda-only' is for the Lambda compute platform, but application 'shop' is ECS (InvalidDeploymentConfigNameException)",
       'x.yml:19:19 applications.shop.deploymentGroups.no-service: An ECS deployment group needs exactly one entry in ecsServices with a serviceName (InvalidECSServiceException)',
       'x.yml:21:38 applications.shop.deploymentGroups.unknown-service.ecsServices[0].serviceName: names no service of this file (services: web)',
@@ -168,18 +178,34 @@ applications:
         triggerConfigurations:
           - ${trigger}
 `;
-    const slack = '{ triggerName: chat, triggerTargetArn: "https://hooks.example/T/B/x", triggerEvents: [DeploymentFailure], format: slack }';
-    expect(parseConfig(group(slack), 'x.yml', {}).applications['shop']?.deploymentGroups['web-prod']?.triggerConfigurations).toEqual([
-      { triggerName: 'chat', triggerTargetArn: 'https://hooks.example/T/B/x', triggerEvents: ['DeploymentFailure'], format: 'slack' },
+    const slack =
+      '{ triggerName: chat, triggerTargetArn: "https://hooks.example/T/B/x", triggerEvents: [DeploymentFailure], format: slack }';
+    expect(
+      parseConfig(group(slack), 'x.yml', {}).applications['shop']?.deploymentGroups['web-prod']?.triggerConfigurations,
+    ).toEqual([
+      {
+        triggerName: 'chat',
+        triggerTargetArn: 'https://hooks.example/T/B/x',
+        triggerEvents: ['DeploymentFailure'],
+        format: 'slack',
+      },
     ]);
-    expect(problems(group('{ triggerName: sns, triggerTargetArn: "arn:aws:sns:us-east-1:1:t", triggerEvents: [DeploymentStart] }'))).toEqual([
+    expect(
+      problems(
+        group('{ triggerName: sns, triggerTargetArn: "arn:aws:sns:us-east-1:1:t", triggerEvents: [DeploymentStart] }'),
+      ),
+    ).toEqual([
       expect.stringMatching(
         /^x\.yml:\d+:\d+ applications\.shop\.deploymentGroups\.web-prod\.triggerConfigurations: Trigger "sns": triggerTargetArn must be an http\(s\) webhook URL .*\(InvalidTriggerConfigException\)$/,
       ),
     ]);
-    expect(problems(group('{ triggerName: t, triggerTargetArn: "https://h.example", triggerEvents: [DeploymentStart], format: teams }'))).toEqual([
-      expect.stringContaining('applications.shop.deploymentGroups.web-prod.triggerConfigurations[0].format'),
-    ]);
+    expect(
+      problems(
+        group(
+          '{ triggerName: t, triggerTargetArn: "https://h.example", triggerEvents: [DeploymentStart], format: teams }',
+        ),
+      ),
+    ).toEqual([expect.stringContaining('applications.shop.deploymentGroups.web-prod.triggerConfigurations[0].format')]);
   });
 
   it('refuses a second group for the same ECS service', () => {

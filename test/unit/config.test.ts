@@ -1,7 +1,9 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import { loadConfig, parseConfig } from '../../src/app/config.js';
 import { formatIssue, isSwitchyardError, type SwitchyardError } from '../../src/core/errors.js';
 
@@ -88,7 +90,11 @@ notifications: { timeout: 2s, giveUpAfter: 1h }
           match: { host: 'shop.example.com', pathPrefix: '/api' },
           versions: {
             '1': { kind: 'targets', readyTimeoutMs: 60_000, targets: ['http://127.0.0.1:9001'] },
-            '2': { kind: 'targets', readyTimeoutMs: 60_000, targets: ['http://127.0.0.1:9002', 'https://green.internal:9443/base'] },
+            '2': {
+              kind: 'targets',
+              readyTimeoutMs: 60_000,
+              targets: ['http://127.0.0.1:9002', 'https://green.internal:9443/base'],
+            },
           },
           live: '1',
           weights: { '1': 87.66, '2': 12.34 },
@@ -420,9 +426,7 @@ services:
     for (let i = 0, prev = 'a'; i < 6; prev = `b${i}`, i++) {
       bomb += `b${i}: &b${i} [${Array(10).fill(`*${prev}`).join(', ')}]\n`;
     }
-    expect(problems(bomb)).toEqual([
-      'x.yml:1:1: Excessive alias count indicates a resource exhaustion attack',
-    ]);
+    expect(problems(bomb)).toEqual(['x.yml:1:1: Excessive alias count indicates a resource exhaustion attack']);
   });
 
   it('rejects a key written twice', () => {
@@ -483,8 +487,7 @@ services:
   });
 
   it('explains a sticky setting that names both or neither key', () => {
-    const sticky = (value: string) =>
-      MINIMAL.replace('live: "1"', `live: "1"\n    routing: { sticky: ${value} }`);
+    const sticky = (value: string) => MINIMAL.replace('live: "1"', `live: "1"\n    routing: { sticky: ${value} }`);
     expect(problems(sticky('{ header: x-user, cookie: sid }'))).toEqual([
       'x.yml:8:24 services[0].routing.sticky: must name exactly one of header or cookie',
     ]);

@@ -4,10 +4,11 @@
  * environment handed to processes that call the control API back.
  */
 import { describe, expect, it } from 'vitest';
+
 import { bearerRefusal, bearerTokenOf } from '../../src/api/auth/bearer.js';
-import { sameSecret } from '../../src/core/constant-time.js';
 import { callerEnv, isLoopbackHost } from '../../src/api/auth/exposure.js';
 import { parseConfig } from '../../src/app/config.js';
+import { sameSecret } from '../../src/core/constant-time.js';
 import { isSwitchyardError } from '../../src/core/errors.js';
 
 const TOKEN = '0123456789abcdef0123';
@@ -46,7 +47,11 @@ describe('control.auth in the config file', () => {
     const text = configText(
       '  port: 0\n  auth:\n    token: ${SWITCHYARD_TOKEN}\n    accessKeyId: ${KEY_ID}\n    secretAccessKey: ${SECRET}',
     );
-    const config = parseConfig(text, 'sy.yml', { SWITCHYARD_TOKEN: '12345678901234567890', KEY_ID: 'AKIDLOCAL', SECRET: 's'.repeat(40) });
+    const config = parseConfig(text, 'sy.yml', {
+      SWITCHYARD_TOKEN: '12345678901234567890',
+      KEY_ID: 'AKIDLOCAL',
+      SECRET: 's'.repeat(40),
+    });
     // 20 digits are past a double's precision: read as a number they would silently change.
     expect(config.control.auth).toEqual({
       token: '12345678901234567890',
@@ -63,7 +68,9 @@ describe('control.auth in the config file', () => {
 
   it('keeps a zero-led digits-only secret as given', () => {
     const text = configText('  port: 0\n  auth:\n    token: ${SWITCHYARD_TOKEN}');
-    expect(parseConfig(text, 'sy.yml', { SWITCHYARD_TOKEN: '0012345678901234' }).control.auth?.token).toBe('0012345678901234');
+    expect(parseConfig(text, 'sy.yml', { SWITCHYARD_TOKEN: '0012345678901234' }).control.auth?.token).toBe(
+      '0012345678901234',
+    );
   });
 
   it('reports a short token, a key id without its secret and an empty auth where they stand', () => {
@@ -107,10 +114,27 @@ describe('bearer tokens', () => {
 
 describe('loopback and callers', () => {
   it('counts 127.0.0.0/8, ::1 and localhost as loopback, and nothing else', () => {
-    for (const host of ['127.0.0.1', '127.8.9.10', '::1', '[::1]', '0:0:0:0:0:0:0:1', '::ffff:127.0.0.1', 'localhost', 'LOCALHOST']) {
+    for (const host of [
+      '127.0.0.1',
+      '127.8.9.10',
+      '::1',
+      '[::1]',
+      '0:0:0:0:0:0:0:1',
+      '::ffff:127.0.0.1',
+      'localhost',
+      'LOCALHOST',
+    ]) {
       expect(isLoopbackHost(host), host).toBe(true);
     }
-    for (const host of ['0.0.0.0', '::', '10.0.0.1', '128.0.0.1', '127.0.0.1.example.com', 'example.com', '::ffff:10.0.0.1']) {
+    for (const host of [
+      '0.0.0.0',
+      '::',
+      '10.0.0.1',
+      '128.0.0.1',
+      '127.0.0.1.example.com',
+      'example.com',
+      '::ffff:10.0.0.1',
+    ]) {
       expect(isLoopbackHost(host), host).toBe(false);
     }
   });
@@ -118,12 +142,19 @@ describe('loopback and callers', () => {
   it('gives a process that calls back the token and, with keys, the AWS variables', () => {
     expect(callerEnv(undefined)).toEqual({});
     expect(callerEnv({ token: TOKEN, publicMetrics: false }, {})).toEqual({ SWITCHYARD_TOKEN: TOKEN });
-    expect(callerEnv({ token: TOKEN, accessKeyId: 'AKID', secretAccessKey: 'secret', publicMetrics: false }, { AWS_REGION: 'eu-west-1' })).toEqual({
+    expect(
+      callerEnv(
+        { token: TOKEN, accessKeyId: 'AKID', secretAccessKey: 'secret', publicMetrics: false },
+        { AWS_REGION: 'eu-west-1' },
+      ),
+    ).toEqual({
       SWITCHYARD_TOKEN: TOKEN,
       AWS_ACCESS_KEY_ID: 'AKID',
       AWS_SECRET_ACCESS_KEY: 'secret',
       AWS_REGION: 'eu-west-1',
     });
-    expect(callerEnv({ accessKeyId: 'AKID', secretAccessKey: 'secret', publicMetrics: false }, {})['AWS_REGION']).toBe('us-east-1');
+    expect(callerEnv({ accessKeyId: 'AKID', secretAccessKey: 'secret', publicMetrics: false }, {})['AWS_REGION']).toBe(
+      'us-east-1',
+    );
   });
 });

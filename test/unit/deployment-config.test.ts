@@ -1,11 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { isSwitchyardError } from '../../src/core/errors.js';
-import { ShiftSpec } from '../../src/codedeploy/shift-spec.js';
-import { customDeploymentConfig, DEPLOYMENT_CONFIG_EXCEPTIONS, DeploymentConfigError, parseCreateDeploymentConfig } from '../../src/codedeploy/create-deployment-config.js';
+
+import {
+  customDeploymentConfig,
+  DEPLOYMENT_CONFIG_EXCEPTIONS,
+  DeploymentConfigError,
+  parseCreateDeploymentConfig,
+} from '../../src/codedeploy/create-deployment-config.js';
 import { DeploymentConfigInfo, toDeploymentConfigInfo } from '../../src/codedeploy/deployment-config-info.js';
-import { defaultConfigName, PREDEFINED_CONFIGS, predefinedConfig } from '../../src/codedeploy/predefined-configs.js';
 import { DeploymentConfig } from '../../src/codedeploy/deployment-config-model.js';
+import { defaultConfigName, PREDEFINED_CONFIGS, predefinedConfig } from '../../src/codedeploy/predefined-configs.js';
+import { ShiftSpec } from '../../src/codedeploy/shift-spec.js';
 import type { TrafficShift } from '../../src/codedeploy/traffic-shift.js';
+import { isSwitchyardError } from '../../src/core/errors.js';
 
 const META = { id: '5b0c4a3e-8f3e-4d5b-9f6a-0c1d2e3f4a5b', createTime: 1_732_230_000_123 };
 /** 2014-11-12T00:00:00Z in epoch seconds. */
@@ -230,12 +236,7 @@ describe('parseCreateDeploymentConfig', () => {
     expect(config.trafficRouting).toEqual(shift);
   });
 
-  it.each([
-    'a',
-    'A-Za-z0-9+=,.@_-',
-    'x'.repeat(100),
-    'codedeploydefault.lowercase',
-  ])('accepts the name %j', (name) => {
+  it.each(['a', 'A-Za-z0-9+=,.@_-', 'x'.repeat(100), 'codedeploydefault.lowercase'])('accepts the name %j', (name) => {
     const body = { deploymentConfigName: name, minimumHealthyHosts: { type: 'HOST_COUNT', value: 0 } };
     expect(parseCreateDeploymentConfig(body, META).name).toBe(name);
   });
@@ -424,7 +425,12 @@ describe('ShiftSpec', () => {
     ],
     [
       'a pause after 100%',
-      { steps: [{ weight: 50, pause: '1m' }, { weight: 100, pause: '5m' }] },
+      {
+        steps: [
+          { weight: 50, pause: '1m' },
+          { weight: 100, pause: '5m' },
+        ],
+      },
       ['steps', 1, 'pause'],
       '100% ends the shift, so it takes no pause',
     ],

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { formatDuration, parseDuration, parseSize } from '../../src/core/duration.js';
 
 describe('parseDuration', () => {
@@ -17,12 +18,9 @@ describe('parseDuration', () => {
     expect(parseDuration(text)).toBe(ms);
   });
 
-  it.each(['', '10', 's', '-5s', '5 seconds', '5S', '1m30s', '1e3ms', '.5s', 'ms10', '5x'])(
-    'rejects %j',
-    (text) => {
-      expect(parseDuration(text)).toBeUndefined();
-    },
-  );
+  it.each(['', '10', 's', '-5s', '5 seconds', '5S', '1m30s', '1e3ms', '.5s', 'ms10', '5x'])('rejects %j', (text) => {
+    expect(parseDuration(text)).toBeUndefined();
+  });
 });
 
 describe('formatDuration', () => {

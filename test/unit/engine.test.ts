@@ -3,18 +3,29 @@
  * real TrafficState (whose published tables the data plane would route by) and a scripted hook runner.
  */
 import { describe, expect, it } from 'vitest';
+
 import { parseAppSpec } from '../../src/appspec/parse.js';
+import { customDeploymentConfig } from '../../src/codedeploy/create-deployment-config.js';
+import type { LifecycleEventName } from '../../src/codedeploy/lifecycle.js';
+import { predefinedConfig } from '../../src/codedeploy/predefined-configs.js';
+import type { TrafficShift } from '../../src/codedeploy/traffic-shift.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { createLogger } from '../../src/core/logger.js';
-import type { DeploymentPlan, DeploymentRecord, RecoveryPolicy, ReplacementLauncher, AlarmWatch, AlarmWatcher, HookInvocation, HookOutcome, HookRunner } from '../../src/shifting/ports.js';
-import { customDeploymentConfig } from '../../src/codedeploy/create-deployment-config.js';
-import { predefinedConfig } from '../../src/codedeploy/predefined-configs.js';
 import { DeploymentEngine } from '../../src/shifting/engine.js';
-import type { LifecycleEventName } from '../../src/codedeploy/lifecycle.js';
-import type { TrafficShift } from '../../src/codedeploy/traffic-shift.js';
+import type {
+  AlarmWatch,
+  AlarmWatcher,
+  DeploymentPlan,
+  DeploymentRecord,
+  HookInvocation,
+  HookOutcome,
+  HookRunner,
+  RecoveryPolicy,
+  ReplacementLauncher,
+} from '../../src/shifting/ports.js';
 import { TrafficState } from '../../src/shifting/traffic.js';
-import { configFrom, twoVersions } from '../support/switchyard.js';
 import { ECS_APPSPEC, LAMBDA_APPSPEC } from '../support/appspecs.js';
+import { configFrom, twoVersions } from '../support/switchyard.js';
 
 const MINUTE = 60_000;
 
@@ -54,7 +65,12 @@ class ScriptedHooks implements HookRunner {
     if (this.fail.has(invocation.event)) {
       return {
         status: 'Failed',
-        diagnostics: { errorCode: 'ScriptFailed', scriptName: invocation.target, message: 'exit code 1', logTail: 'boom' },
+        diagnostics: {
+          errorCode: 'ScriptFailed',
+          scriptName: invocation.target,
+          message: 'exit code 1',
+          logTail: 'boom',
+        },
       };
     }
     return {
@@ -116,10 +132,15 @@ function setup(options: { testListener?: boolean } = {}) {
   });
   const production = () => traffic.service('web').weights.production;
   const test = () => traffic.service('web').weights.test;
-  const plan = (overrides: Partial<DeploymentPlan> & { configName?: string; shift?: TrafficShift } = {}): DeploymentPlan => {
+  const plan = (
+    overrides: Partial<DeploymentPlan> & { configName?: string; shift?: TrafficShift } = {},
+  ): DeploymentPlan => {
     const platform = overrides.appSpec?.platform ?? 'ECS';
     const config = overrides.shift
-      ? customDeploymentConfig('Custom', platform, overrides.shift, { id: '11111111-2222-4333-8444-555555555555', createTime: 0 })
+      ? customDeploymentConfig('Custom', platform, overrides.shift, {
+          id: '11111111-2222-4333-8444-555555555555',
+          createTime: 0,
+        })
       : predefinedConfig(overrides.configName ?? 'CodeDeployDefault.ECSCanary10Percent5Minutes')!;
     return {
       applicationName: 'app',
@@ -150,7 +171,10 @@ function setup(options: { testListener?: boolean } = {}) {
     engine.close();
     await clock.advance(downMs);
     const traffic2 = new TrafficState(configFrom(twoVersions('http://127.0.0.1:9001', 'http://127.0.0.1:9002')));
-    traffic2.restore('web', { live: weights.live, weights: { production: bp(weights.weights.production), test: bp(weights.weights.test) } });
+    traffic2.restore('web', {
+      live: weights.live,
+      weights: { production: bp(weights.weights.production), test: bp(weights.weights.test) },
+    });
     const hooks2 = new ScriptedHooks(clock);
     const launcher2 = new RecordingLauncher();
     const alarms2 = new FakeAlarms();
@@ -181,7 +205,11 @@ function setup(options: { testListener?: boolean } = {}) {
 
 /** Percent weights (as views show them) to the basis points a store keeps. */
 const bp = (weights: Readonly<Record<string, number>>) =>
-  Object.fromEntries(Object.entries(weights).filter(([, p]) => p > 0).map(([l, p]) => [l, Math.round(p * 100)]));
+  Object.fromEntries(
+    Object.entries(weights)
+      .filter(([, p]) => p > 0)
+      .map(([l, p]) => [l, Math.round(p * 100)]),
+  );
 
 const statuses = (events: { name: string; status: string }[]) => events.map((e) => `${e.name}:${e.status}`);
 
@@ -288,7 +316,11 @@ describe('deployment engine', () => {
     await clock.advance(0);
     expect(d.status).toBe('Failed');
     expect(d.errorInformation?.code).toBe('HEALTH_CONSTRAINTS');
-    expect(statuses(d.lifecycleEvents).slice(0, 3)).toEqual(['BeforeInstall:Succeeded', 'Install:Failed', 'AfterInstall:Skipped']);
+    expect(statuses(d.lifecycleEvents).slice(0, 3)).toEqual([
+      'BeforeInstall:Succeeded',
+      'Install:Failed',
+      'AfterInstall:Skipped',
+    ]);
     expect(d.lifecycleEvents[1]?.diagnostics?.message).toContain('exited with code 1 before it was ready');
     expect(d.rollbackInfo?.rollbackDeploymentId).toMatch(/^d-/);
     expect(production()).toEqual({ '1': 100, '2': 0 });
@@ -704,7 +736,10 @@ describe('deployment engine: recovery after a restart', () => {
     const b = await a.restart('rollback');
     const back = b.engine.get(d.id)!;
     expect(back.status).toBe('Failed');
-    expect(back.errorInformation).toMatchObject({ code: 'INTERNAL_ERROR', message: expect.stringMatching(/recovery policy is rollback/) });
+    expect(back.errorInformation).toMatchObject({
+      code: 'INTERNAL_ERROR',
+      message: expect.stringMatching(/recovery policy is rollback/),
+    });
     expect(b.production()).toEqual({ '1': 100, '2': 0 });
     const rollback = b.engine.get(back.rollbackInfo!.rollbackDeploymentId!)!;
     expect(rollback.rollbackInfo?.rollbackTriggeringDeploymentId).toBe(d.id);
@@ -777,7 +812,9 @@ describe('deployment engine: recovery after a restart', () => {
 
   it('resumes a ready wait and a termination wait with what was left of them', async () => {
     const a = setup();
-    const d = a.engine.create(a.plan({ readyWait: { waitMs: 30 * MINUTE }, configName: 'CodeDeployDefault.ECSAllAtOnce' }));
+    const d = a.engine.create(
+      a.plan({ readyWait: { waitMs: 30 * MINUTE }, configName: 'CodeDeployDefault.ECSAllAtOnce' }),
+    );
     await a.clock.advance(0);
     await a.clock.advance(10 * MINUTE);
     expect(d.status).toBe('Ready');
@@ -793,7 +830,9 @@ describe('deployment engine: recovery after a restart', () => {
     expect(resumed.errorInformation?.code).toBe('TIMEOUT');
 
     const c = setup();
-    const t = c.engine.create(c.plan({ configName: 'CodeDeployDefault.ECSAllAtOnce', termination: { terminate: true, waitMs: 5 * MINUTE } }));
+    const t = c.engine.create(
+      c.plan({ configName: 'CodeDeployDefault.ECSAllAtOnce', termination: { terminate: true, waitMs: 5 * MINUTE } }),
+    );
     await c.clock.advance(0);
     await c.clock.advance(2 * MINUTE);
     expect(t.waitingFor).toBe('TERMINATION_WAIT');
@@ -817,7 +856,13 @@ describe('deployment engine: recovery after a restart', () => {
     traffic2.restore('web', { live: '1', weights: { production: { '1': 9000, '2': 1000 }, test: { '2': 10_000 } } });
     const launcher2 = new RecordingLauncher();
     launcher2.failure = new Error('exited with code 1');
-    const engine2 = new DeploymentEngine({ clock: a.clock, log: createLogger({ level: 'silent' }), traffic: traffic2, hooks: new ScriptedHooks(a.clock), launcher: launcher2 });
+    const engine2 = new DeploymentEngine({
+      clock: a.clock,
+      log: createLogger({ level: 'silent' }),
+      traffic: traffic2,
+      hooks: new ScriptedHooks(a.clock),
+      launcher: launcher2,
+    });
     engine2.restore(records, { policy: 'resume', hookInFlight: 'rerun' });
     engine2.resumeRestored();
     await a.clock.advance(0);
@@ -856,7 +901,14 @@ describe('deployment engine: recovery after a restart', () => {
     const a = setup();
     const done = a.engine.create(a.plan({ configName: 'CodeDeployDefault.ECSAllAtOnce' }));
     await a.clock.advance(0);
-    const created = a.engine.create(a.plan({ deploymentGroupName: 'other', currentVersion: '2', targetVersion: '1', configName: 'CodeDeployDefault.ECSAllAtOnce' }));
+    const created = a.engine.create(
+      a.plan({
+        deploymentGroupName: 'other',
+        currentVersion: '2',
+        targetVersion: '1',
+        configName: 'CodeDeployDefault.ECSAllAtOnce',
+      }),
+    );
     const b = await a.restart('resume');
     expect(b.engine.get(done.id)).toMatchObject({ status: 'Succeeded' });
     await a.clock.advance(0);
@@ -869,7 +921,10 @@ describe('deployment engine: recovery after a restart', () => {
     const a = setup();
     const d = a.engine.create(a.plan({ targetVersion: '3' }));
     const b = await a.restart('resume');
-    expect(b.engine.get(d.id)).toMatchObject({ status: 'Failed', errorInformation: { message: expect.stringMatching(/no version 3/) } });
+    expect(b.engine.get(d.id)).toMatchObject({
+      status: 'Failed',
+      errorInformation: { message: expect.stringMatching(/no version 3/) },
+    });
     expect(b.production()).toEqual({ '1': 100, '2': 0 });
   });
 });

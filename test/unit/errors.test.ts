@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+
 import { describe, expect, it } from 'vitest';
+
 import { ERROR_CODES, formatIssue, isSwitchyardError, SwitchyardError } from '../../src/core/errors.js';
 import { PROXY_ERRORS } from '../../src/proxy/proxy-error.js';
 

@@ -1,9 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  clientResponseHeaders,
-  stripUpgradeHopByHop,
-  upstreamRequestHeaders,
-} from '../../src/proxy/headers.js';
+
+import { clientResponseHeaders, stripUpgradeHopByHop, upstreamRequestHeaders } from '../../src/proxy/headers.js';
 
 const fwd = { clientAddress: '192.0.2.10', proto: 'http' };
 
@@ -86,10 +83,7 @@ describe('upstreamRequestHeaders', () => {
   });
 
   it('does not take a name that merely starts like a hop-by-hop one for it', () => {
-    const out = upstreamRequestHeaders(
-      ['Connectionx', 'a', 'TEx', 'b', 'Upgrade-Insecure-Requests', '1'],
-      fwd,
-    );
+    const out = upstreamRequestHeaders(['Connectionx', 'a', 'TEx', 'b', 'Upgrade-Insecure-Requests', '1'], fwd);
     expect(pairs(out).map(([n]) => n)).toEqual([
       'Connectionx',
       'TEx',
@@ -156,11 +150,7 @@ describe('clientResponseHeaders', () => {
   });
 
   it('replaces a version header the upstream sent with its own', () => {
-    const out = clientResponseHeaders(
-      raw('X-Switchyard-Version', 'spoofed', 'x-a', '1'),
-      'x-switchyard-version',
-      '2',
-    );
+    const out = clientResponseHeaders(raw('X-Switchyard-Version', 'spoofed', 'x-a', '1'), 'x-switchyard-version', '2');
     expect(pairs(out)).toEqual([
       ['x-a', '1'],
       ['x-switchyard-version', '2'],

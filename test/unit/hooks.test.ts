@@ -1,15 +1,16 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
+
+import { DEFAULT_HOOK_TIMEOUT_MS, HookRegistry, HooksConfig } from '../../src/config/hooks.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { isSwitchyardError } from '../../src/core/errors.js';
-import { ExecutionLog, HookReportError } from '../../src/hooks/executions.js';
-import { DEFAULT_HOOK_TIMEOUT_MS, HookRegistry, HooksConfig } from '../../src/config/hooks.js';
-import { hookPayloadBody } from '../../src/hooks/http-hook.js';
 import { TAIL_BYTES, TailBuffer } from '../../src/core/tail-buffer.js';
+import { ExecutionLog, HookReportError } from '../../src/hooks/executions.js';
+import { hookPayloadBody } from '../../src/hooks/http-hook.js';
 import { HookExecutor } from '../../src/hooks/runner.js';
 import type { HookInvocation } from '../../src/shifting/ports.js';
-import { startUpstream } from '../support/upstream.js';
 import { logSink } from '../support/log-sink.js';
+import { startUpstream } from '../support/upstream.js';
 
 const sink = logSink;
 
@@ -57,10 +58,27 @@ describe('hooks config', () => {
       argv: { command: ['node', 'smoke.js'], cwd: '/srv', timeout: 2500 },
       fast: { url: 'http://127.0.0.1:8080/h', mode: 'sync', timeout: '5m' },
     });
-    expect(hooks['web']).toEqual({ kind: 'http', url: 'https://hooks.example/check', mode: 'async', timeoutMs: DEFAULT_HOOK_TIMEOUT_MS });
+    expect(hooks['web']).toEqual({
+      kind: 'http',
+      url: 'https://hooks.example/check',
+      mode: 'async',
+      timeoutMs: DEFAULT_HOOK_TIMEOUT_MS,
+    });
     expect(DEFAULT_HOOK_TIMEOUT_MS).toBe(3_600_000);
-    expect(hooks['smoke']).toEqual({ kind: 'command', command: 'npm test', env: { A: '1' }, cwd: undefined, timeoutMs: 30_000 });
-    expect(hooks['argv']).toEqual({ kind: 'command', command: ['node', 'smoke.js'], env: {}, cwd: '/srv', timeoutMs: 2500 });
+    expect(hooks['smoke']).toEqual({
+      kind: 'command',
+      command: 'npm test',
+      env: { A: '1' },
+      cwd: undefined,
+      timeoutMs: 30_000,
+    });
+    expect(hooks['argv']).toEqual({
+      kind: 'command',
+      command: ['node', 'smoke.js'],
+      env: {},
+      cwd: '/srv',
+      timeoutMs: 2500,
+    });
     expect(hooks['fast']).toMatchObject({ kind: 'http', mode: 'sync', timeoutMs: 300_000 });
     expect(HooksConfig.parse(undefined)).toEqual({});
   });
@@ -78,14 +96,18 @@ describe('hooks config', () => {
   ])('rejects %j at %s', (input, path, message) => {
     const result = HooksConfig.safeParse(input);
     expect(result.success).toBe(false);
-    const issue = result.error!.issues.find((i) => i.path.join('.') === path || (path === 'h' && i.path.join('.') === 'h'));
+    const issue = result.error!.issues.find(
+      (i) => i.path.join('.') === path || (path === 'h' && i.path.join('.') === 'h'),
+    );
     expect(issue, JSON.stringify(result.error!.issues)).toBeDefined();
     expect(JSON.stringify(result.error!.issues)).toContain(message);
   });
 });
 
 describe('HookRegistry', () => {
-  const registry = new HookRegistry(HooksConfig.parse({ smoke: { command: 'true' }, web: { url: 'http://x/h', timeout: '2m' } }));
+  const registry = new HookRegistry(
+    HooksConfig.parse({ smoke: { command: 'true' }, web: { url: 'http://x/h', timeout: '2m' } }),
+  );
 
   it('resolves names through the map, and an http(s) URL as an async HTTP hook', () => {
     expect(registry.resolve('smoke')).toMatchObject({ ok: true, spec: { kind: 'command' } });
@@ -137,7 +159,14 @@ describe('TailBuffer', () => {
 describe('ExecutionLog', () => {
   it('forgets the oldest finished executions beyond its limit, never running ones', () => {
     const log = new ExecutionLog(2);
-    const base = { deploymentId: 'd', event: 'AfterAllowTraffic', target: 't', kind: 'http', startTime: 0, status: 'InProgress' } as const;
+    const base = {
+      deploymentId: 'd',
+      event: 'AfterAllowTraffic',
+      target: 't',
+      kind: 'http',
+      startTime: 0,
+      status: 'InProgress',
+    } as const;
     for (const id of ['a', 'b', 'c', 'd']) log.start({ ...base, executionId: id });
     log.finish('b', { endTime: 1, status: 'Succeeded' });
     log.finish('c', { endTime: 2, status: 'Failed' });
@@ -155,10 +184,21 @@ describe('HookExecutor', () => {
     expect(outcome.diagnostics).toMatchObject({ errorCode: 'ScriptMissing', scriptName: 'nope', logTail: '' });
     expect(outcome.diagnostics.message).toContain('known hooks: smoke');
     expect(runner.executions('d-UNIT00001')).toEqual([
-      expect.objectContaining({ executionId: 'exec-1', kind: 'unresolved', status: 'Failed', startTime: 1000, endTime: 1000 }),
+      expect.objectContaining({
+        executionId: 'exec-1',
+        kind: 'unresolved',
+        status: 'Failed',
+        startTime: 1000,
+        endTime: 1000,
+      }),
     ]);
     const failure = logs.find((l) => l['msg'] === 'hook failed');
-    expect(failure).toMatchObject({ level: 40, deploymentId: 'd-UNIT00001', event: 'BeforeAllowTraffic', executionId: 'exec-1' });
+    expect(failure).toMatchObject({
+      level: 40,
+      deploymentId: 'd-UNIT00001',
+      event: 'BeforeAllowTraffic',
+      executionId: 'exec-1',
+    });
   });
 
   it('fails at once, without running the hook, when the deployment is already stopped', async () => {
@@ -224,21 +264,31 @@ describe('HookExecutor', () => {
         diagnostics: { errorCode: 'ScriptFailed', scriptName: 'web', message: 'the hook reported Failed', logTail: '' },
       });
       expect(runner.pending()).toEqual([]);
-      expect(runner.executions('d-UNIT00001')[0]).toMatchObject({ startTime: 1000, endTime: 1250, status: 'Failed', kind: 'http' });
+      expect(runner.executions('d-UNIT00001')[0]).toMatchObject({
+        startTime: 1000,
+        endTime: 1250,
+        status: 'Failed',
+        kind: 'http',
+      });
     });
 
     it('times out on the injected clock with ScriptTimedOut, and a late report is AlreadyCompleted', async () => {
       const hook = await startUpstream('hook', (_req, res) => res.writeHead(200).end());
       const { runner, clock } = executor({ web: { url: hook.url } });
       let outcome: unknown;
-      void runner.run(invocation({ target: 'web', timeoutMs: 30_000 }), new AbortController().signal).then((o) => (outcome = o));
+      void runner
+        .run(invocation({ target: 'web', timeoutMs: 30_000 }), new AbortController().signal)
+        .then((o) => (outcome = o));
       await expect.poll(() => hook.hits).toBe(1);
       await clock.advance(29_999);
       expect(outcome).toBeUndefined();
       await clock.advance(1);
       expect(outcome).toMatchObject({
         status: 'Failed',
-        diagnostics: { errorCode: 'ScriptTimedOut', message: 'no PutLifecycleEventHookExecutionStatus report within 30s' },
+        diagnostics: {
+          errorCode: 'ScriptTimedOut',
+          message: 'no PutLifecycleEventHookExecutionStatus report within 30s',
+        },
       });
       expect(runner.executions('d-UNIT00001')[0]).toMatchObject({ endTime: 31_000 });
       expect(reportError(() => runner.report('d-UNIT00001', 'exec-1', 'Succeeded')).awsType).toBe(
@@ -254,11 +304,18 @@ describe('HookExecutor', () => {
     expect(clock.pending).toBe(1);
     await expect.poll(() => hook.hits).toBe(1);
     runner.report('d-UNIT00001', 'exec-1', 'Succeeded');
-    expect((await running).diagnostics).toEqual({ errorCode: 'Success', message: 'Succeeded', scriptName: 'web', logTail: '' });
+    expect((await running).diagnostics).toEqual({
+      errorCode: 'Success',
+      message: 'Succeeded',
+      scriptName: 'web',
+      logTail: '',
+    });
     expect(clock.pending).toBe(0);
   });
 
   it('sends exactly the two ids CodeDeploy sends', () => {
-    expect(hookPayloadBody({ deploymentId: 'd-1', executionId: 'e-1' })).toBe('{"DeploymentId":"d-1","LifecycleEventHookExecutionId":"e-1"}');
+    expect(hookPayloadBody({ deploymentId: 'd-1', executionId: 'e-1' })).toBe(
+      '{"DeploymentId":"d-1","LifecycleEventHookExecutionId":"e-1"}',
+    );
   });
 });

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+
 import { createLogger } from '../../src/core/logger.js';
 import { logSink } from '../support/log-sink.js';
 

@@ -4,7 +4,11 @@
  * worker and notifier under a manual clock with a scripted receiver.
  */
 import { describe, expect, it } from 'vitest';
+
 import { parseAppSpec } from '../../src/appspec/parse.js';
+import type { DeploymentStatus } from '../../src/codedeploy/lifecycle.js';
+import { predefinedConfig } from '../../src/codedeploy/predefined-configs.js';
+import { type NotificationEntry, type TriggerConfig, triggerTarget } from '../../src/codedeploy/triggers.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { createLogger } from '../../src/core/logger.js';
 import { MAX_RETRY_DELAY_MS, pastGiveUp, retryDelay } from '../../src/notify/backoff.js';
@@ -12,11 +16,8 @@ import { DeliveryWorker, type Post } from '../../src/notify/delivery.js';
 import { triggerEventsFor } from '../../src/notify/events.js';
 import { Notifier } from '../../src/notify/notifier.js';
 import { Outbox } from '../../src/notify/outbox.js';
-import { type NotificationEntry, type TriggerConfig, triggerTarget } from '../../src/codedeploy/triggers.js';
 import { codedeployPayload, epochSecondsText, slackPayload } from '../../src/notify/payload.js';
 import type { DeploymentRecord } from '../../src/shifting/ports.js';
-import { predefinedConfig } from '../../src/codedeploy/predefined-configs.js';
-import type { DeploymentStatus } from '../../src/codedeploy/lifecycle.js';
 import { Registry } from '../../src/shifting/registry.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
 import { ECS_APPSPEC } from '../support/appspecs.js';
@@ -25,7 +26,10 @@ import { awsTypeOf } from '../support/refusals.js';
 const silent = createLogger({ level: 'silent' });
 const T0 = 1_700_000_000_000;
 
-function record(overrides: Partial<DeploymentRecord> = {}, creator: 'user' | 'codeDeployRollback' = 'user'): DeploymentRecord {
+function record(
+  overrides: Partial<DeploymentRecord> = {},
+  creator: 'user' | 'codeDeployRollback' = 'user',
+): DeploymentRecord {
   return {
     id: 'd-AAAAAAAAA',
     plan: {
@@ -57,8 +61,11 @@ function record(overrides: Partial<DeploymentRecord> = {}, creator: 'user' | 'co
 }
 
 describe('trigger events', () => {
-  const fires = (previous: DeploymentStatus | undefined, status: DeploymentStatus, creator: 'user' | 'codeDeployRollback' = 'user') =>
-    triggerEventsFor(previous, record({ status }, creator));
+  const fires = (
+    previous: DeploymentStatus | undefined,
+    status: DeploymentStatus,
+    creator: 'user' | 'codeDeployRollback' = 'user',
+  ) => triggerEventsFor(previous, record({ status }, creator));
 
   it('maps status changes of a deployment to its events, and a repeat to none', () => {
     expect(fires(undefined, 'Created')).toEqual([]);
@@ -101,14 +108,20 @@ describe('payloads', () => {
       completeTime: '1700000005.000',
       deploymentOverview: { Failed: '1', InProgress: '0', Pending: '0', Skipped: '0', Succeeded: '0' },
       status: 'Failed',
-      errorInformation: { ErrorCode: 'HOOK_EXECUTION_FAILURE', ErrorMessage: 'The AfterInstall hook failed: exit code 1' },
+      errorInformation: {
+        ErrorCode: 'HOOK_EXECUTION_FAILURE',
+        ErrorMessage: 'The AfterInstall hook failed: exit code 1',
+      },
     });
     const started = codedeployPayload(record(), 'notify');
     expect(started).not.toHaveProperty('completeTime');
     expect(started).not.toHaveProperty('errorInformation');
     expect(started.deploymentOverview.InProgress).toBe('1');
     // Ready has no count of its own in the trigger message.
-    expect(codedeployPayload(record({ status: 'Ready' }), 'n').deploymentOverview).toMatchObject({ InProgress: '1', Pending: '0' });
+    expect(codedeployPayload(record({ status: 'Ready' }), 'n').deploymentOverview).toMatchObject({
+      InProgress: '1',
+      Pending: '0',
+    });
     expect(epochSecondsText(1_446_744_188_595)).toBe('1446744188.595');
   });
 
@@ -124,7 +137,10 @@ describe('payloads', () => {
     expect(slackPayload(failed, 'DeploymentFailure').text).toBe(
       ':x: web/web-prod d-AAAAAAAAA DeploymentFailure — 1 → 2 (CodeDeployDefault.ECSAllAtOnce) — ALARM_ACTIVE: Alarm "5xx" went into ALARM — rolled back by d-BBBBBBBBB',
     );
-    const rollback = record({ status: 'Succeeded', rollbackInfo: { rollbackTriggeringDeploymentId: 'd-AAAAAAAAA' } }, 'codeDeployRollback');
+    const rollback = record(
+      { status: 'Succeeded', rollbackInfo: { rollbackTriggeringDeploymentId: 'd-AAAAAAAAA' } },
+      'codeDeployRollback',
+    );
     expect(slackPayload(rollback, 'DeploymentRollback').text).toContain(':leftwards_arrow_with_hook:');
     expect(slackPayload(rollback, 'DeploymentRollback').text).toContain('rolled back d-AAAAAAAAA');
   });
@@ -134,7 +150,8 @@ describe('trigger configurations', () => {
   const group = (triggers: TriggerConfig[]) => {
     const registry = new Registry(new ManualClock());
     registry.createApplication('web', 'ECS');
-    return () => registry.createGroup('web', 'prod', { ecsServices: [{ serviceName: 'web' }], triggerConfigurations: triggers });
+    return () =>
+      registry.createGroup('web', 'prod', { ecsServices: [{ serviceName: 'web' }], triggerConfigurations: triggers });
   };
   const ok = { triggerName: 'n', triggerTargetArn: 'https://hooks.example/x', triggerEvents: ['DeploymentSuccess'] };
 
@@ -151,8 +168,12 @@ describe('trigger configurations', () => {
   it("refuses what CodeDeploy refuses, with CodeDeploy's exceptions", () => {
     expect(awsTypeOf(group([{ ...ok, triggerEvents: ['DeploymentBegin'] }]))).toBe('InvalidTriggerConfigException');
     expect(awsTypeOf(group([{ ...ok, triggerEvents: [] }]))).toBe('InvalidTriggerConfigException');
-    expect(awsTypeOf(group([{ triggerTargetArn: ok.triggerTargetArn, triggerEvents: ok.triggerEvents }]))).toBe('InvalidTriggerConfigException');
-    expect(awsTypeOf(group([{ triggerName: 'n', triggerEvents: ok.triggerEvents }]))).toBe('InvalidTriggerConfigException');
+    expect(awsTypeOf(group([{ triggerTargetArn: ok.triggerTargetArn, triggerEvents: ok.triggerEvents }]))).toBe(
+      'InvalidTriggerConfigException',
+    );
+    expect(awsTypeOf(group([{ triggerName: 'n', triggerEvents: ok.triggerEvents }]))).toBe(
+      'InvalidTriggerConfigException',
+    );
     expect(awsTypeOf(group([ok, ok]))).toBe('InvalidTriggerConfigException');
     expect(awsTypeOf(group([{ ...ok, triggerTargetArn: 'slack+https://h.example/x', format: 'codedeploy' }]))).toBe(
       'InvalidTriggerConfigException',
@@ -168,7 +189,9 @@ describe('trigger configurations', () => {
 describe('back-off', () => {
   it('doubles from the first delay, caps at 30 s, and jitters into the upper half', () => {
     const top = () => 0.999_999;
-    expect([1, 2, 3, 4, 5, 6, 7, 8].map((n) => retryDelay(n, 500, top))).toEqual([500, 1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000]);
+    expect([1, 2, 3, 4, 5, 6, 7, 8].map((n) => retryDelay(n, 500, top))).toEqual([
+      500, 1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000,
+    ]);
     expect(retryDelay(1, 500, () => 0)).toBe(250);
     expect(retryDelay(1_000, 500, () => 0)).toBe(MAX_RETRY_DELAY_MS / 2);
     expect(pastGiveUp(0, 600_000, 600_000)).toBe(false);
@@ -245,7 +268,12 @@ describe('delivery worker', () => {
     expect(worker.enqueue(entry())).toBe(false);
     await clock.advance(0);
     expect(receiver.calls).toHaveLength(1);
-    expect(stateOf(outbox)).toMatchObject({ state: 'pending', attempts: 1, nextAttemptAt: T0 + 500, lastError: 'the webhook answered 500' });
+    expect(stateOf(outbox)).toMatchObject({
+      state: 'pending',
+      attempts: 1,
+      nextAttemptAt: T0 + 500,
+      lastError: 'the webhook answered 500',
+    });
     await clock.advance(499);
     expect(receiver.calls).toHaveLength(1);
     await clock.advance(1);
@@ -316,7 +344,7 @@ describe('notifier', () => {
     triggerEvents: ['DeploymentStart', 'DeploymentSuccess', 'InstanceSuccess'],
   };
 
-  it("queues one notification per event and trigger, and none again after a restart re-reports the same statuses", () => {
+  it('queues one notification per event and trigger, and none again after a restart re-reports the same statuses', () => {
     const store = new MemoryStore();
     const start = () => {
       const outbox = new Outbox(store);
@@ -324,7 +352,10 @@ describe('notifier', () => {
       const notifier = new Notifier({
         clock: new ManualClock(T0),
         log: silent,
-        triggersOf: (app, group) => (app === 'web' && group === 'web-prod' ? [trigger, { ...trigger, triggerName: 'fail-only', triggerEvents: ['DeploymentFailure'] }] : []),
+        triggersOf: (app, group) =>
+          app === 'web' && group === 'web-prod'
+            ? [trigger, { ...trigger, triggerName: 'fail-only', triggerEvents: ['DeploymentFailure'] }]
+            : [],
         enqueue: (e) => {
           if (outbox.add(e)) queued.push(e);
         },
@@ -336,7 +367,10 @@ describe('notifier', () => {
     first.notifier.observe(record({ status: 'InProgress' }));
     first.notifier.observe(record({ status: 'InProgress', trafficWeight: 10_000 }));
     first.notifier.observe(record({ status: 'Succeeded', completeTime: T0 + 1_000 }));
-    expect(first.queued.map((e) => e.key)).toEqual(['d-AAAAAAAAA/DeploymentStart/all', 'd-AAAAAAAAA/DeploymentSuccess/all']);
+    expect(first.queued.map((e) => e.key)).toEqual([
+      'd-AAAAAAAAA/DeploymentStart/all',
+      'd-AAAAAAAAA/DeploymentSuccess/all',
+    ]);
     expect(first.queued[1]).toMatchObject({
       url: 'https://hooks.example/x',
       format: 'slack',

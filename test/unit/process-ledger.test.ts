@@ -3,7 +3,9 @@
  * same process (same kernel start time), never one whose pid now names another process.
  */
 import { spawn } from 'node:child_process';
+
 import { describe, expect, it, onTestFinished } from 'vitest';
+
 import { ManualClock } from '../../src/core/clock.js';
 import { processStartTime, startedProcess, stopLeftovers } from '../../src/core/process-ledger.js';
 
@@ -13,12 +15,17 @@ import { processStartTime, startedProcess, stopLeftovers } from '../../src/core/
  */
 function sleeper(stubborn = false): { pid: number; exited: Promise<NodeJS.Signals | null>; ready: Promise<void> } {
   const child = stubborn
-    ? spawn('sh', ['-c', 'trap "" TERM; echo trapped; sleep 30'], { detached: true, stdio: ['ignore', 'pipe', 'ignore'] })
+    ? spawn('sh', ['-c', 'trap "" TERM; echo trapped; sleep 30'], {
+        detached: true,
+        stdio: ['ignore', 'pipe', 'ignore'],
+      })
     : spawn('sleep', ['30'], { detached: true, stdio: 'ignore' });
   onTestFinished(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
-  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+  const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+    child.once('exit', (_code, signal) => resolve(signal)),
+  );
   const ready = stubborn
     ? new Promise<void>((resolve, reject) => {
         let out = '';

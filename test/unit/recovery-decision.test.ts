@@ -3,14 +3,18 @@
  * when the config lost a version, start afresh, roll back, or resume.
  */
 import { describe, expect, it } from 'vitest';
+
 import { parseAppSpec } from '../../src/appspec/parse.js';
+import { type DeploymentStatus, ECS_LIFECYCLE, type LifecycleEventName } from '../../src/codedeploy/lifecycle.js';
 import { predefinedConfig } from '../../src/codedeploy/predefined-configs.js';
-import { ECS_LIFECYCLE, type DeploymentStatus, type LifecycleEventName } from '../../src/codedeploy/lifecycle.js';
 import type { DeploymentRecord, RecoveryPolicy } from '../../src/shifting/ports.js';
 import { recoveryDecision, trafficMoved } from '../../src/shifting/recovery-decision.js';
 import { ECS_APPSPEC } from '../support/appspecs.js';
 
-const WITH_HOOKS = parseAppSpec(`${ECS_APPSPEC}Hooks:\n  - AfterInstall: after-install\n  - AfterAllowTraffic: after-allow\n`, 'appspec.yml');
+const WITH_HOOKS = parseAppSpec(
+  `${ECS_APPSPEC}Hooks:\n  - AfterInstall: after-install\n  - AfterAllowTraffic: after-allow\n`,
+  'appspec.yml',
+);
 const WITHOUT_HOOKS = parseAppSpec(ECS_APPSPEC, 'appspec.yml');
 
 const RESUME: RecoveryPolicy = { policy: 'resume', hookInFlight: 'rerun' };
@@ -95,20 +99,33 @@ describe('recoveryDecision', () => {
   it('rolls back for a hook in flight when the policy for that says so, and resumes otherwise', () => {
     expect(recoveryDecision(kept('AfterAllowTraffic', { trafficWeight: 10_000 }), HOOK_ROLLBACK, BOTH)).toEqual({
       action: 'rollback',
-      message: 'switchyard restarted while the deployment ran, and its AfterAllowTraffic hook was running and the recovery policy for that is rollback',
+      message:
+        'switchyard restarted while the deployment ran, and its AfterAllowTraffic hook was running and the recovery policy for that is rollback',
       hook: 'AfterAllowTraffic',
       traffic: true,
     });
     // A reserved event running, or an event whose hook the AppSpec does not name, is no hook in flight.
     expect(recoveryDecision(kept('Install'), HOOK_ROLLBACK, BOTH)).toEqual({ action: 'resume', shifting: false });
-    expect(recoveryDecision(kept('AfterInstall', { hooks: false }), HOOK_ROLLBACK, BOTH)).toEqual({ action: 'resume', shifting: false });
+    expect(recoveryDecision(kept('AfterInstall', { hooks: false }), HOOK_ROLLBACK, BOTH)).toEqual({
+      action: 'resume',
+      shifting: false,
+    });
     expect(recoveryDecision(kept('AfterInstall'), RESUME, BOTH)).toEqual({ action: 'resume', shifting: false });
   });
 
   it('puts the shift back on when a resumed deployment was in or past AllowTraffic', () => {
-    expect(recoveryDecision(kept('AllowTraffic', { trafficWeight: 1000 }), RESUME, BOTH)).toEqual({ action: 'resume', shifting: true });
-    expect(recoveryDecision(kept('AfterAllowTraffic', { trafficWeight: 10_000 }), RESUME, BOTH)).toEqual({ action: 'resume', shifting: true });
-    expect(recoveryDecision(kept('BeforeAllowTraffic', { status: 'Ready' }), RESUME, BOTH)).toEqual({ action: 'resume', shifting: false });
+    expect(recoveryDecision(kept('AllowTraffic', { trafficWeight: 1000 }), RESUME, BOTH)).toEqual({
+      action: 'resume',
+      shifting: true,
+    });
+    expect(recoveryDecision(kept('AfterAllowTraffic', { trafficWeight: 10_000 }), RESUME, BOTH)).toEqual({
+      action: 'resume',
+      shifting: true,
+    });
+    expect(recoveryDecision(kept('BeforeAllowTraffic', { status: 'Ready' }), RESUME, BOTH)).toEqual({
+      action: 'resume',
+      shifting: false,
+    });
   });
 });
 

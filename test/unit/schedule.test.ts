@@ -1,13 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { isSwitchyardError } from '../../src/core/errors.js';
+
 import { PREDEFINED_CONFIGS, predefinedConfig } from '../../src/codedeploy/predefined-configs.js';
-import {
-  hasManualPause,
-  shiftAt,
-  stepsOf,
-  totalDurationMs,
-} from '../../src/shifting/schedule.js';
 import { TrafficShift } from '../../src/codedeploy/traffic-shift.js';
+import { isSwitchyardError } from '../../src/core/errors.js';
+import { hasManualPause, shiftAt, stepsOf, totalDurationMs } from '../../src/shifting/schedule.js';
 
 const MIN = 60_000;
 
@@ -64,69 +60,63 @@ describe('predefined Lambda and ECS configurations', () => {
     });
   });
 
-  describe.each(PREDEFINED_SHIFTS.filter(([, type]) => type === 'Canary'))(
-    '%s',
-    (name, _type, percent, minutes) => {
-      const i = minutes * MIN;
-      const bp = percent * 100;
+  describe.each(PREDEFINED_SHIFTS.filter(([, type]) => type === 'Canary'))('%s', (name, _type, percent, minutes) => {
+    const i = minutes * MIN;
+    const bp = percent * 100;
 
-      it(`holds ${percent}% until ${minutes} min, then 100%`, () => {
-        expectRows(shiftOf(name), [
-          [0, bp, 0, i],
-          [i - 1, bp, 0, i],
-          [i, 10_000, 1, null],
-          [i + 1, 10_000, 1, null],
-          [10 * i, 10_000, 1, null],
-        ]);
-      });
+    it(`holds ${percent}% until ${minutes} min, then 100%`, () => {
+      expectRows(shiftOf(name), [
+        [0, bp, 0, i],
+        [i - 1, bp, 0, i],
+        [i, 10_000, 1, null],
+        [i + 1, 10_000, 1, null],
+        [10 * i, 10_000, 1, null],
+      ]);
+    });
 
-      it('has two steps and lasts one interval', () => {
-        const shift = shiftOf(name);
-        expect(stepsOf(shift)).toEqual([
-          { weight: bp, holdMs: i },
-          { weight: 10_000, holdMs: 0 },
-        ]);
-        expect(totalDurationMs(shift)).toBe(i);
-      });
-    },
-  );
+    it('has two steps and lasts one interval', () => {
+      const shift = shiftOf(name);
+      expect(stepsOf(shift)).toEqual([
+        { weight: bp, holdMs: i },
+        { weight: 10_000, holdMs: 0 },
+      ]);
+      expect(totalDurationMs(shift)).toBe(i);
+    });
+  });
 
-  describe.each(PREDEFINED_SHIFTS.filter(([, type]) => type === 'Linear'))(
-    '%s',
-    (name, _type, percent, minutes) => {
-      const i = minutes * MIN;
-      const bp = percent * 100;
+  describe.each(PREDEFINED_SHIFTS.filter(([, type]) => type === 'Linear'))('%s', (name, _type, percent, minutes) => {
+    const i = minutes * MIN;
+    const bp = percent * 100;
 
-      it(`adds ${percent}% at 0, ${minutes} min, ${2 * minutes} min, …, 100% at ${9 * minutes} min`, () => {
-        const shift = shiftOf(name);
-        const rows: Row[] = [[0, bp, 0, i]];
-        // Every boundary k·i: just before, at, and just after.
-        for (let k = 1; k <= 9; k++) {
-          const weight = Math.min(10_000, (k + 1) * bp);
-          const next = k === 9 ? null : (k + 1) * i;
-          rows.push([k * i - 1, k * bp, k - 1, k * i]);
-          rows.push([k * i, weight, k, next]);
-          rows.push([k * i + 1, weight, k, next]);
-        }
-        rows.push([100 * i, 10_000, 9, null]);
-        expectRows(shift, rows);
-      });
+    it(`adds ${percent}% at 0, ${minutes} min, ${2 * minutes} min, …, 100% at ${9 * minutes} min`, () => {
+      const shift = shiftOf(name);
+      const rows: Row[] = [[0, bp, 0, i]];
+      // Every boundary k·i: just before, at, and just after.
+      for (let k = 1; k <= 9; k++) {
+        const weight = Math.min(10_000, (k + 1) * bp);
+        const next = k === 9 ? null : (k + 1) * i;
+        rows.push([k * i - 1, k * bp, k - 1, k * i]);
+        rows.push([k * i, weight, k, next]);
+        rows.push([k * i + 1, weight, k, next]);
+      }
+      rows.push([100 * i, 10_000, 9, null]);
+      expectRows(shift, rows);
+    });
 
-      it('reaches 100% at exactly 9 intervals, not 10', () => {
-        const shift = shiftOf(name);
-        expect(shiftAt(shift, 9 * i - 1).weight).toBe(9_000);
-        expect(shiftAt(shift, 9 * i).weight).toBe(10_000);
-        expect(totalDurationMs(shift)).toBe(9 * i);
-      });
+    it('reaches 100% at exactly 9 intervals, not 10', () => {
+      const shift = shiftOf(name);
+      expect(shiftAt(shift, 9 * i - 1).weight).toBe(9_000);
+      expect(shiftAt(shift, 9 * i).weight).toBe(10_000);
+      expect(totalDurationMs(shift)).toBe(9 * i);
+    });
 
-      it('has ten steps of 10%', () => {
-        const steps = stepsOf(shiftOf(name));
-        expect(steps).toHaveLength(10);
-        expect(steps.map((s) => s.weight)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((k) => k * 1000));
-        expect(steps.map((s) => s.holdMs)).toEqual([i, i, i, i, i, i, i, i, i, 0]);
-      });
-    },
-  );
+    it('has ten steps of 10%', () => {
+      const steps = stepsOf(shiftOf(name));
+      expect(steps).toHaveLength(10);
+      expect(steps.map((s) => s.weight)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((k) => k * 1000));
+      expect(steps.map((s) => s.holdMs)).toEqual([i, i, i, i, i, i, i, i, i, 0]);
+    });
+  });
 });
 
 describe('custom shifts beyond what AWS allows', () => {
@@ -332,12 +322,24 @@ describe('TrafficShift schema', () => {
     ['no steps', { kind: 'steps', steps: [] }, ['steps']],
     [
       'a falling weight',
-      { kind: 'steps', steps: [{ weight: 500, pauseMs: 0 }, { weight: 400, pauseMs: 0 }] },
+      {
+        kind: 'steps',
+        steps: [
+          { weight: 500, pauseMs: 0 },
+          { weight: 400, pauseMs: 0 },
+        ],
+      },
       ['steps', 1, 'weight'],
     ],
     [
       '100% before the end',
-      { kind: 'steps', steps: [{ weight: 10_000, pauseMs: 0 }, { weight: 10_000, pauseMs: 0 }] },
+      {
+        kind: 'steps',
+        steps: [
+          { weight: 10_000, pauseMs: 0 },
+          { weight: 10_000, pauseMs: 0 },
+        ],
+      },
       ['steps', 0, 'weight'],
     ],
     ['a pause at 100%', { kind: 'steps', steps: [{ weight: 10_000, pauseMs: null }] }, ['steps', 0, 'pauseMs']],
@@ -351,7 +353,10 @@ describe('TrafficShift schema', () => {
   it('explains a falling weight in percent', () => {
     const result = TrafficShift.safeParse({
       kind: 'steps',
-      steps: [{ weight: 2_500, pauseMs: 0 }, { weight: 1_000, pauseMs: 0 }],
+      steps: [
+        { weight: 2_500, pauseMs: 0 },
+        { weight: 1_000, pauseMs: 0 },
+      ],
     });
     expect(result.error?.issues[0]?.message).toBe(
       'must not be below the step before it (25%): traffic only moves to green',

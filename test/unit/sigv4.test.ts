@@ -6,13 +6,14 @@
 import { Sha256 } from '@smithy/core/checksum';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { describe, expect, it } from 'vitest';
+
 import {
   amzDateOf,
   canonicalQuery,
   canonicalRequest,
   canonicalUri,
-  type SignableRequest,
   sha256Hex,
+  type SignableRequest,
   signatureOf,
   signingKey,
   signSigV4,
@@ -85,13 +86,21 @@ describe('SigV4 computation', () => {
       body: new Uint8Array(),
     };
     const signed = ['content-type', 'host', 'x-amz-date'];
-    expect(sha256Hex(canonicalRequest(req, signed, sha256Hex('')))).toBe('f536975d06c0309214f805bb90ccff089219ecd68b2577efef23edd43b7e1a59');
+    expect(sha256Hex(canonicalRequest(req, signed, sha256Hex('')))).toBe(
+      'f536975d06c0309214f805bb90ccff089219ecd68b2577efef23edd43b7e1a59',
+    );
     expect(signingKey(KEY.secretAccessKey, '20150830', 'us-east-1', 'iam').toString('hex')).toBe(
       'c4afb1cc5771d871763a393e44b703571b55cc28424d1a5e86da6ed3c154a4b9',
     );
-    expect(signatureOf(req, { amzDate: '20150830T123600Z', region: 'us-east-1', service: 'iam' }, signed, sha256Hex(''), KEY.secretAccessKey)).toBe(
-      '5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7',
-    );
+    expect(
+      signatureOf(
+        req,
+        { amzDate: '20150830T123600Z', region: 'us-east-1', service: 'iam' },
+        signed,
+        sha256Hex(''),
+        KEY.secretAccessKey,
+      ),
+    ).toBe('5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7');
   });
 
   it('canonicalises paths and queries as the SDK does', () => {
@@ -119,7 +128,11 @@ describe('SigV4 computation', () => {
     const base: SignableRequest = {
       method: 'POST',
       url: '/',
-      headers: { host: HOST, 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'CodeDeploy_20141006.GetApplication' },
+      headers: {
+        host: HOST,
+        'content-type': 'application/x-amz-json-1.1',
+        'x-amz-target': 'CodeDeploy_20141006.GetApplication',
+      },
       body: Buffer.from(body),
     };
     const added = signSigV4(base, { key: KEY, region: 'us-east-1', service: 'codedeploy', nowMs: NOW });
@@ -131,7 +144,16 @@ describe('SigV4 computation', () => {
     // The SDK's signer, given the same headers and time, computes the same signature.
     const sdk = new SignatureV4({ credentials: KEY, region: 'us-east-1', service: 'codedeploy', sha256: Sha256 });
     const bySdk = await sdk.sign(
-      { method: 'POST', protocol: 'http:', hostname: '127.0.0.1', port: 9900, path: '/', query: {}, headers: { ...base.headers, 'x-amz-content-sha256': added['x-amz-content-sha256']! }, body },
+      {
+        method: 'POST',
+        protocol: 'http:',
+        hostname: '127.0.0.1',
+        port: 9900,
+        path: '/',
+        query: {},
+        headers: { ...base.headers, 'x-amz-content-sha256': added['x-amz-content-sha256']! },
+        body,
+      },
       { signingDate: new Date(NOW) },
     );
     expect(bySdk.headers['authorization']).toBe(added['authorization']);
@@ -152,19 +174,27 @@ describe('SigV4 refusals', () => {
 
   it('an unknown access key id: UnrecognizedClientException', async () => {
     const req = await signedBySdk('{}', { key: { ...KEY, accessKeyId: 'AKIDOTHER' } });
-    expect(verify(req)).toMatchObject({ ok: false, exception: 'UnrecognizedClientException', reason: 'unknown access key id' });
+    expect(verify(req)).toMatchObject({
+      ok: false,
+      exception: 'UnrecognizedClientException',
+      reason: 'unknown access key id',
+    });
   });
 
   it('a wrong secret: InvalidSignatureException', async () => {
     const req = await signedBySdk('{}', { key: { ...KEY, secretAccessKey: 'not-the-secret-at-all' } });
     const verdict = verify(req);
     expect(verdict).toMatchObject({ ok: false, exception: 'InvalidSignatureException', reason: 'signature mismatch' });
-    expect(!verdict.ok && verdict.message).toMatch(/^The request signature we calculated does not match the signature you provided/);
+    expect(!verdict.ok && verdict.message).toMatch(
+      /^The request signature we calculated does not match the signature you provided/,
+    );
   });
 
   it('a body changed after signing, or a signed header changed: InvalidSignatureException', async () => {
     const req = await signedBySdk('{"applicationName":"web"}');
-    expect(verify({ ...req, body: Buffer.from('{"applicationName":"wed"}') })).toMatchObject({ exception: 'InvalidSignatureException' });
+    expect(verify({ ...req, body: Buffer.from('{"applicationName":"wed"}') })).toMatchObject({
+      exception: 'InvalidSignatureException',
+    });
     expect(verify(withHeader(req, 'x-amz-target', 'CodeDeploy_20141006.DeleteApplication'))).toMatchObject({
       exception: 'InvalidSignatureException',
     });
@@ -175,7 +205,10 @@ describe('SigV4 refusals', () => {
     const base: SignableRequest = { method: 'POST', url: '/', headers: { host: HOST }, body: Buffer.from(body) };
     const added = signSigV4(base, { key: KEY, region: 'us-east-1', service: 'codedeploy', nowMs: NOW });
     const swapped = { ...base, headers: { ...base.headers, ...added }, body: Buffer.from('{"applicationName":"wed"}') };
-    expect(verify(swapped)).toMatchObject({ exception: 'InvalidSignatureException', reason: 'x-amz-content-sha256 differs from the body' });
+    expect(verify(swapped)).toMatchObject({
+      exception: 'InvalidSignatureException',
+      reason: 'x-amz-content-sha256 differs from the body',
+    });
   });
 
   it('X-Amz-Date more than 15 minutes from now, either way: InvalidSignatureException', async () => {
@@ -184,15 +217,24 @@ describe('SigV4 refusals', () => {
     expect(verify(req, NOW - 14 * 60_000)).toMatchObject({ ok: true });
     const late = verify(req, NOW + 16 * 60_000);
     expect(late).toMatchObject({ exception: 'InvalidSignatureException', reason: 'signature expired' });
-    expect(!late.ok && late.message).toMatch(/^Signature expired: 20261122T123600Z is now earlier than 20261122T123700Z/);
-    expect(verify(req, NOW - 16 * 60_000)).toMatchObject({ exception: 'InvalidSignatureException', reason: 'signature not yet current' });
+    expect(!late.ok && late.message).toMatch(
+      /^Signature expired: 20261122T123600Z is now earlier than 20261122T123700Z/,
+    );
+    expect(verify(req, NOW - 16 * 60_000)).toMatchObject({
+      exception: 'InvalidSignatureException',
+      reason: 'signature not yet current',
+    });
   });
 
   it('a scope for another service or another day: InvalidSignatureException', async () => {
-    expect(verify(await signedBySdk('{}', { service: 'iam' }))).toMatchObject({ exception: 'InvalidSignatureException' });
+    expect(verify(await signedBySdk('{}', { service: 'iam' }))).toMatchObject({
+      exception: 'InvalidSignatureException',
+    });
     const req = await signedBySdk('{}');
     const otherDay = String(req.headers['authorization']).replace('/20261122/', '/20261121/');
-    expect(verify(withHeader(req, 'authorization', otherDay))).toMatchObject({ exception: 'InvalidSignatureException' });
+    expect(verify(withHeader(req, 'authorization', otherDay))).toMatchObject({
+      exception: 'InvalidSignatureException',
+    });
   });
 
   it('a malformed header, or one that does not sign host and X-Amz-Date: IncompleteSignatureException', async () => {
@@ -206,7 +248,10 @@ describe('SigV4 refusals', () => {
       // Signed over everything but the operation: X-Amz-Target could then be swapped.
       auth.replace(/;x-amz-target/, ''),
     ]) {
-      expect(verify(withHeader(req, 'authorization', bad))).toMatchObject({ ok: false, exception: 'IncompleteSignatureException' });
+      expect(verify(withHeader(req, 'authorization', bad))).toMatchObject({
+        ok: false,
+        exception: 'IncompleteSignatureException',
+      });
     }
   });
 });

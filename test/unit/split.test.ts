@@ -1,13 +1,15 @@
 import type { IncomingMessage } from 'node:http';
+
 import { afterEach, describe, expect, it } from 'vitest';
+
 import { parseConfig } from '../../src/app/config.js';
 import { type CompiledTable, compileTable, PoolRegistry } from '../../src/proxy/compiled-table.js';
 import {
   cookieValue,
   SmoothWeightedPicker,
   STICKY_BUCKETS,
-  StickyPicker,
   stickyBucket,
+  StickyPicker,
 } from '../../src/proxy/split.js';
 import { StatsRecorder } from '../../src/proxy/stats.js';
 import { TrafficState } from '../../src/shifting/traffic.js';

@@ -3,6 +3,7 @@
  * computed once with scipy 1.17.1 (scipy.stats) and pasted here as literals; the calls are named at each.
  */
 import { describe, expect, it } from 'vitest';
+
 import { LATENCY_BOUNDS_MS } from '../../src/core/stats-delta.js';
 import {
   histogramQuantile,

@@ -1,12 +1,7 @@
 import { describe, expect, it } from 'vitest';
+
 import { ManualClock } from '../../src/core/clock.js';
-import {
-  LATENCY_BOUNDS_MS,
-  OUTCOME_ERROR,
-  OUTCOMES,
-  outcomeOf,
-  type StatsDelta,
-} from '../../src/core/stats-delta.js';
+import { LATENCY_BOUNDS_MS, OUTCOME_ERROR, outcomeOf, OUTCOMES, type StatsDelta } from '../../src/core/stats-delta.js';
 import { StatsHub } from '../../src/health/stats-hub.js';
 import { StatsRecorder, VersionStats } from '../../src/proxy/stats.js';
 

@@ -5,12 +5,14 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import { isSwitchyardError } from '../../src/core/errors.js';
+import type { DeploymentStore } from '../../src/shifting/ports.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
 import { SCHEMA_VERSION, SqliteStore } from '../../src/store/sqlite-store.js';
-import type { DeploymentStore } from '../../src/shifting/ports.js';
 
 let dir: string;
 let n = 0;

@@ -3,6 +3,7 @@
  * once however often close() is called, and a step that fails is logged without stopping the rest.
  */
 import { describe, expect, it } from 'vitest';
+
 import { Teardown } from '../../src/app/teardown.js';
 import { createLogger } from '../../src/core/logger.js';
 import { logSink } from '../support/log-sink.js';

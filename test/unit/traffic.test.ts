@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
+
 import { parseConfig } from '../../src/app/config.js';
 import { isSwitchyardError } from '../../src/core/errors.js';
 import { type RouteTable, validateRouteTable } from '../../src/core/route-table.js';
-import { TrafficState, toBasisPoints } from '../../src/shifting/traffic.js';
+import { toBasisPoints, TrafficState } from '../../src/shifting/traffic.js';
 
 const YAML = `
 listeners:
@@ -182,9 +183,7 @@ describe('TrafficState', () => {
 
   it('rejects a target that is not an http(s) URL without changing or publishing anything', () => {
     const { traffic, published } = setup();
-    expect(codeOf(() => traffic.setTargets('web', '2', ['http://127.0.0.1:1', 'not a url']))).toBe(
-      'ARGUMENTS_INVALID',
-    );
+    expect(codeOf(() => traffic.setTargets('web', '2', ['http://127.0.0.1:1', 'not a url']))).toBe('ARGUMENTS_INVALID');
     expect(codeOf(() => traffic.setTargets('web', '2', ['ftp://127.0.0.1:1']))).toBe('ARGUMENTS_INVALID');
     expect(published).toHaveLength(1);
     expect(serviceOf(traffic.table, 'web').versions[1]?.targets).toHaveLength(2);

@@ -4,6 +4,7 @@
  * to call it back once `control.auth` is set.
  */
 import { isIPv4 } from 'node:net';
+
 import type { ControlAuth } from '../../config/schema.js';
 import type { Logger } from '../../core/logger.js';
 
@@ -26,7 +27,10 @@ export function warnWhenExposed(
   stderr: { write(text: string): unknown } = process.stderr,
 ): void {
   if (control.auth !== undefined || isLoopbackHost(control.host)) return;
-  log.warn({ host: control.host, url }, 'the control API listens beyond loopback without control.auth: anyone who can reach it can move traffic');
+  log.warn(
+    { host: control.host, url },
+    'the control API listens beyond loopback without control.auth: anyone who can reach it can move traffic',
+  );
   stderr.write(
     `\n*** WARNING: switchyard's control API listens on ${url} (host ${control.host}) WITHOUT control.auth.\n` +
       '*** Anyone who can reach it can shift production traffic and run deployments.\n' +

@@ -8,12 +8,13 @@
  * warning with the reason, never with what was presented.
  */
 import type { FastifyRequest, onRequestAsyncHookHandler, preHandlerAsyncHookHandler } from 'fastify';
+
+import { CodeDeployRefusal } from '../../codedeploy/exceptions.js';
 import type { ControlAuth } from '../../config/schema.js';
 import type { Clock } from '../../core/clock.js';
 import { SwitchyardError } from '../../core/errors.js';
-import { CodeDeployRefusal } from '../../codedeploy/exceptions.js';
-import { bearerRefusal } from './bearer.js';
 import { verifySigV4 } from '../../core/sigv4.js';
+import { bearerRefusal } from './bearer.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -54,7 +55,8 @@ export function controlGuard(auth: ControlAuth, clock: Clock): ControlGuard {
   const requireBearer: onRequestAsyncHookHandler = async (req, reply) => {
     const route = req.routeOptions.url;
     if (req.routeOptions.config.awsSigned || (route !== undefined && open.has(route))) return;
-    const reason = auth.token === undefined ? 'no token configured' : bearerRefusal(headerOf(req, 'authorization'), auth.token);
+    const reason =
+      auth.token === undefined ? 'no token configured' : bearerRefusal(headerOf(req, 'authorization'), auth.token);
     if (reason === undefined) return;
     logRefusal(req, reason);
     void reply.header('www-authenticate', 'Bearer realm="switchyard"');

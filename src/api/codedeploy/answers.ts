@@ -12,7 +12,13 @@ import type {
   DeploymentStyle,
   LoadBalancerInfo,
 } from '../../codedeploy/deployment-group.js';
-import type { DeploymentStatus, Diagnostics, LifecycleEventName, LifecycleEventStatus, targetStatus } from '../../codedeploy/lifecycle.js';
+import type {
+  DeploymentStatus,
+  Diagnostics,
+  LifecycleEventName,
+  LifecycleEventStatus,
+  targetStatus,
+} from '../../codedeploy/lifecycle.js';
 import type { DeploymentPlan, DeploymentRecord } from '../../shifting/ports.js';
 
 /** A deployment target's status (CodeDeploy's TargetStatus), as its deployment's status maps to it. */
@@ -104,7 +110,11 @@ export interface LambdaTarget extends TargetCommon {
 /** CodeDeploy's DeploymentTarget: one member per kind of target, of which switchyard has ECS and Lambda. */
 export type DeploymentTarget =
   | { readonly deploymentTargetType: 'ECSTarget'; readonly ecsTarget: EcsTarget; readonly lambdaTarget?: undefined }
-  | { readonly deploymentTargetType: 'LambdaTarget'; readonly lambdaTarget: LambdaTarget; readonly ecsTarget?: undefined };
+  | {
+      readonly deploymentTargetType: 'LambdaTarget';
+      readonly lambdaTarget: LambdaTarget;
+      readonly ecsTarget?: undefined;
+    };
 
 /** A page of a list operation, and the token of the next one when there is more. */
 type Page<Member extends string> = { readonly [M in Member]: string[] } & { readonly nextToken?: string };

@@ -6,9 +6,10 @@
  * deployments are refused, as switchyard shifts traffic for ECS and Lambda only.
  */
 import { z } from 'zod';
+
 import { ComputePlatform } from '../../codedeploy/deployment-config-model.js';
-import type { Operation } from './context.js';
 import { CodeDeployRefusal } from '../../codedeploy/exceptions.js';
+import type { Operation } from './context.js';
 import { applicationInfo, page, parseRequest, requiredString } from './shapes.js';
 
 const BATCH_LIMIT = 100;

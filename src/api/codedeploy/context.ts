@@ -5,8 +5,8 @@
  */
 import type { Logger } from '../../core/logger.js';
 import type { DeploymentEngine } from '../../shifting/engine.js';
-import type { Registry } from '../../shifting/registry.js';
 import type { TrafficPort } from '../../shifting/ports.js';
+import type { Registry } from '../../shifting/registry.js';
 
 /**
  * Receives PutLifecycleEventHookExecutionStatus. Throws errors carrying `awsType` (e.g.

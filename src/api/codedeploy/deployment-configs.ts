@@ -4,9 +4,9 @@
  * predefined `CodeDeployDefault.*` configurations are always listed and can be neither re-created nor
  * deleted; validation of a new one is the shifting core's (parseCreateDeploymentConfig), as AWS does it.
  */
-import { uuid } from '../../core/ids.js';
 import { parseCreateDeploymentConfig } from '../../codedeploy/create-deployment-config.js';
 import { toDeploymentConfigInfo } from '../../codedeploy/deployment-config-info.js';
+import { uuid } from '../../core/ids.js';
 import type { Operation } from './context.js';
 import { page, requiredString } from './shapes.js';
 

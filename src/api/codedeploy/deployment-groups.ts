@@ -7,8 +7,8 @@
  * target group ARNs are accepted as given: the proxy's listeners are the load balancer.
  */
 import type { ApplicationRecord, DeploymentGroupSettings } from '../../codedeploy/deployment-group.js';
-import type { CodeDeployDeps, Operation } from './context.js';
 import { CodeDeployRefusal } from '../../codedeploy/exceptions.js';
+import type { CodeDeployDeps, Operation } from './context.js';
 import { deploymentGroupInfo, page, parseGroupSettings, requiredString } from './shapes.js';
 
 const BATCH_LIMIT = 100;

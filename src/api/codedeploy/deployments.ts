@@ -18,15 +18,18 @@
  * - Server (EC2/On-Premises) deployments are refused with InvalidRevisionException.
  */
 import { createHash } from 'node:crypto';
+
 import { z } from 'zod';
+
 import { type AppSpec, EC2_UNSUPPORTED, parseAppSpec } from '../../appspec/parse.js';
 import { resolveVersions } from '../../appspec/resolve.js';
-import { isSwitchyardError } from '../../core/errors.js';
-import { type CodeDeployException, CodeDeployRefusal } from '../../codedeploy/exceptions.js';
-import type { DeploymentPlan, DeploymentRecord, ServiceView } from '../../shifting/ports.js';
-import { DeploymentStatus, LifecycleEventStatus } from '../../codedeploy/lifecycle.js';
 import type { DeploymentConfig } from '../../codedeploy/deployment-config-model.js';
 import type { DeploymentGroupRecord } from '../../codedeploy/deployment-group.js';
+import { type CodeDeployException, CodeDeployRefusal } from '../../codedeploy/exceptions.js';
+import { DeploymentStatus, LifecycleEventStatus } from '../../codedeploy/lifecycle.js';
+import { describeError } from '../../core/describe-error.js';
+import { isSwitchyardError } from '../../core/errors.js';
+import type { DeploymentPlan, DeploymentRecord, ServiceView } from '../../shifting/ports.js';
 import type {
   BatchGetDeploymentsAnswer,
   CreateDeploymentAnswer,
@@ -47,7 +50,6 @@ import {
   requestOf,
   requiredString,
 } from './shapes.js';
-import { describeError } from '../../core/describe-error.js';
 
 const MINUTE_MS = 60_000;
 /** CodeDeploy gives a hook an hour to report. */
@@ -59,7 +61,10 @@ const DEPLOYMENT_ID = /^d-[A-Z0-9]{9}$/;
 export function deploymentOf(deps: CodeDeployDeps, body: RequestBody): DeploymentRecord {
   const id = requiredString(body, 'deploymentId', 'DeploymentId');
   if (!DEPLOYMENT_ID.test(id)) {
-    throw new CodeDeployRefusal('InvalidDeploymentIdException', `'${id}' is not a deployment id (d- and 9 letters or digits)`);
+    throw new CodeDeployRefusal(
+      'InvalidDeploymentIdException',
+      `'${id}' is not a deployment id (d- and 9 letters or digits)`,
+    );
   }
   const record = deps.engine.get(id);
   if (!record) throw new CodeDeployRefusal('DeploymentDoesNotExistException', `Deployment ${id} does not exist`);
@@ -82,7 +87,10 @@ function appSpecOf(revision: Revision): { text: string; echoed: Revision } {
   const member = type === 'AppSpecContent' ? 'appSpecContent' : 'string';
   const content = revision[member];
   if (content?.content === undefined) {
-    throw new CodeDeployRefusal('InvalidRevisionException', `revision.${member}.content is required for revisionType ${type}`);
+    throw new CodeDeployRefusal(
+      'InvalidRevisionException',
+      `revision.${member}.content is required for revisionType ${type}`,
+    );
   }
   const text = content.content;
   const sha256 = createHash('sha256').update(text).digest('hex');
@@ -100,10 +108,19 @@ function serviceOf(deps: CodeDeployDeps, group: DeploymentGroupRecord, appSpec: 
     return deps.traffic.service(name);
   } catch (err) {
     if (!(err instanceof Error)) throw err;
-    const known = deps.traffic.services().map((s) => s.name).join(', ');
+    const known = deps.traffic
+      .services()
+      .map((s) => s.name)
+      .join(', ');
     throw appSpec.platform === 'ECS'
-      ? new CodeDeployRefusal('InvalidECSServiceException', `ECS service '${name ?? ''}' is not a service of this switchyard (services: ${known})`)
-      : new CodeDeployRefusal('InvalidRevisionException', `Lambda function '${name ?? ''}' is not a service of this switchyard (services: ${known})`);
+      ? new CodeDeployRefusal(
+          'InvalidECSServiceException',
+          `ECS service '${name ?? ''}' is not a service of this switchyard (services: ${known})`,
+        )
+      : new CodeDeployRefusal(
+          'InvalidRevisionException',
+          `Lambda function '${name ?? ''}' is not a service of this switchyard (services: ${known})`,
+        );
   }
 }
 
@@ -111,7 +128,12 @@ function serviceOf(deps: CodeDeployDeps, group: DeploymentGroupRecord, appSpec: 
  * The AppSpec a revision carries, read and checked before anything runs: its platform is the
  * application's, and every hook it names can run.
  */
-function readAppSpec(deps: CodeDeployDeps, revision: Revision, appName: string, platform: 'ECS' | 'Lambda'): { appSpec: AppSpec; echoed: Revision } {
+function readAppSpec(
+  deps: CodeDeployDeps,
+  revision: Revision,
+  appName: string,
+  platform: 'ECS' | 'Lambda',
+): { appSpec: AppSpec; echoed: Revision } {
   const { text, echoed } = appSpecOf(revision);
   let appSpec;
   try {
@@ -129,7 +151,8 @@ function readAppSpec(deps: CodeDeployDeps, revision: Revision, appName: string, 
   // A hook that resolves to nothing would fail only when its event comes, after Install has started things.
   for (const hook of appSpec.hooks) {
     const problem = deps.reporter.unresolvable(hook.target);
-    if (problem) throw new CodeDeployRefusal('InvalidRevisionException', `The ${hook.event} hook cannot run: ${problem}`);
+    if (problem)
+      throw new CodeDeployRefusal('InvalidRevisionException', `The ${hook.event} hook cannot run: ${problem}`);
   }
   return { appSpec, echoed };
 }
@@ -147,7 +170,10 @@ interface PlanParts {
 }
 
 /** The plan the engine runs: the request's settings, else the group's (see the module comment). */
-function planOf(deps: CodeDeployDeps, { appName, groupName, group, request, config, appSpec, service, versions }: PlanParts): DeploymentPlan {
+function planOf(
+  deps: CodeDeployDeps,
+  { appName, groupName, group, request, config, appSpec, service, versions }: PlanParts,
+): DeploymentPlan {
   const rollback = request.autoRollbackConfiguration ?? group.settings.autoRollbackConfiguration;
   // The documented way to ship a fix while an alarm fires: the deployment's own alarm configuration.
   const alarms = request.overrideAlarmConfiguration ?? group.settings.alarmConfiguration;
@@ -167,7 +193,9 @@ function planOf(deps: CodeDeployDeps, { appName, groupName, group, request, conf
     hookTimeoutMs: HOOK_TIMEOUT_MS,
     autoRollback: { enabled: rollback?.enabled ?? false, events: rollback?.events ?? [] },
     readyWait:
-      ecs && ready?.actionOnTimeout === 'STOP_DEPLOYMENT' ? { waitMs: (ready.waitTimeInMinutes ?? 0) * MINUTE_MS } : undefined,
+      ecs && ready?.actionOnTimeout === 'STOP_DEPLOYMENT'
+        ? { waitMs: (ready.waitTimeInMinutes ?? 0) * MINUTE_MS }
+        : undefined,
     termination: ecs
       ? {
           terminate: terminate?.action !== 'KEEP_ALIVE',
@@ -175,10 +203,15 @@ function planOf(deps: CodeDeployDeps, { appName, groupName, group, request, conf
         }
       : undefined,
     ...(alarms?.enabled && {
-      alarms: { names: (alarms.alarms ?? []).map((a) => a.name), ignorePollAlarmFailure: alarms.ignorePollAlarmFailure ?? false },
+      alarms: {
+        names: (alarms.alarms ?? []).map((a) => a.name),
+        ignorePollAlarmFailure: alarms.ignorePollAlarmFailure ?? false,
+      },
     }),
     testListener:
-      ecs && deps.testListener && group.settings.loadBalancerInfo?.targetGroupPairInfoList?.[0]?.testTrafficRoute !== undefined,
+      ecs &&
+      deps.testListener &&
+      group.settings.loadBalancerInfo?.targetGroupPairInfoList?.[0]?.testTrafficRoute !== undefined,
     ...(request.description !== undefined && { description: request.description }),
     creator: 'user',
   };
@@ -228,9 +261,16 @@ export const createDeployment: Operation<CreateDeploymentAnswer> = (deps, body) 
 };
 
 /** GetDeployment. */
-export const getDeployment: Operation<GetDeploymentAnswer> = (deps, body) => ({ deploymentInfo: deploymentInfo(deps, deploymentOf(deps, body)) });
+export const getDeployment: Operation<GetDeploymentAnswer> = (deps, body) => ({
+  deploymentInfo: deploymentInfo(deps, deploymentOf(deps, body)),
+});
 
-function idList(body: RequestBody, member: string, requiredType: CodeDeployException, invalidType: CodeDeployException): string[] {
+function idList(
+  body: RequestBody,
+  member: string,
+  requiredType: CodeDeployException,
+  invalidType: CodeDeployException,
+): string[] {
   const ids = body[member];
   if (ids === undefined || ids === null) throw new CodeDeployRefusal(requiredType, `${member} is required`);
   if (!Array.isArray(ids) || !ids.every((id): id is string => typeof id === 'string')) {
@@ -262,10 +302,16 @@ export const listDeployments: Operation<ListDeploymentsAnswer> = (deps, body) =>
   const groupName = optionalString(body, 'deploymentGroupName', 'DeploymentGroupName');
   // CodeDeploy takes both names or neither: a group name means nothing without its application.
   if (appName !== undefined && groupName === undefined) {
-    throw new CodeDeployRefusal('DeploymentGroupNameRequiredException', 'deploymentGroupName is required with applicationName');
+    throw new CodeDeployRefusal(
+      'DeploymentGroupNameRequiredException',
+      'deploymentGroupName is required with applicationName',
+    );
   }
   if (groupName !== undefined && appName === undefined) {
-    throw new CodeDeployRefusal('ApplicationNameRequiredException', 'applicationName is required with deploymentGroupName');
+    throw new CodeDeployRefusal(
+      'ApplicationNameRequiredException',
+      'applicationName is required with deploymentGroupName',
+    );
   }
   if (appName !== undefined && groupName !== undefined) deps.registry.group(appName, groupName);
   const request = parseRequest(ListDeploymentsRequest, body, {
@@ -307,7 +353,10 @@ export const continueDeployment: Operation = (deps, body) => {
   const record = deploymentOf(deps, body);
   const waitType = body['deploymentWaitType'] ?? 'READY_WAIT';
   if (waitType !== 'READY_WAIT' && waitType !== 'TERMINATION_WAIT') {
-    throw new CodeDeployRefusal('InvalidDeploymentWaitTypeException', 'deploymentWaitType must be READY_WAIT or TERMINATION_WAIT');
+    throw new CodeDeployRefusal(
+      'InvalidDeploymentWaitTypeException',
+      'deploymentWaitType must be READY_WAIT or TERMINATION_WAIT',
+    );
   }
   deps.engine.continue(record.id, waitType);
   return {};
@@ -318,7 +367,10 @@ export const putLifecycleEventHookExecutionStatus: Operation = (deps, body) => {
   const record = deploymentOf(deps, body);
   const executionId = body['lifecycleEventHookExecutionId'];
   if (typeof executionId !== 'string' || executionId === '') {
-    throw new CodeDeployRefusal('InvalidLifecycleEventHookExecutionIdException', 'lifecycleEventHookExecutionId is required');
+    throw new CodeDeployRefusal(
+      'InvalidLifecycleEventHookExecutionIdException',
+      'lifecycleEventHookExecutionId is required',
+    );
   }
   const status = LifecycleEventStatus.safeParse(body['status']);
   if (!status.success) {

@@ -5,8 +5,8 @@
  * name (`awsType`); SwitchyardErrors map by code; anything else is an InternalFailure
  * whose details stay in the log.
  */
-import { formatIssue, isSwitchyardError, type ErrorCode } from '../../core/errors.js';
 import { type AwsErrorType, type CodeDeployException, CodeDeployRefusal } from '../../codedeploy/exceptions.js';
+import { type ErrorCode, formatIssue, isSwitchyardError } from '../../core/errors.js';
 
 /** What a CodeDeploy error response says. */
 export interface AwsErrorReply {
@@ -35,12 +35,11 @@ export function toAwsError(err: unknown): AwsErrorReply & { internal: boolean } 
   }
   if (isSwitchyardError(err)) {
     // The issues are where the useful detail is (file, line, column, path): they go in the one message.
-    const message = err.issues.length
-      ? `${err.message}: ${err.issues.map(formatIssue).join('; ')}`
-      : err.message;
+    const message = err.issues.length ? `${err.message}: ${err.issues.map(formatIssue).join('; ')}` : err.message;
     const type = BY_CODE[err.code];
     if (type) return { statusCode: 400, body: { __type: type, message }, internal: false };
-    if (err.statusCode < 500) return { statusCode: 400, body: { __type: 'InvalidInputException', message }, internal: false };
+    if (err.statusCode < 500)
+      return { statusCode: 400, body: { __type: 'InvalidInputException', message }, internal: false };
   }
   const status = (err as { statusCode?: unknown } | undefined)?.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {

@@ -8,16 +8,24 @@
  * error form apply to this route alone and the REST API keeps its own.
  */
 import { randomUUID } from 'node:crypto';
-import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+
+import type {
+  FastifyError,
+  FastifyPluginAsync,
+  FastifyReply,
+  FastifyRequest,
+  preHandlerAsyncHookHandler,
+} from 'fastify';
+
+import { CodeDeployRefusal } from '../../codedeploy/exceptions.js';
+import { describeError } from '../../core/describe-error.js';
 import * as applications from './applications.js';
 import type { CodeDeployDeps, Operation, RequestBody } from './context.js';
 import * as configs from './deployment-configs.js';
 import * as groups from './deployment-groups.js';
 import * as deployments from './deployments.js';
-import { CodeDeployRefusal } from '../../codedeploy/exceptions.js';
 import { toAwsError } from './errors.js';
 import * as targets from './targets.js';
-import { describeError } from '../../core/describe-error.js';
 
 export type { CodeDeployDeps, HookReporter } from './context.js';
 
@@ -85,12 +93,14 @@ function bodyOf(raw: unknown): RequestBody {
 }
 
 function send(reply: FastifyReply, status: number, body: object): FastifyReply {
-  return reply
-    .status(status)
-    .header('x-amzn-requestid', randomUUID())
-    .type(CONTENT_TYPE)
-    // A buffer, because fastify adds "; charset=utf-8" to string payloads and CodeDeploy's type has none.
-    .send(Buffer.from(JSON.stringify(body)));
+  return (
+    reply
+      .status(status)
+      .header('x-amzn-requestid', randomUUID())
+      .type(CONTENT_TYPE)
+      // A buffer, because fastify adds "; charset=utf-8" to string payloads and CodeDeploy's type has none.
+      .send(Buffer.from(JSON.stringify(body)))
+  );
 }
 
 /** What {@link codeDeployProtocol} works on, and how it authenticates a call. */
@@ -104,7 +114,10 @@ export interface CodeDeployProtocolOptions {
 }
 
 /** Serves the protocol at `POST /`; other routes are untouched. */
-export const codeDeployProtocol: FastifyPluginAsync<CodeDeployProtocolOptions> = async (scope, { deps, authenticate }) => {
+export const codeDeployProtocol: FastifyPluginAsync<CodeDeployProtocolOptions> = async (
+  scope,
+  { deps, authenticate },
+) => {
   // Bodies arrive as bytes whatever their type: a signature covers them exactly, and a malformed one
   // is answered in CodeDeploy's form.
   scope.removeAllContentTypeParsers();
@@ -116,9 +129,13 @@ export const codeDeployProtocol: FastifyPluginAsync<CodeDeployProtocolOptions> =
     if (answer.internal) req.log.error({ err }, 'CodeDeploy request failed');
     void send(reply.header('x-amzn-errortype', answer.body.__type), answer.statusCode, answer.body);
   });
-  scope.post('/', { config: { awsSigned: true }, ...(authenticate && { preHandler: authenticate }) }, async (req, reply) => {
-    const op = operationOf(req);
-    const result = op(deps, bodyOf(req.body));
-    return send(reply, 200, result);
-  });
+  scope.post(
+    '/',
+    { config: { awsSigned: true }, ...(authenticate && { preHandler: authenticate }) },
+    async (req, reply) => {
+      const op = operationOf(req);
+      const result = op(deps, bodyOf(req.body));
+      return send(reply, 200, result);
+    },
+  );
 };

@@ -6,12 +6,11 @@
  * its misspelt `identifer`; timestamps are epoch seconds.
  */
 import { z } from 'zod';
-import type { DeploymentRecord } from '../../shifting/ports.js';
+
 import type { ComputePlatform } from '../../codedeploy/deployment-config-model.js';
-import { TERMINAL_STATUSES, targetStatus } from '../../codedeploy/lifecycle.js';
 import {
-  type ApplicationRecord,
   AlarmConfiguration,
+  type ApplicationRecord,
   AutoRollbackConfiguration,
   type BlueGreenDeploymentConfiguration,
   type DeploymentGroupRecord,
@@ -19,10 +18,12 @@ import {
   type DeploymentRequest,
   type DeploymentStyle,
 } from '../../codedeploy/deployment-group.js';
+import { type CodeDeployException, CodeDeployRefusal } from '../../codedeploy/exceptions.js';
+import { targetStatus, TERMINAL_STATUSES } from '../../codedeploy/lifecycle.js';
+import { LOCAL_ACCOUNT_ID as ARN_ACCOUNT, LOCAL_REGION as ARN_REGION } from '../../core/aws-identity.js';
+import type { DeploymentRecord } from '../../shifting/ports.js';
 import type { DeploymentInfo, DeploymentTarget, EcsTaskSet, LifecycleEvent } from './answers.js';
 import type { CodeDeployDeps, RequestBody } from './context.js';
-import { type CodeDeployException, CodeDeployRefusal } from '../../codedeploy/exceptions.js';
-import { LOCAL_ACCOUNT_ID as ARN_ACCOUNT, LOCAL_REGION as ARN_REGION } from '../../core/aws-identity.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Requests
@@ -62,7 +63,8 @@ export function requiredString(body: RequestBody, member: string, what: Required
   if (value === undefined || value === null || value === '') {
     throw new CodeDeployRefusal(`${what}RequiredException` as const, `${member} is required`);
   }
-  if (typeof value !== 'string') throw new CodeDeployRefusal(`Invalid${what}Exception` as const, `${member} must be a string`);
+  if (typeof value !== 'string')
+    throw new CodeDeployRefusal(`Invalid${what}Exception` as const, `${member} must be a string`);
   return value;
 }
 
@@ -70,7 +72,8 @@ export function requiredString(body: RequestBody, member: string, what: Required
 export function optionalString(body: RequestBody, member: string, what: InvalidStem): string | undefined {
   const value = body[member];
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string') throw new CodeDeployRefusal(`Invalid${what}Exception` as const, `${member} must be a string`);
+  if (typeof value !== 'string')
+    throw new CodeDeployRefusal(`Invalid${what}Exception` as const, `${member} must be a string`);
   return value;
 }
 
@@ -219,7 +222,10 @@ function deploymentStyleOf(platform: ComputePlatform, group: DeploymentGroupReco
  * ECS's blue/green settings as the engine applies them: reroute at once unless STOP_DEPLOYMENT, and
  * terminate the original right after success unless told otherwise.
  */
-function blueGreenOf(platform: ComputePlatform, group: DeploymentGroupRecord | undefined): BlueGreenDeploymentConfiguration | undefined {
+function blueGreenOf(
+  platform: ComputePlatform,
+  group: DeploymentGroupRecord | undefined,
+): BlueGreenDeploymentConfiguration | undefined {
   const given = group?.settings.blueGreenDeploymentConfiguration;
   if (platform !== 'ECS') return given;
   return {
@@ -236,7 +242,11 @@ function blueGreenOf(platform: ComputePlatform, group: DeploymentGroupRecord | u
 }
 
 /** A group as GetDeploymentGroup and BatchGetDeploymentGroups describe it, with its platform's defaults filled in. */
-export function deploymentGroupInfo(deps: CodeDeployDeps, app: ApplicationRecord, group: DeploymentGroupRecord): object {
+export function deploymentGroupInfo(
+  deps: CodeDeployDeps,
+  app: ApplicationRecord,
+  group: DeploymentGroupRecord,
+): object {
   const history = groupDeployments(deps, app.name, group.name);
   const succeeded = history.filter((r) => r.status === 'Succeeded');
   const { settings } = group;
@@ -388,9 +398,16 @@ export function deploymentTarget(deps: CodeDeployDeps, record: DeploymentRecord)
       },
     };
   }
-  const targetGroups = requestOf(deps, record)?.group.settings.loadBalancerInfo?.targetGroupPairInfoList?.[0]?.targetGroups;
+  const targetGroups = requestOf(deps, record)?.group.settings.loadBalancerInfo?.targetGroupPairInfoList?.[0]
+    ?.targetGroups;
   const succeeded = record.status === 'Succeeded';
-  const taskSet = (label: string, which: 'Blue' | 'Green', weight: number, primary: boolean, group: number): EcsTaskSet => {
+  const taskSet = (
+    label: string,
+    which: 'Blue' | 'Green',
+    weight: number,
+    primary: boolean,
+    group: number,
+  ): EcsTaskSet => {
     const count = targetCount(deps, plan.service, label);
     const name = targetGroups?.[group]?.name;
     return defined({

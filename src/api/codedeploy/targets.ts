@@ -4,11 +4,11 @@
  * has exactly one target (`<cluster>:<service>` or the function name), and its weights are where a
  * caller watches traffic move. Targets exist only once the deployment has started.
  */
+import { CodeDeployRefusal } from '../../codedeploy/exceptions.js';
 import type { DeploymentRecord } from '../../shifting/ports.js';
 import type { GetDeploymentTargetAnswer, ListDeploymentTargetsAnswer } from './answers.js';
 import type { CodeDeployDeps, Operation, RequestBody } from './context.js';
 import { deploymentOf } from './deployments.js';
-import { CodeDeployRefusal } from '../../codedeploy/exceptions.js';
 import { deploymentTarget, page, requiredString, targetIdOf, targetStatus } from './shapes.js';
 
 const BATCH_LIMIT = 25;
@@ -41,9 +41,13 @@ export const listDeploymentTargets: Operation<ListDeploymentTargetsAnswer> = (de
   let matches = true;
   for (const [name, values] of Object.entries(filters)) {
     if (!FILTER_NAMES.has(name)) {
-      throw new CodeDeployRefusal('InvalidTargetFilterNameException', `'${name}' is not a target filter (TargetStatus, ServerInstanceLabel)`);
+      throw new CodeDeployRefusal(
+        'InvalidTargetFilterNameException',
+        `'${name}' is not a target filter (TargetStatus, ServerInstanceLabel)`,
+      );
     }
-    if (!Array.isArray(values)) throw new CodeDeployRefusal('InvalidInputException', `targetFilters.${name} must be a list`);
+    if (!Array.isArray(values))
+      throw new CodeDeployRefusal('InvalidInputException', `targetFilters.${name} must be a list`);
     // ECS and Lambda targets have no instance label, so a label filter matches none of them.
     if (name === 'ServerInstanceLabel') matches &&= values.length === 0;
     else matches &&= values.length === 0 || values.includes(targetStatus(record.status));
@@ -63,7 +67,8 @@ export const getDeploymentTarget: Operation<GetDeploymentTargetAnswer> = (deps, 
 export const batchGetDeploymentTargets: Operation = (deps, body) => {
   const record = startedDeployment(deps, body);
   const ids = body['targetIds'];
-  if (ids === undefined || ids === null) throw new CodeDeployRefusal('DeploymentTargetIdRequiredException', 'targetIds is required');
+  if (ids === undefined || ids === null)
+    throw new CodeDeployRefusal('DeploymentTargetIdRequiredException', 'targetIds is required');
   if (!Array.isArray(ids) || !ids.every((id): id is string => typeof id === 'string')) {
     throw new CodeDeployRefusal('InvalidDeploymentTargetIdException', 'targetIds must be a list of target ids');
   }

@@ -4,6 +4,7 @@
  * alarmConfiguration may name, while switchyard runs.
  */
 import type { FastifyPluginAsync } from 'fastify';
+
 import { AlarmConfig, type AlarmsConfig } from '../../config/alarms.js';
 import type { Logger } from '../../core/logger.js';
 import { parseBody } from '../errors.js';

@@ -6,13 +6,14 @@
  * (`POST /v1/deployment-configs`).
  */
 import type { FastifyPluginAsync } from 'fastify';
+
 import { customDeploymentConfig } from '../../codedeploy/create-deployment-config.js';
 import { uuid } from '../../core/ids.js';
 import type { Logger } from '../../core/logger.js';
 import type { DeploymentEngine } from '../../shifting/engine.js';
 import type { Registry } from '../../shifting/registry.js';
 import { parseBody } from '../errors.js';
-import { CreateConfigBody, type CreateConfigAnswer, type PromoteAnswer, type TimelineAnswer } from './wire.js';
+import { type CreateConfigAnswer, CreateConfigBody, type PromoteAnswer, type TimelineAnswer } from './wire.js';
 
 /** What {@link deploymentRoutes} reads and changes. */
 export interface DeploymentRoutesOptions {
@@ -41,7 +42,10 @@ export const deploymentRoutes: FastifyPluginAsync<DeploymentRoutesOptions> = asy
   app.post<{ Reply: { 201: CreateConfigAnswer } }>('/v1/deployment-configs', async (req, reply) => {
     const body = parseBody(CreateConfigBody, req.body);
     const config = registry.createConfig(
-      customDeploymentConfig(body.name, body.computePlatform, body.trafficRouting, { id: uuid(), createTime: registry.now() }),
+      customDeploymentConfig(body.name, body.computePlatform, body.trafficRouting, {
+        id: uuid(),
+        createTime: registry.now(),
+      }),
     );
     log.info({ config: config.name, trafficRouting: config.trafficRouting }, 'deployment config created');
     return reply.status(201).send({

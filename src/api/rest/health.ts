@@ -4,6 +4,7 @@
  * a token (see auth/guard) so a load balancer or supervisor can probe it.
  */
 import type { FastifyPluginAsync } from 'fastify';
+
 import type { HealthzAnswer } from './wire.js';
 
 /** Serves `GET /healthz`. */

@@ -4,6 +4,7 @@
  * (pending, delivered, failed, attempts, last error), optionally for one deployment or in one state.
  */
 import type { FastifyPluginAsync } from 'fastify';
+
 import type { NotificationEntry } from '../../codedeploy/triggers.js';
 import { parseBody } from '../errors.js';
 import { type NotificationsAnswer, NotificationsQuery } from './wire.js';

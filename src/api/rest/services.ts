@@ -5,6 +5,7 @@
  * deployment.
  */
 import type { FastifyPluginAsync } from 'fastify';
+
 import { SwitchyardError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { DeploymentEngine } from '../../shifting/engine.js';
@@ -30,12 +31,18 @@ export interface ServiceRoutesOptions {
 type ByName = { Params: { name: string } };
 
 /** Serves `/v1/services` and `/v1/services/:name…`. */
-export const serviceRoutes: FastifyPluginAsync<ServiceRoutesOptions> = async (app, { traffic, health, deployments, log }) => {
-  const withHealth = (view: ServiceView): ServiceAnswer => (health ? { ...view, health: health.viewOf(view.name) } : view);
+export const serviceRoutes: FastifyPluginAsync<ServiceRoutesOptions> = async (
+  app,
+  { traffic, health, deployments, log },
+) => {
+  const withHealth = (view: ServiceView): ServiceAnswer =>
+    health ? { ...view, health: health.viewOf(view.name) } : view;
 
   app.get<{ Reply: ServicesAnswer }>('/v1/services', async () => ({ services: traffic.services().map(withHealth) }));
 
-  app.get<ByName & { Reply: ServiceAnswer }>('/v1/services/:name', async (req) => withHealth(traffic.service(req.params.name)));
+  app.get<ByName & { Reply: ServiceAnswer }>('/v1/services/:name', async (req) =>
+    withHealth(traffic.service(req.params.name)),
+  );
 
   app.put<ByName & { Reply: ServiceAnswer }>('/v1/services/:name/weight', async (req) => {
     const body = parseBody(SetWeightBody, req.body);

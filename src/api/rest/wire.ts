@@ -6,9 +6,10 @@
  * service's traffic, a deployment's timeline, a notification) are those records' types, not copies.
  */
 import { z } from 'zod';
-import { CustomConfigSpec } from '../../codedeploy/shift-spec.js';
+
 import { ComputePlatform } from '../../codedeploy/deployment-config-model.js';
 import { DeploymentStatus } from '../../codedeploy/lifecycle.js';
+import { CustomConfigSpec } from '../../codedeploy/shift-spec.js';
 import { TrafficShift } from '../../codedeploy/traffic-shift.js';
 import { type NotificationEntry, NotificationState } from '../../codedeploy/triggers.js';
 import type { AlarmsConfig } from '../../config/alarms.js';

@@ -39,12 +39,17 @@ export function alarmsAndNotifications(
     intervalMs: config.alarmEvaluationInterval,
     // State changes go into the deployment's timeline.
     onStateChange: (id, alarm, evaluation) =>
-      later.engine?.annotate(id, evaluation.state === 'OK' || evaluation.state === 'INSUFFICIENT_DATA' ? 'info' : 'warn', 'alarm state changed', {
-        alarm,
-        state: evaluation.state,
-        reason: evaluation.reason,
-        ...(evaluation.value !== undefined && { value: evaluation.value }),
-      }),
+      later.engine?.annotate(
+        id,
+        evaluation.state === 'OK' || evaluation.state === 'INSUFFICIENT_DATA' ? 'info' : 'warn',
+        'alarm state changed',
+        {
+          alarm,
+          state: evaluation.state,
+          reason: evaluation.reason,
+          ...(evaluation.value !== undefined && { value: evaluation.value }),
+        },
+      ),
   });
   teardown.add('alarm monitor', () => monitor.close());
   const notifications = startNotifications({

@@ -3,6 +3,7 @@
  * The control API over everything built before it (not listening yet).
  */
 import type { FastifyInstance } from 'fastify';
+
 import { buildApi } from '../../api/server.js';
 import type { AlarmsAndNotifications } from './alarms-and-notifications.js';
 import type { TrafficAndDataPlane } from './data-plane.js';

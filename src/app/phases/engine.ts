@@ -24,7 +24,14 @@ export interface EngineAndRegistry {
 /** Builds the engine (its deployments are restored once the API is built) and the registry, restored and declared. */
 export function engineAndRegistry(
   { config, log, clock, store, keepOrGoOn, teardown, later }: Ground,
-  { traffic, hooks, launcher, monitor, notifications, alarms }: TrafficAndDataPlane & HooksAndTaskSets & AlarmsAndNotifications,
+  {
+    traffic,
+    hooks,
+    launcher,
+    monitor,
+    notifications,
+    alarms,
+  }: TrafficAndDataPlane & HooksAndTaskSets & AlarmsAndNotifications,
 ): EngineAndRegistry {
   const events = new EventStream(clock);
   const engine = new DeploymentEngine({
@@ -52,7 +59,10 @@ export function engineAndRegistry(
   later.engine = engine;
   const registry = new Registry(clock, {
     alarmDeclared: alarms.has,
-    onChange: (change) => (change.value === undefined ? store.delete(change.kind, change.key) : store.put(change.kind, change.key, change.value)),
+    onChange: (change) =>
+      change.value === undefined
+        ? store.delete(change.kind, change.key)
+        : store.put(change.kind, change.key, change.value),
   });
   later.registry = registry;
   fromStore('applications, groups and configurations', () => restoreRegistry(store, registry));

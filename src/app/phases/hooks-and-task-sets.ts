@@ -3,8 +3,8 @@
  * What deployments run: lifecycle hooks, and the versions switchyard runs by command (task sets).
  */
 import { callerEnv } from '../../api/auth/exposure.js';
-import { HookExecutor } from '../../hooks/runner.js';
 import { Prober } from '../../health/probe.js';
+import { HookExecutor } from '../../hooks/runner.js';
 import { TaskSetLauncher } from '../../tasksets/launcher.js';
 import { fromStore, keptHookExecutions } from '../recovery.js';
 import type { TrafficAndDataPlane } from './data-plane.js';

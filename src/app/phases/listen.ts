@@ -4,7 +4,9 @@
  * opened; then what runs on its own is started.
  */
 import type { AddressInfo } from 'node:net';
+
 import type { FastifyInstance } from 'fastify';
+
 import { warnWhenExposed } from '../../api/auth/exposure.js';
 import { describeError } from '../../core/describe-error.js';
 import { SwitchyardError } from '../../core/errors.js';
@@ -29,7 +31,12 @@ export function urlOf(a: AddressInfo): string {
  */
 export async function listen(
   { config, log, store, later }: Ground,
-  { dataPlane, launcher, engine, api }: TrafficAndDataPlane & HooksAndTaskSets & EngineAndRegistry & { readonly api: FastifyInstance },
+  {
+    dataPlane,
+    launcher,
+    engine,
+    api,
+  }: TrafficAndDataPlane & HooksAndTaskSets & EngineAndRegistry & { readonly api: FastifyInstance },
 ): Promise<Record<string, AddressInfo>> {
   // Deployments the recovery policy rolls back end before anything starts or listens; the rest are readied.
   fromStore('deployments', () => engine.restore(keptDeployments(store), config.recovery));
@@ -37,7 +44,9 @@ export async function listen(
   const resumedTarget = (service: string, version: string) => engine.activeOn(service)?.plan.targetVersion === version;
   await launcher.startServing(new AbortController().signal, resumedTarget).catch((err: unknown) => {
     const tail = err instanceof ReplacementNotReady && err.logTail ? `; its last output:\n${err.logTail}` : '';
-    throw new SwitchyardError('VERSION_NOT_READY', `a live version cannot start: ${describeError(err)}${tail}`, { cause: err });
+    throw new SwitchyardError('VERSION_NOT_READY', `a live version cannot start: ${describeError(err)}${tail}`, {
+      cause: err,
+    });
   });
   const addresses = await dataPlane.listen(config.listeners);
   await api.listen({ host: config.control.host, port: config.control.port });
@@ -48,7 +57,12 @@ export async function listen(
 }
 
 /** Starts what runs on its own once everything listens: the stats pump, health checks, notifications, restored deployments. */
-export function goLive({ stats, health, notifications, engine }: Observation & AlarmsAndNotifications & EngineAndRegistry): void {
+export function goLive({
+  stats,
+  health,
+  notifications,
+  engine,
+}: Observation & AlarmsAndNotifications & EngineAndRegistry): void {
   stats.start();
   health.start();
   // Notifications (kept ones, and those the recovery queued) are sent once switchyard is surely up.

@@ -3,13 +3,13 @@
  * What watches the traffic: the stats hub pulling the data plane's counts, target health, the metrics
  * recorder and the windows alarms judge.
  */
-import { StatsHub } from '../../health/stats-hub.js';
 import { Prober } from '../../health/probe.js';
+import { StatsHub } from '../../health/stats-hub.js';
 import { TargetHealth } from '../../health/target-health.js';
 import { StatsWindows } from '../../health/windows.js';
 import { MetricsRecorder } from '../../metrics/recorder.js';
-import type { Ground } from './ground.js';
 import type { TrafficAndDataPlane } from './data-plane.js';
+import type { Ground } from './ground.js';
 
 /** How far back traffic is kept for alarms to judge: longer than any sensible alarm window. */
 const ALARM_HORIZON_MS = 15 * 60_000;
@@ -44,7 +44,10 @@ export function statsHealthAndMetrics(
     onChange: (change) => {
       const engine = later.engine;
       const active = engine?.activeOn(change.service);
-      if (engine && active) engine.annotate(active.id, change.state === 'healthy' ? 'info' : 'warn', 'target health changed', { ...change });
+      if (engine && active)
+        engine.annotate(active.id, change.state === 'healthy' ? 'info' : 'warn', 'target health changed', {
+          ...change,
+        });
     },
   });
   teardown.add('health checks', () => health.stop());

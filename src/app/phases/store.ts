@@ -37,6 +37,10 @@ export function openTheStore({ config, log, clock, store: given, teardown }: Sto
     processes: storeLedger(store),
     keepOrGoOn: keepOrGoOnWith(log),
     teardown,
-    later: { engine: undefined, registry: undefined, controlUrl: `http://${config.control.host}:${config.control.port}` },
+    later: {
+      engine: undefined,
+      registry: undefined,
+      controlUrl: `http://${config.control.host}:${config.control.port}`,
+    },
   };
 }

@@ -6,11 +6,12 @@
  * on the server, REST calls carry the bearer token and CodeDeploy calls are signed with SigV4.
  */
 import { Agent, type Dispatcher, request } from 'undici';
+
+import { ErrorBody } from '../../api/rest/wire.js';
 import { systemClock } from '../../core/clock.js';
+import { describeError } from '../../core/describe-error.js';
 import { SwitchyardError } from '../../core/errors.js';
 import { type AccessKey, signSigV4 } from '../../core/sigv4.js';
-import { describeError } from '../../core/describe-error.js';
-import { ErrorBody } from '../../api/rest/wire.js';
 
 /** The control API of a switchyard whose config leaves `control` at its default. */
 export const DEFAULT_ENDPOINT = 'http://127.0.0.1:9900';
@@ -125,7 +126,11 @@ function parseJson(text: string, what: string, status: number): unknown {
 }
 
 /** What AWS answers a call with no, or a wrong, signature. */
-const SIGNATURE_REFUSALS = new Set(['UnrecognizedClientException', 'InvalidSignatureException', 'IncompleteSignatureException']);
+const SIGNATURE_REFUSALS = new Set([
+  'UnrecognizedClientException',
+  'InvalidSignatureException',
+  'IncompleteSignatureException',
+]);
 
 /** One CodeDeploy operation; resolves with the response members or throws a RemoteError named by `__type`. */
 export async function codedeploy<T = Record<string, unknown>>(
@@ -186,7 +191,11 @@ export async function rest<T>(
     // Only what is there of the error form: the answer may come from a proxy in front of switchyard.
     const error = ErrorBody.partial().safeParse(parsed).data ?? {};
     const details = error.issues?.length ? `\n  ${error.issues.join('\n  ')}` : '';
-    throw new RemoteError(error.error ?? `HTTP${res.status}`, `${error.message ?? `${method} ${path} failed`}${details}`, res.status);
+    throw new RemoteError(
+      error.error ?? `HTTP${res.status}`,
+      `${error.message ?? `${method} ${path} failed`}${details}`,
+      res.status,
+    );
   }
   return parsed as T;
 }
@@ -209,9 +218,16 @@ export async function streamEvents(
   try {
     // The server sends a comment every 15 s however quiet the stream: three missed mean it is gone (a host
     // that died, a network cut) even if no connection reset ever arrives.
-    res = await request(`${endpoint.url}${path}`, { headers: { ...bearer(endpoint), ...headers }, bodyTimeout: 45_000 });
+    res = await request(`${endpoint.url}${path}`, {
+      headers: { ...bearer(endpoint), ...headers },
+      bodyTimeout: 45_000,
+    });
   } catch (cause) {
-    throw new SwitchyardError('UPSTREAM_UNREACHABLE', `cannot reach switchyard at ${endpoint.url} (${describeError(cause)})`, { cause });
+    throw new SwitchyardError(
+      'UPSTREAM_UNREACHABLE',
+      `cannot reach switchyard at ${endpoint.url} (${describeError(cause)})`,
+      { cause },
+    );
   }
   if (res.statusCode !== 200) {
     const text = await res.body.text();
@@ -220,12 +236,19 @@ export async function streamEvents(
   try {
     await readEvents(res.body, onEvent);
   } catch (cause) {
-    throw new SwitchyardError('UPSTREAM_UNREACHABLE', `lost the event stream from ${endpoint.url} (${describeError(cause)})`, { cause });
+    throw new SwitchyardError(
+      'UPSTREAM_UNREACHABLE',
+      `lost the event stream from ${endpoint.url} (${describeError(cause)})`,
+      { cause },
+    );
   }
 }
 
 /** Reads server-sent events from `body` until it ends or `onEvent` says it has seen enough. */
-async function readEvents(body: Dispatcher.ResponseData['body'], onEvent: (event: ServerSentEvent) => boolean): Promise<void> {
+async function readEvents(
+  body: Dispatcher.ResponseData['body'],
+  onEvent: (event: ServerSentEvent) => boolean,
+): Promise<void> {
   let buffer = '';
   for await (const chunk of body) {
     buffer += (chunk as Buffer).toString();

@@ -3,6 +3,7 @@
  * `switchyard stop`, `continue`, `promote` and `weight`: commands that change what a running switchyard does.
  */
 import { parseArgs } from 'node:util';
+
 import type { StopDeploymentAnswer } from '../../api/codedeploy/answers.js';
 import type { PromoteAnswer, ServiceAnswer, SetWeightBody } from '../../api/rest/wire.js';
 import { codedeploy, type CommandIo, ENDPOINT_OPTION, endpointOf, rest } from './client.js';

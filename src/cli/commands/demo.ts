@@ -7,10 +7,13 @@
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+
 import { Agent, request } from 'undici';
-import { type Switchyard, startSwitchyard } from '../../app/start.js';
+
 import { loadConfig } from '../../app/config.js';
+import { startSwitchyard, type Switchyard } from '../../app/start.js';
 import type { Config } from '../../config/schema.js';
+import { describeError } from '../../core/describe-error.js';
 import { SwitchyardError } from '../../core/errors.js';
 import { createLogger } from '../../core/logger.js';
 import { type DemoUpstream, startDemoUpstream } from '../../demo/upstreams.js';
@@ -18,7 +21,6 @@ import { packageRoot } from '../package-root.js';
 import { untilSignal } from '../until-signal.js';
 import type { CommandIo } from './client.js';
 import { deploy } from './deploy.js';
-import { describeError } from '../../core/describe-error.js';
 
 const APPLICATION = 'demo';
 const GROUP = 'demo-prod';
@@ -98,12 +100,24 @@ async function deployWithTrickle(
   let code: number;
   try {
     code = await deploy(
-      ['--app', APPLICATION, '--group', GROUP, '--appspec', join(root, appspec), '--endpoint', sy.urls['control']!, '--wait'],
+      [
+        '--app',
+        APPLICATION,
+        '--group',
+        GROUP,
+        '--appspec',
+        join(root, appspec),
+        '--endpoint',
+        sy.urls['control']!,
+        '--wait',
+      ],
       io,
     );
   } finally {
     const counts = await load.stop();
-    const served = [...counts].map(([version, n]) => `${version === 'error' || version.startsWith('HTTP') ? version : `version ${version}`} × ${n}`);
+    const served = [...counts].map(
+      ([version, n]) => `${version === 'error' || version.startsWith('HTTP') ? version : `version ${version}`} × ${n}`,
+    );
     if (!signalled()) io.out(`  served during the deployment: ${served.join(', ')}`);
   }
   if (code !== 0) throw new SwitchyardError('INTERNAL', `the demo deployment ended with exit code ${code}`);

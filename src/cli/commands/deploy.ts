@@ -7,12 +7,13 @@
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+
 import type { CreateDeploymentAnswer } from '../../api/codedeploy/answers.js';
 import { parseAppSpec } from '../../appspec/parse.js';
+import { describeError } from '../../core/describe-error.js';
 import { SwitchyardError } from '../../core/errors.js';
 import { codedeploy, type CommandIo, type Endpoint, ENDPOINT_OPTION, endpointOf } from './client.js';
-import { getDeployment, getTarget, outcomeLines, progressLine, targetIdOf, TERMINAL, type TargetView } from './view.js';
-import { describeError } from '../../core/describe-error.js';
+import { getDeployment, getTarget, outcomeLines, progressLine, targetIdOf, type TargetView, TERMINAL } from './view.js';
 
 const POLL_MS = 250;
 const EXIT_BY_STATUS: Record<string, number> = { Succeeded: 0, Failed: 3, Stopped: 4 };
@@ -35,7 +36,8 @@ export async function deploy(args: string[], io: CommandIo): Promise<number> {
     },
   });
   if (positionals.length) throw io.usageError(`deploy takes no positional arguments (got "${positionals.join(' ')}")`);
-  if (!values.app || !values.group || !values.appspec) throw io.usageError('deploy needs --app A --group G --appspec FILE');
+  if (!values.app || !values.group || !values.appspec)
+    throw io.usageError('deploy needs --app A --group G --appspec FILE');
   let timeScale: number | undefined;
   if (values['time-scale'] !== undefined) {
     timeScale = Number(values['time-scale']);

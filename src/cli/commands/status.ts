@@ -4,10 +4,19 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+
 import type { BatchGetDeploymentsAnswer, ListDeploymentsAnswer } from '../../api/codedeploy/answers.js';
 import type { StreamedEvent, TimelineAnswer, TimelineEntry } from '../../api/rest/wire.js';
 import { isSwitchyardError } from '../../core/errors.js';
-import { codedeploy, type CommandIo, type Endpoint, ENDPOINT_OPTION, endpointOf, rest, streamEvents } from './client.js';
+import {
+  codedeploy,
+  type CommandIo,
+  type Endpoint,
+  ENDPOINT_OPTION,
+  endpointOf,
+  rest,
+  streamEvents,
+} from './client.js';
 import { getDeployment, getTarget, isoTime, outcomeLines, summary, targetIdOf, TERMINAL } from './view.js';
 
 const EXIT_BY_STATUS: Record<string, number> = { Succeeded: 0, Failed: 3, Stopped: 4 };
@@ -21,7 +30,11 @@ export async function status(args: string[], io: CommandIo): Promise<number> {
     args,
     allowPositionals: true,
     strict: true,
-    options: { ...ENDPOINT_OPTION, json: { type: 'boolean', default: false }, watch: { type: 'boolean', default: false } },
+    options: {
+      ...ENDPOINT_OPTION,
+      json: { type: 'boolean', default: false },
+      watch: { type: 'boolean', default: false },
+    },
   });
   if (positionals.length !== 1) throw io.usageError('status needs exactly one deployment ID');
   const id = positionals[0]!;
@@ -49,7 +62,8 @@ export async function list(args: string[], io: CommandIo): Promise<number> {
   });
   if (positionals.length) throw io.usageError('list takes no positional arguments');
   // CodeDeploy filters by a whole group or not at all; say so here rather than relay its exception.
-  if ((values.app === undefined) !== (values.group === undefined)) throw io.usageError('list takes --app and --group together');
+  if ((values.app === undefined) !== (values.group === undefined))
+    throw io.usageError('list takes --app and --group together');
   const endpoint = endpointOf(values, io);
   const filter = values.app === undefined ? {} : { applicationName: values.app, deploymentGroupName: values.group };
   const ids: string[] = [];
@@ -67,9 +81,13 @@ export async function list(args: string[], io: CommandIo): Promise<number> {
     return 0;
   }
   for (let i = 0; i < ids.length; i += BATCH) {
-    const { deploymentsInfo = [] } = await codedeploy<Partial<BatchGetDeploymentsAnswer>>(endpoint, 'BatchGetDeployments', {
-      deploymentIds: ids.slice(i, i + BATCH),
-    });
+    const { deploymentsInfo = [] } = await codedeploy<Partial<BatchGetDeploymentsAnswer>>(
+      endpoint,
+      'BatchGetDeployments',
+      {
+        deploymentIds: ids.slice(i, i + BATCH),
+      },
+    );
     // The batch answer's order is not promised; keep ListDeployments' newest-first order.
     const byId = new Map(deploymentsInfo.map((d) => [d.deploymentId, d]));
     for (const id of ids.slice(i, i + BATCH)) {
@@ -117,14 +135,19 @@ async function watch(endpoint: Endpoint, id: string, io: CommandIo): Promise<num
   while (!TERMINAL.has(info.status)) {
     let ended = false;
     try {
-      await streamEvents(endpoint, `/v1/events?deploymentId=${encodeURIComponent(id)}`, { 'last-event-id': lastId }, (sse) => {
-        lostSince = undefined;
-        lastId = sse.id ?? lastId;
-        const event = JSON.parse(sse.data) as StreamedEvent;
-        print(event);
-        ended = event.status !== undefined && TERMINAL.has(event.status);
-        return ended;
-      });
+      await streamEvents(
+        endpoint,
+        `/v1/events?deploymentId=${encodeURIComponent(id)}`,
+        { 'last-event-id': lastId },
+        (sse) => {
+          lostSince = undefined;
+          lastId = sse.id ?? lastId;
+          const event = JSON.parse(sse.data) as StreamedEvent;
+          print(event);
+          ended = event.status !== undefined && TERMINAL.has(event.status);
+          return ended;
+        },
+      );
     } catch (err) {
       if (!isSwitchyardError(err) || err.code !== 'UPSTREAM_UNREACHABLE') throw err;
     }
@@ -141,7 +164,8 @@ async function watch(endpoint: Endpoint, id: string, io: CommandIo): Promise<num
         info = await getDeployment(endpoint, id);
         break;
       } catch (err) {
-        if (!isSwitchyardError(err) || err.code !== 'UPSTREAM_UNREACHABLE' || Date.now() - lostSince > RECONNECT_FOR_MS) throw err;
+        if (!isSwitchyardError(err) || err.code !== 'UPSTREAM_UNREACHABLE' || Date.now() - lostSince > RECONNECT_FOR_MS)
+          throw err;
       }
     }
   }

@@ -127,14 +127,19 @@ export function summary(info: DeploymentInfo, target: TargetView | undefined): s
       `versions    ${target.original ?? '-'} → ${target.replacement ?? '-'} (${formatWeight(target.weight)} on ${target.replacement ?? 'replacement'})`,
     );
   }
-  lines.push(`created     ${isoTime(info.createTime)}${info.creator && info.creator !== 'user' ? ` by ${info.creator}` : ''}`);
+  lines.push(
+    `created     ${isoTime(info.createTime)}${info.creator && info.creator !== 'user' ? ` by ${info.creator}` : ''}`,
+  );
   if (info.completeTime !== undefined) lines.push(`completed   ${isoTime(info.completeTime)}`);
   if (target?.events.length) {
     lines.push('events');
     for (const e of target.events) {
       const d = e.diagnostics;
       // Successful events carry diagnostics too ("Success"); only a problem is worth a reader's attention.
-      const why = d?.errorCode && d.errorCode !== 'Success' ? `  (${[d.errorCode, d.scriptName, d.message].filter(Boolean).join(': ')})` : '';
+      const why =
+        d?.errorCode && d.errorCode !== 'Success'
+          ? `  (${[d.errorCode, d.scriptName, d.message].filter(Boolean).join(': ')})`
+          : '';
       lines.push(`  ${e.lifecycleEventName.padEnd(22)} ${e.status ?? '-'}${why}`);
       // What a failed hook printed is usually the answer to "why".
       if (why && d?.logTail) for (const line of d.logTail.split('\n')) lines.push(`      | ${line}`);
