@@ -18,6 +18,7 @@ import { type CodeDeployDeps, codeDeployProtocol } from './codedeploy/protocol.j
 import { BODY_LIMIT_BYTES, handleApiError } from './errors.js';
 import type { EventStream } from './event-stream.js';
 import { eventRoutes } from './events.js';
+import { nestsDeeperThan, TOO_DEEP_MESSAGE } from './json-depth.js';
 import { type AlarmRegistry, alarmRoutes } from './rest/alarms.js';
 import { deploymentRoutes } from './rest/deployments.js';
 import { healthRoutes } from './rest/health.js';
@@ -61,6 +62,19 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     bodyLimit: BODY_LIMIT_BYTES,
   });
   app.setErrorHandler(handleApiError);
+  // fastify's own JSON parsing (with its prototype-poisoning checks), behind the nesting bound; on the
+  // root so every REST route has it (the CodeDeploy protocol parses its bytes itself, bounded alike).
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    // parseAs 'string' hands over a string; the type also admits the buffer form.
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (nestsDeeperThan(text)) {
+      done(new SwitchyardError('ARGUMENTS_INVALID', TOO_DEEP_MESSAGE), undefined);
+      return;
+    }
+    void parseJson(req, text, done);
+  });
   const guard = deps.auth && controlGuard(deps.auth, deps.clock ?? systemClock);
   // On the root, before any plugin, so it covers every route and the not-found handler too: unknown
   // routes are not told apart without a token.

@@ -19,6 +19,7 @@ import type {
 
 import { CodeDeployRefusal } from '../../codedeploy/exceptions.js';
 import { describeError } from '../../core/describe-error.js';
+import { nestsDeeperThan, TOO_DEEP_MESSAGE } from '../json-depth.js';
 import * as applications from './applications.js';
 import type { CodeDeployDeps, Operation, RequestBody } from './context.js';
 import * as configs from './deployment-configs.js';
@@ -75,11 +76,15 @@ function operationOf(req: FastifyRequest): Operation {
   return op;
 }
 
-/** The parsed request body; the scope's only parser hands over bytes, and no body at all reads as `{}`. */
+/**
+ * The parsed request body; the scope's only parser hands over bytes, and no body at all reads as `{}`.
+ * Nesting is bounded before parsing, as on the REST routes.
+ */
 function bodyOf(raw: unknown): RequestBody {
   if (!Buffer.isBuffer(raw)) return {};
   const text = raw.toString('utf8');
   if (text.trim() === '') return {};
+  if (nestsDeeperThan(text)) throw new CodeDeployRefusal('SerializationException', TOO_DEEP_MESSAGE);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
