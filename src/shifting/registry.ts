@@ -4,7 +4,9 @@
  * custom deployment configurations, plus what each deployment was asked for on the wire (its revision
  * and the group settings it ran under) so GetDeployment can echo it. Pure data in memory; the clock is
  * passed in so creation times follow the same time as everything else. Every refusal carries the
- * CodeDeploy exception name (`awsType`), because the registry is where CodeDeploy's rules live.
+ * CodeDeploy exception name (`awsType`), because the registry is where CodeDeploy's rules live. A change
+ * is handed to the store first and made in memory only once the store took it, so a write the store
+ * refuses leaves nothing behind that a read or a retry would trip over.
  */
 import { type ComputePlatform, type DeploymentConfig } from '../codedeploy/deployment-config-model.js';
 import {
@@ -37,8 +39,16 @@ export type RegistryChange =
 export interface RegistryOptions {
   /** Says whether an alarm name exists (CodeDeploy asks CloudWatch; here the config). */
   readonly alarmDeclared?: (name: string) => boolean;
-  /** Hears every change, after it is made (the store keeps them). */
+  /**
+   * Hears every change before it is made in memory (the store keeps them); when it throws, the change is
+   * not made and the error goes to the caller.
+   */
   readonly onChange?: (change: RegistryChange) => void;
+  /**
+   * Runs the onChange calls of one operation (a rename is a delete and a put; deleting an application
+   * deletes its groups) as one write that is kept whole or not at all: the store's transaction.
+   */
+  readonly atomically?: (write: () => void) => void;
 }
 
 /** What a store kept of a registry, read back at start. */
@@ -62,11 +72,20 @@ export class Registry {
   readonly #requests = new Map<string, DeploymentRequest>();
   readonly #alarmDeclared: (name: string) => boolean;
   readonly #onChange: (change: RegistryChange) => void;
+  readonly #atomically: (write: () => void) => void;
 
   constructor(clock: Clock, options: RegistryOptions = {}) {
     this.#clock = clock;
     this.#alarmDeclared = options.alarmDeclared ?? (() => false);
     this.#onChange = options.onChange ?? (() => undefined);
+    this.#atomically = options.atomically ?? ((write) => write());
+  }
+
+  /** Hands one operation's changes to the store, as one write; throws what the store throws. */
+  #keep(...changes: RegistryChange[]): void {
+    this.#atomically(() => {
+      for (const change of changes) this.#onChange(change);
+    });
   }
 
   /**
@@ -137,8 +156,8 @@ export class Registry {
       settings,
       old,
     );
+    this.#keep({ kind: 'group', key: groupKey(applicationName, name), value: group });
     this.#groupsOf(applicationName).set(name, group);
-    this.#onChange({ kind: 'group', key: groupKey(applicationName, name), value: group });
     return group;
   }
 
@@ -147,8 +166,8 @@ export class Registry {
     const old = this.#configs.get(config.name);
     if (!old) return this.createConfig(config);
     const replaced = { ...config, id: old.id, createTime: old.createTime };
+    this.#keep({ kind: 'config', key: config.name, value: replaced });
     this.#configs.set(config.name, replaced);
-    this.#onChange({ kind: 'config', key: config.name, value: replaced });
     return replaced;
   }
 
@@ -165,9 +184,9 @@ export class Registry {
       throw new RegistryError('ApplicationAlreadyExistsException', `Application '${name}' already exists`);
     }
     const app: ApplicationRecord = { id: uuid(), name, computePlatform, createTime: this.#clock.now() };
+    this.#keep({ kind: 'application', key: name, value: app });
     this.#applications.set(name, app);
     this.#groups.set(name, new Map());
-    this.#onChange({ kind: 'application', key: name, value: app });
     return app;
   }
 
@@ -184,11 +203,14 @@ export class Registry {
 
   /** Deletes an application and its groups; deleting one that does not exist is not an error, as in AWS. */
   deleteApplication(name: string): void {
-    for (const group of this.#groups.get(name)?.keys() ?? [])
-      this.#onChange({ kind: 'group', key: groupKey(name, group), value: undefined });
+    const groups = [...(this.#groups.get(name)?.keys() ?? [])].map((group): RegistryChange => ({
+      kind: 'group',
+      key: groupKey(name, group),
+      value: undefined,
+    }));
+    this.#keep(...groups, { kind: 'application', key: name, value: undefined });
     this.#applications.delete(name);
     this.#groups.delete(name);
-    this.#onChange({ kind: 'application', key: name, value: undefined });
   }
 
   // Deployment groups -------------------------------------------------------------------------------
@@ -204,8 +226,8 @@ export class Registry {
       );
     }
     const group = this.#checkedGroup(app, { id: uuid(), applicationName, name }, settings);
+    this.#keep({ kind: 'group', key: groupKey(applicationName, name), value: group });
     groups.set(name, group);
-    this.#onChange({ kind: 'group', key: groupKey(applicationName, name), value: group });
     return group;
   }
 
@@ -249,19 +271,20 @@ export class Registry {
     }
     const defined = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
     const group = this.#checkedGroup(app, { id: old.id, applicationName, name }, { ...old.settings, ...defined }, old);
+    const put: RegistryChange = { kind: 'group', key: groupKey(applicationName, name), value: group };
+    if (name === currentName) this.#keep(put);
+    else this.#keep({ kind: 'group', key: groupKey(applicationName, currentName), value: undefined }, put);
     groups.delete(currentName);
     groups.set(name, group);
-    if (name !== currentName)
-      this.#onChange({ kind: 'group', key: groupKey(applicationName, currentName), value: undefined });
-    this.#onChange({ kind: 'group', key: groupKey(applicationName, name), value: group });
     return group;
   }
 
   /** Deleting a group that does not exist is not an error, as in AWS. */
   deleteGroup(applicationName: string, name: string): void {
-    if (this.#groups.get(applicationName)?.delete(name)) {
-      this.#onChange({ kind: 'group', key: groupKey(applicationName, name), value: undefined });
-    }
+    const groups = this.#groups.get(applicationName);
+    if (!groups?.has(name)) return;
+    this.#keep({ kind: 'group', key: groupKey(applicationName, name), value: undefined });
+    groups.delete(name);
   }
 
   #groupsOf(applicationName: string): Map<string, DeploymentGroupRecord> {
@@ -339,8 +362,8 @@ export class Registry {
         `Deployment config '${config.name}' already exists`,
       );
     }
+    this.#keep({ kind: 'config', key: config.name, value: config });
     this.#configs.set(config.name, config);
-    this.#onChange({ kind: 'config', key: config.name, value: config });
     return config;
   }
 
@@ -376,14 +399,16 @@ export class Registry {
         }
       }
     }
-    if (this.#configs.delete(name)) this.#onChange({ kind: 'config', key: name, value: undefined });
+    if (!this.#configs.has(name)) return;
+    this.#keep({ kind: 'config', key: name, value: undefined });
+    this.#configs.delete(name);
   }
 
   // Deployment requests -----------------------------------------------------------------------------
 
   recordRequest(deploymentId: string, request: DeploymentRequest): void {
+    this.#keep({ kind: 'request', key: deploymentId, value: request });
     this.#requests.set(deploymentId, request);
-    this.#onChange({ kind: 'request', key: deploymentId, value: request });
   }
 
   request(deploymentId: string): DeploymentRequest | undefined {

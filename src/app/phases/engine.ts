@@ -63,6 +63,9 @@ export function engineAndRegistry(
       change.value === undefined
         ? store.delete(change.kind, change.key)
         : store.put(change.kind, change.key, change.value),
+    // What one call changes (a rename, an application with its groups) is kept whole or not at all; the
+    // registry changes in memory only after this returns.
+    atomically: (write) => store.transaction(write),
   });
   later.registry = registry;
   fromStore('applications, groups and configurations', () => restoreRegistry(store, registry));
