@@ -2,7 +2,9 @@
  * @module proxy/forwarder
  * Streams one request to an upstream and its response back, through undici's dispatch API with a small
  * handler class: no per-request closures, no buffering, backpressure both ways, and a client that goes
- * away aborts the upstream request so its connection is freed at once.
+ * away aborts the upstream request so its connection is freed at once. A request it must not forward as
+ * sent (header lines node:http dropped, a duplicate or invalid Host) is refused before dispatch, and a
+ * failure is counted against the target only when the target caused it.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
@@ -13,23 +15,21 @@ import type { Dispatcher } from 'undici';
 import { describeError } from '../core/describe-error.js';
 import { OUTCOME_ERROR, outcomeOf } from '../core/stats-delta.js';
 import type { CompiledVersion, RetryRoute } from './compiled-version.js';
-import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js';
+import { clientResponseHeaders, type ForwardedFor, MAX_REQUEST_HEADERS, upstreamRequestHeaders } from './headers.js';
 import type { Upstream } from './pools.js';
-import { type ProxyErrorCode, writeProxyError } from './proxy-error.js';
+import { chargedToTarget, failureCode, type ProxyErrorCode, writeProxyError } from './proxy-error.js';
 
 const kHandler = Symbol('switchyard.handler');
 type TrackedResponse = ServerResponse & { [kHandler]?: ProxyHandler };
 
-/** Upstream error codes that mean the target took too long rather than failed to answer. */
-const TIMEOUT_CODES = new Set([
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_HEADERS_TIMEOUT',
-  'UND_ERR_BODY_TIMEOUT',
-  'ETIMEDOUT',
-]);
-
 /** Outcomes from this index on (5xx, no answer) are failures of the target. */
 const FIRST_FAILURE = 3;
+
+/** The 4xx outcome: a request refused for how the client sent it. */
+const OUTCOME_4XX = outcomeOf(400);
+
+/** More raw entries than this: node:http dropped header lines past {@link MAX_REQUEST_HEADERS}. */
+const MAX_RAW_HEADER_ENTRIES = 2 * MAX_REQUEST_HEADERS;
 
 /** Characters node:http accepts in a reason phrase; anything else falls back to the standard phrase. */
 const VALID_REASON = /^[\t\x20-\x7e\x80-\xff]*$/;
@@ -38,6 +38,19 @@ class ClientGoneError extends Error {
   constructor() {
     super('client closed the connection');
     this.name = 'ClientGoneError';
+  }
+}
+
+/**
+ * Ends an upstream request that has sent only interim (1xx) responses for the whole headers timeout:
+ * undici restarts its own headers timer on each one, so a target could hold a request open forever.
+ * It carries undici's code because it is the same limit, `upstream.headersTimeout`, measured from dispatch.
+ */
+class FinalHeadTimeoutError extends Error {
+  readonly code = 'UND_ERR_HEADERS_TIMEOUT';
+  constructor(ms: number) {
+    super(`no final response within ${ms} ms, only interim ones`);
+    this.name = 'FinalHeadTimeoutError';
   }
 }
 
@@ -53,7 +66,7 @@ class RetriedError extends Error {
 interface Retry {
   readonly req: IncomingMessage;
   readonly route: RetryRoute;
-  readonly proto: string;
+  readonly headers: string[];
 }
 
 /**
@@ -67,6 +80,8 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
   #done = false;
   #bodyStarted = false;
   #status = 0;
+  /** Armed by the first interim response only: the deadline for the final one. */
+  #finalHeadTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly res: TrackedResponse,
@@ -86,7 +101,11 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
     // 1xx informational responses (100 Continue, 103 Early Hints) are not forwarded; the final one is.
-    if (statusCode < 200) return true;
+    if (statusCode < 200) {
+      if (this.#finalHeadTimer === undefined) this.#armFinalHeadTimer();
+      return true;
+    }
+    if (this.#finalHeadTimer !== undefined) clearTimeout(this.#finalHeadTimer);
     this.#resume = resume;
     const res = this.res;
     if (res.destroyed) return false;
@@ -118,6 +137,17 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
     return true;
   }
 
+  #armFinalHeadTimer(): void {
+    const ms = this.upstream.headersTimeout;
+    if (ms <= 0) return;
+    const left = Math.max(0, ms - (performance.now() - this.started));
+    this.#finalHeadTimer = setTimeout(ProxyHandler.#finalHeadTimeout, left, this, ms);
+  }
+
+  static #finalHeadTimeout(handler: ProxyHandler, ms: number): void {
+    if (!handler.#done && handler.#status === 0) handler.#abort?.(new FinalHeadTimeoutError(ms));
+  }
+
   static #flushHead(handler: ProxyHandler): void {
     const res = handler.res;
     if (!handler.#bodyStarted && !res.writableEnded && !res.destroyed) res.flushHeaders();
@@ -142,6 +172,7 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
   }
 
   onError(err: Error): void {
+    if (this.#finalHeadTimer !== undefined) clearTimeout(this.#finalHeadTimer);
     // Already answered (or the client left): nothing more to tell anyone.
     if (this.#done) return;
     const res = this.res;
@@ -159,22 +190,42 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
         res.end();
         return;
       }
-      this.#finish(OUTCOME_ERROR);
+      if (chargedToTarget(failureCode(err))) this.#finish(OUTCOME_ERROR);
+      else this.#done = true;
       // Mid-body failure: the only honest signal left is to cut the client's connection.
       res.destroy(err);
       return;
     }
+    const proxyCode = failureCode(err);
+    if (!chargedToTarget(proxyCode)) {
+      this.#refuse(proxyCode, code, err);
+      return;
+    }
     if (this.retry && this.#retry(OUTCOME_ERROR)) return;
     this.#finish(OUTCOME_ERROR);
-    const proxyCode: ProxyErrorCode = TIMEOUT_CODES.has(code) ? 'UPSTREAM_TIMEOUT' : 'UPSTREAM_UNREACHABLE';
     const what = proxyCode === 'UPSTREAM_TIMEOUT' ? 'timed out' : 'could not be reached';
+    const why = err instanceof FinalHeadTimeoutError ? err.message : code || err.message;
     writeProxyError(
       res,
       proxyCode,
-      `version ${this.version.label} ${what} (${code || err.message})`,
+      `version ${this.version.label} ${what} (${why})`,
       this.versionHeader,
       this.version.label,
     );
+  }
+
+  /**
+   * Answers a failure that is not the target's: a request undici would not build is the client's (a
+   * 4xx of the version), a resource this process ran out of is no one's to count. Neither is retried,
+   * and the target's failure count is left as it was.
+   */
+  #refuse(proxyCode: ProxyErrorCode, code: string, err: Error): void {
+    this.#done = true;
+    if (proxyCode === 'PROXY_OVERLOADED') {
+      writeProxyError(this.res, proxyCode, `switchyard cannot forward the request now (${code})`);
+      return;
+    }
+    refuse(this.res, this.version, proxyCode, `the request cannot be forwarded (${err.message})`);
   }
 
   /** Called when the client's response closes: if it closed early, the upstream request is aborted. */
@@ -187,12 +238,12 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
    * once to the original version instead; false when the original has no target to try.
    */
   #retry(outcome: number): boolean {
-    const { req, route, proto } = this.retry!;
+    const { req, route, headers } = this.retry!;
     const upstream = route.version.nextUpstream();
     if (!upstream) return false;
     this.#finish(outcome);
     this.#abort?.(new RetriedError());
-    dispatch(req, this.res, route.version, upstream, this.versionHeader, proto, undefined);
+    dispatch(req, this.res, route.version, upstream, this.versionHeader, headers, undefined);
     return true;
   }
 
@@ -218,6 +269,17 @@ export function requestHasBody(raw: readonly string[]): boolean {
   return false;
 }
 
+/**
+ * Answers a request that will not be forwarded for how the client sent it: a 4xx of the version it was
+ * routed to, never a failure of a target. The connection is closed after it, as the framing of what
+ * follows on it is in doubt.
+ */
+function refuse(res: ServerResponse, version: CompiledVersion, code: ProxyErrorCode, message: string): void {
+  version.stats.record(OUTCOME_4XX, 0);
+  res.shouldKeepAlive = false;
+  writeProxyError(res, code, message);
+}
+
 function onResponseClose(this: TrackedResponse): void {
   this[kHandler]?.clientClosed();
 }
@@ -240,7 +302,19 @@ export function forward(
 ): void {
   // 'close' fires once; `on` spares the wrapper `once` would allocate per request.
   res.on('close', onResponseClose);
-  dispatch(req, res, version, upstream, versionHeader, proto, retry, body);
+  const raw = req.rawHeaders;
+  if (raw.length > MAX_RAW_HEADER_ENTRIES) {
+    // Forwarding the lines node:http kept would send a request the client did not send.
+    refuse(res, version, 'HEADERS_TOO_LARGE', `more than ${MAX_REQUEST_HEADERS} header lines`);
+    return;
+  }
+  const fwd: ForwardedFor = { clientAddress: req.socket.remoteAddress ?? '', proto, badHost: undefined };
+  const headers = upstreamRequestHeaders(raw, fwd);
+  if (fwd.badHost !== undefined) {
+    refuse(res, version, 'REQUEST_INVALID', `the request has ${fwd.badHost}`);
+    return;
+  }
+  dispatch(req, res, version, upstream, versionHeader, headers, retry, body);
 }
 
 function dispatch(
@@ -249,7 +323,7 @@ function dispatch(
   version: CompiledVersion,
   upstream: Upstream,
   versionHeader: string | false,
-  proto: string,
+  headers: string[],
   retry: RetryRoute | undefined,
   body?: Readable,
 ): void {
@@ -262,7 +336,7 @@ function dispatch(
     version,
     versionHeader,
     started,
-    retryable ? { req, route: retry, proto } : undefined,
+    retryable ? { req, route: retry, headers } : undefined,
     upstream,
   );
   (res as TrackedResponse)[kHandler] = handler;
@@ -270,10 +344,7 @@ function dispatch(
     {
       path: upstream.basePath === '' ? req.url! : upstream.basePath + req.url!,
       method: req.method as Dispatcher.HttpMethod,
-      headers: upstreamRequestHeaders(req.rawHeaders, {
-        clientAddress: req.socket.remoteAddress ?? '',
-        proto,
-      }),
+      headers,
       body: hasBody ? (body ?? req) : null,
       // A request whose body streams from the client cannot be replayed, so undici must never retry it.
       idempotent: !hasBody && (req.method === 'GET' || req.method === 'HEAD'),

@@ -42,15 +42,35 @@ function isHopByHop(lowerName: string, listed: Set<string> | undefined): boolean
   return HOP_BY_HOP.has(lowerName) || listed?.has(lowerName) === true;
 }
 
+/**
+ * The most request header lines forwarded. node:http keeps at most this many (its `maxHeadersCount`,
+ * 1000 by default) and drops the rest silently; its raw list keeps collecting in batches of 32 lines
+ * until it holds at least that many, so a request over the limit always shows more than twice this many
+ * raw entries, as long as the listener's `maxHeadersCount` is left at its default or set above this.
+ */
+export const MAX_REQUEST_HEADERS = 1000;
+
+/**
+ * A Host value as RFC 9112 §3.2 allows one: `uri-host [":" port]`, the host a reg-name, an IPv4 address
+ * or a bracketed IP literal. Empty is allowed: it stands for a target URI without an authority.
+ */
+const VALID_HOST = /^(?:[\w\-.~!$&'()*+,;=%]*|\[[\w\-.~!$&'()*+,;=%:]+\])(?::\d*)?$/;
+
 /** Facts about the client request, read while its headers are copied. */
 export interface ForwardedFor {
   readonly clientAddress: string;
   readonly proto: string;
+  /**
+   * Set while the headers are copied when the request must be refused 400 for its Host (more than one,
+   * or not a host and port, RFC 9112 §3.2): why.
+   */
+  badHost?: string | undefined;
 }
 
 /**
  * The headers to send upstream: the client's, minus hop-by-hop ones, with X-Forwarded-For appended to
- * and X-Forwarded-Proto / X-Forwarded-Host set when the client did not send them.
+ * and X-Forwarded-Proto / X-Forwarded-Host set when the client did not send them. A Host to refuse is
+ * noted in `fwd.badHost`.
  */
 export function upstreamRequestHeaders(raw: readonly string[], fwd: ForwardedFor): string[] {
   let listed: Set<string> | undefined;
@@ -78,6 +98,9 @@ export function upstreamRequestHeaders(raw: readonly string[], fwd: ForwardedFor
     } else if (isHopByHop(lower, listed)) {
       continue;
     } else if (lower === 'host') {
+      // Two Hosts would leave the target to pick one, and undici refuses to send them anyway.
+      if (host !== undefined) fwd.badHost = 'more than one Host header';
+      else if (!VALID_HOST.test(value)) fwd.badHost = 'a Host header that is not a host and port';
       host = value;
     }
     out.push(name, value);

@@ -19,6 +19,8 @@ export class Upstream {
   readonly origin: string;
   readonly basePath: string;
   readonly pool: Pool;
+  /** How long after dispatch its final response head may come, interim responses or not; 0: no limit. */
+  readonly headersTimeout: number;
   #failures = 0;
   /** Ejections in a row; more than 0 also means "on probation" once the ejection time is over. */
   #ejections = 0;
@@ -33,6 +35,7 @@ export class Upstream {
   ) {
     this.origin = parsed.origin;
     this.basePath = parsed.pathname === '/' ? '' : parsed.pathname.replace(/\/$/, '');
+    this.headersTimeout = settings.headersTimeout;
     this.pool = new Pool(parsed.origin, {
       connections: settings.connections ?? null,
       pipelining: 1,
