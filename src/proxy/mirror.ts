@@ -16,6 +16,7 @@ import { FULL_WEIGHT } from '../core/route-table.js';
 import { OUTCOME_ERROR, outcomeOf } from '../core/stats-delta.js';
 import type { CompiledVersion } from './compiled-version.js';
 import { upstreamRequestHeaders } from './headers.js';
+import { chargedToTarget, failureCode } from './proxy-error.js';
 import type { VersionStats } from './stats.js';
 
 /** Marks a mirrored copy, so the replacement can tell a shadow request from a real one. */
@@ -67,8 +68,10 @@ class MirrorHandler implements Dispatcher.DispatchHandler {
     this.#finish(outcomeOf(this.#status));
   }
 
-  onError(): void {
-    this.#finish(OUTCOME_ERROR);
+  onError(err: Error): void {
+    // A copy the proxy could not build, or one cut by a local shortage, says nothing of the mirror version.
+    if (chargedToTarget(failureCode(err))) this.#finish(OUTCOME_ERROR);
+    else this.#done = true;
   }
 
   #finish(outcome: number): void {
