@@ -86,13 +86,16 @@ export function onIdle(idle: Socket): void {
 }
 
 /**
- * Whether an error can be written now as the answer to `request` (undefined: to a head not yet read):
- * the connection's current response, if any, is that request's and has written nothing.
+ * Whether an error can be written now as the answer to `request`, a request whose body is unfinished, or
+ * to a head not yet read (undefined). Every request read has its response from its head on, and the
+ * connection's current response is the earliest unfinished one: for a head not yet read, none may be
+ * owed; for `request`, the current response must be its own and have written nothing (none at all means
+ * it was already answered).
  */
 function answersNow(socket: HttpSocket, request: IncomingMessage | undefined): boolean {
   const response = socket._httpMessage;
-  if (!response) return true;
-  return request !== undefined && response.req === request && !response.headersSent;
+  if (request === undefined) return !response;
+  return response?.req === request && !response.headersSent;
 }
 
 /** Writes `answer` and closes once it is sent. */

@@ -23,10 +23,11 @@ type Handler = (req: IncomingMessage, res: ServerResponse, upstream: TestUpstrea
 async function proxied(
   handler: Handler,
   limits: Record<string, unknown> = {},
+  service: Record<string, unknown> = {},
 ): Promise<{ sy: Switchyard; up: TestUpstream; port: number }> {
   const up = await startUpstream('green', handler);
   const sy = await startProxy({
-    ...twoVersions(up.url, up.url),
+    ...twoVersions(up.url, up.url, service),
     listeners: { production: { host: '127.0.0.1', port: 0 }, limits },
   });
   return { sy, up, port: sy.addresses['production']!.port };
@@ -222,6 +223,52 @@ describe('an upload may take as long as it needs, but not stall for longer than 
     } finally {
       client.socket.destroy();
     }
+  });
+
+  it('closes, without a second answer, a connection whose upload stalls after it was answered', async () => {
+    // Once answered, the connection waits for its next request: the keep-alive timer runs, not bodyTimeout.
+    const { port } = await proxied(
+      digest,
+      { bodyTimeout: '500ms', keepAliveTimeout: '500ms' },
+      { match: { pathPrefix: '/api' } },
+    );
+    const client = await open(port);
+    client.socket.write('POST /elsewhere HTTP/1.1\r\nhost: example.test\r\ncontent-length: 1000\r\n\r\n');
+    client.socket.write(Buffer.alloc(100, 'a'));
+    await within(client.closed, 3_000, 'close of a stalled upload already answered');
+    const responses = parseResponses(client.received());
+    expect(responses.map((r) => r.status)).toEqual([404]);
+  });
+
+  it('keeps a complete request open while its upstream takes longer than bodyTimeout to answer', async () => {
+    const { sy } = await proxied(
+      (_req, res) => {
+        // The slow upstream (the fixture): it answers after three bodyTimeouts.
+        setTimeout(() => res.end('late answer'), 900);
+      },
+      { bodyTimeout: '300ms' },
+    );
+    const res = await request(`${sy.urls['production']}/`, { method: 'POST', body: 'small' });
+    expect(res.statusCode).toBe(200);
+    expect(await res.body.text()).toBe('late answer');
+  });
+});
+
+describe('keep-alive', () => {
+  it('closes a connection idle between requests after keepAliveTimeout', async () => {
+    const { port } = await proxied((_req, res) => res.end('ok'), { keepAliveTimeout: '300ms', bodyTimeout: '10s' });
+    const client = await open(port);
+    client.socket.write('GET / HTTP/1.1\r\nhost: example.test\r\n\r\n');
+    await until(
+      () => client.received().toString('latin1'),
+      (text) => text.endsWith('ok'),
+    );
+    const answeredAt = performance.now();
+    const closedAt = await within(client.closed, 3_000, 'close of an idle keep-alive connection');
+    // Node holds a keep-alive connection 1 s past the timeout it advertises, so the client closes first.
+    expect(closedAt - answeredAt).toBeGreaterThanOrEqual(250);
+    expect(closedAt - answeredAt).toBeLessThan(2_000);
+    expect(parseResponses(client.received()).map((r) => r.status)).toEqual([200]);
   });
 });
 
