@@ -2,8 +2,8 @@
  * @module config/schema
  * The service config file, as zod schemas: the single source of truth for its types. Durations and sizes
  * are transformed to numbers here, defaults live here, and nothing downstream re-validates. Services and
- * their versions (./services, ./versions) and the listeners and control API (./control) have modules of
- * their own.
+ * their versions (./services, ./versions), the listeners and control API (./control) and the listeners'
+ * limits (./limits) have modules of their own.
  */
 import { z } from 'zod';
 
@@ -15,6 +15,7 @@ import { AlarmsConfig } from './alarms.js';
 import { ControlAddress, ListenAddress } from './control.js';
 import { HeaderName } from './fields.js';
 import { HooksConfig } from './hooks.js';
+import { DEFAULT_LISTENER_LIMITS, ListenerLimits } from './limits.js';
 import { NotificationsConfig } from './notifications.js';
 import { ServicesConfig, UpstreamOptions } from './services.js';
 import { unknownKeys } from './unknown-keys.js';
@@ -45,7 +46,12 @@ export const DeclaredApplication = z.strictObject({
 const RecoveryPolicyName = z.enum(['resume', 'rollback'], { error: 'must be resume or rollback' });
 
 const ConfigShape = z.strictObject({
-  listeners: z.strictObject({ production: ListenAddress, test: ListenAddress.optional() }),
+  listeners: z.strictObject({
+    production: ListenAddress,
+    test: ListenAddress.optional(),
+    /** What one client may hold on either listener: see ./limits. */
+    limits: ListenerLimits.default(DEFAULT_LISTENER_LIMITS),
+  }),
   control: ControlAddress.default({ host: '127.0.0.1', port: 9900 }),
   logLevel: z.enum(LOG_LEVELS).default('info'),
   /** Response header naming the version that served a request; `false` turns it off. */

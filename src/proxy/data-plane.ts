@@ -14,6 +14,7 @@ import { type ListenerName, LISTENERS, type RouteTable, validateRouteTable } fro
 import { OUTCOME_ERROR, type StatsDelta } from '../core/stats-delta.js';
 import { type CompiledTable, compileTable, PoolRegistry } from './compiled-table.js';
 import { forward, requestHasBody } from './forwarder.js';
+import { type ClientError, onClientError, onIdle } from './listener-guards.js';
 import { mirrorRequest } from './mirror.js';
 import { writeProxyError } from './proxy-error.js';
 import { StatsRecorder } from './stats.js';
@@ -28,6 +29,23 @@ export interface ListenSpec {
   readonly port: number;
 }
 
+/**
+ * What each listener allows one client; config/limits documents each and holds the defaults. Milliseconds
+ * and bytes.
+ */
+export interface ListenerLimits {
+  readonly headersTimeout: number;
+  readonly bodyTimeout: number;
+  readonly keepAliveTimeout: number;
+  readonly maxConnections: number;
+  readonly maxHeaderSize: number;
+}
+
+/** What `listen` takes: where each listener binds, and the limits both apply. */
+export interface ListenOptions extends Partial<Record<ListenerName, ListenSpec>> {
+  readonly limits: ListenerLimits;
+}
+
 /** A data plane: listeners, pools and the current routes. */
 export class DataPlane {
   readonly #log: Logger;
@@ -40,6 +58,8 @@ export class DataPlane {
   #idle: (() => void) | undefined;
   #closing = false;
   #closed: Promise<void> | undefined;
+  #dropped = 0;
+  #droppedSaidAt = 0;
 
   constructor(table: RouteTable, log: Logger) {
     this.#log = log;
@@ -69,12 +89,12 @@ export class DataPlane {
   }
 
   /** Starts the listeners; resolves with the address each one is bound to. */
-  async listen(specs: Partial<Record<ListenerName, ListenSpec>>): Promise<Record<string, AddressInfo>> {
+  async listen(specs: ListenOptions): Promise<Record<string, AddressInfo>> {
     const out: Record<string, AddressInfo> = {};
     for (const name of LISTENERS) {
       const spec = specs[name];
       if (!spec) continue;
-      const server = this.#createServer(LISTENERS.indexOf(name));
+      const server = this.#createServer(LISTENERS.indexOf(name), specs.limits);
       await new Promise<void>((resolve, reject) => {
         const onError = (err: NodeJS.ErrnoException) =>
           reject(
@@ -147,20 +167,43 @@ export class DataPlane {
     return compileTable(table, this.#pools, this.#stats, previous);
   }
 
-  #createServer(listener: number): Server {
+  #createServer(listener: number, limits: ListenerLimits): Server {
     const onRequest = (req: IncomingMessage, res: ServerResponse) => this.#onRequest(req, res, listener);
     const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) =>
       this.#onUpgrade(req, socket, head, listener);
-    // requestTimeout 0: uploads may stream for as long as they need; headersTimeout still guards slow clients.
-    const server = createServer({ requestTimeout: 0, keepAliveTimeout: 5_000 }, onRequest);
+    const server = createServer(
+      {
+        // No deadline for a whole request: an upload may stream for as long as it keeps moving, and a
+        // stalled one is cut by the idle timer below instead.
+        requestTimeout: 0,
+        headersTimeout: limits.headersTimeout,
+        // Node enforces headersTimeout only when it sweeps its connections (every 30 s by default).
+        connectionsCheckingInterval: Math.min(1_000, Math.max(10, Math.floor(limits.headersTimeout / 4))),
+        keepAliveTimeout: limits.keepAliveTimeout,
+        maxHeaderSize: limits.maxHeaderSize,
+      },
+      onRequest,
+    );
+    // Past it Node closes a new connection as soon as it is accepted: the client reads an immediate EOF.
+    server.maxConnections = limits.maxConnections;
+    // Every connection's idle timer; Node swaps in keepAliveTimeout between requests and back after.
+    server.timeout = limits.bodyTimeout;
+    server.on('timeout', onIdle);
+    server.on('drop', this.#onDrop);
     server.on('upgrade', onUpgrade);
-    server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
-      if (socket.writable && err.code !== 'ECONNRESET')
-        socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
-      else socket.destroy();
-    });
+    server.on('clientError', (err: ClientError, socket: Duplex) => onClientError(err, socket, limits.maxHeaderSize));
     return server;
   }
+
+  /** A listener at its connection limit closed a new connection; said at most every 10 s, with a count. */
+  readonly #onDrop = (): void => {
+    this.#dropped++;
+    const now = Date.now();
+    if (now - this.#droppedSaidAt < 10_000) return;
+    this.#log.warn({ dropped: this.#dropped }, 'connection limit reached: new client connections are closed');
+    this.#droppedSaidAt = now;
+    this.#dropped = 0;
+  };
 
   #onRequest(req: IncomingMessage, res: ServerResponse, listener: number): void {
     this.#inFlight++;

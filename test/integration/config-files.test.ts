@@ -50,6 +50,13 @@ describe('config/', () => {
     expect(config.listeners).toEqual({
       production: { host: '127.0.0.1', port: 8080 },
       test: { host: '127.0.0.1', port: 8081 },
+      limits: {
+        headersTimeout: 10_000,
+        bodyTimeout: 60_000,
+        keepAliveTimeout: 5_000,
+        maxConnections: 1024,
+        maxHeaderSize: 16_384,
+      },
     });
     expect(config.control).toEqual({ host: '127.0.0.1', port: 9900 });
     expect(config.drainTimeout).toBe(10_000);

@@ -72,7 +72,17 @@ notifications: { timeout: 2s, giveUpAfter: 1h }
       {},
     );
     expect(config).toEqual({
-      listeners: { production: { host: '0.0.0.0', port: 8080 }, test: { host: '127.0.0.1', port: 8081 } },
+      listeners: {
+        production: { host: '0.0.0.0', port: 8080 },
+        test: { host: '127.0.0.1', port: 8081 },
+        limits: {
+          headersTimeout: 10_000,
+          bodyTimeout: 60_000,
+          keepAliveTimeout: 5_000,
+          maxConnections: 1024,
+          maxHeaderSize: 16_384,
+        },
+      },
       control: { host: '127.0.0.2', port: 9900 },
       logLevel: 'debug',
       versionHeader: 'x-served-by',
@@ -130,7 +140,16 @@ notifications: { timeout: 2s, giveUpAfter: 1h }
 
   it('fills defaults for everything optional', () => {
     expect(parseConfig(MINIMAL, 'min.yml', {})).toEqual({
-      listeners: { production: { host: '127.0.0.1', port: 8080 } },
+      listeners: {
+        production: { host: '127.0.0.1', port: 8080 },
+        limits: {
+          headersTimeout: 10_000,
+          bodyTimeout: 60_000,
+          keepAliveTimeout: 5_000,
+          maxConnections: 1024,
+          maxHeaderSize: 16_384,
+        },
+      },
       control: { host: '127.0.0.1', port: 9900 },
       logLevel: 'info',
       versionHeader: 'x-switchyard-version',
