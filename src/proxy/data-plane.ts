@@ -271,14 +271,17 @@ export class DataPlane {
     const service = table.match(req);
     const version = service?.pick(req, listener);
     const upstream = version?.nextUpstream();
-    if (!version || !upstream) {
-      version?.stats.record(OUTCOME_ERROR, 0);
-      if (service)
-        refuseUpgrade(socket, '503 Service Unavailable', 'NO_TARGET', `service ${service.name} has no routable target`);
-      else refuseUpgrade(socket, '404 Not Found', 'NO_ROUTE', `no service matches ${req.url}`);
+    if (!service) {
+      refuseUpgrade(socket, '404 Not Found', 'NO_ROUTE', `no service matches ${req.url}`);
       return;
     }
-    this.#upgrades.upgrade(req, socket, head, version, upstream, table.source.versionHeader);
+    if (!version || !upstream) {
+      version?.stats.record(OUTCOME_ERROR, 0);
+      refuseUpgrade(socket, '503 Service Unavailable', 'NO_TARGET', `service ${service.name} has no routable target`);
+      return;
+    }
+    // The service's own connect and answer deadlines, as its plain requests have.
+    this.#upgrades.upgrade(req, socket, head, version, upstream, table.source.versionHeader, service.route.upstream);
   }
 }
 

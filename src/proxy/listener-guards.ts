@@ -9,6 +9,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 
+import type { ErrorCode } from '../core/errors.js';
+
 /** A parse or timeout error node:http hands to 'clientError'. */
 export type ClientError = NodeJS.ErrnoException & { rawPacket?: Buffer };
 
@@ -21,7 +23,7 @@ type HttpSocket = Duplex & {
 };
 
 /** A whole `connection: close` response with the `{error, message}` body of proxy-error. */
-function errorResponse(status: string, code: string, message: string): Buffer {
+function errorResponse(status: string, code: ErrorCode, message: string): Buffer {
   const body = JSON.stringify({ error: code, message });
   return Buffer.from(
     `HTTP/1.1 ${status}\r\nconnection: close\r\ncache-control: no-store\r\ncontent-type: application/json\r\n` +

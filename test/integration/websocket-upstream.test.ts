@@ -205,6 +205,23 @@ describe('upgrades to broken upstreams', () => {
     expect(answer.headers['x-switchyard-version']).toBe('2');
   });
 
+  it("answers 504 JSON through the whole proxy by the service's own upstream.headersTimeout", async () => {
+    const silent = await silentServer();
+    const sy = await startProxy(
+      twoVersions(silent.url, silent.url, { weights: { '1': 0, '2': 100 }, upstream: { headersTimeout: '200ms' } }),
+    );
+    const answer = await rawUpgrade(sy.addresses['production']!.port, 3_000);
+    expectJsonError(answer, 504, 'UPSTREAM_TIMEOUT');
+    expect(answer.ms).toBeLessThan(2_000);
+    await until(
+      () => silent.sockets.filter((s) => !s.destroyed).length,
+      (n) => n === 0,
+      2_000,
+      10,
+      'the target’s open sockets',
+    );
+  });
+
   it('relays a 403 refusal of the upgrade as it is: status, headers and body', async () => {
     const picky = await startUpstream('picky', (_req, res) => {
       res.writeHead(403, 'Go Away', {
