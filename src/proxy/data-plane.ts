@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 
-import { SwitchyardError } from '../core/errors.js';
+import { type ErrorCode, SwitchyardError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { type ListenerName, LISTENERS, type RouteTable, validateRouteTable } from '../core/route-table.js';
 import { OUTCOME_ERROR, type StatsDelta } from '../core/stats-delta.js';
@@ -191,6 +191,7 @@ export class DataPlane {
     server.on('timeout', onIdle);
     server.on('drop', this.#onDrop);
     server.on('upgrade', onUpgrade);
+    server.on('connect', refuseConnect);
     server.on('clientError', (err: ClientError, socket: Duplex) => onClientError(err, socket, limits.maxHeaderSize));
     return server;
   }
@@ -291,8 +292,19 @@ function isWebSocketUpgrade(req: IncomingMessage): boolean {
   return req.method === 'GET' && req.headers.upgrade?.toLowerCase() === 'websocket';
 }
 
+/** A reverse proxy offers no CONNECT tunnels: the JSON error a client can read, not a bare close. */
+function refuseConnect(_req: IncomingMessage, socket: Duplex): void {
+  socket.on('error', ignoreError);
+  refuseUpgrade(
+    socket,
+    '501 Not Implemented',
+    'CONNECT_UNSUPPORTED',
+    'switchyard is a reverse proxy: CONNECT is not offered',
+  );
+}
+
 /** Answers an upgrade request that will not be tunnelled with the same JSON error shape as requests. */
-function refuseUpgrade(socket: Duplex, status: string, code: string, message: string): void {
+function refuseUpgrade(socket: Duplex, status: string, code: ErrorCode, message: string): void {
   const body = JSON.stringify({ error: code, message });
   socket.end(
     `HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,

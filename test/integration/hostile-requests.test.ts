@@ -151,6 +151,16 @@ describe('requests the proxy will not forward', () => {
     }
     expect(up.hits).toBe(1);
   });
+  it('answers CONNECT 501 with the JSON error and closes, without reaching any target', async () => {
+    const up = await startUpstream('a');
+    const sy = await startProxy({ services: [{ name: 'web', versions: { '1': { targets: [up.url] } }, live: '1' }] });
+    const raw = await exchange(
+      sy.addresses['production']!.port,
+      'CONNECT example.test:443 HTTP/1.1\r\nHost: example.test:443\r\n\r\n',
+    );
+    expect(answer(raw)).toEqual({ status: 501, error: 'CONNECT_UNSUPPORTED' });
+    expect(up.hits).toBe(0);
+  });
 });
 
 describe('upstreams that never finish their answer', () => {
