@@ -18,6 +18,7 @@ import { type CodeDeployDeps, codeDeployProtocol } from './codedeploy/protocol.j
 import { BODY_LIMIT_BYTES, handleApiError } from './errors.js';
 import type { EventStream } from './event-stream.js';
 import { eventRoutes } from './events.js';
+import { hostGuard, type HostRule } from './host-guard.js';
 import { nestsDeeperThan, TOO_DEEP_MESSAGE } from './json-depth.js';
 import { type AlarmRegistry, alarmRoutes } from './rest/alarms.js';
 import { deploymentRoutes } from './rest/deployments.js';
@@ -49,6 +50,8 @@ export interface ApiDeps {
   readonly auth?: ControlAuth;
   /** What SigV4's clock-skew check compares X-Amz-Date with; the system clock when absent. */
   readonly clock?: Clock;
+  /** When given, only requests whose Host it allows are answered (DNS rebinding). */
+  readonly hosts?: HostRule;
 }
 
 /** Builds the control API. */
@@ -78,6 +81,8 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   const guard = deps.auth && controlGuard(deps.auth, deps.clock ?? systemClock);
   // On the root, before any plugin, so it covers every route and the not-found handler too: unknown
   // routes are not told apart without a token.
+  // First of all: a page that rebinds its name to this address learns nothing, not even a 401.
+  if (deps.hosts) app.addHook('onRequest', hostGuard(deps.hosts));
   if (guard) app.addHook('onRequest', guard.requireBearer);
   app.setNotFoundHandler((req, reply) => {
     const body: ErrorBody = new SwitchyardError('NO_ROUTE', `no ${req.method} ${req.url} on the control API`).toJSON();

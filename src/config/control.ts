@@ -55,6 +55,20 @@ export const ControlAuth = z
   })
   .superRefine(checkAuth, ALWAYS);
 
-/** The control API's address, with its auth once set. */
-export const ControlAddress = ListenAddress.extend({ auth: ControlAuth.optional() });
+/** A host name the control API may be called by, beside its own address and loopback names. */
+const AllowedHost = z.preprocess(
+  numberAsText,
+  z
+    .string()
+    .regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)$/, { message: 'must be a host name or address, without port' }),
+);
+
+/**
+ * The control API's address, with its auth once set, and the further names it answers for: it refuses
+ * any other `Host` (DNS rebinding), so a name it is reached by through a tunnel or DNS goes here.
+ */
+export const ControlAddress = ListenAddress.extend({
+  auth: ControlAuth.optional(),
+  allowedHosts: z.array(AllowedHost).default([]),
+});
 export type ControlAuth = z.infer<typeof ControlAuth>;

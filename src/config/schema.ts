@@ -52,7 +52,7 @@ const ConfigShape = z.strictObject({
     /** What one client may hold on either listener: see ./limits. */
     limits: ListenerLimits.default(DEFAULT_LISTENER_LIMITS),
   }),
-  control: ControlAddress.default({ host: '127.0.0.1', port: 9900 }),
+  control: ControlAddress.default({ host: '127.0.0.1', port: 9900, allowedHosts: [] }),
   logLevel: z.enum(LOG_LEVELS).default('info'),
   /** Response header naming the version that served a request; `false` turns it off. */
   versionHeader: z.union([HeaderName, z.literal(false)]).default('x-switchyard-version'),

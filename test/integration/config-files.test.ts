@@ -58,7 +58,7 @@ describe('config/', () => {
         maxHeaderSize: 16_384,
       },
     });
-    expect(config.control).toEqual({ host: '127.0.0.1', port: 9900 });
+    expect(config.control).toEqual({ host: '127.0.0.1', port: 9900, allowedHosts: [] });
     expect(config.drainTimeout).toBe(10_000);
     const checkout = config.services[0]!;
     expect(checkout.name).toBe('checkout');

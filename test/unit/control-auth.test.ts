@@ -40,7 +40,7 @@ function problems(text: string, env: NodeJS.ProcessEnv = {}): string[] {
 describe('control.auth in the config file', () => {
   it('keeps a control section without auth working, and the default host on loopback', () => {
     const config = parseConfig(configText('  port: 9901'), 'sy.yml', {});
-    expect(config.control).toEqual({ host: '127.0.0.1', port: 9901 });
+    expect(config.control).toEqual({ host: '127.0.0.1', port: 9901, allowedHosts: [] });
   });
 
   it('reads secrets from ${VAR}, a digits-only one as text, with publicMetrics off by default', () => {

@@ -37,6 +37,7 @@ export function controlApi(
     events,
     notifications,
     auth: config.control.auth,
+    hosts: { bound: config.control.host, allowed: config.control.allowedHosts },
     clock,
     codedeploy: {
       engine,
