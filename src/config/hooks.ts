@@ -93,9 +93,12 @@ export class HookRegistry {
     return [...this.#hooks.keys()].sort();
   }
 
-  /** The hook a target names: the map first, then the target as a URL (async HTTP, default timeout). */
+  /**
+   * The hook a target names: the map first (a Lambda function ARN, as SAM writes hooks, by its function
+   * name), then the target as a URL (async HTTP, default timeout).
+   */
   resolve(target: string): ResolvedHook {
-    const spec = this.#hooks.get(target);
+    const spec = this.#hooks.get(target) ?? this.#hooks.get(lambdaFunctionName(target) ?? '');
     if (spec) return { ok: true, spec };
     if (isHttpUrl(target))
       return { ok: true, spec: { kind: 'http', url: target, mode: 'async', timeoutMs: DEFAULT_HOOK_TIMEOUT_MS } };
@@ -111,6 +114,14 @@ export class HookRegistry {
     const resolved = this.resolve(target);
     return resolved.ok ? resolved.spec.timeoutMs : DEFAULT_HOOK_TIMEOUT_MS;
   }
+}
+
+/** `arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]` (any AWS partition). */
+const LAMBDA_ARN = /^arn:aws[a-z-]*:lambda:[^:]*:[^:]*:function:([^:]+)(?::[^:]+)?$/;
+
+/** The function name of a Lambda function ARN, or undefined when `target` is not one. */
+export function lambdaFunctionName(target: string): string | undefined {
+  return LAMBDA_ARN.exec(target)?.[1];
 }
 
 /** A timeout as people read it in diagnostics (`30s`, `1h`). */

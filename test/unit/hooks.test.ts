@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 
-import { DEFAULT_HOOK_TIMEOUT_MS, HookRegistry, HooksConfig } from '../../src/config/hooks.js';
+import { DEFAULT_HOOK_TIMEOUT_MS, HookRegistry, HooksConfig, lambdaFunctionName } from '../../src/config/hooks.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { isSwitchyardError } from '../../src/core/errors.js';
 import { TAIL_BYTES, TailBuffer } from '../../src/core/tail-buffer.js';
@@ -117,6 +117,21 @@ describe('HookRegistry', () => {
     });
     expect(registry.timeoutOf('web')).toBe(120_000);
     expect(registry.timeoutOf('http://other/')).toBe(DEFAULT_HOOK_TIMEOUT_MS);
+  });
+
+  it('resolves a Lambda function ARN (as SAM writes hooks) by its function name, with or without a qualifier', () => {
+    for (const arn of [
+      'arn:aws:lambda:us-east-1:123456789012:function:smoke',
+      'arn:aws:lambda:eu-west-1:123456789012:function:smoke:live',
+      'arn:aws-cn:lambda:cn-north-1:123456789012:function:smoke:7',
+    ]) {
+      expect(registry.resolve(arn), arn).toMatchObject({ ok: true, spec: { kind: 'command' } });
+    }
+    expect(registry.timeoutOf('arn:aws:lambda:us-east-1:123456789012:function:web')).toBe(120_000);
+    expect(registry.resolve('arn:aws:lambda:us-east-1:123456789012:function:unknown').ok).toBe(false);
+    expect(registry.resolve('arn:aws:lambda:us-east-1:123456789012:layer:smoke').ok).toBe(false);
+    expect(lambdaFunctionName('arn:aws:lambda:us-east-1:1:function:fn:$LATEST')).toBe('fn');
+    expect(lambdaFunctionName('smoke')).toBeUndefined();
   });
 
   it('names the known hooks when a target is neither', () => {
