@@ -308,10 +308,19 @@ export function forward(
     refuse(res, version, 'HEADERS_TOO_LARGE', `more than ${MAX_REQUEST_HEADERS} header lines`);
     return;
   }
-  const fwd: ForwardedFor = { clientAddress: req.socket.remoteAddress ?? '', proto, badHost: undefined };
+  const fwd: ForwardedFor = {
+    clientAddress: req.socket.remoteAddress ?? '',
+    proto,
+    badHost: undefined,
+    badCoding: undefined,
+  };
   const headers = upstreamRequestHeaders(raw, fwd);
   if (fwd.badHost !== undefined) {
     refuse(res, version, 'REQUEST_INVALID', `the request has ${fwd.badHost}`);
+    return;
+  }
+  if (fwd.badCoding !== undefined) {
+    refuse(res, version, 'CODING_UNSUPPORTED', `transfer coding "${fwd.badCoding}": only chunked is forwarded`);
     return;
   }
   dispatch(req, res, version, upstream, versionHeader, headers, retry, body);

@@ -65,12 +65,18 @@ export interface ForwardedFor {
    * or not a host and port, RFC 9112 §3.2): why.
    */
   badHost?: string | undefined;
+  /**
+   * Set while the headers are copied when the request must be refused 501 for a transfer coding other
+   * than `chunked` (RFC 9112 §6.1): node:http has decoded the chunks, and forwarding the rest as a plain
+   * body would silently drop the coding. The codings, as sent.
+   */
+  badCoding?: string | undefined;
 }
 
 /**
  * The headers to send upstream: the client's, minus hop-by-hop ones, with X-Forwarded-For appended to
- * and X-Forwarded-Proto / X-Forwarded-Host set when the client did not send them. A Host to refuse is
- * noted in `fwd.badHost`.
+ * and X-Forwarded-Proto / X-Forwarded-Host set when the client did not send them. A Host or a transfer
+ * coding to refuse is noted in `fwd.badHost` or `fwd.badCoding`.
  */
 export function upstreamRequestHeaders(raw: readonly string[], fwd: ForwardedFor): string[] {
   let listed: Set<string> | undefined;
@@ -96,6 +102,7 @@ export function upstreamRequestHeaders(raw: readonly string[], fwd: ForwardedFor
       if (lower === 'x-forwarded-proto') proto ??= value;
       else if (lower === 'x-forwarded-host') fwdHost ??= value;
     } else if (isHopByHop(lower, listed)) {
+      if (lower === 'transfer-encoding' && value.trim().toLowerCase() !== 'chunked') fwd.badCoding = value;
       continue;
     } else if (lower === 'host') {
       // Two Hosts would leave the target to pick one, and undici refuses to send them anyway.

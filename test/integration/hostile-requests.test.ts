@@ -151,6 +151,19 @@ describe('requests the proxy will not forward', () => {
     }
     expect(up.hits).toBe(1);
   });
+  it('answers 501 to a transfer coding other than chunked instead of forwarding the body without it', async () => {
+    const up = await startUpstream('a');
+    const sy = await startProxy({ services: [{ name: 'web', versions: { '1': { targets: [up.url] } }, live: '1' }] });
+    const port = sy.addresses['production']!.port;
+    const body = '5\r\nhello\r\n0\r\n\r\n';
+    const post = (coding: string) =>
+      `POST / HTTP/1.1\r\nHost: web.test\r\nTransfer-Encoding: ${coding}\r\nConnection: close\r\n\r\n${body}`;
+    expect(answer(await exchange(port, post('gzip, chunked')))).toEqual({ status: 501, error: 'CODING_UNSUPPORTED' });
+    expect(up.hits).toBe(0);
+    expect(answer(await exchange(port, post('Chunked'))).status).toBe(200);
+    expect(up.hits).toBe(1);
+  });
+
   it('answers CONNECT 501 with the JSON error and closes, without reaching any target', async () => {
     const up = await startUpstream('a');
     const sy = await startProxy({ services: [{ name: 'web', versions: { '1': { targets: [up.url] } }, live: '1' }] });
