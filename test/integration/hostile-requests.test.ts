@@ -6,7 +6,6 @@
  * is answered 504 once `upstream.headersTimeout` has passed since dispatch.
  */
 import type { ServerResponse } from 'node:http';
-import { connect } from 'node:net';
 
 import { GetDeploymentCommand } from '@aws-sdk/client-codedeploy';
 import { request } from 'undici';
@@ -14,30 +13,13 @@ import { describe, expect, it } from 'vitest';
 
 import type { Switchyard } from '../../src/app/start.js';
 import { createWebGroup, deployWeb, sdkClient, until } from '../support/codedeploy.js';
+import { exchange as rawExchange } from '../support/raw-exchange.js';
 import { startProxy, twoVersions } from '../support/switchyard.js';
 import { startUpstream } from '../support/upstream.js';
 
 /** Sends one raw request on a fresh connection and resolves with all the server sent until it closed. */
-function exchange(port: number, head: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1');
-    const got: Buffer[] = [];
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new Error(`no close after: ${Buffer.concat(got).toString('latin1')}`));
-    }, 5_000);
-    socket.on('data', (chunk: Buffer) => got.push(chunk));
-    socket.once('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    socket.once('end', () => {
-      clearTimeout(timer);
-      socket.end();
-      resolve(Buffer.concat(got).toString('latin1'));
-    });
-    socket.write(head);
-  });
+async function exchange(port: number, head: string): Promise<string> {
+  return (await rawExchange(port, head)).toString('latin1');
 }
 
 /** The status code and JSON error code of a raw response. */

@@ -10,6 +10,7 @@ import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
 
 import type { Switchyard } from '../../src/app/start.js';
+import { exchange } from '../support/raw-exchange.js';
 import { startProxy, twoVersions } from '../support/switchyard.js';
 import { startUpstream, type TestUpstream } from '../support/upstream.js';
 
@@ -25,29 +26,6 @@ async function proxied(
   const config = twoVersions(unused.url, up.url, { weights: { '1': 0, '2': 100 } });
   const sy = await startProxy({ ...config, ...extra });
   return { sy, up, port: sy.addresses['production']!.port };
-}
-
-/** Sends raw bytes on a fresh connection and resolves with everything received until the server closes. */
-function exchange(port: number, ...parts: (string | Buffer)[]): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1');
-    const got: Buffer[] = [];
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new Error(`no close after ${Buffer.concat(got).length} bytes: ${Buffer.concat(got)}`));
-    }, 5_000);
-    socket.on('data', (chunk: Buffer) => got.push(chunk));
-    socket.once('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    socket.once('end', () => {
-      clearTimeout(timer);
-      socket.end();
-      resolve(Buffer.concat(got));
-    });
-    for (const p of parts) socket.write(p);
-  });
 }
 
 interface RawResponse {
