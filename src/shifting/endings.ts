@@ -67,17 +67,12 @@ export function halt(
   message: string,
   traffic: boolean | 'restore',
 ): void {
-  ctx.atomically(() => haltNow(ctx, run, status, code, message, traffic));
+  // Everything an ending writes (traffic, the rollback record, this one) is kept all or none.
+  ctx.atomically(() => endRun(ctx, run, status, code, message, traffic));
 }
 
-function haltNow(
-  ctx: EngineContext,
-  run: Run,
-  status: 'Stopped' | 'Failed',
-  code: DeploymentErrorCode,
-  message: string,
-  traffic: boolean | 'restore',
-): void {
+/** {@link halt}'s body, inside the journal's transaction. */
+const endRun: typeof halt = (ctx, run, status, code, message, traffic) => {
   const { record, clock } = run;
   const rollback = traffic === true;
   // Traffic first, in this same turn: a rollback is only as fast as this line.
@@ -112,7 +107,7 @@ function haltNow(
       rollbackDeploymentId: record.rollbackInfo.rollbackDeploymentId,
     }),
   });
-}
+};
 
 /** The shift's routing options (retry on the original, mirroring) off: the service is no longer between versions. */
 function endShifting(ctx: EngineContext, record: DeploymentRecord): void {
