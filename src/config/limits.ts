@@ -1,8 +1,9 @@
 /**
  * @module config/limits
  * `listeners.limits`: what one client may hold on the production and test listeners (time to send its
- * request head, stalls in an upload, idle keep-alive, open connections, head size). Every resource a
- * client can tie up has a bound here, so that slow or silent clients cannot starve the others.
+ * request head, stalls in an upload, idle keep-alive, open connections, requests in flight, head size).
+ * Every resource a client can tie up has a bound here, so that slow or silent clients cannot starve the
+ * others.
  */
 import { z } from 'zod';
 
@@ -31,6 +32,12 @@ export const ListenerLimits = z.strictObject({
    * accepted, before a byte is read. Each proxied connection may hold a second descriptor upstream.
    */
   maxConnections: z.number().int().min(1, 'must be at least 1').default(1024),
+  /**
+   * Most requests each listener serves at once; one past it is answered `503 PROXY_OVERLOADED` with
+   * `Retry-After: 1` at once, without touching a target, and counted. A keep-alive connection has one
+   * request in flight at a time, so this binds only when pipelining or when set below maxConnections.
+   */
+  maxRequestsInFlight: z.number().int().min(1, 'must be at least 1').default(1024),
   /** Largest request head (request line and header fields); larger gets `431` (or `414` for a long URL). */
   maxHeaderSize: Size.pipe(
     z

@@ -53,9 +53,22 @@ export interface TargetEvent {
   readonly ejectionMs: number;
 }
 
+/**
+ * Why the data plane turned a client away for its own limits, not for anything a version did, in the
+ * order of {@link StatsDelta.refused}: requests past `maxRequestsInFlight`, connections past
+ * `maxConnections`, and requests failed by this process running out of descriptors, memory or ports.
+ */
+export const REFUSALS = ['in_flight_limit', 'connection_limit', 'local_resources'] as const;
+export type Refusal = (typeof REFUSALS)[number];
+export const REFUSED_IN_FLIGHT = 0;
+export const REFUSED_CONNECTION = 1;
+export const REFUSED_LOCAL = 2;
+
 /** The StatsDelta message (data plane → control plane). */
 export interface StatsDelta {
   readonly entries: readonly StatsEntry[];
+  /** Refusals since the previous delta, indexed like {@link REFUSALS}; absent when there were none. */
+  readonly refused?: readonly number[];
   /** Ejections and returns since the previous delta, oldest first; absent when there were none. */
   readonly targets?: readonly TargetEvent[];
 }

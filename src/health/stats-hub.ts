@@ -42,7 +42,7 @@ export class StatsHub {
   pull(): void {
     for (const source of this.#sources) {
       const delta = source.takeStats();
-      if (delta.entries.length === 0) continue;
+      if (delta.entries.length === 0 && !delta.refused && !delta.targets) continue;
       for (const listener of this.#listeners) {
         // A delta is taken once: a consumer that throws must not rob the others of it, nor stop the pump.
         try {

@@ -6,7 +6,7 @@
  */
 import { collectDefaultMetrics, Counter, Gauge, type Metric, Registry } from 'prom-client';
 
-import { LATENCY_BOUNDS_MS, OUTCOMES, type StatsDelta } from '../core/stats-delta.js';
+import { LATENCY_BOUNDS_MS, OUTCOMES, REFUSALS, type StatsDelta } from '../core/stats-delta.js';
 
 /** Prometheus bucket bounds in seconds; each is also a bound of the data plane's finer histogram. */
 export const PROMETHEUS_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
@@ -94,6 +94,7 @@ export class MetricsRecorder {
   readonly #failovers: Counter<'service' | 'version'>;
   readonly #mirrored: Counter<'service' | 'version' | 'code'>;
   readonly #duration: DeltaHistogram;
+  readonly #refused: Counter<'reason'>;
 
   /**
    * `before` runs at the start of every scrape (to pull fresh stats); `weights` and `targets` are read at
@@ -128,6 +129,17 @@ export class MetricsRecorder {
       labelNames: ['service', 'version', 'code'],
       registers: [this.registry],
     });
+    this.#refused = new Counter({
+      name: 'switchyard_refused_total',
+      help:
+        "Requests and connections turned away for switchyard's own limits, counted for no version: " +
+        'in_flight_limit (503, maxRequestsInFlight), connection_limit (closed, maxConnections), ' +
+        'local_resources (503, this process out of descriptors, memory or ports)',
+      labelNames: ['reason'],
+      registers: [this.registry],
+    });
+    // Every reason shows from the start, at 0, so a rate() over it has a series before the first refusal.
+    for (const reason of REFUSALS) this.#refused.inc({ reason }, 0);
     new Gauge({
       name: 'switchyard_target_healthy',
       help: 'Whether a target takes traffic: 1 healthy (or not checked), 0 failing its health checks or ejected',
@@ -168,6 +180,9 @@ export class MetricsRecorder {
       this.#duration.add({ service: e.service, version: e.version }, e.latencyBuckets, e.latencySumMs);
       if (e.failedOver > 0) this.#failovers.inc({ service: e.service, version: e.version }, e.failedOver);
     }
+    delta.refused?.forEach((n, i) => {
+      if (n > 0) this.#refused.inc({ reason: REFUSALS[i]! }, n);
+    });
   };
 
   /** The exposition text and its content type. */

@@ -11,7 +11,7 @@ import type { Duplex } from 'node:stream';
 import { type ErrorCode, SwitchyardError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { type ListenerName, LISTENERS, type RouteTable, validateRouteTable } from '../core/route-table.js';
-import { OUTCOME_ERROR, type StatsDelta } from '../core/stats-delta.js';
+import { OUTCOME_ERROR, REFUSED_CONNECTION, REFUSED_IN_FLIGHT, type StatsDelta } from '../core/stats-delta.js';
 import { type CompiledTable, compileTable, PoolRegistry } from './compiled-table.js';
 import { forward, requestHasBody } from './forwarder.js';
 import { type ClientError, onClientError, onIdle } from './listener-guards.js';
@@ -38,6 +38,7 @@ export interface ListenerLimits {
   readonly bodyTimeout: number;
   readonly keepAliveTimeout: number;
   readonly maxConnections: number;
+  readonly maxRequestsInFlight: number;
   readonly maxHeaderSize: number;
 }
 
@@ -55,6 +56,11 @@ export class DataPlane {
   readonly #servers = new Map<ListenerName, Server>();
   #compiled: CompiledTable;
   #inFlight = 0;
+  /** Requests in flight on each listener, indexed like LISTENERS, and each one's limit. */
+  readonly #listenerInFlight = new Int32Array(LISTENERS.length);
+  readonly #maxInFlight = new Int32Array(LISTENERS.length);
+  /** Each listener's end-of-request callback, made once so that no request allocates one. */
+  readonly #requestDone = LISTENERS.map((_, listener) => () => this.#onRequestDone(listener));
   #idle: (() => void) | undefined;
   #closing = false;
   #closed: Promise<void> | undefined;
@@ -171,6 +177,7 @@ export class DataPlane {
     const onRequest = (req: IncomingMessage, res: ServerResponse) => this.#onRequest(req, res, listener);
     const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) =>
       this.#onUpgrade(req, socket, head, listener);
+    this.#maxInFlight[listener] = limits.maxRequestsInFlight;
     const server = createServer(
       {
         // No deadline for a whole request: an upload may stream for as long as it keeps moving, and a
@@ -198,6 +205,7 @@ export class DataPlane {
 
   /** A listener at its connection limit closed a new connection; said at most every 10 s, with a count. */
   readonly #onDrop = (): void => {
+    this.#stats.refused[REFUSED_CONNECTION]!++;
     this.#dropped++;
     const now = Date.now();
     if (now - this.#droppedSaidAt < 10_000) return;
@@ -208,7 +216,12 @@ export class DataPlane {
 
   #onRequest(req: IncomingMessage, res: ServerResponse, listener: number): void {
     this.#inFlight++;
-    res.on('close', this.#requestDone);
+    res.on('close', this.#requestDone[listener]!);
+    if (++this.#listenerInFlight[listener]! > this.#maxInFlight[listener]!) {
+      this.#stats.refused[REFUSED_IN_FLIGHT]!++;
+      writeProxyError(res, 'PROXY_OVERLOADED', `more than ${this.#maxInFlight[listener]} requests in flight`);
+      return;
+    }
     const table = this.#compiled;
     const service = table.match(req);
     if (!service) {
@@ -252,12 +265,13 @@ export class DataPlane {
     forward(req, res, version, upstream, table.source.versionHeader, 'http', version.retry, body);
   }
 
-  readonly #requestDone = (): void => {
+  #onRequestDone(listener: number): void {
+    this.#listenerInFlight[listener]!--;
     if (--this.#inFlight === 0 && this.#idle) this.#idle();
     // While draining, a connection whose response is done is closed now rather than kept alive for a
     // next request that would stretch the drain.
     if (this.#closing) for (const server of this.#servers.values()) server.closeIdleConnections();
-  };
+  }
 
   #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, listener: number): void {
     // node:http stops listening for this socket's errors before it emits 'upgrade'; a client reset

@@ -13,7 +13,7 @@ import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 
 import { describeError } from '../core/describe-error.js';
-import { OUTCOME_ERROR, outcomeOf } from '../core/stats-delta.js';
+import { OUTCOME_ERROR, outcomeOf, REFUSED_LOCAL } from '../core/stats-delta.js';
 import type { CompiledVersion, RetryRoute } from './compiled-version.js';
 import { clientResponseHeaders, type ForwardedFor, MAX_REQUEST_HEADERS, upstreamRequestHeaders } from './headers.js';
 import type { Upstream } from './pools.js';
@@ -222,6 +222,7 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
   #refuse(proxyCode: ProxyErrorCode, code: string, err: Error): void {
     this.#done = true;
     if (proxyCode === 'PROXY_OVERLOADED') {
+      this.version.stats.refused[REFUSED_LOCAL]!++;
       writeProxyError(this.res, proxyCode, `switchyard cannot forward the request now (${code})`);
       return;
     }

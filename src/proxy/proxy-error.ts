@@ -88,6 +88,8 @@ export function writeProxyError(
     'no-store',
   ];
   if (versionHeader !== false && version !== undefined) headers.push(versionHeader, version);
+  // Overload passes: a client told when to come back does not retry in a tight loop.
+  if (code === 'PROXY_OVERLOADED') headers.push('retry-after', '1');
   const status = PROXY_ERRORS[code];
   // The reason is given, not left to writeHead: a failed earlier writeHead (an upstream reason phrase
   // Node refuses) leaves its statusMessage behind, and writeHead would reuse it and throw again.

@@ -5,7 +5,7 @@
  * alarms and metrics are computed from deltas alone, so the same code works when the data plane runs in
  * other processes.
  */
-import { LATENCY_BOUNDS_MS, OUTCOMES, type StatsDelta, type StatsEntry } from '../core/stats-delta.js';
+import { LATENCY_BOUNDS_MS, OUTCOMES, REFUSALS, type StatsDelta, type StatsEntry } from '../core/stats-delta.js';
 
 function bucketOf(ms: number): number {
   const b = LATENCY_BOUNDS_MS;
@@ -32,6 +32,8 @@ export class VersionStats {
     readonly version: string,
     /** Counts copies of requests mirrored to the version rather than requests it served. */
     readonly mirrored = false,
+    /** The data plane's refusal counters (indexed like REFUSALS), shared: a refusal is no version's. */
+    readonly refused = new Float64Array(REFUSALS.length),
   ) {}
 
   /** Records one finished request. */
@@ -45,13 +47,15 @@ export class VersionStats {
 /** Owns the counters; survives route-table swaps so no count is lost when weights change. */
 export class StatsRecorder {
   readonly #byKey = new Map<string, VersionStats>();
+  /** Requests and connections refused for the data plane's own limits, indexed like REFUSALS. */
+  readonly refused = new Float64Array(REFUSALS.length);
 
   /** The counters for a service and version (or of the copies mirrored to it), created on first use. */
   for(service: string, version: string, mirrored = false): VersionStats {
     const key = `${service}\u0000${version}${mirrored ? '\u0000mirror' : ''}`;
     let stats = this.#byKey.get(key);
     if (!stats) {
-      stats = new VersionStats(service, version, mirrored);
+      stats = new VersionStats(service, version, mirrored, this.refused);
       this.#byKey.set(key, stats);
     }
     return stats;
@@ -78,6 +82,9 @@ export class StatsRecorder {
       s.sumMs = 0;
       s.failedOver = 0;
     }
-    return { entries };
+    if (!this.refused.some((n) => n > 0)) return { entries };
+    const refused = Array.from(this.refused);
+    this.refused.fill(0);
+    return { entries, refused };
   }
 }

@@ -55,6 +55,7 @@ describe('config/', () => {
         bodyTimeout: 60_000,
         keepAliveTimeout: 5_000,
         maxConnections: 1024,
+        maxRequestsInFlight: 1024,
         maxHeaderSize: 16_384,
       },
     });

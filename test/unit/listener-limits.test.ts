@@ -30,6 +30,7 @@ describe('listeners.limits', () => {
       bodyTimeout: 60_000,
       keepAliveTimeout: 5_000,
       maxConnections: 1024,
+      maxRequestsInFlight: 1024,
       maxHeaderSize: 16 * 1024,
     });
   });
@@ -42,6 +43,7 @@ describe('listeners.limits', () => {
       bodyTimeout: 60_000,
       keepAliveTimeout: 5_000,
       maxConnections: 1024,
+      maxRequestsInFlight: 1024,
       maxHeaderSize: 32 * 1024,
     });
   });

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { OUTCOMES } from '../../src/core/stats-delta.js';
+import { OUTCOMES, REFUSALS } from '../../src/core/stats-delta.js';
 import { CompiledVersion } from '../../src/proxy/compiled-version.js';
 import { forward } from '../../src/proxy/forwarder.js';
 import { Upstream } from '../../src/proxy/pools.js';
@@ -79,6 +79,7 @@ describe('forwarding through a process out of descriptors', () => {
     for (let i = 0; i < 3; i++) {
       const res = await request(`http://127.0.0.1:${port}/`);
       expect(res.statusCode).toBe(503);
+      expect(res.headers['retry-after']).toBe('1');
       expect(await res.body.json()).toEqual({
         error: 'PROXY_OVERLOADED',
         message: 'switchyard cannot forward the request now (EMFILE)',
@@ -91,6 +92,8 @@ describe('forwarding through a process out of descriptors', () => {
       '5xx': 0,
       error: 0,
     });
+    // Counted apart, as the data plane's own refusal, for /metrics.
+    expect(stats.refused[REFUSALS.indexOf('local_resources')]).toBe(3);
     expect(upstream.available(performance.now())).toBe(true);
     expect(version.nextUpstream()).toBe(upstream);
     await upstream.pool.close();
