@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { RollbackReport, RollbackRow } from './rollback.js';
+import { renderSoak } from './soak.js';
 import type { BenchReport, ScenarioSummary, TargetSummary } from './summary.js';
 
 const num = (n: number | null, digits: number) => (n === null ? '—' : n.toFixed(digits));
@@ -179,6 +180,7 @@ export function renderMarkdown(r: BenchReport): string {
     );
   }
   if (r.rollback) lines.push('', ...rollbackSection(r.rollback));
+  if (r.soak) lines.push('', renderSoak(r.soak));
   if (r.profile) {
     lines.push(
       '',

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { type Baseline, buildBaseline } from './baseline.js';
 import { newestProfile, type SelfTime, topSelfTime } from './cpu-profile.js';
 import { LoadGenerator, measure, type Rig, type RunSample } from './measure.js';
 import { nginxVersion } from './nginx.js';
@@ -20,6 +21,7 @@ import { hasCommand, installCleanup, pinSelf, stopAll } from './procs.js';
 import { renderMarkdown, writeReport } from './report.js';
 import { rollbackChecks, type RollbackReport, runRollback } from './rollback.js';
 import { type BenchOptions, type LoadScenario, readOptions, type TargetName, USAGE } from './scenarios.js';
+import { runSoak, soakChecks, type SoakReport } from './soak.js';
 import { streamThrough, type TransferResult } from './stream.js';
 import { type BenchReport, checkTargets, type ScenarioSummary, summariseScenario } from './summary.js';
 import {
@@ -66,12 +68,18 @@ function packageVersion(name: string): string {
   }
 }
 
+/** The other revision's build when BENCH_BASELINE asked for one. */
+let baseline: Baseline | undefined;
+
 async function startTarget(name: TargetName, place: Placement, up: Upstreams): Promise<Target> {
   switch (name) {
     case 'direct':
       return directTarget(up);
     case 'switchyard':
       return startSwitchyard(place, up);
+    case 'baseline':
+      if (!baseline) throw new Error('no baseline was built');
+      return startSwitchyard(place, up, undefined, baseline.main);
     case 'http-proxy':
       return startHttpProxy(place, up);
     case 'nginx':
@@ -116,6 +124,18 @@ async function startTargets(
     }
   }
   return out;
+}
+
+/** The soak's figures, or null with a note saying why it could not run. */
+async function soakOrNote(place: Placement, options: BenchOptions, notes: string[]): Promise<SoakReport | null> {
+  if (!(await waitForQuiet())) notes.push('the machine never became idle before the soak started.');
+  try {
+    return await runSoak(place, { rate: options.soakRate, requests: options.soakRequests, connections: 64 }, progress);
+  } catch (err) {
+    notes.push(`the soak failed to run: ${(err as Error).message.split('\n')[0]}`);
+    progress(`soak failed: ${(err as Error).stack ?? String(err)}`);
+    return null;
+  }
 }
 
 async function runLoadScenario(
@@ -250,6 +270,20 @@ async function main(): Promise<void> {
     undici: packageVersion('undici'),
   };
   let names = options.targets;
+  if (options.baseline && names.includes('baseline')) {
+    progress(`building the baseline ${options.baseline}`);
+    try {
+      baseline = buildBaseline(PACKAGE_ROOT, options.baseline, join(workDir, 'baseline'));
+      installCleanup(() => baseline?.remove());
+      versions['baseline'] = baseline.label;
+      setup.push(
+        `Baseline: switchyard built from ${baseline.label}, run as one more target with the same config, interleaved with this tree's build: ratios switchyard/baseline are the before/after of the change.`,
+      );
+    } catch (err) {
+      names = names.filter((n) => n !== 'baseline');
+      notes.push((err as Error).message);
+    }
+  }
   if (names.includes('nginx')) {
     const v = nginxVersion();
     if (v) versions['nginx'] = v;
@@ -271,6 +305,7 @@ async function main(): Promise<void> {
   const scenarios: ScenarioSummary[] = [];
   let stream: TransferResult[] | null = null;
   let rollback: RollbackReport | null = null;
+  let soak: SoakReport | null = null;
   for (const scenario of options.scenarios) {
     if (scenario.kind === 'stream') {
       if (names.includes('switchyard')) stream = await runStreamScenario(place, up, scenario.bytes);
@@ -291,6 +326,10 @@ async function main(): Promise<void> {
           progress(`rollback failed: ${(err as Error).stack ?? String(err)}`);
         }
       }
+      continue;
+    }
+    if (scenario.kind === 'soak') {
+      if (names.includes('switchyard')) soak = await soakOrNote(place, options, notes);
       continue;
     }
     scenarios.push(await runLoadScenario(scenario, options, names, rig));
@@ -318,8 +357,9 @@ async function main(): Promise<void> {
     scenarios,
     stream,
     rollback,
+    soak,
     profile,
-    checks: [...checkTargets(scenarios, stream), ...rollbackChecks(rollback)],
+    checks: [...checkTargets(scenarios, stream), ...rollbackChecks(rollback), ...soakChecks(soak)],
     notes,
   };
   const markdown = renderMarkdown(report);

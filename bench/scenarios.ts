@@ -40,9 +40,17 @@ export interface RollbackScenario {
   readonly title: string;
 }
 
-export type Scenario = LoadScenario | StreamScenario | RollbackScenario;
+/** Long load through deployments and weight flips (soak.ts): switchyard alone. */
+export interface SoakScenario {
+  readonly kind: 'soak';
+  readonly id: string;
+  readonly letter: string;
+  readonly title: string;
+}
 
-export const TARGET_NAMES = ['direct', 'switchyard', 'http-proxy', 'nginx'] as const;
+export type Scenario = LoadScenario | StreamScenario | RollbackScenario | SoakScenario;
+
+export const TARGET_NAMES = ['direct', 'switchyard', 'baseline', 'http-proxy', 'nginx'] as const;
 export type TargetName = (typeof TARGET_NAMES)[number];
 
 const KiB = 1024;
@@ -136,6 +144,12 @@ export const SCENARIOS: readonly Scenario[] = [
     letter: 'g',
     title: 'a failing canary under load: rollback reaction time and failed responses',
   },
+  {
+    kind: 'soak',
+    id: 'soak',
+    letter: 'h',
+    title: 'soak: steady load through a canary, a rollback, a redeploy and weight flips every 200 ms',
+  },
 ];
 
 /** How this run is shaped, from the environment. */
@@ -151,6 +165,11 @@ export interface BenchOptions {
   /** Deployments per failure kind and retry setting in the rollback scenario, with alarms and without. */
   readonly rollbackRuns: number;
   readonly rollbackPlainRuns: number;
+  /** The git revision to build and run as the target named baseline (BENCH_BASELINE). */
+  readonly baseline: string | undefined;
+  /** Soak: requests in all and their rate. */
+  readonly soakRequests: number;
+  readonly soakRate: number;
   /** Where latest.{json,md} go instead of bench/results (for trial runs that must not replace them). */
   readonly resultsDir: string | undefined;
 }
@@ -161,10 +180,15 @@ export const USAGE = `environment:
   BENCH_WARMUP=S       unmeasured warm-up seconds per target and scenario (default 1; 0 = none)
   BENCH_SCENARIOS=LIST comma list of ids or letters (default all):
                        ${SCENARIOS.map((s) => `${s.id} (${s.letter})`).join(', ')}
-  BENCH_TARGETS=LIST   comma list of ${TARGET_NAMES.join(', ')} (default all; nginx only if on PATH)
+  BENCH_TARGETS=LIST   comma list of ${TARGET_NAMES.join(', ')} (default all; nginx only if on PATH,
+                       baseline only with BENCH_BASELINE)
+  BENCH_BASELINE=REV   also run switchyard built from git revision REV, as the target "baseline",
+                       interleaved with this tree's: before/after of a change in one run
   BENCH_CPU_PROF=DIR   run switchyard with --cpu-prof into DIR during get-100 and summarise the profile
   BENCH_ROLLBACK_RUNS=N        rollback: deployments with alarms per failure kind and retry setting (default 10)
   BENCH_ROLLBACK_PLAIN_RUNS=N  rollback: the same without alarms, 5 s each (default 3; their figures barely vary)
+  BENCH_SOAK_REQUESTS=N        soak: requests in all (default 120000)
+  BENCH_SOAK_RATE=N            soak: requests per second, evenly paced (default 2000)
   BENCH_RESULTS_DIR=DIR        write latest.{json,md} there instead of bench/results`;
 
 function numberVar(name: string, fallback: number | undefined, allowZero = false): number | undefined {
@@ -190,7 +214,9 @@ export function readOptions(): BenchOptions {
   const wanted = list('BENCH_SCENARIOS');
   const unknown = wanted?.filter((w) => !SCENARIOS.some((s) => s.id === w || s.letter === w));
   if (unknown?.length) throw new Error(`unknown scenario(s) ${unknown.join(', ')}\n\n${USAGE}`);
-  const targets = list('BENCH_TARGETS') ?? [...TARGET_NAMES];
+  const baseline = process.env['BENCH_BASELINE'] || undefined;
+  const targets = list('BENCH_TARGETS') ?? TARGET_NAMES.filter((t) => t !== 'baseline' || baseline);
+  if (targets.includes('baseline') && !baseline) throw new Error(`target baseline needs BENCH_BASELINE\n\n${USAGE}`);
   const badTargets = targets.filter((t) => !(TARGET_NAMES as readonly string[]).includes(t));
   if (badTargets.length) throw new Error(`unknown target(s) ${badTargets.join(', ')}\n\n${USAGE}`);
   return {
@@ -202,6 +228,9 @@ export function readOptions(): BenchOptions {
     cpuProfDir: process.env['BENCH_CPU_PROF'] || undefined,
     rollbackRuns: Math.max(1, Math.round(numberVar('BENCH_ROLLBACK_RUNS', 10)!)),
     rollbackPlainRuns: Math.round(numberVar('BENCH_ROLLBACK_PLAIN_RUNS', 3, true)!),
+    baseline,
+    soakRequests: Math.max(1, Math.round(numberVar('BENCH_SOAK_REQUESTS', 120_000)!)),
+    soakRate: numberVar('BENCH_SOAK_RATE', 2_000)!,
     resultsDir: process.env['BENCH_RESULTS_DIR'] || undefined,
   };
 }

@@ -8,6 +8,7 @@ import type { RunSample } from './measure.js';
 import type { MachineInfo } from './proc-stats.js';
 import type { RollbackReport } from './rollback.js';
 import type { LoadScenario, TargetName } from './scenarios.js';
+import type { SoakReport } from './soak.js';
 import type { TransferResult } from './stream.js';
 
 /** Medians over rounds for one target in one scenario. */
@@ -79,6 +80,8 @@ export interface BenchReport {
   readonly stream: readonly TransferResult[] | null;
   /** The rollback scenario's figures, when it ran. */
   readonly rollback: RollbackReport | null;
+  /** The soak's figures, when it ran. */
+  readonly soak: SoakReport | null;
   /** switchyard's top functions by self time under the headline load, when BENCH_CPU_PROF asked for it. */
   readonly profile: readonly SelfTime[] | null;
   readonly checks: readonly TargetCheck[];

@@ -83,12 +83,13 @@ export async function spawnSwitchyard(
   configFile: string,
   controlPort: number,
   cpuProfDir?: string,
+  main = SWITCHYARD_MAIN,
 ): Promise<Child> {
   const prof = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [];
   const child = startChild(
-    'switchyard',
+    main === SWITCHYARD_MAIN ? 'switchyard' : 'baseline',
     process.execPath,
-    [...prof, SWITCHYARD_MAIN, 'serve', '--config', configFile],
+    [...prof, main, 'serve', '--config', configFile],
     {
       core: place.proxyCore,
     },
@@ -102,11 +103,20 @@ export async function spawnSwitchyard(
   return child;
 }
 
-/** switchyard from its CLI, with a config file like an operator would write. */
-export async function startSwitchyard(place: Placement, up: Upstreams, cpuProfDir?: string): Promise<Target> {
+/**
+ * switchyard from its CLI, with a config file like an operator would write; `baselineMain` runs another
+ * revision's build (baseline.ts) as the target named baseline instead.
+ */
+export async function startSwitchyard(
+  place: Placement,
+  up: Upstreams,
+  cpuProfDir?: string,
+  baselineMain?: string,
+): Promise<Target> {
   const port = await freePort();
   const control = await freePort();
-  const config = join(place.workDir, 'switchyard.yml');
+  const name = baselineMain ? 'baseline' : 'switchyard';
+  const config = join(place.workDir, `${name}.yml`);
   writeFileSync(
     config,
     `listeners:
@@ -123,7 +133,7 @@ services:
     weights: { "1": 90, "2": 10 }
 `,
   );
-  const child = await spawnSwitchyard(place, config, control, cpuProfDir);
+  const child = await spawnSwitchyard(place, config, control, cpuProfDir, baselineMain);
   const url = `http://127.0.0.1:${port}`;
   try {
     await waitFor200(`${url}/bytes/1`, READY_TIMEOUT_MS, exitedMessage(child));
@@ -132,7 +142,7 @@ services:
     throw err;
   }
   // A graceful stop lets switchyard exit on its own, which is also when --cpu-prof writes its profile.
-  return { name: 'switchyard', url, pids: [child.pid], stop: () => child.stop(15_000) };
+  return { name, url, pids: [child.pid], stop: () => child.stop(15_000) };
 }
 
 /** The node-http-proxy peer script. */
