@@ -35,19 +35,16 @@ export class DeploymentEngine {
     this.#walk = new LifecycleWalk(this.#ctx);
   }
 
-  /** Creates a deployment and starts it on the next turn; returns its record. */
-  create(plan: DeploymentPlan): DeploymentRecord {
+  /**
+   * Creates a deployment and starts it on the next turn; returns its record. `id` is given by a caller
+   * that had to keep something under it first (CreateDeployment's request).
+   */
+  create(plan: DeploymentPlan, id: string = deploymentId()): DeploymentRecord {
     const ctx = this.#ctx;
-    const active = this.active(plan.applicationName, plan.deploymentGroupName);
-    if (active) {
-      throw new SwitchyardError(
-        'DEPLOYMENT_ACTIVE',
-        `The Deployment Group '${plan.deploymentGroupName}' already has an active Deployment '${active.id}'`,
-      );
-    }
+    this.checkCanCreate(plan.applicationName, plan.deploymentGroupName);
     const clock = scaledClock(plan.timeScale, ctx.deps.clock);
     const record: DeploymentRecord = {
-      id: deploymentId(),
+      id,
       plan,
       status: 'Created',
       createTime: clock.now(),
@@ -72,6 +69,17 @@ export class DeploymentEngine {
     });
     queueMicrotask(() => void this.#walk.start(run));
     return record;
+  }
+
+  /** Throws DEPLOYMENT_ACTIVE when the group has a deployment that has not ended (CodeDeploy allows one). */
+  checkCanCreate(application: string, group: string): void {
+    const active = this.active(application, group);
+    if (active) {
+      throw new SwitchyardError(
+        'DEPLOYMENT_ACTIVE',
+        `The Deployment Group '${group}' already has an active Deployment '${active.id}'`,
+      );
+    }
   }
 
   /** A deployment by id. */

@@ -11,6 +11,7 @@ import {
   GetDeploymentConfigCommand,
   GetDeploymentGroupCommand,
   ListApplicationsCommand,
+  ListDeploymentsCommand,
   PutLifecycleEventHookExecutionStatusCommand,
   StopDeploymentCommand,
   waitUntilDeploymentSuccessful,
@@ -247,6 +248,26 @@ describe('state on disk', () => {
     store.put('notification', 'd-1/DeploymentStart/ops', { key: 'd-1/DeploymentStart/ops', state: 'sent-ish' });
     const sy = await startProxy(twoVersions('http://127.0.0.1:9', 'http://127.0.0.1:9'), { store });
     expect(sy.traffic.service('web').live).toBe('1');
+  });
+
+  it('refuses a CreateDeployment whose request the store cannot keep, and starts nothing', async () => {
+    /** A store that refuses to keep deployment requests (a full disk at that moment). */
+    class RefusingStore extends MemoryStore {
+      override put(kind: StoreKind, key: string, value: unknown): void {
+        if (kind === 'request') throw new SwitchyardError('STORE_FAILED', 'cannot write to the store: disk is full');
+        super.put(kind, key, value);
+      }
+    }
+    const blue = await startUpstream('blue');
+    const green = await startUpstream('green');
+    const sy = await startProxy(twoVersions(blue.url, green.url), { store: new RefusingStore() });
+    const cd = sdkClient(sy);
+    await createWebGroup(cd, { deploymentConfigName: 'CodeDeployDefault.ECSAllAtOnce' });
+    // A store failure is the server's: 500 InternalFailure, the detail in the log.
+    await expect(deployWeb(cd)).rejects.toMatchObject({ name: 'InternalFailure' });
+    expect((await cd.send(new ListDeploymentsCommand({}))).deployments).toEqual([]);
+    expect(sy.traffic.service('web').weights.production).toEqual({ '1': 100, '2': 0 });
+    expect(await count(sy, 10)).toEqual({ blue: 10 });
   });
 
   it('goes on in memory, and still rolls back, when the store stops taking writes mid-deployment', async () => {

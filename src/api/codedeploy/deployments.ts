@@ -29,6 +29,7 @@ import { type CodeDeployException, CodeDeployRefusal } from '../../codedeploy/ex
 import { DeploymentStatus, LifecycleEventStatus } from '../../codedeploy/lifecycle.js';
 import { describeError } from '../../core/describe-error.js';
 import { isSwitchyardError } from '../../core/errors.js';
+import { deploymentId } from '../../core/ids.js';
 import type { DeploymentPlan, DeploymentRecord, ServiceView } from '../../shifting/ports.js';
 import type {
   BatchGetDeploymentsAnswer,
@@ -249,15 +250,18 @@ export const createDeployment: Operation<CreateDeploymentAnswer> = (deps, body) 
     .filter((r) => r.status === 'Succeeded')
     .at(-1);
   const previousRevision = lastGood && requestOf(deps, lastGood)?.revision;
-  const record = engine.create(plan);
-  registry.recordRequest(record.id, {
+  // The request is kept before the deployment exists: a store that refuses it refuses the whole call,
+  // rather than a deployment running that the caller was told had failed.
+  engine.checkCanCreate(appName, groupName);
+  const id = deploymentId();
+  registry.recordRequest(id, {
     revision: echoed,
     previousRevision,
     group,
     computePlatform: platform,
     ...(request.overrideAlarmConfiguration && { overrideAlarmConfiguration: request.overrideAlarmConfiguration }),
   });
-  return { deploymentId: record.id };
+  return { deploymentId: engine.create(plan, id).id };
 };
 
 /** GetDeployment. */
