@@ -1,28 +1,30 @@
 /**
  * @module core/sigv4
- * AWS Signature Version 4 (header form, AWS4-HMAC-SHA256), computed exactly as the AWS SDKs and awscli
- * compute it, so that switchyard can verify their calls and its own CLI can sign. Pure: the time comes in
- * as a number and nothing here does I/O.
- *
- * Canonicalisation follows the SDK's signer (@smithy/signature-v4) for services other than S3: the path
- * as sent is normalised and percent-encoded once more, query keys and values are encoded by RFC 3986 and
- * sorted, header values have runs of spaces and tabs collapsed and their ends trimmed.
+ * AWS Signature Version 4 (header form, AWS4-HMAC-SHA256) for CodeDeploy's API: verifying the calls of the
+ * AWS SDKs and awscli, and signing the switchyard command's own. The signature itself is computed by
+ * AWS's signer (@smithy/signature-v4, the code the JavaScript SDK signs with), so the canonical request is
+ * built exactly as clients build it; what is here is reading the request as it was received into that
+ * signer's input, and the checks AWS makes around the signature. Nothing here does I/O; time comes in as
+ * a number.
  */
 import { createHash, createHmac } from 'node:crypto';
 
+import { SignatureV4 } from '@smithy/signature-v4';
+
 import { sameSecret } from './constant-time.js';
 
-export const ALGORITHM = 'AWS4-HMAC-SHA256';
+const ALGORITHM = 'AWS4-HMAC-SHA256';
 
 /** How far X-Amz-Date may be from the verifier's clock, either way (AWS's own limit). */
 export const MAX_CLOCK_SKEW_MS = 15 * 60_000;
 
-/** The parts of an HTTP request a signature covers. Header names are lower case (as node gives them). */
+/** A request as received (or about to be sent): what a signature covers. */
 export interface SignableRequest {
   readonly method: string;
-  /** Path and query as they appear on the request line, e.g. `/` or `/a%20b?x=1`. */
+  /** Path and query exactly as on the request line, e.g. `/` or `/a%20b?x=1`. */
   readonly url: string;
-  readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>;
+  /** Names and values alternating, in the order and case received (node's `rawHeaders`). */
+  readonly rawHeaders: readonly string[];
   readonly body: Uint8Array;
 }
 
@@ -52,19 +54,54 @@ export type SigV4Verdict =
   | { readonly ok: true; readonly accessKeyId: string }
   | { readonly ok: false; readonly exception: SigV4Exception; readonly message: string; readonly reason: string };
 
+type SignerRequest = Parameters<SignatureV4['presign']>[0];
+
 const INVALID_TOKEN = 'The security token included in the request is invalid.';
 const MISMATCH =
   'The request signature we calculated does not match the signature you provided. Check your AWS Secret ' +
   'Access Key and signing method. Consult the service documentation for details.';
 
-/** SHA-256 of `data` as lower-case hex. */
-export function sha256Hex(data: Uint8Array | string): string {
-  return createHash('sha256').update(data).digest('hex');
+/** Bytes of what the signer hashes: its strings are UTF-8, as every SDK encodes them. */
+function bytesOf(data: string | ArrayBuffer | ArrayBufferView): Buffer | string {
+  if (typeof data === 'string') return data;
+  return ArrayBuffer.isView(data) ? Buffer.from(data.buffer, data.byteOffset, data.byteLength) : Buffer.from(data);
 }
 
-/** RFC 3986 percent-encoding: everything but letters, digits and `-._~`. */
-export function uriEncode(text: string): string {
-  return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+/** SHA-256, or HMAC-SHA256 under `secret`, on node:crypto, in the form the signer takes. */
+class Sha256 {
+  readonly #hash: ReturnType<typeof createHash> | ReturnType<typeof createHmac>;
+
+  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
+    this.#hash = secret === undefined ? createHash('sha256') : createHmac('sha256', bytesOf(secret));
+  }
+
+  /** Adds `data` to what is hashed. */
+  update(data: string | ArrayBuffer | ArrayBufferView): void {
+    this.#hash.update(bytesOf(data));
+  }
+
+  /** The digest; the hash is finished after it. */
+  async digest(): Promise<Uint8Array> {
+    return this.#hash.digest();
+  }
+}
+
+/** A signer for `key`; region and service are given per signature. */
+function signerFor(key: AccessKey, applyChecksum: boolean): SignatureV4 {
+  // uriEscapePath: the path as sent is normalised and encoded once more, as for every service but S3.
+  return new SignatureV4({
+    credentials: key,
+    region: 'us-east-1',
+    service: '',
+    sha256: Sha256,
+    uriEscapePath: true,
+    applyChecksum,
+  });
+}
+
+/** SHA-256 of `data` as lower-case hex. */
+function sha256Hex(data: Uint8Array | string): string {
+  return createHash('sha256').update(data).digest('hex');
 }
 
 /** Decodes percent-escapes, keeping a malformed one as it stands rather than failing the whole request. */
@@ -76,96 +113,76 @@ function uriDecode(text: string): string {
   }
 }
 
-/** The canonical URI of a path as sent: `.` and `..` segments resolved, empty ones dropped, encoded again. */
-export function canonicalUri(path: string): string {
-  const segments: string[] = [];
-  for (const segment of path.split('/')) {
-    if (segment === '' || segment === '.') continue;
-    if (segment === '..') segments.pop();
-    else segments.push(segment);
-  }
-  const trailing = segments.length > 0 && path.endsWith('/') ? '/' : '';
-  const normalised = `${path.startsWith('/') ? '/' : ''}${segments.join('/')}${trailing}`;
-  return uriEncode(normalised).replace(/%2F/g, '/');
+/**
+ * A header value that arrived as bytes (node reads them as latin1) as the UTF-8 the client signed; plain
+ * ASCII, nearly all of it, is returned as it is. (The request line needs nothing: node refuses non-ASCII
+ * there, so a path or query is percent-encoded.)
+ */
+function asUtf8(text: string): string {
+  // eslint-disable-next-line no-control-regex -- the test is for any character beyond ASCII
+  return /[^\x00-\x7f]/.test(text) ? Buffer.from(text, 'latin1').toString('utf8') : text;
 }
 
-/** The canonical query string: each pair decoded, re-encoded, and sorted by key, then value. */
-export function canonicalQuery(query: string): string {
-  const pairs: [string, string][] = [];
+/**
+ * The signer's query: each `key=value` pair of the raw query percent-decoded (`+` stays `+`; SigV4
+ * clients send a space as `%20`), a key without `=` taken as an empty value, a repeated key as a list.
+ */
+function queryOf(query: string): Record<string, string | string[]> {
+  // No prototype: a key named __proto__ reaches the signer as a key like any other.
+  const params = Object.create(null) as Record<string, string | string[]>;
   for (const part of query.split('&')) {
     if (part === '') continue;
     const eq = part.indexOf('=');
-    const key = uriEncode(uriDecode(eq < 0 ? part : part.slice(0, eq)));
-    const value = uriEncode(uriDecode(eq < 0 ? '' : part.slice(eq + 1)));
-    if (key.toLowerCase() === 'x-amz-signature') continue;
-    pairs.push([key, value]);
+    const key = uriDecode(eq < 0 ? part : part.slice(0, eq));
+    const value = uriDecode(eq < 0 ? '' : part.slice(eq + 1));
+    const seen = params[key];
+    params[key] = seen === undefined ? value : typeof seen === 'string' ? [seen, value] : [...seen, value];
   }
-  pairs.sort(([ak, av], [bk, bv]) => (ak < bk ? -1 : ak > bk ? 1 : av < bv ? -1 : av > bv ? 1 : 0));
-  return pairs.map(([k, v]) => `${k}=${v}`).join('&');
+  return params;
 }
 
-/** A header's canonical value: several values joined by commas, space runs collapsed, ends trimmed. */
-function canonicalHeaderValue(value: string | readonly string[] | undefined): string {
-  const joined = typeof value === 'string' ? value : (value ?? []).join(',');
-  return joined
-    .replace(/[\r\n]/g, ' ')
-    .replace(/[ \t]+/g, ' ')
-    .trim();
+/** The received headers by lower-case name, each with its values in the order they came. */
+function headerMap(rawHeaders: readonly string[]): Map<string, string[]> {
+  const headers = new Map<string, string[]>();
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!.toLowerCase();
+    const values = headers.get(name);
+    if (values) values.push(rawHeaders[i + 1]!);
+    else headers.set(name, [rawHeaders[i + 1]!]);
+  }
+  return headers;
 }
 
-/** The canonical request for `req` over `signedHeaders` (lower case, sorted) with the given payload hash. */
-export function canonicalRequest(req: SignableRequest, signedHeaders: readonly string[], payloadHash: string): string {
-  const q = req.url.indexOf('?');
-  const path = q < 0 ? req.url : req.url.slice(0, q);
-  const query = q < 0 ? '' : req.url.slice(q + 1);
-  const headerLines = signedHeaders.map((name) => `${name}:${canonicalHeaderValue(req.headers[name])}\n`).join('');
-  return [
-    req.method.toUpperCase(),
-    canonicalUri(path),
-    canonicalQuery(query),
-    headerLines,
-    signedHeaders.join(';'),
-    payloadHash,
-  ].join('\n');
-}
-
-/** The credential scope `date/region/service/aws4_request`. */
-export function credentialScope(date: string, region: string, service: string): string {
-  return `${date}/${region}/${service}/aws4_request`;
-}
-
-/** The string to sign for a canonical request made at `amzDate` (`yyyymmddThhmmssZ`). */
-export function stringToSign(amzDate: string, scope: string, canonical: string): string {
-  return `${ALGORITHM}\n${amzDate}\n${scope}\n${sha256Hex(canonical)}`;
-}
-
-/** The signing key: HMAC-SHA256 chained over date, region, service and `aws4_request`. */
-export function signingKey(secretAccessKey: string, date: string, region: string, service: string): Buffer {
-  const hmac = (key: string | Buffer, data: string) => createHmac('sha256', key).update(data).digest();
-  return hmac(hmac(hmac(hmac(`AWS4${secretAccessKey}`, date), region), service), 'aws4_request');
-}
-
-/** The hex signature of `req` under `key`, for the scope and signed headers given. */
-export function signatureOf(
+/**
+ * The signer's input for `req` over the headers named (all present): a repeated header's values joined
+ * by commas, each trimmed, as SigV4 defines (the signer then collapses inner runs of spaces and tabs),
+ * and each value passed through `decode`.
+ */
+function signerRequest(
   req: SignableRequest,
-  scope: { readonly amzDate: string; readonly region: string; readonly service: string },
-  signedHeaders: readonly string[],
-  payloadHash: string,
-  secretAccessKey: string,
-): string {
-  const date = scope.amzDate.slice(0, 8);
-  const toSign = stringToSign(
-    scope.amzDate,
-    credentialScope(date, scope.region, scope.service),
-    canonicalRequest(req, signedHeaders, payloadHash),
-  );
-  return createHmac('sha256', signingKey(secretAccessKey, date, scope.region, scope.service))
-    .update(toSign)
-    .digest('hex');
+  headers: ReadonlyMap<string, string[]>,
+  names: readonly string[],
+  decode: (value: string) => string,
+): SignerRequest {
+  const q = req.url.indexOf('?');
+  const signed = Object.create(null) as Record<string, string>;
+  for (const name of names) {
+    const values = headers.get(name)!;
+    signed[name] = decode(values.length === 1 ? values[0]!.trim() : values.map((v) => v.trim()).join(','));
+  }
+  return {
+    method: req.method.toUpperCase(),
+    protocol: 'http:',
+    hostname: '',
+    path: q < 0 ? req.url : req.url.slice(0, q),
+    query: q < 0 ? {} : queryOf(req.url.slice(q + 1)),
+    headers: signed,
+    body: req.body,
+  };
 }
 
 /** Parses an AWS4-HMAC-SHA256 Authorization header; a string is what is wrong with it. */
-export function parseAuthorization(value: string): ParsedAuthorization | string {
+function parseAuthorization(value: string): ParsedAuthorization | string {
   const space = value.indexOf(' ');
   if (space < 0 || value.slice(0, space) !== ALGORITHM) return `Authorization header must start with ${ALGORITHM}`;
   const fields = new Map<string, string>();
@@ -200,20 +217,25 @@ export function amzDateOf(ms: number): string {
     .replace(/\.\d{3}/, '');
 }
 
-/** Epoch milliseconds of a `yyyymmddThhmmssZ` date, or NaN. */
+/** Epoch milliseconds of a `yyyymmddThhmmssZ` date, or NaN (for a malformed or impossible one). */
 function parseAmzDate(text: string): number {
   const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(text);
-  return m
+  const ms = m
     ? Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]))
     : Number.NaN;
-}
-
-function headerText(value: string | readonly string[] | undefined): string | undefined {
-  return typeof value === 'string' ? value : value?.[0];
+  // Date.UTC rolls a 13th month or a 61st second over; the signer would then sign another date.
+  return Number.isNaN(ms) || amzDateOf(ms) !== text ? Number.NaN : ms;
 }
 
 function refuse(exception: SigV4Exception, message: string, reason: string): SigV4Verdict {
   return { ok: false, exception, message, reason };
+}
+
+/** The one value of a header that must not be repeated, undefined when absent, or the refusal. */
+function single(headers: ReadonlyMap<string, string[]>, name: string): string | undefined | SigV4Verdict {
+  const values = headers.get(name);
+  if (values === undefined || values.length === 1) return values?.[0];
+  return refuse('IncompleteSignatureException', `The '${name}' header must appear once.`, `repeated ${name}`);
 }
 
 /** What {@link verifySigV4} checks a request against. */
@@ -228,12 +250,15 @@ export interface VerifyOptions {
 
 /**
  * Verifies the request's Authorization header: the key id is known, the scope names the service and the
- * date of X-Amz-Date, which is within 15 minutes of now, and the signature matches (compared in constant
- * time). The payload hash is always computed from the body; an `x-amz-content-sha256` that differs from
- * it is refused, so a signed hash cannot vouch for a different body.
+ * date of X-Amz-Date, which is within 15 minutes of now, X-Amz-Target is signed, and the signature that
+ * AWS's signer computes over the signed headers matches (compared in constant time). An
+ * `x-amz-content-sha256` that is not the body's hash is refused, so a signed hash cannot vouch for a
+ * different body.
  */
-export function verifySigV4(req: SignableRequest, options: VerifyOptions): SigV4Verdict {
-  const header = headerText(req.headers['authorization']);
+export async function verifySigV4(req: SignableRequest, options: VerifyOptions): Promise<SigV4Verdict> {
+  const headers = headerMap(req.rawHeaders);
+  const header = single(headers, 'authorization');
+  if (typeof header === 'object') return header;
   if (header === undefined || !header.startsWith(`${ALGORITHM} `)) {
     return refuse(
       'UnrecognizedClientException',
@@ -243,9 +268,10 @@ export function verifySigV4(req: SignableRequest, options: VerifyOptions): SigV4
   }
   const auth = parseAuthorization(header);
   if (typeof auth === 'string') return refuse('IncompleteSignatureException', auth, 'malformed Authorization header');
-  const refused = credentialProblem(req, auth, options);
+  const refused = credentialProblem(headers, auth, options);
   if (refused) return refused;
-  const amzDate = headerText(req.headers['x-amz-date']);
+  const amzDate = single(headers, 'x-amz-date');
+  if (typeof amzDate === 'object') return amzDate;
   if (amzDate === undefined || !auth.signedHeaders.includes('x-amz-date')) {
     return refuse(
       'IncompleteSignatureException',
@@ -253,31 +279,48 @@ export function verifySigV4(req: SignableRequest, options: VerifyOptions): SigV4
       'no signed X-Amz-Date',
     );
   }
-  const late = dateProblem(amzDate, auth, options.nowMs);
+  const signedAt = parseAmzDate(amzDate);
+  const late = dateProblem(amzDate, signedAt, auth, options.nowMs);
   if (late) return late;
-  const payloadHash = sha256Hex(req.body);
-  const claimed = headerText(req.headers['x-amz-content-sha256']);
-  if (claimed !== undefined && claimed !== payloadHash) {
+  const claimed = single(headers, 'x-amz-content-sha256');
+  if (typeof claimed === 'object') return claimed;
+  if (claimed !== undefined && claimed !== sha256Hex(req.body)) {
     return refuse(
       'InvalidSignatureException',
       "The provided 'x-amz-content-sha256' header does not match what was computed.",
       'x-amz-content-sha256 differs from the body',
     );
   }
-  const expected = signatureOf(
-    req,
-    { amzDate, region: auth.region, service: auth.service },
-    auth.signedHeaders,
-    payloadHash,
-    options.key.secretAccessKey,
-  );
+  const absent = auth.signedHeaders.find((name) => !headers.has(name));
+  if (absent !== undefined) return refuse('InvalidSignatureException', MISMATCH, `signed header ${absent} absent`);
+  const expected = await signatureOf(req, headers, auth, signedAt, options.key);
   if (!sameSecret(auth.signature, expected)) return refuse('InvalidSignatureException', MISMATCH, 'signature mismatch');
   return { ok: true, accessKeyId: auth.accessKeyId };
 }
 
+/** The signature AWS's signer computes for `req` over the headers `auth` names, signed at `signedAt`. */
+async function signatureOf(
+  req: SignableRequest,
+  headers: ReadonlyMap<string, string[]>,
+  auth: ParsedAuthorization,
+  signedAt: number,
+  key: AccessKey,
+): Promise<string> {
+  // No checksum of its own: x-amz-content-sha256 is signed only if the client signed it.
+  const signed = await signerFor(key, false).sign(signerRequest(req, headers, auth.signedHeaders, asUtf8), {
+    signingDate: new Date(signedAt),
+    signingRegion: auth.region,
+    signingService: auth.service,
+    // Exactly the headers the client signed, even those the signer would leave out of its own.
+    signableHeaders: new Set(auth.signedHeaders),
+  });
+  const authorization = String(signed.headers['authorization']);
+  return authorization.slice(authorization.lastIndexOf('Signature=') + 'Signature='.length);
+}
+
 /** Why the key, the service scope or the signed headers are refused, or undefined when they pass. */
 function credentialProblem(
-  req: SignableRequest,
+  headers: ReadonlyMap<string, string[]>,
   auth: ParsedAuthorization,
   options: VerifyOptions,
 ): SigV4Verdict | undefined {
@@ -303,7 +346,7 @@ function credentialProblem(
     );
   }
   // The operation is chosen by X-Amz-Target: an unsigned one would let a signed call be replayed as another.
-  if (req.headers['x-amz-target'] !== undefined && !signed.includes('x-amz-target')) {
+  if (headers.has('x-amz-target') && !signed.includes('x-amz-target')) {
     return refuse(
       'IncompleteSignatureException',
       "The 'X-Amz-Target' header must be signed.",
@@ -313,9 +356,13 @@ function credentialProblem(
   return undefined;
 }
 
-/** Why X-Amz-Date is refused (malformed, not the scope's date, or more than 15 minutes off), or undefined. */
-function dateProblem(amzDate: string, auth: ParsedAuthorization, nowMs: number): SigV4Verdict | undefined {
-  const signedAt = parseAmzDate(amzDate);
+/** Why X-Amz-Date (read as `signedAt`) is refused: malformed, not the scope's date, or over 15 minutes off. */
+function dateProblem(
+  amzDate: string,
+  signedAt: number,
+  auth: ParsedAuthorization,
+  nowMs: number,
+): SigV4Verdict | undefined {
   if (Number.isNaN(signedAt)) {
     return refuse(
       'IncompleteSignatureException',
@@ -330,8 +377,8 @@ function dateProblem(amzDate: string, auth: ParsedAuthorization, nowMs: number):
       'scope date differs from X-Amz-Date',
     );
   }
-  const now = amzDateOf(nowMs);
   if (signedAt < nowMs - MAX_CLOCK_SKEW_MS) {
+    const now = amzDateOf(nowMs);
     return refuse(
       'InvalidSignatureException',
       `Signature expired: ${amzDate} is now earlier than ${amzDateOf(nowMs - MAX_CLOCK_SKEW_MS)} (${now} - 15 min.)`,
@@ -339,6 +386,7 @@ function dateProblem(amzDate: string, auth: ParsedAuthorization, nowMs: number):
     );
   }
   if (signedAt > nowMs + MAX_CLOCK_SKEW_MS) {
+    const now = amzDateOf(nowMs);
     return refuse(
       'InvalidSignatureException',
       `Signature not yet current: ${amzDate} is still later than ${amzDateOf(nowMs + MAX_CLOCK_SKEW_MS)} (${now} + 15 min.)`,
@@ -357,28 +405,22 @@ export interface SignOptions {
 }
 
 /**
- * The headers to add to `req` (which must carry `host`) to sign it: X-Amz-Date, X-Amz-Content-Sha256 and
- * Authorization over every header it has.
+ * The headers to add to `req` (which must carry `host`) to sign it with AWS's signer: X-Amz-Date,
+ * X-Amz-Content-Sha256 and Authorization over every header it has that the signer signs.
  */
-export function signSigV4(req: SignableRequest, options: SignOptions): Record<string, string> {
-  const amzDate = amzDateOf(options.nowMs);
-  const payloadHash = sha256Hex(req.body);
-  const added = { 'x-amz-date': amzDate, 'x-amz-content-sha256': payloadHash };
-  const headers = { ...req.headers, ...added };
-  const signed = Object.keys(headers)
-    .map((name) => name.toLowerCase())
-    .filter((name) => name !== 'authorization' && name !== 'content-length')
-    .sort();
-  const signature = signatureOf(
-    { ...req, headers },
-    { amzDate, region: options.region, service: options.service },
-    signed,
-    payloadHash,
-    options.key.secretAccessKey,
+export async function signSigV4(req: SignableRequest, options: SignOptions): Promise<Record<string, string>> {
+  const headers = headerMap(req.rawHeaders);
+  const signed = await signerFor(options.key, true).sign(
+    signerRequest(req, headers, [...headers.keys()], (value) => value),
+    {
+      signingDate: new Date(options.nowMs),
+      signingRegion: options.region,
+      signingService: options.service,
+    },
   );
-  const scope = credentialScope(amzDate.slice(0, 8), options.region, options.service);
-  return {
-    ...added,
-    authorization: `${ALGORITHM} Credential=${options.key.accessKeyId}/${scope}, SignedHeaders=${signed.join(';')}, Signature=${signature}`,
-  };
+  const added: Record<string, string> = {};
+  for (const name of ['x-amz-date', 'x-amz-content-sha256', 'authorization']) {
+    added[name] = String(signed.headers[name]);
+  }
+  return added;
 }

@@ -77,8 +77,9 @@ export function controlGuard(auth: ControlAuth, clock: Clock): ControlGuard {
       );
     }
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    const verdict = verifySigV4(
-      { method: req.method, url: req.url, headers: req.headers, body },
+    // The request line and headers as they arrived: the signature covers them as the client sent them.
+    const verdict = await verifySigV4(
+      { method: req.method, url: req.url, rawHeaders: req.raw.rawHeaders, body },
       { key, service: SIGNING_SERVICE, nowMs: clock.now() },
     );
     if (verdict.ok) return;

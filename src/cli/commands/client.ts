@@ -148,8 +148,8 @@ export async function codedeploy<T = Record<string, unknown>>(
     headers['host'] = new URL(endpoint.url).host;
     Object.assign(
       headers,
-      signSigV4(
-        { method: 'POST', url: '/', headers, body: Buffer.from(text) },
+      await signSigV4(
+        { method: 'POST', url: '/', rawHeaders: Object.entries(headers).flat(), body: Buffer.from(text) },
         { key: endpoint.key, region: endpoint.region, service: 'codedeploy', nowMs: systemClock.now() },
       ),
     );
