@@ -290,12 +290,24 @@ function failureText(err: Error, proxyCode: ProxyErrorCode, code: string): [stri
  */
 function foreignCoding(raw: readonly Buffer[]): string | undefined {
   let coding: string | undefined;
+  // The common case, one line of plain `chunked`, is settled on the bytes, with no string made.
+  let plain = false;
   for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i]!.length !== 17 || raw[i]!.toString('latin1').toLowerCase() !== 'transfer-encoding') continue;
-    const value = raw[i + 1]!.toString('latin1');
-    coding = coding === undefined ? value : `${coding}, ${value}`;
+    if (!spells(raw[i]!, 'transfer-encoding')) continue;
+    const value = raw[i + 1]!;
+    plain = coding === undefined && spells(value, 'chunked');
+    const text = plain ? 'chunked' : value.toString('latin1');
+    coding = coding === undefined ? text : `${coding}, ${text}`;
   }
-  return coding === undefined || coding.trim().toLowerCase() === 'chunked' ? undefined : coding;
+  if (coding === undefined || plain) return undefined;
+  return coding.trim().toLowerCase() === 'chunked' ? undefined : coding;
+}
+
+/** Whether `buf` is `lower` (lower-case letters and dashes) in any case, compared on the bytes. */
+function spells(buf: Buffer, lower: string): boolean {
+  if (buf.length !== lower.length) return false;
+  for (let i = 0; i < buf.length; i++) if ((buf[i]! | 0x20) !== lower.charCodeAt(i)) return false;
+  return true;
 }
 
 /** Removes every Content-Length from a flat header list, in place. */
