@@ -8,6 +8,7 @@
  */
 import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 
+import { request } from 'undici';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 
 import type { Switchyard } from '../../src/app/start.js';
@@ -436,5 +437,31 @@ describe('responses that have no body whatever their headers say', () => {
     expect(b.rest.length).toBe(0);
     const done = status === 304 ? { '3xx': 1, '2xx': 1 } : { '2xx': 2 };
     expect(counts()).toMatchObject({ ...done, error: 0 });
+  });
+});
+
+describe('a target whose responses are broken', () => {
+  it('is ejected by outlier detection like one that refuses connections', async () => {
+    const broken = [
+      (socket: Socket) => socket.write('garbage\r\n\r\n'),
+      (socket: Socket) => socket.end('HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nhello'),
+      (socket: Socket) => socket.write('HTTP/1.1 200 OK\r\ntransfer-encoding: gzip\r\n\r\nhello'),
+    ];
+    const bad = await rawUpstream((socket, _head, n) => broken[n % broken.length]!(socket));
+    const good = await rawUpstream((socket) => socket.write(OK));
+    const sy = await startProxy({
+      upstream: { outlierDetection: { consecutiveFailures: 3, ejectionTime: '30s', maxEjectionTime: '30s' } },
+      services: [{ name: 'web', versions: { '1': { targets: [bad.url, good.url] } }, live: '1' }],
+    });
+    const port = sy.addresses['production']!.port;
+    // Round robin: the broken target gets every other request, and its third failure ejects it.
+    for (let i = 0; i < 6; i++) await rawRequest(port, GET(`/r${i}`));
+    expect(bad.heads.length).toBe(3);
+    for (let i = 0; i < 4; i++) await stillServes(port);
+    expect(bad.heads.length).toBe(3);
+    sy.stats.pull();
+    const res = await request(`${sy.urls['control']}/v1/services/web`);
+    const { health } = (await res.body.json()) as { health: Record<string, { state: string }[]> };
+    expect(health['1']!.map((t) => t.state)).toEqual(['ejected', expect.not.stringMatching('ejected')]);
   });
 });
