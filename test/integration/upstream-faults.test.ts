@@ -23,6 +23,8 @@ interface RawUpstream {
   readonly url: string;
   /** Connections accepted so far. */
   connections: number;
+  /** Connections closed so far (by either side). */
+  closed: number;
   /** Request heads received so far, in order. */
   readonly heads: string[];
 }
@@ -35,11 +37,16 @@ const OK = 'HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok';
  */
 async function rawUpstream(answer: Answer): Promise<RawUpstream> {
   const sockets = new Set<Socket>();
-  const up = { connections: 0, heads: [] as string[] } as { -readonly [K in keyof RawUpstream]: RawUpstream[K] };
+  const up = { connections: 0, closed: 0, heads: [] as string[] } as {
+    -readonly [K in keyof RawUpstream]: RawUpstream[K];
+  };
   const server = createServer((socket) => {
     up.connections++;
     sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
+    socket.on('close', () => {
+      sockets.delete(socket);
+      up.closed++;
+    });
     socket.on('error', () => undefined);
     let pending = '';
     socket.on('data', (chunk: Buffer) => {
@@ -390,8 +397,34 @@ describe('a target that fails after its response head', () => {
       const next = parse((await rawRequest(port, keepAlive('/next'), whole())).data);
       expect(next.body.toString()).toBe('right');
     }
+    // The connection that carried the surplus was dropped, and the next requests went on a new one.
+    expect([up.connections, up.closed]).toEqual([2, 1]);
     await stillServes(port);
     expect(counts()).toMatchObject({ '2xx': 5 });
+  });
+
+  it('drops a connection on which the surplus arrives after the response, while it is idle', async () => {
+    let late: Socket | undefined;
+    const up = await rawUpstream((socket, head) => {
+      if (!head.startsWith('GET /long ')) return void socket.write('HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nright');
+      socket.write('HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello');
+      late = socket;
+    });
+    const { port, counts } = await proxyTo(up);
+    const keepAlive = (path: string): string => `GET ${path} HTTP/1.1\r\nhost: web.test\r\n\r\n`;
+    expect(parse((await rawRequest(port, keepAlive('/long'), whole())).data).body.toString()).toBe('hello');
+    late!.write('HTTP/1.1 200 OK\r\ncontent-length: 8\r\n\r\nsmuggled');
+    await until(
+      () => up.closed,
+      (n) => n === 1,
+      2_000,
+      10,
+      'the connection with the surplus dropped',
+    );
+    const next = parse((await rawRequest(port, keepAlive('/next'), whole())).data);
+    expect(next.body.toString()).toBe('right');
+    expect(up.connections).toBe(2);
+    expect(counts()).toMatchObject({ '2xx': 2, error: 0 });
   });
 });
 
