@@ -102,6 +102,8 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
     // 1xx informational responses (100 Continue, 103 Early Hints) are not forwarded; the final one is.
     if (statusCode < 200) {
+      // undici takes a status under 100 (000, 099) for an interim one and then fails an assertion.
+      if (statusCode < 100) return this.#unforwardable(new Error(`status ${statusCode}`));
       if (this.#finalHeadTimer === undefined) this.#armFinalHeadTimer();
       return true;
     }
@@ -110,31 +112,39 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
     const res = this.res;
     if (res.destroyed) return false;
     if (statusCode >= 500 && this.retry && this.#retry(outcomeOf(statusCode))) return false;
+    const coding = foreignCoding(rawHeaders);
+    if (coding !== undefined) return this.#unforwardable(new Error(`transfer coding "${coding}"`));
+    const headers = clientResponseHeaders(rawHeaders, this.versionHeader, this.version.label);
+    // RFC 9110 §8.6: a 204 carries no Content-Length; one passed on would have a client wait for a body.
+    if (statusCode === 204) dropContentLength(headers);
     try {
-      res.writeHead(
-        statusCode,
-        VALID_REASON.test(statusText) ? statusText : undefined,
-        clientResponseHeaders(rawHeaders, this.versionHeader, this.version.label),
-      );
+      res.writeHead(statusCode, VALID_REASON.test(statusText) ? statusText : undefined, headers);
     } catch (err) {
-      // A header value node:http refuses to write (e.g. a control character): the answer cannot be
-      // passed on faithfully, so the client gets a 502 naming why and the upstream request is dropped.
-      this.#finish(OUTCOME_ERROR);
-      this.#abort?.(err as Error);
-      writeProxyError(
-        res,
-        'UPSTREAM_UNREACHABLE',
-        `version ${this.version.label} sent a response that cannot be forwarded (${describeError(err)})`,
-        this.versionHeader,
-        this.version.label,
-      );
-      return false;
+      // A header value node:http refuses to write (e.g. a control character).
+      return this.#unforwardable(err as Error);
     }
     this.#status = statusCode;
     // Node holds a written head back until the first body write. When the upstream's body is not in the
     // same read (an event stream, a long poll, a slow first byte), the head must not wait for it.
     process.nextTick(ProxyHandler.#flushHead, this);
     return true;
+  }
+
+  /**
+   * Drops an answer that cannot be passed on faithfully: the client gets a 502 naming why, the upstream
+   * request (and with it its connection, whose framing is in doubt) is dropped, and the target is charged.
+   */
+  #unforwardable(err: Error): false {
+    this.#finish(OUTCOME_ERROR);
+    this.#abort?.(err);
+    writeProxyError(
+      this.res,
+      'UPSTREAM_UNREACHABLE',
+      `version ${this.version.label} sent a response that cannot be forwarded (${describeError(err)})`,
+      this.versionHeader,
+      this.version.label,
+    );
+    return false;
   }
 
   #armFinalHeadTimer(): void {
@@ -203,8 +213,7 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
     }
     if (this.retry && this.#retry(OUTCOME_ERROR)) return;
     this.#finish(OUTCOME_ERROR);
-    const what = proxyCode === 'UPSTREAM_TIMEOUT' ? 'timed out' : 'could not be reached';
-    const why = err instanceof FinalHeadTimeoutError ? err.message : code || err.message;
+    const [what, why] = failureText(err, proxyCode, code);
     writeProxyError(
       res,
       proxyCode,
@@ -254,6 +263,58 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
     const now = performance.now();
     this.version.stats.record(outcome, now - this.started);
     this.upstream.record(outcome >= FIRST_FAILURE, now);
+  }
+}
+
+/** undici's words for a response it could not parse as HTTP/1.1 (beside its parser's own errors). */
+const MALFORMED = new Set(['UND_ERR_HEADERS_OVERFLOW', 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH']);
+const MALFORMED_SOCKET = new Set(['bad response', 'bad upgrade']);
+
+/**
+ * What happened and why, for the message of a failure before the response began: a target that
+ * answered with something that is not HTTP/1.1 is told apart from one that could not be reached.
+ */
+function failureText(err: Error, proxyCode: ProxyErrorCode, code: string): [string, string] {
+  if (err instanceof FinalHeadTimeoutError) return ['timed out', err.message];
+  if (proxyCode === 'UPSTREAM_TIMEOUT') return ['timed out', code];
+  if (err.name === 'HTTPParserError' || MALFORMED.has(code)) return ['sent an invalid response', err.message];
+  if (code === 'UND_ERR_SOCKET' && MALFORMED_SOCKET.has(err.message)) {
+    return ['sent an invalid response', err.message];
+  }
+  return ['could not be reached', code || err.message];
+}
+
+/**
+ * The transfer coding of a response framed by anything but plain `chunked` (e.g. `gzip, chunked`, or
+ * `gzip` with the body running to the close), or undefined. Such a body cannot be passed on: its framing
+ * is dropped with the other hop-by-hop headers, so the client would get the coded bytes as they are.
+ */
+function foreignCoding(raw: readonly Buffer[]): string | undefined {
+  let coding: string | undefined;
+  // The common case, one line of plain `chunked`, is settled on the bytes, with no string made.
+  let plain = false;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (!spells(raw[i]!, 'transfer-encoding')) continue;
+    const value = raw[i + 1]!;
+    plain = coding === undefined && spells(value, 'chunked');
+    const text = plain ? 'chunked' : value.toString('latin1');
+    coding = coding === undefined ? text : `${coding}, ${text}`;
+  }
+  if (coding === undefined || plain) return undefined;
+  return coding.trim().toLowerCase() === 'chunked' ? undefined : coding;
+}
+
+/** Whether `buf` is `lower` (lower-case letters and dashes) in any case, compared on the bytes. */
+function spells(buf: Buffer, lower: string): boolean {
+  if (buf.length !== lower.length) return false;
+  for (let i = 0; i < buf.length; i++) if ((buf[i]! | 0x20) !== lower.charCodeAt(i)) return false;
+  return true;
+}
+
+/** Removes every Content-Length from a flat header list, in place. */
+function dropContentLength(headers: string[]): void {
+  for (let i = headers.length - 2; i >= 0; i -= 2) {
+    if (headers[i]!.toLowerCase() === 'content-length') headers.splice(i, 2);
   }
 }
 
