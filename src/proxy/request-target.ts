@@ -58,9 +58,12 @@ function slowCheck(req: IncomingMessage, url: string): TargetVerdict {
     if (!absolute) return { invalid: 'the request target is not a path or an http(s) URL' };
     const authority = absolute[1]!;
     if (!AUTHORITY.test(authority)) return { invalid: 'the request target has no valid host' };
+    // RFC 9112 §3.2 holds for this form too: one Host line, required in HTTP/1.1, whatever its value.
+    const hosts = replaceHost(req, authority);
+    if (hosts > 1) return { invalid: 'more than one Host header' };
+    if (hosts === 0 && req.httpVersionMinor === 1) return { invalid: 'an HTTP/1.1 request must have a Host header' };
     const rest = absolute[2]!;
     req.url = rest === '' ? '/' : rest.charCodeAt(0) === 63 /* ? */ ? `/${rest}` : rest;
-    replaceHost(req, authority);
     return undefined;
   }
   if (req.httpVersionMinor === 1 && req.headers.host === undefined) {
@@ -76,13 +79,19 @@ function hasTransferEncoding(raw: readonly string[]): boolean {
   return false;
 }
 
-/** Drops every Host line the client sent and adds one naming `authority` (RFC 9112 §3.2.2). */
-function replaceHost(req: IncomingMessage, authority: string): void {
+/**
+ * Drops every Host line the client sent and adds one naming `authority` (RFC 9112 §3.2.2); returns how
+ * many it dropped.
+ */
+function replaceHost(req: IncomingMessage, authority: string): number {
   const raw = req.rawHeaders;
   const kept: string[] = ['Host', authority];
+  let dropped = 0;
   for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i]!.length !== 4 || raw[i]!.toLowerCase() !== 'host') kept.push(raw[i]!, raw[i + 1]!);
+    if (raw[i]!.length === 4 && raw[i]!.toLowerCase() === 'host') dropped++;
+    else kept.push(raw[i]!, raw[i + 1]!);
   }
   req.rawHeaders = kept;
   req.headers.host = authority;
+  return dropped;
 }

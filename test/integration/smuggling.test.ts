@@ -158,6 +158,8 @@ const REFUSALS: Refusal[] = [
   ['absolute-form, ftp scheme', get('', 'ftp://web.test/in'), 400, 'REQUEST_INVALID'],
   ['absolute-form with userinfo', get('', 'http://user@web.test/in'), 400, 'REQUEST_INVALID'],
   ['absolute-form without host', get('', 'http:///in'), 400, 'REQUEST_INVALID'],
+  ['absolute-form with two Hosts', get('Host: other.test\r\n', 'http://web.test/in'), 400, 'REQUEST_INVALID'],
+  ['absolute-form, HTTP/1.1 without Host', `GET http://web.test/in HTTP/1.1\r\n${CLOSE}\r\n`, 400, 'REQUEST_INVALID'],
 ];
 
 /** A forward: `[name, bytes, the one request the upstream must get (request line, body)]`. */
@@ -186,6 +188,11 @@ const FORWARDS: Forward[] = [
   ],
   ['two spaces after the method', `GET  /in HTTP/1.1\r\n${HOST}${CLOSE}\r\n`, { start: 'GET /in HTTP/1.1', body: '' }],
   ['absolute-form', get('', 'http://web.test/in?q=1'), { start: 'GET /in?q=1 HTTP/1.1', body: '' }],
+  [
+    'absolute-form, HTTP/1.0 without Host',
+    'GET http://web.test/in HTTP/1.0\r\n\r\n',
+    { start: 'GET /in HTTP/1.1', body: '' },
+  ],
   ['HTTP/1.0 without keep-alive', `GET /in HTTP/1.0\r\n${HOST}\r\n`, { start: 'GET /in HTTP/1.1', body: '' }],
   ['HTTP/1.0 without Host', 'GET /in HTTP/1.0\r\n\r\n', { start: 'GET /in HTTP/1.1', body: '' }],
   ['Expect: 100-continue, body sent at once', post('Expect: 100-continue\r\nContent-Length: 5\r\n', 'hello'), POSTED],
@@ -360,9 +367,9 @@ describe('absolute-form targets and Host matching', () => {
       ['other', { host: 'other.test' }],
     ]);
     // RFC 9112 §3.2.2: the authority wins over the Host header, which is replaced, not kept.
-    expect(
-      await send(port, `GET http://OTHER.test:8080/p?q=1 HTTP/1.1\r\n${HOST}Host: x.test\r\n${CLOSE}\r\n`),
-    ).toEqual([[200, 'ok']]);
+    expect(await send(port, `GET http://OTHER.test:8080/p?q=1 HTTP/1.1\r\nHost: x.test\r\n${CLOSE}\r\n`)).toEqual([
+      [200, 'ok'],
+    ]);
     expect(await send(port, `GET https://other.test?q=2 HTTP/1.1\r\n${HOST}${CLOSE}\r\n`)).toEqual([[200, 'ok']]);
     expect(up['web']!.all()).toBe('');
     const seen = up['other']!.requests();
