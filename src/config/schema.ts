@@ -51,6 +51,12 @@ const ConfigShape = z.strictObject({
     test: ListenAddress.optional(),
     /** What one client may hold on either listener: see ./limits. */
     limits: ListenerLimits.default(DEFAULT_LISTENER_LIMITS),
+    /**
+     * The X-Forwarded-For / -Proto / -Host and Forwarded headers clients send: `append` keeps them (and
+     * appends the client's address to X-Forwarded-For), right behind a proxy that sets them; `overwrite`
+     * replaces them with what switchyard saw, right when it is the first hop and clients could spoof them.
+     */
+    forwardedHeaders: z.enum(['append', 'overwrite'], { error: 'must be append or overwrite' }).default('append'),
   }),
   control: ControlAddress.default({ host: '127.0.0.1', port: 9900, allowedHosts: [] }),
   logLevel: z.enum(LOG_LEVELS).default('info'),

@@ -43,7 +43,8 @@ export class CompiledService {
   constructor(route: ServiceRoute, versions: CompiledVersion[], previous?: CompiledService) {
     this.route = route;
     this.name = route.name;
-    this.host = route.host;
+    // Compared with hostOnly's reading of the Host header, so a configured trailing dot goes too.
+    this.host = route.host?.endsWith('.') ? route.host.slice(0, -1) : route.host;
     this.pathPrefix = route.pathPrefix;
     this.versions = versions;
     this.#byLabel = new Map(versions.map((v) => [v.label, v]));
@@ -168,10 +169,16 @@ export class CompiledTable {
   }
 }
 
+/**
+ * The host of a Host value, lower-cased, without its port, and without the trailing dot of a fully
+ * qualified name (`API.example.com.:8080` is `api.example.com`, `[::1]:8080` is `[::1]`): a name with and
+ * without the dot is the same name to DNS, and a client may send either.
+ */
 function hostOnly(header: string | undefined): string {
   if (!header) return '';
   const end = header.startsWith('[') ? header.indexOf(']') + 1 : header.indexOf(':');
-  return (end > 0 ? header.slice(0, end) : header).toLowerCase();
+  const host = end > 0 ? header.slice(0, end) : header;
+  return (host.endsWith('.') ? host.slice(0, -1) : host).toLowerCase();
 }
 
 /**

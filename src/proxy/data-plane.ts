@@ -14,9 +14,11 @@ import { type ListenerName, LISTENERS, type RouteTable, validateRouteTable } fro
 import { OUTCOME_ERROR, REFUSED_CONNECTION, REFUSED_IN_FLIGHT, type StatsDelta } from '../core/stats-delta.js';
 import { type CompiledTable, compileTable, PoolRegistry } from './compiled-table.js';
 import { forward, requestHasBody } from './forwarder.js';
+import { deleteForwarded, type ForwardedHeaders, withoutForwarded } from './headers.js';
 import { type ClientError, onClientError, onIdle } from './listener-guards.js';
 import { mirrorRequest } from './mirror.js';
 import { writeProxyError } from './proxy-error.js';
+import { checkTarget, type TargetVerdict } from './request-target.js';
 import { StatsRecorder } from './stats.js';
 import { UpgradeProxy } from './websocket.js';
 
@@ -45,6 +47,12 @@ export interface ListenerLimits {
 /** What `listen` takes: where each listener binds, and the limits both apply. */
 export interface ListenOptions extends Partial<Record<ListenerName, ListenSpec>> {
   readonly limits: ListenerLimits;
+  /**
+   * The X-Forwarded-For / -Proto / -Host (and Forwarded) a client sent: `append` (the default) keeps
+   * them and appends to X-Forwarded-For, as a proxy behind another should; `overwrite` drops them, so
+   * the upstream sees only what switchyard itself saw, as the first hop must.
+   */
+  readonly forwardedHeaders?: ForwardedHeaders;
 }
 
 /** A data plane: listeners, pools and the current routes. */
@@ -66,6 +74,7 @@ export class DataPlane {
   #closed: Promise<void> | undefined;
   #dropped = 0;
   #droppedSaidAt = 0;
+  #overwriteForwarded = false;
 
   constructor(table: RouteTable, log: Logger) {
     this.#log = log;
@@ -97,6 +106,7 @@ export class DataPlane {
   /** Starts the listeners; resolves with the address each one is bound to. */
   async listen(specs: ListenOptions): Promise<Record<string, AddressInfo>> {
     const out: Record<string, AddressInfo> = {};
+    this.#overwriteForwarded = specs.forwardedHeaders === 'overwrite';
     for (const name of LISTENERS) {
       const spec = specs[name];
       if (!spec) continue;
@@ -188,6 +198,8 @@ export class DataPlane {
         connectionsCheckingInterval: Math.min(1_000, Math.max(10, Math.floor(limits.headersTimeout / 4))),
         keepAliveTimeout: limits.keepAliveTimeout,
         maxHeaderSize: limits.maxHeaderSize,
+        // A request without Host gets the data plane's JSON 400 (request-target.ts), not an empty one.
+        requireHostHeader: false,
       },
       onRequest,
     );
@@ -216,12 +228,51 @@ export class DataPlane {
 
   #onRequest(req: IncomingMessage, res: ServerResponse, listener: number): void {
     this.#inFlight++;
-    res.on('close', this.#requestDone[listener]!);
-    if (++this.#listenerInFlight[listener]! > this.#maxInFlight[listener]!) {
+    // Counted from arrival, a pipelined request waiting its turn too; one past the limit is answered at
+    // once, even behind earlier answers: node:http parses a pipelined burst without bound while the
+    // queued answers have written nothing, and stops reading only once they have written enough.
+    const over = ++this.#listenerInFlight[listener]! > this.#maxInFlight[listener]!;
+    if (over) {
       this.#stats.refused[REFUSED_IN_FLIGHT]!++;
       writeProxyError(res, 'PROXY_OVERLOADED', `more than ${this.#maxInFlight[listener]} requests in flight`);
+    }
+    if (res.socket === null) {
+      this.#afterEarlier(req, res, listener, over);
       return;
     }
+    res.on('close', this.#requestDone[listener]!);
+    if (!over) this.#route(req, res, listener);
+  }
+
+  /**
+   * A pipelined request: node:http hands it over while an earlier response on its connection is still
+   * being written, and queues its response. It is routed only once that earlier response has finished
+   * (node:http then gives this one the socket), so the requests of one connection reach the upstreams
+   * one after another, in order, as nginx serves them: a POST then a DELETE are never run at once.
+   * A queued response that never gets the socket (the client left) emits no 'close'; the request's does.
+   */
+  #afterEarlier(req: IncomingMessage, res: ServerResponse, listener: number, answered: boolean): void {
+    const done = this.#requestDone[listener]!;
+    const start = () => {
+      req.off('close', gone);
+      res.on('close', done);
+      if (!answered) this.#route(req, res, listener);
+    };
+    const gone = () => {
+      res.off('socket', start);
+      done();
+    };
+    res.once('socket', start);
+    req.once('close', gone);
+  }
+
+  #route(req: IncomingMessage, res: ServerResponse, listener: number): void {
+    const verdict = checkTarget(req);
+    if (verdict !== undefined) {
+      answerTarget(res, verdict);
+      return;
+    }
+    if (this.#overwriteForwarded) req.rawHeaders = withoutForwarded(req.rawHeaders);
     const table = this.#compiled;
     const service = table.match(req);
     if (!service) {
@@ -282,6 +333,13 @@ export class DataPlane {
       refuseUpgrade(socket, '501 Not Implemented', 'UPGRADE_UNSUPPORTED', 'only WebSocket upgrades are proxied');
       return;
     }
+    const verdict = checkTarget(req);
+    if (verdict !== undefined) {
+      const invalid = verdict === 'server-options' ? 'OPTIONS * cannot be upgraded' : verdict.invalid;
+      refuseUpgrade(socket, '400 Bad Request', 'REQUEST_INVALID', invalid);
+      return;
+    }
+    if (this.#overwriteForwarded) deleteForwarded(req.headers);
     const table = this.#compiled;
     const service = table.match(req);
     const version = service?.pick(req, listener);
@@ -301,6 +359,20 @@ export class DataPlane {
 }
 
 function ignoreError(): void {}
+
+/**
+ * Answers a request request-target.ts will not have routed: `OPTIONS *` with an empty 200 (a question
+ * about the server, which is switchyard), anything else with 400 and a close.
+ */
+function answerTarget(res: ServerResponse, verdict: NonNullable<TargetVerdict>): void {
+  if (verdict === 'server-options') {
+    res.writeHead(200, { 'content-length': '0' });
+    res.end();
+    return;
+  }
+  res.shouldKeepAlive = false;
+  writeProxyError(res, 'REQUEST_INVALID', verdict.invalid);
+}
 
 function isWebSocketUpgrade(req: IncomingMessage): boolean {
   return req.method === 'GET' && req.headers.upgrade?.toLowerCase() === 'websocket';

@@ -118,6 +118,35 @@ export function upstreamRequestHeaders(raw: readonly string[], fwd: ForwardedFor
   return out;
 }
 
+/** What a listener does with the X-Forwarded-* headers a client sent: see {@link withoutForwarded}. */
+export type ForwardedHeaders = 'append' | 'overwrite';
+
+/** Whether a lower-cased header name is one a client could spoof its origin with. */
+function isForwarding(lower: string): boolean {
+  return lower.startsWith('x-forwarded-') || lower === 'forwarded';
+}
+
+/**
+ * The raw headers less every X-Forwarded-* and Forwarded line, for a listener that is the first hop
+ * (`forwardedHeaders: overwrite`): {@link upstreamRequestHeaders} then states the client address, scheme
+ * and host itself, so a client cannot claim another. `raw` itself when it has none of them.
+ */
+export function withoutForwarded(raw: string[]): string[] {
+  let i = 0;
+  while (i < raw.length && !isForwarding(raw[i]!.toLowerCase())) i += 2;
+  if (i >= raw.length) return raw;
+  const kept = raw.slice(0, i);
+  for (; i < raw.length; i += 2) {
+    if (!isForwarding(raw[i]!.toLowerCase())) kept.push(raw[i]!, raw[i + 1]!);
+  }
+  return kept;
+}
+
+/** {@link withoutForwarded} for an upgrade request's parsed headers, edited in place. */
+export function deleteForwarded(headers: Record<string, string | string[] | undefined>): void {
+  for (const name of Object.keys(headers)) if (isForwarding(name)) Reflect.deleteProperty(headers, name);
+}
+
 /**
  * The headers to send the client: the upstream's (latin1, as on the wire), minus hop-by-hop ones, plus
  * the version header when one is configured (replacing any the upstream sent).

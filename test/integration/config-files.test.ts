@@ -58,6 +58,7 @@ describe('config/', () => {
         maxRequestsInFlight: 1024,
         maxHeaderSize: 16_384,
       },
+      forwardedHeaders: 'append',
     });
     expect(config.control).toEqual({ host: '127.0.0.1', port: 9900, allowedHosts: [] });
     expect(config.drainTimeout).toBe(10_000);

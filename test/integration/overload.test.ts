@@ -71,6 +71,47 @@ describe('requests in flight are bounded by maxRequestsInFlight', () => {
     expect(await requestsCounted(sy)).toBe(4);
   });
 
+  it('bounds a pipelined burst: past the limit each request is answered 503 in its turn, none reaches a target', async () => {
+    const held: ServerResponse[] = [];
+    const up = await startUpstream('green', (_req, res) => held.push(res));
+    const sy = await startProxy({
+      ...twoVersions(up.url, up.url),
+      listeners: { production: { host: '127.0.0.1', port: 0 }, limits: { maxRequestsInFlight: 2 } },
+    });
+    const client = connect(sy.addresses['production']!.port, '127.0.0.1');
+    const got: Buffer[] = [];
+    client.on('data', (chunk: Buffer) => got.push(chunk));
+    client.on('error', () => {});
+    await new Promise<void>((resolve) => client.once('connect', () => resolve()));
+    try {
+      client.write('GET /r HTTP/1.1\r\nhost: web.test\r\n\r\n'.repeat(10));
+      await until(
+        () => held.length,
+        (n) => n === 1,
+      );
+      // The first is with the target, the second waits its turn, the other eight are over the limit.
+      await until(
+        () => refused(sy, 'in_flight_limit'),
+        (n) => n === 8,
+      );
+      held.shift()!.end('one');
+      await until(
+        () => held.length,
+        (n) => n === 1,
+      );
+      held.shift()!.end('two');
+      const text = await until(
+        () => Buffer.concat(got).toString('latin1'),
+        (t) => t.split('HTTP/1.1 ').length - 1 === 10,
+      );
+      const statuses = [...text.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => Number(m[1]));
+      expect(statuses).toEqual([200, 200, 503, 503, 503, 503, 503, 503, 503, 503]);
+      expect(up.hits).toBe(2);
+    } finally {
+      client.destroy();
+    }
+  });
+
   it('counts a connection closed past maxConnections', async () => {
     const up = await startUpstream('green');
     const sy = await startProxy({
