@@ -104,7 +104,7 @@ export class TaskSetLauncher implements ReplacementLauncher {
       return;
     }
     const key = keyOf(service, version);
-    let set = this.#sets.get(key);
+    const set = this.#sets.get(key);
     if (set?.starting) return set.starting;
     if (set && !set.retiring && set.tasks.length > 0 && set.tasks.every((t) => !t.done)) {
       // Still running from before (kept alive after an earlier deployment): ready once it answers.
@@ -122,14 +122,21 @@ export class TaskSetLauncher implements ReplacementLauncher {
     }
     // Some of its processes died: start the version afresh.
     if (set) await this.#stop(service, version, set);
-    set = { tasks: [], starting: undefined, retiring: false };
-    this.#sets.set(key, set);
-    const starting = this.#start(service, version, spec, set, signal);
-    set.starting = starting;
-    try {
-      await starting;
-    } finally {
-      set.starting = undefined;
+    for (let attempt = 1; ; attempt++) {
+      const fresh: TaskSet = { tasks: [], starting: undefined, retiring: false };
+      this.#sets.set(key, fresh);
+      const starting = this.#start(service, version, spec, fresh, signal);
+      fresh.starting = starting;
+      try {
+        await starting;
+        return;
+      } catch (err) {
+        // The port was free when picked and taken before the task bound it: pick others and start again.
+        if (attempt >= PORT_ATTEMPTS || !lostPortRace(err)) throw err;
+        this.#deps.log.warn({ service, version, attempt }, 'a task found its port taken; starting on another');
+      } finally {
+        fresh.starting = undefined;
+      }
     }
   }
 
@@ -232,6 +239,14 @@ export class TaskSetLauncher implements ReplacementLauncher {
     if (!spec) throw new SwitchyardError('VERSION_NOT_FOUND', `service ${service} has no version "${version}"`);
     return spec;
   }
+}
+
+/** Starts of a version whose task lost its port to another program before binding it, before giving up. */
+const PORT_ATTEMPTS = 3;
+
+/** Whether a start failed only because a task's port was taken between picking it and binding it. */
+function lostPortRace(err: unknown): boolean {
+  return err instanceof ReplacementNotReady && err.logTail.includes('EADDRINUSE');
 }
 
 const keyOf = (service: string, version: string) => `${service}\u0000${version}`;

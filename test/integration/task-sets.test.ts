@@ -5,6 +5,7 @@
  * wait; a replacement that dies or stays unhealthy fails Install with what it printed, and is stopped.
  * Driven with the AWS SDK against an application and group declared in the config file.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { CreateDeploymentCommand, GetDeploymentCommand, ListApplicationsCommand } from '@aws-sdk/client-codedeploy';
@@ -16,8 +17,10 @@ import { isSwitchyardError } from '../../src/core/errors.js';
 import { ECS_APPSPEC } from '../support/appspecs.js';
 import { sdkClient, until } from '../support/codedeploy.js';
 import { startProxy } from '../support/switchyard.js';
+import { tempDir } from '../support/temp-dir.js';
 import { closedPort } from '../support/upstream.js';
 
+const temp = tempDir('switchyard-tasks-it');
 const SERVER = join(import.meta.dirname, '..', 'support', 'version-server.mjs');
 const CHECK = { path: '/health', interval: '25ms', timeout: '1s' };
 
@@ -103,6 +106,19 @@ describe('versions run by command', () => {
     expect(view.versions.find((v) => v.label === '2')?.targets).toEqual([]);
     // Version 2 is not running: a request pinned to it finds no target.
     expect((await get(`${sy.urls['production']}/`, { 'x-version': '2' })).status).toBe(503);
+  });
+
+  it('starts a task again on another port when its port was taken before it could bind it', async () => {
+    const marker = join(temp.path(), 'port-taken');
+    const sy = await startProxy(config({ '1': commandVersion({ env: { PORT_TAKEN_ONCE: marker } }) }));
+    const first = await get(`${sy.urls['production']}/`);
+    expect(first.status).toBe(200);
+    expect(first.body).toMatch(/^1#0 pid \d+\n$/);
+    // The first start lost its port (it left the marker saying which); the one serving runs on another.
+    const lost = readFileSync(marker, 'utf8').trim();
+    expect(sy.traffic.service('web').versions.find((v) => v.label === '1')?.targets).toEqual([
+      expect.not.stringMatching(new RegExp(`:${lost}$`)),
+    ]);
   });
 
   it('Install starts the replacement, traffic moves to its instances, the original stops after the termination wait', async () => {
