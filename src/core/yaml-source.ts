@@ -34,7 +34,9 @@ export interface YamlSource {
 }
 
 const WHOLE_VAR = /^\$\{[A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\}$/;
-const VAR = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-(.*?))?\}/g;
+const VAR_NAME = /[A-Za-z_][A-Za-z0-9_]*/y;
+/** What ends a line; a default value never runs past one. */
+const LINE_END = /[\n\r\u2028\u2029]/g;
 
 /** Formats a schema path as `services[0].versions.v2.targets[0]`. */
 export function formatPath(path: readonly PropertyKey[]): string {
@@ -160,7 +162,7 @@ function substituteEnv(doc: Document, env: NodeJS.ProcessEnv, report: (node: Sca
     Scalar(key, node) {
       if (key === 'key' || typeof node.value !== 'string' || !node.value.includes('${')) return;
       let missing: string | undefined;
-      const replaced = node.value.replace(VAR, (_all, name: string, fallback: string | undefined) => {
+      const replaced = substituteVars(node.value, (name, fallback) => {
         const value = env[name];
         if (value !== undefined && value !== '') return value;
         if (fallback !== undefined) return fallback;
@@ -186,6 +188,52 @@ function substituteEnv(doc: Document, env: NodeJS.ProcessEnv, report: (node: Sca
       node.value = replaced;
     },
   });
+}
+
+/**
+ * Replaces each `${NAME}` and `${NAME:-default}` in `text` (a default ends at the first `}` on its line)
+ * by what `value` gives for it. A scan in one pass: a regex with a lazy default (`:-(.*?)\}`) runs to the
+ * end of the line again from every `${NAME:-` that is never closed, so a long line of them took minutes.
+ */
+export function substituteVars(text: string, value: (name: string, fallback: string | undefined) => string): string {
+  let out = '';
+  let copied = 0;
+  // The first `}` and the first line end at or after where the last default began: the scan only moves
+  // forward, so each is searched for once per stretch of text, not once per `${`.
+  let close = -1;
+  let lineEnd = -1;
+  let at = text.indexOf('${');
+  while (at !== -1) {
+    VAR_NAME.lastIndex = at + 2;
+    const name = VAR_NAME.exec(text)?.[0];
+    let end = -1;
+    let fallback: string | undefined;
+    if (name !== undefined) {
+      const after = at + 2 + name.length;
+      if (text[after] === '}') end = after;
+      else if (text.startsWith(':-', after)) {
+        if (close < after) close = text.indexOf('}', after);
+        // No `}` from here on: no other `${...}` can be closed either.
+        if (close === -1) break;
+        if (lineEnd < after) {
+          LINE_END.lastIndex = after;
+          lineEnd = LINE_END.exec(text)?.index ?? text.length;
+        }
+        if (close < lineEnd) {
+          end = close;
+          fallback = text.slice(after + 2, close);
+        }
+      }
+    }
+    if (end === -1) {
+      at = text.indexOf('${', at + 1);
+      continue;
+    }
+    out += text.slice(copied, at) + value(name!, fallback);
+    copied = end + 1;
+    at = text.indexOf('${', copied);
+  }
+  return out + text.slice(copied);
 }
 
 function firstLine(message: string): string {
