@@ -41,3 +41,46 @@ describe('control API refusals made before routing', () => {
     expect(body.error).toBe('HEADERS_TOO_LARGE');
   });
 });
+
+describe('durations past 2^53 ms', () => {
+  it('POST /v1/deployment-configs with an interval past 2^53 ms is 400 ARGUMENTS_INVALID, not a 500', async () => {
+    const sy = await startProxy(twoVersions('http://127.0.0.1:1', 'http://127.0.0.1:2'));
+    const res = await request(`${sy.urls['control']}/v1/deployment-configs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        name: 'huge',
+        computePlatform: 'ECS',
+        trafficRouting: { type: 'TimeBasedLinear', percent: 10, interval: 2 ** 53 },
+      }),
+    });
+    const body = ErrorBody.parse(await res.body.json());
+    expect(res.statusCode).toBe(400);
+    expect(body.error).toBe('ARGUMENTS_INVALID');
+    expect(body.issues?.join('\n')).toContain('trafficRouting.interval');
+  });
+});
+
+describe('CreateDeploymentConfig intervals past 2^53 ms', () => {
+  it('a canaryInterval whose milliseconds pass 2^53 is InvalidTrafficRoutingConfigurationException, not InternalFailure', async () => {
+    const sy = await startProxy(twoVersions('http://127.0.0.1:1', 'http://127.0.0.1:2'));
+    const res = await request(`${sy.urls['control']}/`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-amz-json-1.1',
+        'x-amz-target': 'CodeDeploy_20141006.CreateDeploymentConfig',
+      },
+      body: JSON.stringify({
+        deploymentConfigName: 'huge',
+        computePlatform: 'ECS',
+        trafficRoutingConfig: {
+          type: 'TimeBasedCanary',
+          timeBasedCanary: { canaryPercentage: 10, canaryInterval: Number.MAX_SAFE_INTEGER },
+        },
+      }),
+    });
+    const body = (await res.body.json()) as { __type: string };
+    expect(res.statusCode).toBe(400);
+    expect(body.__type).toBe('InvalidTrafficRoutingConfigurationException');
+  });
+});

@@ -42,3 +42,33 @@ describe('config files with hostile ${...}', () => {
     expect(performance.now() - started).toBeLessThan(1_000);
   });
 });
+
+describe('config durations past 2^53 ms', () => {
+  it('a deployment configuration interval of 2^53 ms is reported at its line, not thrown as a ZodError', () => {
+    const text = `listeners:
+  production: { port: 8080 }
+services:
+  - name: web
+    versions:
+      "1": { targets: [http://127.0.0.1:9001] }
+    live: "1"
+deploymentConfigs:
+  huge: { computePlatform: ECS, trafficRouting: { type: TimeBasedCanary, percent: 10, interval: 9007199254740992 } }
+  days: { computePlatform: ECS, trafficRouting: { type: TimeBasedCanary, percent: 10, interval: 999999999999999999d } }
+`;
+    let err: unknown;
+    try {
+      parseConfig(text, 'x.yml', {});
+    } catch (e) {
+      err = e;
+    }
+    expect(isSwitchyardError(err, 'CONFIG_INVALID')).toBe(true);
+    const places = (err as { issues: { location?: { line: number }; path: string }[] }).issues.map(
+      (i) => `${i.location?.line} ${i.path}`,
+    );
+    expect(places).toEqual([
+      '9 deploymentConfigs.huge.trafficRouting.interval',
+      '10 deploymentConfigs.days.trafficRouting.interval',
+    ]);
+  });
+});
