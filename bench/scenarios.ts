@@ -40,7 +40,17 @@ export interface RollbackScenario {
   readonly title: string;
 }
 
-export type Scenario = LoadScenario | StreamScenario | RollbackScenario;
+/** The fuzz tests (test/fuzz) at bench scale (fuzz.ts): no proxy load, switchyard's own parsers and API. */
+export interface FuzzScenario {
+  readonly kind: 'fuzz';
+  readonly id: string;
+  readonly letter: string;
+  readonly title: string;
+  /** Cases per fuzz target unless BENCH_FUZZ_RUNS says otherwise. */
+  readonly runs: number;
+}
+
+export type Scenario = LoadScenario | StreamScenario | RollbackScenario | FuzzScenario;
 
 export const TARGET_NAMES = ['direct', 'switchyard', 'http-proxy', 'nginx'] as const;
 export type TargetName = (typeof TARGET_NAMES)[number];
@@ -136,6 +146,13 @@ export const SCENARIOS: readonly Scenario[] = [
     letter: 'g',
     title: 'a failing canary under load: rollback reaction time and failed responses',
   },
+  {
+    kind: 'fuzz',
+    id: 'fuzz',
+    letter: 'h',
+    title: 'fuzzing: config file, AppSpec, CodeDeploy API and REST API, 10,000 cases each',
+    runs: 10_000,
+  },
 ];
 
 /** How this run is shaped, from the environment. */
@@ -151,6 +168,8 @@ export interface BenchOptions {
   /** Deployments per failure kind and retry setting in the rollback scenario, with alarms and without. */
   readonly rollbackRuns: number;
   readonly rollbackPlainRuns: number;
+  /** Cases per fuzz target, when BENCH_FUZZ_RUNS overrides the scenario's. */
+  readonly fuzzRuns: number | undefined;
   /** Where latest.{json,md} go instead of bench/results (for trial runs that must not replace them). */
   readonly resultsDir: string | undefined;
 }
@@ -165,6 +184,7 @@ export const USAGE = `environment:
   BENCH_CPU_PROF=DIR   run switchyard with --cpu-prof into DIR during get-100 and summarise the profile
   BENCH_ROLLBACK_RUNS=N        rollback: deployments with alarms per failure kind and retry setting (default 10)
   BENCH_ROLLBACK_PLAIN_RUNS=N  rollback: the same without alarms, 5 s each (default 3; their figures barely vary)
+  BENCH_FUZZ_RUNS=N            fuzz: cases per target (default 10000; the tests alone: FUZZ_RUNS, default 300)
   BENCH_RESULTS_DIR=DIR        write latest.{json,md} there instead of bench/results`;
 
 function numberVar(name: string, fallback: number | undefined, allowZero = false): number | undefined {
@@ -193,6 +213,7 @@ export function readOptions(): BenchOptions {
   const targets = list('BENCH_TARGETS') ?? [...TARGET_NAMES];
   const badTargets = targets.filter((t) => !(TARGET_NAMES as readonly string[]).includes(t));
   if (badTargets.length) throw new Error(`unknown target(s) ${badTargets.join(', ')}\n\n${USAGE}`);
+  const fuzzRuns = numberVar('BENCH_FUZZ_RUNS', undefined);
   return {
     rounds: Math.max(1, Math.round(numberVar('BENCH_ROUNDS', 3)!)),
     durationS: numberVar('BENCH_DURATION', undefined),
@@ -202,6 +223,7 @@ export function readOptions(): BenchOptions {
     cpuProfDir: process.env['BENCH_CPU_PROF'] || undefined,
     rollbackRuns: Math.max(1, Math.round(numberVar('BENCH_ROLLBACK_RUNS', 10)!)),
     rollbackPlainRuns: Math.round(numberVar('BENCH_ROLLBACK_PLAIN_RUNS', 3, true)!),
+    fuzzRuns: fuzzRuns === undefined ? undefined : Math.max(1, Math.round(fuzzRuns)),
     resultsDir: process.env['BENCH_RESULTS_DIR'] || undefined,
   };
 }

@@ -117,7 +117,7 @@ export async function fuzz<T>(
 function abbreviate(value: unknown): string {
   try {
     const text = JSON.stringify(value, (_key, v: unknown) =>
-      typeof v === 'string' && v.length > 120 ? `${v.slice(0, 60)}…(${v.length} chars)` : v,
+      typeof v === 'string' && v.length > 400 ? `${v.slice(0, 200)}…(${v.length} chars)` : v,
     );
     return text.length > 3_000 ? `${text.slice(0, 3_000)}…` : text;
   } catch {
