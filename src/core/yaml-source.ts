@@ -5,6 +5,7 @@
  * Shared by the config loader and (later) the AppSpec parser.
  */
 import {
+  type CST,
   type Document,
   isAlias,
   isMap,
@@ -14,6 +15,7 @@ import {
   LineCounter,
   type Node,
   parseDocument,
+  Parser,
   type Scalar,
   visit,
 } from 'yaml';
@@ -38,6 +40,41 @@ const VAR_NAME = /[A-Za-z_][A-Za-z0-9_]*/y;
 /** What ends a line; a default value never runs past one. */
 const LINE_END = /[\n\r\u2028\u2029]/g;
 
+/** The deepest nesting of maps and lists a document may have (the document itself is level 0). */
+export const MAX_YAML_DEPTH = 64;
+
+const COLLECTIONS = new Set(['block-map', 'block-seq', 'flow-collection']);
+
+/**
+ * The offset of the first map or list in `text` nested deeper than `limit`, or undefined. Read from the
+ * parser's syntax tree, which is built and walked here without recursion: composing a document recurses
+ * once per level, and a few thousand levels (`[[[[…`) overflow the stack, at a depth where V8 may abort
+ * the whole process rather than throw (when it compiles a regex there).
+ */
+export function nestedTooDeepAt(text: string, limit: number = MAX_YAML_DEPTH): number | undefined {
+  for (const token of new Parser().parse(text)) {
+    const stack: [CST.Token | null | undefined, number][] = [[token, 0]];
+    for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+      const [node, outer] = next;
+      if (node === undefined || node === null) continue;
+      const depth = COLLECTIONS.has(node.type) ? outer + 1 : outer;
+      if (depth > limit) return node.offset;
+      if (node.type === 'document') stack.push([node.value, depth]);
+      else if (node.type === 'block-map' || node.type === 'block-seq' || node.type === 'flow-collection') {
+        for (const item of node.items) stack.push(['key' in item ? item.key : undefined, depth], [item.value, depth]);
+      }
+    }
+  }
+  return undefined;
+}
+
+/** Line and column (1-based) of `offset` in `text`. */
+function positionOf(text: string, file: string, offset: number): SourceLocation {
+  const before = text.slice(0, offset);
+  const lineStart = before.lastIndexOf('\n') + 1;
+  return { file, line: before.split('\n').length, column: offset - lineStart + 1 };
+}
+
 /** Formats a schema path as `services[0].versions.v2.targets[0]`. */
 export function formatPath(path: readonly PropertyKey[]): string {
   let out = '';
@@ -51,13 +88,27 @@ export function formatPath(path: readonly PropertyKey[]): string {
 /** Parses YAML text; `env` (default: none) feeds `${VAR}` substitution when given. */
 export function readYaml(text: string, file: string, env?: NodeJS.ProcessEnv): YamlSource {
   const lineCounter = new LineCounter();
-  // logLevel 'error': problems are reported as issues, never as process warnings on stderr.
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, logLevel: 'error' });
+  const tooDeep = nestedTooDeepAt(text);
+  // logLevel 'error': problems are reported as issues, never as process warnings on stderr. A document
+  // nested too deep is not composed at all: an empty one stands in for it.
+  const doc = parseDocument(tooDeep === undefined ? text : '', {
+    lineCounter,
+    prettyErrors: false,
+    uniqueKeys: true,
+    logLevel: 'error',
+  });
   const at = (offset: number): SourceLocation => {
     const { line, col } = lineCounter.linePos(offset);
     return { file, line, column: col };
   };
   const issues: FileIssue[] = [];
+  if (tooDeep !== undefined) {
+    issues.push({
+      location: positionOf(text, file, tooDeep),
+      path: '',
+      message: `maps and lists are nested deeper than ${MAX_YAML_DEPTH} levels`,
+    });
+  }
   // Only the first syntax error: the ones after it are mostly the parser losing its footing.
   const syntax = doc.errors[0];
   if (syntax) issues.push({ location: at(syntax.pos[0]), path: '', message: firstLine(syntax.message) });
@@ -65,19 +116,7 @@ export function readYaml(text: string, file: string, env?: NodeJS.ProcessEnv): Y
     substituteEnv(doc, env, (node, message) => {
       issues.push({ location: node.range ? at(node.range[0]) : undefined, path: '', message });
     });
-  if (issues.length === 0) {
-    visit(doc, {
-      Alias(_key, node) {
-        if (node.resolve(doc) === undefined) {
-          issues.push({
-            location: node.range ? at(node.range[0]) : undefined,
-            path: '',
-            message: `alias *${node.source} names no anchor set before it`,
-          });
-        }
-      },
-    });
-  }
+  if (issues.length === 0) issues.push(...danglingAliases(doc, at));
   let value: unknown;
   if (issues.length === 0) {
     try {
@@ -125,6 +164,23 @@ export function readYaml(text: string, file: string, env?: NodeJS.ProcessEnv): Y
       return this.locate(path);
     },
   };
+}
+
+/** An issue for each alias that names no anchor set before it. */
+function danglingAliases(doc: Document, at: (offset: number) => SourceLocation): FileIssue[] {
+  const issues: FileIssue[] = [];
+  visit(doc, {
+    Alias(_key, node) {
+      if (node.resolve(doc) === undefined) {
+        issues.push({
+          location: node.range ? at(node.range[0]) : undefined,
+          path: '',
+          message: `alias *${node.source} names no anchor set before it`,
+        });
+      }
+    },
+  });
+  return issues;
 }
 
 function isNode(value: unknown): value is Node {
@@ -176,7 +232,7 @@ function substituteEnv(doc: Document, env: NodeJS.ProcessEnv, report: (node: Sca
       }
       // A value that is one whole `${PORT:-8080}` reads as what it stands for (here a number), as if
       // written in place; quotes around it (needed inside `{ }`) only protect the YAML syntax.
-      if (WHOLE_VAR.test(node.value)) {
+      if (WHOLE_VAR.test(node.value) && nestedTooDeepAt(replaced) === undefined) {
         const typed = parseDocument(replaced).contents;
         // Unless that loses digits: 20-digit or zero-led numbers (tokens, account ids) stay the text given.
         const lossy = isScalar(typed) && typeof typed.value === 'number' && String(typed.value) !== replaced.trim();

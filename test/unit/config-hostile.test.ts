@@ -2,8 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
 import { parseConfig } from '../../src/app/config.js';
-import { isSwitchyardError } from '../../src/core/errors.js';
-import { substituteVars } from '../../src/core/yaml-source.js';
+import { parseAppSpec } from '../../src/appspec/parse.js';
+import { formatIssue, isSwitchyardError, type SwitchyardError } from '../../src/core/errors.js';
+import { nestedTooDeepAt, substituteVars } from '../../src/core/yaml-source.js';
 
 /** How `${...}` was found before: the reference for what the scan must match. */
 const REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-(.*?))?\}/g;
@@ -70,5 +71,30 @@ deploymentConfigs:
       '9 deploymentConfigs.huge.trafficRouting.interval',
       '10 deploymentConfigs.days.trafficRouting.interval',
     ]);
+  });
+});
+
+describe('YAML nested too deep', () => {
+  it('finds the first map or list past the limit, and nothing in ordinary text with brackets in scalars', () => {
+    // The block map at the top is level 1, {b: …} 2, […] 3 and {c: d} 4.
+    expect(nestedTooDeepAt('a: {b: [1, {c: d}]}\nq: "[[[["\nr: x[1]\n', 4)).toBeUndefined();
+    expect(nestedTooDeepAt('a: {b: [1, {c: d}]}\n', 3)).toBe(11);
+    expect(nestedTooDeepAt('[[[[[[]]]]]]', 5)).toBe(5);
+  });
+
+  it('refuses 100,000 levels at once as a problem at its place, for configs and AppSpecs alike', () => {
+    const text = `services: ${'['.repeat(100_000)}`;
+    for (const parse of [() => parseConfig(text, 'x.yml', {}), () => parseAppSpec(text, 'x.yml')]) {
+      let err: unknown;
+      try {
+        parse();
+      } catch (e) {
+        err = e;
+      }
+      expect(isSwitchyardError(err)).toBe(true);
+      expect((err as SwitchyardError).issues.map(formatIssue)).toEqual([
+        'x.yml:1:74: maps and lists are nested deeper than 64 levels',
+      ]);
+    }
   });
 });
