@@ -35,8 +35,11 @@ export interface FuzzReport {
   readonly notes: readonly string[];
 }
 
-/** The targets test/fuzz has; one missing from the results means its file did not get to report. */
+/** The targets test/fuzz has that run FUZZ_RUNS cases; one missing from the results did not get to report. */
 export const FUZZ_TARGETS = ['config', 'appspec', 'codedeploy', 'rest'] as const;
+/** `switchyard validate` in a child process per case: one case for every 30 of the others. */
+const SLOW_TARGETS = ['validate-cli'] as const;
+const ALL_TARGETS: readonly string[] = [...FUZZ_TARGETS, ...SLOW_TARGETS];
 
 interface ResultLine {
   target: string;
@@ -80,11 +83,12 @@ export async function runFuzz(
   workDir: string,
   progress: (text: string) => void,
 ): Promise<FuzzReport> {
-  progress(`\n== fuzz: ${runs.toLocaleString('en-US')} cases per target (${FUZZ_TARGETS.join(', ')})`);
+  progress(`\n== fuzz: ${runs.toLocaleString('en-US')} cases per target (${ALL_TARGETS.join(', ')})`);
   const dir = mkdtempSync(join(workDir, 'fuzz-'));
   const file = join(dir, 'results.jsonl');
   const vitest = [join(root, 'node_modules', 'vitest', 'vitest.mjs'), 'run', 'test/fuzz'];
-  const env = { ...process.env, FUZZ_RUNS: String(runs), FUZZ_REPORT: file };
+  // NO_COLOR: the lines passed on as progress are plain text.
+  const env = { ...process.env, FUZZ_RUNS: String(runs), FUZZ_REPORT: file, NO_COLOR: '1' };
   // The bench pins itself to one core, and a child inherits that; vitest's workers get them all back.
   const [command, args] = hasCommand('taskset', ['-V'])
     ? ['taskset', ['-c', `0-${cpus().length - 1}`, process.execPath, ...vitest]]
@@ -99,13 +103,14 @@ export async function runFuzz(
   });
   const exitCode = await child.exited;
   const wallS = (performance.now() - started) / 1000;
-  const order = (name: string) => FUZZ_TARGETS.indexOf(name as (typeof FUZZ_TARGETS)[number]);
+  const order = (name: string) => ALL_TARGETS.indexOf(name);
   const targets = readResults(file).sort((a, b) => order(a.target) - order(b.target));
   rmSync(dir, { recursive: true, force: true });
   const notes: string[] = [
-    'vitest runs the four files two at a time (one worker per core), so the per-target times overlap; the wall time includes the build of the CLI that the tests set up first.',
+    'vitest runs the files two at a time (one worker per core), so the per-target times overlap; the wall time includes the build of the CLI that the tests set up first.',
+    'validate-cli runs the built `switchyard validate` in a child process per case, so it runs one case for every 30 of the other targets.',
   ];
-  for (const name of FUZZ_TARGETS)
+  for (const name of ALL_TARGETS)
     if (!targets.some((t) => t.target === name)) notes.push(`${name} reported no results (its file failed to run).`);
   if (exitCode !== 0) notes.push(`vitest exited with ${exitCode}:\n${child.output().slice(-2_000)}`);
   for (const t of targets)

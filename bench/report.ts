@@ -131,7 +131,7 @@ function rollbackSection(r: RollbackReport): string[] {
 
 function fuzzSection(r: FuzzReport): string[] {
   const lines = [
-    '### (h) Fuzzing: config file, AppSpec, CodeDeploy API, REST API',
+    '### (h) Fuzzing: config file, AppSpec, CodeDeploy API, REST API, `switchyard validate`',
     '',
     `test/fuzz with FUZZ_RUNS=${int(r.runsPerTarget)}: each target's property over that many generated cases (mutated valid documents and requests, junk, alias bombs, odd Unicode and numbers), each case bounded in time; the API targets against one real switchyard each. Wall time of the whole run ${num(r.wallS, 0)} s.`,
     '',

@@ -150,7 +150,7 @@ export const SCENARIOS: readonly Scenario[] = [
     kind: 'fuzz',
     id: 'fuzz',
     letter: 'h',
-    title: 'fuzzing: config file, AppSpec, CodeDeploy API and REST API, 10,000 cases each',
+    title: 'fuzzing: config file, AppSpec, CodeDeploy API and REST API, 10,000 cases each (and switchyard validate)',
     runs: 10_000,
   },
 ];
