@@ -84,3 +84,24 @@ describe('CreateDeploymentConfig intervals past 2^53 ms', () => {
     expect(body.__type).toBe('InvalidTrafficRoutingConfigurationException');
   });
 });
+
+describe('percentages that round to nothing', () => {
+  it.each([5e-324, 1e-9, 99.999999999])(
+    'POST /v1/deployment-configs with percent %s is 400 ARGUMENTS_INVALID, not a 500',
+    async (percent) => {
+      const sy = await startProxy(twoVersions('http://127.0.0.1:1', 'http://127.0.0.1:2'));
+      const res = await request(`${sy.urls['control']}/v1/deployment-configs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          name: 'tiny',
+          computePlatform: 'ECS',
+          trafficRouting: { type: 'TimeBasedCanary', percent, interval: '90s' },
+        }),
+      });
+      const body = ErrorBody.parse(await res.body.json());
+      expect(res.statusCode).toBe(400);
+      expect(body.issues?.join('\n')).toContain('trafficRouting.percent');
+    },
+  );
+});

@@ -98,3 +98,28 @@ describe('YAML nested too deep', () => {
     }
   });
 });
+
+describe('config percentages that round to nothing', () => {
+  it('a canary percent of 1e-9 is reported at its line, not thrown as a ZodError', () => {
+    const text = `listeners:
+  production: { port: 8080 }
+services:
+  - name: web
+    versions:
+      "1": { targets: [http://127.0.0.1:9001] }
+    live: "1"
+deploymentConfigs:
+  tiny: { computePlatform: ECS, trafficRouting: { type: TimeBasedCanary, percent: 1e-9, interval: 90s } }
+`;
+    let err: unknown;
+    try {
+      parseConfig(text, 'x.yml', {});
+    } catch (e) {
+      err = e;
+    }
+    expect(isSwitchyardError(err, 'CONFIG_INVALID')).toBe(true);
+    expect((err as SwitchyardError).issues.map(formatIssue)).toEqual([
+      'x.yml:9:83 deploymentConfigs.tiny.trafficRouting.percent: must be more than 0 and less than 100',
+    ]);
+  });
+});
