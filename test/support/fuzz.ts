@@ -213,7 +213,9 @@ export const ODD_NUMBERS: readonly number[] = [
   1e308,
   -1e308,
   -0,
-  2 ** 53 + 1,
+  2 ** 53,
+  2 ** 53 + 2,
+  1e21,
   -(2 ** 53) - 1,
   Number.MAX_SAFE_INTEGER,
   Number.MIN_VALUE,
@@ -264,18 +266,22 @@ type Json = unknown;
 
 /** One change to a document, at the node a walk of `steps` from the root reaches. */
 export interface Mutation {
-  readonly kind: 'drop' | 'retype' | 'nest' | 'rename' | 'add' | 'duplicate' | 'case';
+  /** `leaf` retypes a leaf (a number, a string) however deep it lies: where the edge cases of values are. */
+  readonly kind: 'drop' | 'retype' | 'leaf' | 'nest' | 'rename' | 'add' | 'duplicate' | 'case';
   /** Child picks, each taken modulo the number of children; the walk stops early at a leaf. */
   readonly steps: readonly number[];
   readonly value: Json;
+  /** What a `leaf` mutation puts in place of a number: numbers at the edges find more than other types. */
+  readonly number: number;
   readonly key: string;
   readonly depth: number;
 }
 
 const mutation: fc.Arbitrary<Mutation> = fc.record({
-  kind: fc.constantFrom('drop', 'retype', 'retype', 'nest', 'rename', 'add', 'duplicate', 'case'),
+  kind: fc.constantFrom('drop', 'retype', 'leaf', 'leaf', 'nest', 'rename', 'add', 'duplicate', 'case'),
   steps: fc.array(fc.nat(), { maxLength: 7 }),
   value: oddValue,
+  number: fc.constantFrom(...ODD_NUMBERS),
   key: oddString,
   depth: fc.constantFrom(1, 2, 10, 63, 64, 65, 200, 5_000),
 });
@@ -296,7 +302,10 @@ function applyMutation(doc: Json, m: Mutation): Json {
   let parent: Record<string, unknown> | unknown[] | undefined;
   let key: string | number | undefined;
   let node: Json = doc;
-  for (const step of m.steps) {
+  // A leaf mutation walks on (reusing its picks) until it reaches a leaf.
+  const walk =
+    m.kind === 'leaf' ? Array.from({ length: 32 }, (_, i) => m.steps[i % (m.steps.length || 1)] ?? 0) : m.steps;
+  for (const step of walk) {
     if (!isContainer(node)) break;
     const keys = Array.isArray(node) ? node.map((_, i) => i) : Object.keys(node);
     if (keys.length === 0) break;
@@ -317,6 +326,8 @@ function applyMutation(doc: Json, m: Mutation): Json {
       return doc;
     case 'retype':
       return set(m.value);
+    case 'leaf':
+      return set(typeof node === 'number' ? m.number : m.value);
     case 'nest':
       return set(nested(node, m.depth, m.depth % 2 === 0));
     case 'rename':
