@@ -6,6 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+import type { FuzzReport } from './fuzz.js';
 import type { RollbackReport, RollbackRow } from './rollback.js';
 import { renderSoak } from './soak.js';
 import type { BenchReport, ScenarioSummary, TargetSummary } from './summary.js';
@@ -129,6 +130,29 @@ function rollbackSection(r: RollbackReport): string[] {
   return lines;
 }
 
+function fuzzSection(r: FuzzReport): string[] {
+  const lines = [
+    '### (h) Fuzzing: config file, AppSpec, CodeDeploy API, REST API, `switchyard validate`',
+    '',
+    `test/fuzz with FUZZ_RUNS=${int(r.runsPerTarget)}: each target's property over that many generated cases (mutated valid documents and requests, junk, alias bombs, odd Unicode and numbers), each case bounded in time; the API targets against one real switchyard each. Wall time of the whole run ${num(r.wallS, 0)} s.`,
+    '',
+    ...table(
+      ['target', 'cases', 'failures', 'seconds', 'cases per second', 'seed'],
+      r.targets.map((t) => [
+        t.target,
+        int(t.cases),
+        String(t.failures),
+        num(t.seconds, 1),
+        t.seconds > 0 ? int(t.cases / t.seconds) : '—',
+        String(t.seed),
+      ]),
+    ),
+  ];
+  for (const t of r.targets) if (t.failure) lines.push('', `Failure in ${t.target}:`, '', '```', t.failure, '```');
+  for (const n of r.notes) lines.push('', `Note: ${n}`);
+  return lines;
+}
+
 /** The report as markdown. */
 export function renderMarkdown(r: BenchReport): string {
   const m = r.machine;
@@ -181,6 +205,7 @@ export function renderMarkdown(r: BenchReport): string {
   }
   if (r.rollback) lines.push('', ...rollbackSection(r.rollback));
   if (r.soak) lines.push('', renderSoak(r.soak));
+  if (r.fuzz) lines.push('', ...fuzzSection(r.fuzz));
   if (r.profile) {
     lines.push(
       '',

@@ -2,7 +2,8 @@
  * @module bench/run
  * `npm run bench`: switchyard against direct, node-http-proxy and nginx on loopback, each splitting 90/10
  * between the same two upstreams, in interleaved rounds with the proxy under test pinned to its own core,
- * and (rollback.ts) how fast switchyard's alarms roll back a failing canary and what clients see meanwhile.
+ * and (rollback.ts) how fast switchyard's alarms roll back a failing canary and what clients see meanwhile,
+ * and (fuzz.ts) the fuzz tests at 10,000 cases per target.
  * Prints a markdown report and writes bench/results/latest.{json,md}. See scenarios.ts for the BENCH_*
  * variables that shorten or narrow a run.
  */
@@ -14,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 
 import { type Baseline, buildBaseline } from './baseline.js';
 import { newestProfile, type SelfTime, topSelfTime } from './cpu-profile.js';
+import { fuzzChecks, type FuzzReport, runFuzz } from './fuzz.js';
 import { LoadGenerator, measure, type Rig, type RunSample } from './measure.js';
 import { nginxVersion } from './nginx.js';
 import { HAS_PROC, machineBusy, machineInfo } from './proc-stats.js';
@@ -306,7 +308,13 @@ async function main(): Promise<void> {
   let stream: TransferResult[] | null = null;
   let rollback: RollbackReport | null = null;
   let soak: SoakReport | null = null;
+  let fuzz: FuzzReport | null = null;
   for (const scenario of options.scenarios) {
+    if (scenario.kind === 'fuzz') {
+      // No proxy under load: it needs neither the targets nor a quiet machine to mean something.
+      fuzz = await runFuzz(PACKAGE_ROOT, options.fuzzRuns ?? scenario.runs, workDir, progress);
+      continue;
+    }
     if (scenario.kind === 'stream') {
       if (names.includes('switchyard')) stream = await runStreamScenario(place, up, scenario.bytes);
       continue;
@@ -358,8 +366,9 @@ async function main(): Promise<void> {
     stream,
     rollback,
     soak,
+    fuzz,
     profile,
-    checks: [...checkTargets(scenarios, stream), ...rollbackChecks(rollback), ...soakChecks(soak)],
+    checks: [...checkTargets(scenarios, stream), ...rollbackChecks(rollback), ...soakChecks(soak), ...fuzzChecks(fuzz)],
     notes,
   };
   const markdown = renderMarkdown(report);

@@ -47,8 +47,17 @@ export interface SoakScenario {
   readonly letter: string;
   readonly title: string;
 }
+/** The fuzz tests (test/fuzz) at bench scale (fuzz.ts): no proxy load, switchyard's own parsers and API. */
+export interface FuzzScenario {
+  readonly kind: 'fuzz';
+  readonly id: string;
+  readonly letter: string;
+  readonly title: string;
+  /** Cases per fuzz target unless BENCH_FUZZ_RUNS says otherwise. */
+  readonly runs: number;
+}
 
-export type Scenario = LoadScenario | StreamScenario | RollbackScenario | SoakScenario;
+export type Scenario = LoadScenario | StreamScenario | RollbackScenario | SoakScenario | FuzzScenario;
 
 export const TARGET_NAMES = ['direct', 'switchyard', 'baseline', 'http-proxy', 'nginx'] as const;
 export type TargetName = (typeof TARGET_NAMES)[number];
@@ -150,6 +159,13 @@ export const SCENARIOS: readonly Scenario[] = [
     letter: 'h',
     title: 'soak: steady load through a canary, a rollback, a redeploy and weight flips every 200 ms',
   },
+  {
+    kind: 'fuzz',
+    id: 'fuzz',
+    letter: 'i',
+    title: 'fuzzing: config file, AppSpec, CodeDeploy API and REST API, 10,000 cases each (and switchyard validate)',
+    runs: 10_000,
+  },
 ];
 
 /** How this run is shaped, from the environment. */
@@ -170,6 +186,8 @@ export interface BenchOptions {
   /** Soak: requests in all and their rate. */
   readonly soakRequests: number;
   readonly soakRate: number;
+  /** Cases per fuzz target, when BENCH_FUZZ_RUNS overrides the scenario's. */
+  readonly fuzzRuns: number | undefined;
   /** Where latest.{json,md} go instead of bench/results (for trial runs that must not replace them). */
   readonly resultsDir: string | undefined;
 }
@@ -189,6 +207,7 @@ export const USAGE = `environment:
   BENCH_ROLLBACK_PLAIN_RUNS=N  rollback: the same without alarms, 5 s each (default 3; their figures barely vary)
   BENCH_SOAK_REQUESTS=N        soak: requests in all (default 120000)
   BENCH_SOAK_RATE=N            soak: requests per second, evenly paced (default 2000)
+  BENCH_FUZZ_RUNS=N            fuzz: cases per target (default 10000; the tests alone: FUZZ_RUNS, default 300)
   BENCH_RESULTS_DIR=DIR        write latest.{json,md} there instead of bench/results`;
 
 function numberVar(name: string, fallback: number | undefined, allowZero = false): number | undefined {
@@ -219,6 +238,7 @@ export function readOptions(): BenchOptions {
   if (targets.includes('baseline') && !baseline) throw new Error(`target baseline needs BENCH_BASELINE\n\n${USAGE}`);
   const badTargets = targets.filter((t) => !(TARGET_NAMES as readonly string[]).includes(t));
   if (badTargets.length) throw new Error(`unknown target(s) ${badTargets.join(', ')}\n\n${USAGE}`);
+  const fuzzRuns = numberVar('BENCH_FUZZ_RUNS', undefined);
   return {
     rounds: Math.max(1, Math.round(numberVar('BENCH_ROUNDS', 3)!)),
     durationS: numberVar('BENCH_DURATION', undefined),
@@ -231,6 +251,7 @@ export function readOptions(): BenchOptions {
     baseline,
     soakRequests: Math.max(1, Math.round(numberVar('BENCH_SOAK_REQUESTS', 120_000)!)),
     soakRate: numberVar('BENCH_SOAK_RATE', 2_000)!,
+    fuzzRuns: fuzzRuns === undefined ? undefined : Math.max(1, Math.round(fuzzRuns)),
     resultsDir: process.env['BENCH_RESULTS_DIR'] || undefined,
   };
 }

@@ -4,6 +4,7 @@
  * ratios to direct and between proxies, and the issue's targets checked against them.
  */
 import type { SelfTime } from './cpu-profile.js';
+import type { FuzzReport } from './fuzz.js';
 import type { RunSample } from './measure.js';
 import type { MachineInfo } from './proc-stats.js';
 import type { RollbackReport } from './rollback.js';
@@ -82,6 +83,8 @@ export interface BenchReport {
   readonly rollback: RollbackReport | null;
   /** The soak's figures, when it ran. */
   readonly soak: SoakReport | null;
+  /** The fuzz scenario's figures, when it ran. */
+  readonly fuzz: FuzzReport | null;
   /** switchyard's top functions by self time under the headline load, when BENCH_CPU_PROF asked for it. */
   readonly profile: readonly SelfTime[] | null;
   readonly checks: readonly TargetCheck[];

@@ -4,6 +4,9 @@
  * their code and status, bad bodies become 400 with every issue, and anything else is a logged 500 with
  * no stack trace sent to the client. (CodeDeploy's protocol answers in AWS's form: codedeploy/errors.)
  */
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
+
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 
@@ -39,6 +42,48 @@ export function parseBody<S extends z.ZodType>(schema: S, value: unknown, what =
   throw new SwitchyardError('ARGUMENTS_INVALID', `${what} is invalid`, {
     issues: flatIssues(result.error.issues),
   });
+}
+
+/**
+ * The longest path parameter (a service, alarm or deployment name in the path) a route matches: fastify's
+ * default, stated here so that its refusal can name it.
+ */
+export const MAX_PARAM_LENGTH = 100;
+
+/**
+ * fastify's router refuses a path parameter that is too long or not valid percent-encoding before any
+ * route or error handler runs; left to fastify, the answer has its own form and repeats the whole path.
+ * This gives it the control API's one error form instead.
+ */
+export function handleFrameworkError(err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
+  const refusal =
+    err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? new SwitchyardError('URI_TOO_LONG', `a name in the path is longer than ${MAX_PARAM_LENGTH} characters`)
+      : new SwitchyardError('ARGUMENTS_INVALID', 'the request path is not valid percent-encoded UTF-8');
+  handleApiError(err.statusCode !== undefined && err.statusCode < 500 ? refusal : err, req, reply);
+}
+
+/**
+ * What node:http refuses before fastify sees a request (headers over 16 KiB, a malformed request line,
+ * a request too slow to arrive), answered in the control API's error form rather than fastify's; the
+ * connection is then closed, as node:http does.
+ */
+export function handleClientError(err: Error & { code?: string }, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, refusal] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, new SwitchyardError('HEADERS_TOO_LARGE', 'the request line and headers are larger than 16 KiB')]
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, new SwitchyardError('REQUEST_TIMEOUT', 'the request did not arrive in time')]
+        : [400, new SwitchyardError('BAD_REQUEST', 'the request is not valid HTTP/1.1')];
+  const body = JSON.stringify(refusal.toJSON());
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        `Content-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
 }
 
 /** fastify error handler for every REST route of the control API. */

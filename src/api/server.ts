@@ -15,7 +15,13 @@ import type { Logger } from '../core/logger.js';
 import type { TrafficPort } from '../shifting/ports.js';
 import { controlGuard } from './auth/guard.js';
 import { type CodeDeployDeps, codeDeployProtocol } from './codedeploy/protocol.js';
-import { BODY_LIMIT_BYTES, handleApiError } from './errors.js';
+import {
+  BODY_LIMIT_BYTES,
+  handleApiError,
+  handleClientError,
+  handleFrameworkError,
+  MAX_PARAM_LENGTH,
+} from './errors.js';
 import type { EventStream } from './event-stream.js';
 import { eventRoutes } from './events.js';
 import { hostGuard, type HostRule } from './host-guard.js';
@@ -63,6 +69,9 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     // Requests to the control API are not logged one by one; what they change is.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT_BYTES,
+    maxParamLength: MAX_PARAM_LENGTH,
+    frameworkErrors: handleFrameworkError,
+    clientErrorHandler: handleClientError,
   });
   app.setErrorHandler(handleApiError);
   // fastify's own JSON parsing (with its prototype-poisoning checks), behind the nesting bound; on the

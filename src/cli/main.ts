@@ -10,14 +10,13 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { parse as parseYaml } from 'yaml';
-
 import { isLoopbackHost } from '../api/auth/exposure.js';
 import { loadConfig, parseConfig } from '../app/config.js';
 import { startSwitchyard } from '../app/start.js';
 import { parseAppSpec } from '../appspec/parse.js';
 import { describeError } from '../core/describe-error.js';
 import { formatIssue, isSwitchyardError, SwitchyardError } from '../core/errors.js';
+import { readYaml } from '../core/yaml-source.js';
 import { type CommandIo, DEFAULT_ENDPOINT, isRemoteError } from './commands/client.js';
 import { continueDeployment, promote, stop, weight } from './commands/control.js';
 import { demo } from './commands/demo.js';
@@ -85,7 +84,8 @@ async function serve(args: string[]): Promise<void> {
 /** Whether a document is an AppSpec (it has `Resources` or `version` at the top, in any case) rather than a config. */
 function looksLikeAppSpec(text: string): boolean {
   try {
-    const doc: unknown = parseYaml(text);
+    // readYaml, not yaml's parse: it refuses a document nested deep enough to crash the parser.
+    const doc = readYaml(text, '').value;
     if (!doc || typeof doc !== 'object') return false;
     const keys = Object.keys(doc).map((k) => k.toLowerCase());
     return !keys.includes('services') && (keys.includes('resources') || keys.includes('version'));

@@ -22,7 +22,12 @@ export function linearShift(percent: number, minutes: number): TrafficShift {
 }
 
 const WirePercent = z.int({ error: 'must be a whole number from 1 to 99' }).min(1).max(99);
-const WireMinutes = z.int({ error: 'must be a whole number of minutes, 1 or more' }).min(1);
+/** The most minutes that are still a whole number of milliseconds below 2^53, as the model keeps them. */
+const MAX_WIRE_MINUTES = Math.floor(Number.MAX_SAFE_INTEGER / 60_000);
+const WireMinutes = z
+  .int({ error: 'must be a whole number of minutes, 1 or more' })
+  .min(1)
+  .max(MAX_WIRE_MINUTES, `must be at most ${MAX_WIRE_MINUTES} minutes`);
 
 /** CodeDeploy's TrafficRoutingConfig, checked as CreateDeploymentConfig checks it. */
 export const TrafficRoutingConfig = z

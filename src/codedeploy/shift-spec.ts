@@ -13,15 +13,20 @@ const PERCENT_HINT = 'must be a percentage with at most two decimals';
 
 const hasTwoDecimals = (p: number) => Math.abs(p * 100 - Math.round(p * 100)) < 1e-6;
 
-/** A percentage to 0.01, in basis points. */
-const percentBetween = (min: number, max: number, exclusive: boolean) =>
-  z
+/**
+ * A percentage to 0.01, in basis points. The range holds for the rounded value too: 5e-324 is more than 0
+ * and within 1e-6 of two decimals, yet rounds to 0 basis points, which the shift model refuses.
+ */
+const percentBetween = (min: number, max: number, exclusive: boolean) => {
+  const inRange = (p: number) => (exclusive ? p > min && p < max : p >= min && p <= max);
+  const range = { message: exclusive ? `must be more than ${min} and less than ${max}` : `must be ${min} to ${max}` };
+  return z
     .number({ error: PERCENT_HINT })
-    .refine((p) => (exclusive ? p > min && p < max : p >= min && p <= max), {
-      message: exclusive ? `must be more than ${min} and less than ${max}` : `must be ${min} to ${max}`,
-    })
+    .refine(inRange, range)
     .refine(hasTwoDecimals, { message: PERCENT_HINT })
+    .refine((p) => !inRange(p) || !hasTwoDecimals(p) || inRange(Math.round(p * 100) / 100), range)
     .transform((p) => Math.round(p * 100));
+};
 
 const PartialPercent = percentBetween(0, 100, true);
 const StepPercent = percentBetween(0, 100, false);

@@ -16,12 +16,25 @@ export interface Clock {
   setTimer(ms: number, fn: () => void): CancelTimer;
 }
 
+/**
+ * The longest delay setTimeout takes (about 24.8 days); it runs a longer one after 1 ms. A wait of a
+ * month (a ready wait in minutes, a deployment at a tiny time scale) is waited out in stretches instead.
+ */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
 /** The real clock; timers are unref'd so they never keep a stopping process alive. */
 export const systemClock: Clock = {
   now: () => Date.now(),
   setTimer(ms, fn) {
-    const t = setTimeout(fn, Math.max(0, ms));
-    t.unref();
+    let t: NodeJS.Timeout;
+    const arm = (left: number) => {
+      t =
+        left > MAX_TIMEOUT_MS
+          ? setTimeout(arm, MAX_TIMEOUT_MS, left - MAX_TIMEOUT_MS)
+          : setTimeout(fn, Math.max(0, left));
+      t.unref();
+    };
+    arm(ms);
     return () => clearTimeout(t);
   },
 };

@@ -67,5 +67,14 @@ export const Duration = z
       ctx.addIssue({ code: 'custom', message: `${DURATION_HINT}, got ${JSON.stringify(value)}` });
       return z.NEVER;
     }
+    // Past 2^53 a count of milliseconds is no longer exact, and what holds durations (the shifting
+    // model, the store's schemas) refuses it: refused here, where the file or request can be told.
+    if (ms > Number.MAX_SAFE_INTEGER) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be at most ${Number.MAX_SAFE_INTEGER} ms, got ${JSON.stringify(value)}`,
+      });
+      return z.NEVER;
+    }
     return ms;
   });
