@@ -3,7 +3,8 @@
  * `npm run bench`: switchyard against direct, node-http-proxy and nginx on loopback, each splitting 90/10
  * between the same two upstreams, in interleaved rounds with the proxy under test pinned to its own core,
  * and (rollback.ts) how fast switchyard's alarms roll back a failing canary and what clients see meanwhile,
- * and (fuzz.ts) the fuzz tests at 10,000 cases per target.
+ * (soak.ts) long load through deployments and weight flips, and (fuzz.ts) the fuzz tests at 10,000 cases
+ * per target. With BENCH_BASELINE (baseline.ts) another revision runs beside this one, for before/after.
  * Prints a markdown report and writes bench/results/latest.{json,md}. See scenarios.ts for the BENCH_*
  * variables that shorten or narrow a run.
  */
