@@ -9,33 +9,9 @@ import { request } from 'undici';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 
 import type { Switchyard } from '../../src/app/start.js';
-import { OUTCOMES, type StatsDelta } from '../../src/core/stats-delta.js';
+import { watchCounts } from '../support/stats-watch.js';
 import { startProxy, twoVersions } from '../support/switchyard.js';
 import { closedPort, startUpstream } from '../support/upstream.js';
-
-type Counts = Record<string, Record<(typeof OUTCOMES)[number], number>>;
-
-/** Everything the data plane counted since `watch` was called, by version, pulled on demand. */
-function watch(sy: Switchyard): () => Counts {
-  const deltas: StatsDelta[] = [];
-  const stop = sy.stats.subscribe((d) => deltas.push(d));
-  onTestFinished(() => {
-    stop();
-  });
-  return () => {
-    sy.stats.pull();
-    const out: Counts = {};
-    for (const d of deltas)
-      for (const e of d.entries) {
-        out[e.version] ??= { '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0, error: 0 };
-        const row = out[e.version]!;
-        e.counts.forEach((n, i) => {
-          row[OUTCOMES[i]!] += n;
-        });
-      }
-    return out;
-  };
-}
 
 /** The proxy still answers normally: failures must never have taken it down. */
 async function stillServes(sy: Switchyard): Promise<void> {
@@ -57,7 +33,7 @@ describe('upstream failures', () => {
   it('answers 502 UPSTREAM_UNREACHABLE when the target refuses the connection', async () => {
     const blue = await startUpstream('blue');
     const sy = await startProxy(withGreen(blue.url, `http://127.0.0.1:${await closedPort()}`));
-    const counts = watch(sy);
+    const counts = watchCounts(sy);
     for (let i = 0; i < 3; i++) {
       const res = await request(`${sy.urls['production']}/x`, toGreen);
       expect(res.statusCode).toBe(502);
@@ -86,7 +62,7 @@ describe('upstream failures', () => {
     const blue = await startUpstream('blue');
     const green = await startUpstream('green', (req) => req.socket.resetAndDestroy());
     const sy = await startProxy(withGreen(blue.url, green.url));
-    const counts = watch(sy);
+    const counts = watchCounts(sy);
     const res = await request(`${sy.urls['production']}/x`, toGreen);
     expect(res.statusCode).toBe(502);
     expect(await res.body.json()).toMatchObject({ error: 'UPSTREAM_UNREACHABLE' });
@@ -106,7 +82,7 @@ describe('upstream failures', () => {
       req.once('data', () => req.socket.resetAndDestroy());
     });
     const sy = await startProxy(withGreen(blue.url, green.url));
-    const counts = watch(sy);
+    const counts = watchCounts(sy);
     const body = Buffer.alloc(4 * 1024 * 1024, 'a');
     const res = await request(`${sy.urls['production']}/upload`, { ...toGreen, method: 'POST', body });
     expect(res.statusCode).toBe(502);
@@ -123,7 +99,7 @@ describe('upstream failures', () => {
       setTimeout(() => res.socket?.resetAndDestroy(), 50);
     });
     const sy = await startProxy(withGreen(blue.url, green.url));
-    const counts = watch(sy);
+    const counts = watchCounts(sy);
     const started = Date.now();
     const res = await request(`${sy.urls['production']}/x`, toGreen);
     expect(res.statusCode).toBe(200);
@@ -143,7 +119,7 @@ describe('upstream failures', () => {
       setTimeout(() => res.socket?.destroy(), 50);
     });
     const sy = await startProxy(withGreen(blue.url, green.url));
-    const counts = watch(sy);
+    const counts = watchCounts(sy);
     const res = await request(`${sy.urls['production']}/x`, toGreen);
     expect(res.statusCode).toBe(200);
     await expect(res.body.text()).rejects.toThrow();
@@ -160,7 +136,7 @@ describe('upstream failures', () => {
       });
     });
     const sy = await startProxy(withGreen(blue.url, green.url, { upstream: { headersTimeout: '300ms' } }));
-    const counts = watch(sy);
+    const counts = watchCounts(sy);
     const started = Date.now();
     const res = await request(`${sy.urls['production']}/slow`, toGreen);
     const took = Date.now() - started;
@@ -184,7 +160,7 @@ describe('upstream failures', () => {
       res.write('then nothing');
     });
     const sy = await startProxy(withGreen(blue.url, green.url, { upstream: { bodyTimeout: '300ms' } }));
-    const counts = watch(sy);
+    const counts = watchCounts(sy);
     const started = Date.now();
     const res = await request(`${sy.urls['production']}/stall`, toGreen);
     expect(res.statusCode).toBe(200);
@@ -249,7 +225,7 @@ describe('upstream failures', () => {
       const sy = await startProxy(
         withGreen(blue.url, `http://127.0.0.1:${port}`, { upstream: { connectTimeout: '300ms' } }),
       );
-      const counts = watch(sy);
+      const counts = watchCounts(sy);
       const started = Date.now();
       const res = await request(`${sy.urls['production']}/x`, toGreen);
       const took = Date.now() - started;
@@ -286,7 +262,7 @@ describe('upstream failures', () => {
     ])('answers 502 when the target sends %s', async (_what, reply) => {
       const blue = await startUpstream('blue');
       const sy = await startProxy(withGreen(blue.url, await rawUpstream(reply)));
-      const counts = watch(sy);
+      const counts = watchCounts(sy);
       const res = await request(`${sy.urls['production']}/x`, toGreen);
       expect(res.statusCode).toBe(502);
       expect(await res.body.json()).toMatchObject({ error: 'UPSTREAM_UNREACHABLE' });
@@ -317,7 +293,7 @@ describe('upstream failures', () => {
     const blue = await startUpstream('blue');
     const green = await startUpstream('green');
     const sy = await startProxy(twoVersions(blue.url, green.url, { weights: { '1': 0, '2': 100 } }));
-    const counts = watch(sy);
+    const counts = watchCounts(sy);
     let greenFailedOver = 0;
     const stop = sy.stats.subscribe((d) => {
       for (const e of d.entries) if (e.version === '2') greenFailedOver += e.failedOver;
@@ -368,7 +344,7 @@ describe('upstream failures', () => {
       setTimeout(() => res.end('part two'), 300);
     });
     const sy = await startProxy(twoVersions(blue.url, green.url, { weights: { '1': 0, '2': 100 } }));
-    const counts = watch(sy);
+    const counts = watchCounts(sy);
     const res = await request(`${sy.urls['production']}/x`);
     expect(res.statusCode).toBe(200);
     // The target leaves the table while its answer is still streaming.
@@ -385,7 +361,7 @@ describe('upstream failures', () => {
     const sy = await startProxy({
       services: [{ name: 'api', match: { pathPrefix: '/api' }, versions: { '1': { targets: [blue.url] } }, live: '1' }],
     });
-    const counts = watch(sy);
+    const counts = watchCounts(sy);
     const res = await request(`${sy.urls['production']}/other`);
     expect(res.statusCode).toBe(404);
     expect(res.headers['cache-control']).toBe('no-store');
@@ -402,7 +378,7 @@ describe('upstream failures', () => {
     });
     const green = await startUpstream('green');
     const sy = await startProxy(twoVersions(blue.url, green.url));
-    const counts = watch(sy);
+    const counts = watchCounts(sy);
     const res = await request(`${sy.urls['production']}/x`);
     expect(res.statusCode).toBe(503);
     expect(await res.body.text()).toBe('down for maintenance');
@@ -420,7 +396,7 @@ describe('upstream failures', () => {
       } else res.end('ok');
     });
     const sy = await startProxy(withGreen(blue.url, green.url));
-    const counts = watch(sy);
+    const counts = watchCounts(sy);
     const paths = ['/reset', '/cut', '/ok'];
     const results = await Promise.all(
       Array.from({ length: 90 }, async (_, i) => {

@@ -12,7 +12,7 @@ import { request } from 'undici';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 
 import type { Switchyard } from '../../src/app/start.js';
-import { OUTCOMES, type StatsDelta } from '../../src/core/stats-delta.js';
+import { type OutcomeCounts, watchCounts } from '../support/stats-watch.js';
 import { startProxy } from '../support/switchyard.js';
 import { until } from '../support/until.js';
 
@@ -160,30 +160,16 @@ function whole(bodiless = false): (data: Buffer) => boolean {
   return (data) => data.includes('\r\n\r\n') && parse(data, bodiless).complete;
 }
 
-type Counts = Record<(typeof OUTCOMES)[number], number>;
+const NONE: OutcomeCounts = { '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0, error: 0 };
 
 /** Everything the data plane counted for version "1" since the call, pulled on demand. */
-function watch(sy: Switchyard): () => Counts {
-  const deltas: StatsDelta[] = [];
-  const stop = sy.stats.subscribe((d) => deltas.push(d));
-  onTestFinished(() => {
-    stop();
-  });
-  return () => {
-    sy.stats.pull();
-    const out: Counts = { '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0, error: 0 };
-    for (const d of deltas)
-      for (const e of d.entries)
-        if (e.version === '1')
-          e.counts.forEach((n, i) => {
-            out[OUTCOMES[i]!] += n;
-          });
-    return out;
-  };
+function watch(sy: Switchyard): () => OutcomeCounts {
+  const counts = watchCounts(sy);
+  return () => counts()['1'] ?? NONE;
 }
 
 /** A proxy whose one version is `up`, with a short headers timeout so a silent target fails fast. */
-async function proxyTo(up: RawUpstream): Promise<{ sy: Switchyard; port: number; counts: () => Counts }> {
+async function proxyTo(up: RawUpstream): Promise<{ sy: Switchyard; port: number; counts: () => OutcomeCounts }> {
   const sy = await startProxy({
     services: [
       {

@@ -44,25 +44,30 @@ describe('config files with hostile ${...}', () => {
   });
 });
 
-describe('config durations past 2^53 ms', () => {
-  it('a deployment configuration interval of 2^53 ms is reported at its line, not thrown as a ZodError', () => {
-    const text = `listeners:
+/** What parsing a one-service config with these `deploymentConfigs` entries (from line 9) throws. */
+function refusal(deploymentConfigs: string): unknown {
+  const text = `listeners:
   production: { port: 8080 }
 services:
   - name: web
     versions:
       "1": { targets: [http://127.0.0.1:9001] }
     live: "1"
-deploymentConfigs:
+deploymentConfigs:${deploymentConfigs}`;
+  try {
+    parseConfig(text, 'x.yml', {});
+  } catch (err) {
+    return err;
+  }
+  return undefined;
+}
+
+describe('config durations past 2^53 ms', () => {
+  it('a deployment configuration interval of 2^53 ms is reported at its line, not thrown as a ZodError', () => {
+    const err = refusal(`
   huge: { computePlatform: ECS, trafficRouting: { type: TimeBasedCanary, percent: 10, interval: 9007199254740992 } }
   days: { computePlatform: ECS, trafficRouting: { type: TimeBasedCanary, percent: 10, interval: 999999999999999999d } }
-`;
-    let err: unknown;
-    try {
-      parseConfig(text, 'x.yml', {});
-    } catch (e) {
-      err = e;
-    }
+`);
     expect(isSwitchyardError(err, 'CONFIG_INVALID')).toBe(true);
     const places = (err as { issues: { location?: { line: number }; path: string }[] }).issues.map(
       (i) => `${i.location?.line} ${i.path}`,
@@ -101,22 +106,9 @@ describe('YAML nested too deep', () => {
 
 describe('config percentages that round to nothing', () => {
   it('a canary percent of 1e-9 is reported at its line, not thrown as a ZodError', () => {
-    const text = `listeners:
-  production: { port: 8080 }
-services:
-  - name: web
-    versions:
-      "1": { targets: [http://127.0.0.1:9001] }
-    live: "1"
-deploymentConfigs:
+    const err = refusal(`
   tiny: { computePlatform: ECS, trafficRouting: { type: TimeBasedCanary, percent: 1e-9, interval: 90s } }
-`;
-    let err: unknown;
-    try {
-      parseConfig(text, 'x.yml', {});
-    } catch (e) {
-      err = e;
-    }
+`);
     expect(isSwitchyardError(err, 'CONFIG_INVALID')).toBe(true);
     expect((err as SwitchyardError).issues.map(formatIssue)).toEqual([
       'x.yml:9:83 deploymentConfigs.tiny.trafficRouting.percent: must be more than 0 and less than 100',
