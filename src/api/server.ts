@@ -69,7 +69,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     // Requests to the control API are not logged one by one; what they change is.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT_BYTES,
-    maxParamLength: MAX_PARAM_LENGTH,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     frameworkErrors: handleFrameworkError,
     clientErrorHandler: handleClientError,
   });
