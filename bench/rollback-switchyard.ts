@@ -20,15 +20,20 @@ import {
 import type { UpstreamPair } from './rollback-upstreams.js';
 import { exitedMessage, type Placement, spawnSwitchyard } from './targets.js';
 
-/** The AppSpec of every deployment: version 2 of the ECS service. */
-export const APPSPEC = `version: 0.0
+/** The AppSpec of a deployment of `version` (a task definition revision) of the ECS service. */
+export function appSpecFor(version: string): string {
+  return `version: 0.0
 Resources:
   - TargetService:
       Type: AWS::ECS::Service
       Properties:
-        TaskDefinition: "arn:aws:ecs:us-east-1:111122223333:task-definition/web:2"
+        TaskDefinition: "arn:aws:ecs:us-east-1:111122223333:task-definition/web:${version}"
         LoadBalancerInfo: { ContainerName: web, ContainerPort: 8080 }
 `;
+}
+
+/** The AppSpec of every deployment: version 2 of the ECS service. */
+export const APPSPEC = appSpecFor('2');
 
 function configText(port: number, control: number, urls: readonly [string, string], retry: boolean): string {
   // retryOnOriginal is left out rather than set false when off, so the file suits builds without it.

@@ -15,7 +15,7 @@ import { OpenLoop, type OpenLoopResponse } from './open-loop.js';
 import { processTree, rssBytes } from './proc-stats.js';
 import { codeDeploy, getDeployment, stopDeployment, waitForWeights } from './rollback-codedeploy.js';
 import { APPLICATION, GROUP, LOAD_PATH, SERVICE, VERSION_HEADER } from './rollback-settings.js';
-import { startProxy } from './rollback-switchyard.js';
+import { appSpecFor, startProxy } from './rollback-switchyard.js';
 import { UpstreamPair } from './rollback-upstreams.js';
 import type { TargetCheck } from './summary.js';
 import type { Placement } from './targets.js';
@@ -90,17 +90,6 @@ applications:
 `;
 }
 
-function appSpec(version: string): string {
-  return `version: 0.0
-Resources:
-  - TargetService:
-      Type: AWS::ECS::Service
-      Properties:
-        TaskDefinition: "arn:aws:ecs:us-east-1:111122223333:task-definition/web:${version}"
-        LoadBalancerInfo: { ContainerName: web, ContainerPort: 8080 }
-`;
-}
-
 /** Tallies every answer without keeping per-request objects. */
 class Tally {
   readonly latencies: Float64Array;
@@ -154,7 +143,7 @@ async function deploy(sy: Control, version: string): Promise<string> {
   const body = {
     applicationName: APPLICATION,
     deploymentGroupName: GROUP,
-    revision: { revisionType: 'AppSpecContent', appSpecContent: { content: appSpec(version) } },
+    revision: { revisionType: 'AppSpecContent', appSpecContent: { content: appSpecFor(version) } },
   };
   return (await codeDeploy<{ deploymentId: string }>(sy, 'CreateDeployment', body)).deploymentId;
 }
