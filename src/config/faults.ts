@@ -15,11 +15,18 @@ export const MAX_FAULT_DELAY_MS = 300_000;
 
 const FaultDuration = Duration.pipe(z.number().max(MAX_FAULT_DELAY_MS, { error: 'must be at most 5m' }));
 
-/** Answer `status` (default 503) or reset the connection, for `percent` of the version's requests. */
+/** Answer `status` (200–599 but 204 and 304, default 503) or reset the connection, for `percent` of the version's requests. */
 const AbortConfig = z
   .strictObject({
     percent: FaultPercent,
-    status: z.number().int().min(200).max(599).optional(),
+    // 204 and 304 carry no body, yet the answer is the JSON error with its length.
+    status: z
+      .number()
+      .int()
+      .min(200)
+      .max(599)
+      .refine((s) => s !== 204 && s !== 304, { message: 'must be a status with a body (not 204 or 304)' })
+      .optional(),
     reset: z.literal(true).optional(),
   })
   // One object rather than a union, so that a wrong or extra key is reported at that key.

@@ -115,8 +115,9 @@ function faultProblems(f: FaultSpec): string[] {
   const { abort, delay } = f;
   if (abort) {
     if (!isPercent(abort.percent)) problems.push(`abort percent must be 0..100, got ${abort.percent}`);
-    if ('status' in abort && !(Number.isInteger(abort.status) && abort.status >= 200 && abort.status <= 599)) {
-      problems.push(`abort status must be 200..599, got ${abort.status}`);
+    const status = 'status' in abort ? abort.status : 200;
+    if (!Number.isInteger(status) || status < 200 || status > 599 || status === 204 || status === 304) {
+      problems.push(`abort status must be 200..599 but 204 and 304, got ${status}`);
     }
   }
   if (delay) {

@@ -80,6 +80,12 @@ describe('config faults', () => {
     ]);
   });
 
+  it('refuses an abort status that carries no body', () => {
+    expect(problems(file("      '2': { abort: { percent: 10, status: 204 } }"))).toEqual([
+      'x.yml:10:44 services[0].faults.2.abort.status: must be a status with a body (not 204 or 304)',
+    ]);
+  });
+
   it('refuses faults for a version the service does not have', () => {
     expect(problems(file("      '3': { abort: { percent: 10 } }"))).toEqual([
       'x.yml:10:12 services[0].faults.3: names no version of this service',
