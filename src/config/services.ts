@@ -6,6 +6,7 @@
 import { z } from 'zod';
 
 import { Duration, Size } from '../core/duration.js';
+import { FaultConfig } from './faults.js';
 import { ALWAYS, HeaderName, isRecord, numberAsText } from './fields.js';
 import { LABEL, VersionConfig, VersionLabel } from './versions.js';
 
@@ -80,7 +81,7 @@ export const RoutingConfig = z.strictObject({
     .optional(),
 });
 
-/** Within a service: `live` and every weighted label name one of its versions, and the weights add up to 100. */
+/** Within a service: `live`, every weighted label and every faulted label name one of its versions, and the weights add up to 100. */
 function checkService(service: unknown, ctx: z.RefinementCtx): void {
   if (!isRecord(service) || !isRecord(service['versions'])) return;
   const versions = service['versions'];
@@ -92,6 +93,14 @@ function checkService(service: unknown, ctx: z.RefinementCtx): void {
       path: ['live'],
       message: `names no version of this service (versions: ${Object.keys(versions).join(', ')})`,
     });
+  }
+  const faults = service['faults'];
+  if (isRecord(faults)) {
+    for (const label of Object.keys(faults)) {
+      if (LABEL.test(label) && !Object.hasOwn(versions, label)) {
+        ctx.addIssue({ code: 'custom', path: ['faults', label], message: 'names no version of this service' });
+      }
+    }
   }
   const weights = service['weights'];
   if (!isRecord(weights)) return;
@@ -170,6 +179,8 @@ export const ServiceConfig = z
       .refine((v) => Object.keys(v).length > 0, { message: 'a service needs at least one version' }),
     live: z.preprocess(numberAsText, VersionLabel),
     weights: z.record(VersionLabel, Percent).optional(),
+    /** Faults injected into a version's requests, by label (see config/faults). */
+    faults: z.record(VersionLabel, FaultConfig).optional(),
     // prefault: the defaults inside RoutingConfig apply to an absent `routing` too.
     routing: RoutingConfig.prefault({}),
     /** Overrides of the top-level `upstream` settings for this service only. */

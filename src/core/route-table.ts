@@ -24,10 +24,28 @@ export interface UpstreamSettings {
     { readonly consecutiveFailures: number; readonly ejectionMs: number; readonly maxEjectionMs: number } | undefined;
 }
 
+/**
+ * Faults injected into a version's requests (the policy lab): of every request routed to it, `delay.percent`
+ * are held for a drawn delay before going on, then `abort.percent` are answered with `status` (or have
+ * their connection reset) without reaching a target. Draws come from a PRNG seeded with `seed`, so one
+ * seed and one request order give the same faults. Percentages 0–100, milliseconds.
+ */
+export interface FaultSpec {
+  readonly abort?:
+    { readonly percent: number; readonly status: number } | { readonly percent: number; readonly reset: true };
+  /** A fixed delay, or one drawn from a lognormal with that median and 99th percentile. */
+  readonly delay?:
+    | { readonly percent: number; readonly fixedMs: number }
+    | { readonly percent: number; readonly p50Ms: number; readonly p99Ms: number };
+  readonly seed: number;
+}
+
 /** One version of a service and the targets that run it (may be empty while it is not running). */
 export interface VersionRoute {
   readonly label: string;
   readonly targets: readonly string[];
+  /** Faults injected into its requests; absent = none. */
+  readonly fault?: FaultSpec;
 }
 
 /** The routing of one service. */
@@ -70,6 +88,8 @@ export function validateRouteTable(table: RouteTable): string[] {
   for (const s of table.services) {
     const labels = new Set(s.versions.map((v) => v.label));
     if (!labels.has(s.live)) problems.push(`${s.name}: live version "${s.live}" is not among its versions`);
+    for (const v of s.versions)
+      if (v.fault) problems.push(...faultProblems(v.fault).map((p) => `${s.name}: ${v.label} fault ${p}`));
     for (const listener of LISTENERS) {
       let sum = 0;
       for (const [label, w] of Object.entries(s.weights[listener])) {
@@ -80,6 +100,34 @@ export function validateRouteTable(table: RouteTable): string[] {
         sum += w;
       }
       if (sum !== FULL_WEIGHT) problems.push(`${s.name}: ${listener} weights add up to ${sum}, not 10000`);
+    }
+  }
+  return problems;
+}
+
+const isPercent = (p: unknown): boolean => typeof p === 'number' && p >= 0 && p <= 100;
+const isMs = (ms: unknown): boolean => Number.isSafeInteger(ms) && (ms as number) >= 0;
+
+/** The problems of one fault spec (the data plane compiles only well-formed ones). */
+function faultProblems(f: FaultSpec): string[] {
+  const problems: string[] = [];
+  if (!Number.isSafeInteger(f.seed)) problems.push(`seed must be an integer, got ${f.seed}`);
+  const { abort, delay } = f;
+  if (abort) {
+    if (!isPercent(abort.percent)) problems.push(`abort percent must be 0..100, got ${abort.percent}`);
+    const status = 'status' in abort ? abort.status : 200;
+    if (!Number.isInteger(status) || status < 200 || status > 599 || status === 204 || status === 304) {
+      problems.push(`abort status must be 200..599 but 204 and 304, got ${status}`);
+    }
+  }
+  if (delay) {
+    if (!isPercent(delay.percent)) problems.push(`delay percent must be 0..100, got ${delay.percent}`);
+    if (
+      'fixedMs' in delay
+        ? !isMs(delay.fixedMs)
+        : !(isMs(delay.p50Ms) && isMs(delay.p99Ms) && delay.p50Ms > 0 && delay.p99Ms >= delay.p50Ms)
+    ) {
+      problems.push('delay must be a fixed duration, or a p50 above 0 and a p99 at least as long');
     }
   }
   return problems;

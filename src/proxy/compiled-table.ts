@@ -8,6 +8,7 @@ import type { IncomingMessage } from 'node:http';
 
 import { LISTENERS, type RouteTable, type ServiceRoute } from '../core/route-table.js';
 import { CompiledVersion } from './compiled-version.js';
+import { CompiledFault, sameFault } from './faults.js';
 import { CompiledMirror } from './mirror.js';
 import { PoolRegistry, type Upstream } from './pools.js';
 import { cookieValue, SmoothWeightedPicker, stickyBucket, StickyPicker } from './split.js';
@@ -209,6 +210,7 @@ export function compileTable(
       ),
   );
   for (const service of services) {
+    compileFaults(service, before.get(service.name));
     const { retry, mirror } = service.route;
     if (retry) {
       const from = service.versions.find((v) => v.label === retry.from);
@@ -227,6 +229,20 @@ export function compileTable(
   }
   pools.retain(used);
   return new CompiledTable(table, services);
+}
+
+/**
+ * Gives each version of `service` its fault, if it has one: the previous table's when the spec is the
+ * same, so that a table published for another reason does not restart the seeded sequence.
+ */
+function compileFaults(service: CompiledService, previous: CompiledService | undefined): void {
+  service.route.versions.forEach((route, i) => {
+    const spec = route.fault;
+    if (spec === undefined) return;
+    const version = service.versions[i]!;
+    const kept = previous?.versions.find((v) => v.label === route.label)?.fault;
+    version.fault = kept && sameFault(kept.spec, spec) ? kept : new CompiledFault(spec, route.label, version.stats);
+  });
 }
 
 export { PoolRegistry };

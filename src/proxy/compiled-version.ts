@@ -5,6 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 
+import type { CompiledFault } from './faults.js';
 import type { Upstream } from './pools.js';
 import type { VersionStats } from './stats.js';
 
@@ -21,6 +22,8 @@ export class CompiledVersion {
   readonly #ejectable: boolean;
   /** Set on the replacement while a deployment shifts with retry on the original (production only). */
   retry: RetryRoute | undefined;
+  /** Faults injected into this version's requests; undefined (the common case) costs one check. */
+  fault: CompiledFault | undefined;
 
   constructor(
     readonly label: string,
@@ -28,6 +31,8 @@ export class CompiledVersion {
     readonly stats: VersionStats,
   ) {
     this.#ejectable = upstreams.some((u) => u.outlier !== undefined);
+    this.retry = undefined;
+    this.fault = undefined;
   }
 
   /** The next upstream in round-robin order that is not ejected, or undefined when there is none. */

@@ -12,11 +12,14 @@ import { type ErrorCode, SwitchyardError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { type ListenerName, LISTENERS, type RouteTable, validateRouteTable } from '../core/route-table.js';
 import { OUTCOME_ERROR, REFUSED_CONNECTION, REFUSED_IN_FLIGHT, type StatsDelta } from '../core/stats-delta.js';
-import { type CompiledTable, compileTable, PoolRegistry } from './compiled-table.js';
+import { type CompiledService, type CompiledTable, compileTable, PoolRegistry } from './compiled-table.js';
+import type { CompiledVersion } from './compiled-version.js';
+import type { Resume } from './faults.js';
 import { forward, requestHasBody } from './forwarder.js';
 import { deleteForwarded, type ForwardedHeaders, withoutForwarded } from './headers.js';
 import { type ClientError, onClientError, onIdle } from './listener-guards.js';
 import { mirrorRequest } from './mirror.js';
+import type { Upstream } from './pools.js';
 import { writeProxyError } from './proxy-error.js';
 import { checkTarget, type TargetVerdict } from './request-target.js';
 import { StatsRecorder } from './stats.js';
@@ -303,18 +306,24 @@ export class DataPlane {
       );
       return;
     }
-    // Only production traffic is retried or mirrored: the test listener exists to see the replacement itself.
-    if (listener !== PRODUCTION) {
-      forward(req, res, version, upstream, table.source.versionHeader, 'http');
+    const versionHeader = table.source.versionHeader;
+    // The one check a request pays while no version has a fault.
+    if (version.fault !== undefined) {
+      version.fault.intercept(
+        req,
+        res,
+        versionHeader,
+        { service, version, upstream, listener, versionHeader },
+        this.#resume,
+      );
       return;
     }
-    const mirror = service.mirror;
-    const body =
-      mirror !== undefined && mirror.version !== version && mirror.take()
-        ? mirrorRequest(req, mirror, requestHasBody(req.rawHeaders))
-        : undefined;
-    forward(req, res, version, upstream, table.source.versionHeader, 'http', version.retry, body);
+    forwardRouted(req, res, service, version, upstream, listener, versionHeader);
   }
+
+  /** Forwards a request a fault held and let go, as it was routed before its delay. */
+  readonly #resume: Resume<Routed> = (req, res, r) =>
+    forwardRouted(req, res, r.service, r.version, r.upstream, r.listener, r.versionHeader);
 
   #onRequestDone(listener: number): void {
     this.#listenerInFlight[listener]!--;
@@ -356,6 +365,38 @@ export class DataPlane {
     // The service's own connect and answer deadlines, as its plain requests have.
     this.#upgrades.upgrade(req, socket, head, version, upstream, table.source.versionHeader, service.route.upstream);
   }
+}
+
+/** Where #route sent a request: kept while a fault holds it. */
+interface Routed {
+  readonly service: CompiledService;
+  readonly version: CompiledVersion;
+  readonly upstream: Upstream;
+  readonly listener: number;
+  readonly versionHeader: string | false;
+}
+
+/** Forwards a routed request; on production, with the service's retry and mirror. */
+function forwardRouted(
+  req: IncomingMessage,
+  res: ServerResponse,
+  service: CompiledService,
+  version: CompiledVersion,
+  upstream: Upstream,
+  listener: number,
+  versionHeader: string | false,
+): void {
+  // Only production traffic is retried or mirrored: the test listener exists to see the replacement itself.
+  if (listener !== PRODUCTION) {
+    forward(req, res, version, upstream, versionHeader, 'http');
+    return;
+  }
+  const mirror = service.mirror;
+  const body =
+    mirror !== undefined && mirror.version !== version && mirror.take()
+      ? mirrorRequest(req, mirror, requestHasBody(req.rawHeaders))
+      : undefined;
+  forward(req, res, version, upstream, versionHeader, 'http', version.retry, body);
 }
 
 function ignoreError(): void {}

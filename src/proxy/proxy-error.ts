@@ -15,6 +15,8 @@ export const PROXY_ERRORS = {
   PROXY_OVERLOADED: 503,
   UPSTREAM_UNREACHABLE: 502,
   UPSTREAM_TIMEOUT: 504,
+  /** Nominal: an injected abort answers with the status its fault names (503 unless told). */
+  FAULT_INJECTED: 503,
 } as const;
 export type ProxyErrorCode = keyof typeof PROXY_ERRORS;
 
@@ -71,6 +73,8 @@ export function writeProxyError(
   message: string,
   versionHeader: string | false = false,
   version?: string,
+  /** The status to answer with, when not the code's own (an injected fault names its own). */
+  status: number = PROXY_ERRORS[code],
 ): void {
   if (res.headersSent) {
     res.destroy();
@@ -90,7 +94,6 @@ export function writeProxyError(
   if (versionHeader !== false && version !== undefined) headers.push(versionHeader, version);
   // Overload passes: a client told when to come back does not retry in a tight loop.
   if (code === 'PROXY_OVERLOADED') headers.push('retry-after', '1');
-  const status = PROXY_ERRORS[code];
   // The reason is given, not left to writeHead: a failed earlier writeHead (an upstream reason phrase
   // Node refuses) leaves its statusMessage behind, and writeHead would reuse it and throw again.
   res.writeHead(status, STATUS_CODES[status], headers);

@@ -5,7 +5,8 @@
  * runs as a millisecond test with fakes and a manual clock.
  */
 import type { Diagnostics, LifecycleEventName } from '../codedeploy/lifecycle.js';
-import type { ListenerName } from '../core/route-table.js';
+import type { FaultConfig } from '../config/faults.js';
+import type { FaultSpec, ListenerName } from '../core/route-table.js';
 import type { DeploymentRecord } from './deployment.js';
 
 // The records that cross these ports, so that an adapter needs nothing of shifting but this file.
@@ -104,6 +105,8 @@ export interface ServiceView {
   readonly versions: readonly { readonly label: string; readonly targets: readonly string[] }[];
   /** Per listener, percent by version label. */
   readonly weights: Readonly<Record<ListenerName, PercentWeights>>;
+  /** Faults injected into versions' requests, by label; absent when none is. */
+  readonly faults?: Readonly<Record<string, FaultSpec>>;
 }
 
 /**
@@ -128,6 +131,8 @@ export interface TrafficPort {
   setWeights(service: string, weights: PercentWeights, listener?: ListenerName): ServiceView;
   /** Gives one version `percent` of a listener and the rest to the live version. */
   setVersionPercent(service: string, label: string, percent: number, listener?: ListenerName): ServiceView;
+  /** Injects faults into a version's requests, or stops (undefined); publishes a table. */
+  setFault(service: string, label: string, fault: FaultConfig | undefined): ServiceView;
   /** Makes `label` the live version with all traffic on both listeners. */
   setLive(service: string, label: string): ServiceView;
   /** Marks a shift in progress (routing.retryOnOriginal applies), or ends it. */

@@ -5,10 +5,12 @@
  * half-applied change. Deployments, the REST API, health checks and recovery change traffic only through
  * this (as shifting/ports' TrafficPort).
  */
+import type { FaultConfig } from '../config/faults.js';
 import type { Config } from '../config/schema.js';
 import type { ServiceConfig } from '../config/services.js';
 import { SwitchyardError } from '../core/errors.js';
 import {
+  type FaultSpec,
   FULL_WEIGHT,
   type ListenerName,
   LISTENERS,
@@ -35,6 +37,13 @@ interface ServiceState {
   readonly down: Set<string>;
   targets: Map<string, readonly string[]>;
   weights: Record<ListenerName, Record<string, number>>;
+  /** Faults injected into a version's requests, by label (seeded). */
+  readonly faults: Map<string, FaultSpec>;
+}
+
+/** A fault as the table carries it: the config's, with a random seed when it names none. */
+function seeded(fault: FaultConfig): FaultSpec {
+  return { ...fault, seed: fault.seed ?? Math.floor(Math.random() * 0x1_0000_0000) };
 }
 
 /** Converts percent weights (summing to 100, at most two decimals) to basis points, or says why not. */
@@ -84,6 +93,7 @@ export class TrafficState implements TrafficPort {
         shifting: undefined,
         mirroring: undefined,
         down: new Set(),
+        faults: new Map(Object.entries(s.faults ?? {}).map(([label, f]) => [label, seeded(f)])),
       });
     }
     this.#table = this.#build();
@@ -209,6 +219,16 @@ export class TrafficState implements TrafficPort {
     if (state.config.routing.mirror) this.#publish();
   }
 
+  /** Injects faults into a version's requests (replacing any it had), or stops with undefined. */
+  setFault(service: string, label: string, fault: FaultConfig | undefined): ServiceView {
+    const state = this.#state(service);
+    this.#label(state, label);
+    if (fault) state.faults.set(label, seeded(fault));
+    else if (!state.faults.delete(label)) return this.#view(state);
+    this.#publish();
+    return this.#view(state);
+  }
+
   /** Whether a deployment is marked as shifting `service`. */
   isShifting(service: string): boolean {
     return this.#state(service).shifting !== undefined;
@@ -273,10 +293,14 @@ export class TrafficState implements TrafficPort {
         name: s.config.name,
         host: s.config.match.host,
         pathPrefix: s.config.match.pathPrefix,
-        versions: [...s.targets].map(([label, targets]) => ({
-          label,
-          targets: s.down.size === 0 ? targets : targets.filter((t) => !s.down.has(`${label}\u0000${t}`)),
-        })),
+        versions: [...s.targets].map(([label, targets]) => {
+          const fault = s.faults.get(label);
+          return {
+            label,
+            targets: s.down.size === 0 ? targets : targets.filter((t) => !s.down.has(`${label}\u0000${t}`)),
+            ...(fault && { fault }),
+          };
+        }),
         live: s.live,
         weights: { production: { ...s.weights.production }, test: { ...s.weights.test } },
         sticky: s.config.routing.sticky,
@@ -312,6 +336,7 @@ export class TrafficState implements TrafficPort {
       live: s.live,
       versions: [...s.targets].map(([label, targets]) => ({ label, targets })),
       weights: { production: percent(s.weights.production), test: percent(s.weights.test) },
+      ...(s.faults.size > 0 && { faults: Object.fromEntries(s.faults) }),
     };
   }
 }

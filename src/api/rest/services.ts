@@ -1,11 +1,13 @@
 /**
  * @module api/rest/services
  * The services' traffic: `GET /v1/services`, `GET /v1/services/:name` (each with the health of its
- * targets when health is known), and `PUT /v1/services/:name/weight` to set a split by hand outside a
- * deployment.
+ * targets when health is known, and the faults injected into its versions), `PUT /v1/services/:name/weight`
+ * to set a split by hand outside a deployment, and `PUT`/`DELETE /v1/services/:name/faults/:version` to
+ * inject faults into a version's requests or stop (during a deployment too: that is what they rehearse).
  */
 import type { FastifyPluginAsync } from 'fastify';
 
+import { FaultConfig } from '../../config/faults.js';
 import { SwitchyardError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { DeploymentEngine } from '../../shifting/engine.js';
@@ -29,6 +31,7 @@ export interface ServiceRoutesOptions {
 }
 
 type ByName = { Params: { name: string } };
+type ByVersion = { Params: { name: string; version: string } };
 
 /** Serves `/v1/services` and `/v1/services/:name…`. */
 export const serviceRoutes: FastifyPluginAsync<ServiceRoutesOptions> = async (
@@ -68,6 +71,21 @@ export const serviceRoutes: FastifyPluginAsync<ServiceRoutesOptions> = async (
         ? traffic.setWeights(name, body.weights, body.listener)
         : traffic.setVersionPercent(name, body.version, body.percent, body.listener);
     log.info({ service: name, weights: view.weights }, 'weights set');
+    return view;
+  });
+
+  app.put<ByVersion & { Reply: ServiceAnswer }>('/v1/services/:name/faults/:version', async (req) => {
+    const fault = parseBody(FaultConfig, req.body);
+    const { name, version } = req.params;
+    const view = traffic.setFault(name, version, fault);
+    log.info({ service: name, version, fault: view.faults?.[version] }, 'fault injected');
+    return view;
+  });
+
+  app.delete<ByVersion & { Reply: ServiceAnswer }>('/v1/services/:name/faults/:version', async (req) => {
+    const { name, version } = req.params;
+    const view = traffic.setFault(name, version, undefined);
+    log.info({ service: name, version }, 'fault cleared');
     return view;
   });
 };

@@ -1,0 +1,176 @@
+/**
+ * @module proxy/faults
+ * Faults injected into one version's requests, as Envoy's HTTP fault filter injects them: a request may
+ * be held for a delay, then answered with an error status or a reset connection without reaching a
+ * target. Each is counted as that version's outcome, so health windows and alarms see an injected 503 as
+ * they would see a real one. Draws come from seeded PRNGs: one seed and one request order, one result.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+
+import type { FaultSpec } from '../core/route-table.js';
+import { OUTCOME_ERROR, outcomeOf } from '../core/stats-delta.js';
+import { writeProxyError } from './proxy-error.js';
+import type { VersionStats } from './stats.js';
+
+/** The longest delay drawn from a distribution (its far tail is cut here): 5 minutes. */
+const MAX_DRAWN_DELAY_MS = 300_000;
+
+/** The 99th percentile of the standard normal distribution. */
+const Z99 = 2.3263478740408408;
+
+/** Goes on with a request the fault let pass, now or after its delay (the data plane forwards it). */
+export type Resume<C> = (req: IncomingMessage, res: ServerResponse, context: C) => void;
+
+/**
+ * mulberry32: a 32-bit state PRNG, fast, allocation-free and good enough to draw shares of requests;
+ * the same seed gives the same sequence on every platform.
+ */
+class Mulberry32 {
+  #state: number;
+
+  constructor(seed: number) {
+    this.#state = seed | 0;
+  }
+
+  /** The next number in [0, 1). */
+  next(): number {
+    let t = (this.#state = (this.#state + 0x6d2b79f5) | 0);
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  }
+}
+
+/** A request held for its delay; released to its abort or onward, or dropped when the client leaves. */
+class HeldRequest<C> {
+  timer: NodeJS.Timeout | undefined;
+  /** The client left while held: the timer goes, nothing is counted (the version did nothing). */
+  readonly gone = (): void => clearTimeout(this.timer);
+
+  constructor(
+    readonly fault: CompiledFault,
+    readonly req: IncomingMessage,
+    readonly res: ServerResponse,
+    readonly versionHeader: string | false,
+    readonly abort: boolean,
+    readonly started: number,
+    readonly context: C,
+    readonly resume: Resume<C>,
+  ) {}
+}
+
+/** The delay is over: the request is aborted or goes on. */
+function release<C>(held: HeldRequest<C>): void {
+  const res = held.res;
+  res.off('close', held.gone);
+  if (res.destroyed) return;
+  if (held.abort) held.fault.abort(res, held.versionHeader, performance.now() - held.started);
+  else held.resume(held.req, res, held.context);
+}
+
+/** One version's faults, compiled: the draws and what they do to a request. */
+export class CompiledFault {
+  /** Separate streams, so that which requests abort depends on the seed alone, not on the delays drawn. */
+  readonly #abortDraws: Mulberry32;
+  readonly #delayDraws: Mulberry32;
+  readonly #abortPercent: number;
+  readonly #delayPercent: number;
+  readonly #status: number | undefined;
+  readonly #fixedMs: number | undefined;
+  readonly #mu: number;
+  readonly #sigma: number;
+
+  constructor(
+    /** What it was compiled from: a table with the same spec keeps this fault and its draws going. */
+    readonly spec: FaultSpec,
+    readonly label: string,
+    readonly stats: VersionStats,
+  ) {
+    this.#abortDraws = new Mulberry32(spec.seed);
+    this.#delayDraws = new Mulberry32(spec.seed ^ 0x5bd1e995);
+    this.#abortPercent = spec.abort?.percent ?? 0;
+    const abort = spec.abort;
+    this.#status = abort && 'status' in abort ? abort.status : undefined;
+    const delay = spec.delay;
+    this.#delayPercent = delay?.percent ?? 0;
+    this.#fixedMs = delay && 'fixedMs' in delay ? delay.fixedMs : undefined;
+    // A lognormal with median p50 and 99th percentile p99: ln(delay) is normal with mean ln(p50).
+    this.#mu = delay && 'p50Ms' in delay ? Math.log(delay.p50Ms) : 0;
+    this.#sigma = delay && 'p50Ms' in delay ? Math.log(delay.p99Ms / delay.p50Ms) / Z99 : 0;
+  }
+
+  /**
+   * Applies the fault to a request: it goes on at once through `resume` (no fault drawn), is answered
+   * now (aborted), or is held for its delay and then aborted or resumed.
+   */
+  intercept<C>(
+    req: IncomingMessage,
+    res: ServerResponse,
+    versionHeader: string | false,
+    context: C,
+    resume: Resume<C>,
+  ): void {
+    // Both draws are made for every request, so each stream advances once per request.
+    const delayMs = this.#drawDelay();
+    const abort = this.#abortPercent > 0 && this.#abortDraws.next() * 100 < this.#abortPercent;
+    if (delayMs <= 0) {
+      if (abort) this.abort(res, versionHeader, 0);
+      else resume(req, res, context);
+      return;
+    }
+    const held = new HeldRequest(this, req, res, versionHeader, abort, performance.now(), context, resume);
+    res.on('close', held.gone);
+    held.timer = setTimeout(release<C>, delayMs, held);
+  }
+
+  /** Aborts a request as the spec says, counted as the version's outcome after `ms`. */
+  abort(res: ServerResponse, versionHeader: string | false, ms: number): void {
+    const status = this.#status;
+    if (status === undefined) {
+      this.stats.record(OUTCOME_ERROR, ms);
+      // A reset (RST), not a clean close: what a crashed or overloaded target's client sees.
+      res.socket?.resetAndDestroy();
+      res.destroy();
+      return;
+    }
+    this.stats.record(outcomeOf(status), ms);
+    writeProxyError(
+      res,
+      'FAULT_INJECTED',
+      `fault injected into version ${this.label}: aborted with ${status}`,
+      versionHeader,
+      this.label,
+      status,
+    );
+  }
+
+  /** This request's delay in ms; 0 for none. */
+  #drawDelay(): number {
+    if (this.#delayPercent <= 0) return 0;
+    // Draws for the share and for the amount are taken either way, so that the stream stays aligned.
+    const chosen = this.#delayDraws.next() * 100 < this.#delayPercent;
+    const u1 = this.#delayDraws.next();
+    const u2 = this.#delayDraws.next();
+    if (!chosen) return 0;
+    if (this.#fixedMs !== undefined) return this.#fixedMs;
+    // Box-Muller: a standard normal from two uniform draws (1 - u1 lies in (0, 1], so the log is finite).
+    const z = Math.sqrt(-2 * Math.log(1 - u1)) * Math.cos(2 * Math.PI * u2);
+    return Math.min(MAX_DRAWN_DELAY_MS, Math.round(Math.exp(this.#mu + this.#sigma * z)));
+  }
+}
+
+/** Whether two specs are the same fault (then a recompiled table keeps the fault and its draws). */
+export function sameFault(a: FaultSpec, b: FaultSpec): boolean {
+  const [x, y] = [a.abort, b.abort];
+  const [d, e] = [a.delay, b.delay];
+  return (
+    a.seed === b.seed &&
+    x?.percent === y?.percent &&
+    (x && 'status' in x ? x.status : undefined) === (y && 'status' in y ? y.status : undefined) &&
+    d?.percent === e?.percent &&
+    (d && 'fixedMs' in d ? d.fixedMs : undefined) === (e && 'fixedMs' in e ? e.fixedMs : undefined) &&
+    (d && 'p50Ms' in d ? `${d.p50Ms} ${d.p99Ms}` : undefined) ===
+      (e && 'p50Ms' in e ? `${e.p50Ms} ${e.p99Ms}` : undefined)
+  );
+}

@@ -1,0 +1,94 @@
+/**
+ * The config's `services[].faults`: the shapes it accepts, the defaults it fills in, and the problems it
+ * reports at their line and column.
+ */
+import { describe, expect, it } from 'vitest';
+
+import { parseConfig } from '../../src/app/config.js';
+import { formatIssue, isSwitchyardError } from '../../src/core/errors.js';
+
+/** A one-service file with versions 1 and 2 and `faults` as given (indented under the service). */
+function file(faults: string): string {
+  return [
+    'listeners:',
+    '  production: { port: 8080 }',
+    'services:',
+    '  - name: web',
+    '    versions:',
+    "      '1': { targets: ['http://127.0.0.1:9001'] }",
+    "      '2': { targets: ['http://127.0.0.1:9002'] }",
+    "    live: '1'",
+    '    faults:',
+    faults,
+  ].join('\n');
+}
+
+function problems(text: string): string[] {
+  try {
+    parseConfig(text, 'x.yml', {});
+  } catch (err) {
+    if (isSwitchyardError(err)) return err.issues.map(formatIssue);
+    throw err;
+  }
+  throw new Error('expected the config to be rejected');
+}
+
+describe('config faults', () => {
+  it('reads aborts and delays, with status 503 by default, durations in ms', () => {
+    const config = parseConfig(
+      file(
+        [
+          "      '2':",
+          '        abort: { percent: 20 }',
+          '        delay: { percent: 50, p50: 20ms, p99: 1s }',
+          '        seed: 7',
+          "      '1': { abort: { percent: 1.5, reset: true }, delay: { percent: 100, fixed: 2s } }",
+        ].join('\n'),
+      ),
+      'x.yml',
+      {},
+    );
+    expect(config.services[0]!.faults).toEqual({
+      '2': { abort: { percent: 20, status: 503 }, delay: { percent: 50, p50Ms: 20, p99Ms: 1000 }, seed: 7 },
+      '1': { abort: { percent: 1.5, reset: true }, delay: { percent: 100, fixedMs: 2000 } },
+    });
+  });
+
+  it('reports each problem at its line and column', () => {
+    expect(
+      problems(
+        file(
+          [
+            "      '0': { abort: { percent: 10 } }",
+            "      '2':",
+            '        abort: { percent: 101, status: 700 }',
+            '        delay: { percent: 5, fixed: 1s, p50: 10ms }',
+            "      '1':",
+            '        abort: { percent: 5, status: 500, reset: true }',
+            '        delay: { percent: 5, p50: 1s, p99: 10ms }',
+            '        seed: 1.5',
+          ].join('\n'),
+        ),
+      ),
+    ).toEqual([
+      'x.yml:12:27 services[0].faults.2.abort.percent: Too big: expected number to be <=100',
+      'x.yml:12:40 services[0].faults.2.abort.status: Too big: expected number to be <=599',
+      'x.yml:13:16 services[0].faults.2.delay: must give either fixed, or p50 and p99',
+      'x.yml:15:16 services[0].faults.1.abort: must give a status or reset: true, not both',
+      'x.yml:16:44 services[0].faults.1.delay.p99: must be at least p50',
+      'x.yml:17:15 services[0].faults.1.seed: Invalid input: expected int, received number',
+    ]);
+  });
+
+  it('refuses an abort status that carries no body', () => {
+    expect(problems(file("      '2': { abort: { percent: 10, status: 204 } }"))).toEqual([
+      'x.yml:10:44 services[0].faults.2.abort.status: must be a status with a body (not 204 or 304)',
+    ]);
+  });
+
+  it('refuses faults for a version the service does not have', () => {
+    expect(problems(file("      '3': { abort: { percent: 10 } }"))).toEqual([
+      'x.yml:10:12 services[0].faults.3: names no version of this service',
+    ]);
+  });
+});
