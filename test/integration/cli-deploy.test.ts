@@ -48,6 +48,9 @@ async function call(sy: Switchyard, operation: string, body: object): Promise<Re
 }
 
 /** Switchyard fronting blue (1, live) and green (2), with application `web` and ECS group `web-prod`. */
+/** `switchyard deploy` to application web, group web-prod, ending in --endpoint (its value follows). */
+const DEPLOY_WEB = ['deploy', '--app', 'web', '--group', 'web-prod', '--endpoint'];
+
 async function setup(): Promise<{ sy: Switchyard; endpoint: string }> {
   const blue = await startUpstream('blue');
   const green = await startUpstream('green');
@@ -74,13 +77,8 @@ describe('switchyard deploy, status, list, stop', () => {
 
     // Fifteen minutes of canary at scale 600 last 1.5 s: several 250 ms polls see the 10% step.
     const deployed = await run([
-      'deploy',
-      '--endpoint',
+      ...DEPLOY_WEB,
       endpoint,
-      '--app',
-      'web',
-      '--group',
-      'web-prod',
       '--appspec',
       appspec,
       '--config',
@@ -135,20 +133,7 @@ describe('switchyard deploy, status, list, stop', () => {
       'failing.yml',
       `${ECS_APPSPEC.replace('web:2', 'web:1')}Hooks:\n  - AfterInstall: check\n`,
     );
-    const failed = await run([
-      'deploy',
-      '--endpoint',
-      endpoint,
-      '--app',
-      'web',
-      '--group',
-      'web-prod',
-      '--appspec',
-      failing,
-      '--time-scale',
-      '600',
-      '--wait',
-    ]);
+    const failed = await run([...DEPLOY_WEB, endpoint, '--appspec', failing, '--time-scale', '600', '--wait']);
     expect(failed.code).toBe(3);
     const failedId = failed.stdout.split('\n')[0]!;
     expect(failed.stdout).toMatch(new RegExp(`\\n${failedId} Failed .*event AfterInstall`));
@@ -179,13 +164,8 @@ describe('switchyard deploy, status, list, stop', () => {
     const appspec = await file('watch.yml', ECS_APPSPEC);
     // Five minutes of canary at scale 300: one second.
     const deployed = await run([
-      'deploy',
-      '--endpoint',
+      ...DEPLOY_WEB,
       endpoint,
-      '--app',
-      'web',
-      '--group',
-      'web-prod',
       '--appspec',
       appspec,
       '--config',
@@ -212,13 +192,8 @@ describe('switchyard deploy, status, list, stop', () => {
     const { sy, endpoint } = await setup();
     const appspec = await file('promote.yml', ECS_APPSPEC);
     const deployed = await run([
-      'deploy',
-      '--endpoint',
+      ...DEPLOY_WEB,
       endpoint,
-      '--app',
-      'web',
-      '--group',
-      'web-prod',
       '--appspec',
       appspec,
       '--config',
@@ -280,17 +255,7 @@ describe('switchyard continue and stop on a waiting deployment', () => {
         `${id} reaching ${status}`,
       );
 
-    const first = await run([
-      'deploy',
-      '--endpoint',
-      endpoint,
-      '--app',
-      'web',
-      '--group',
-      'web-prod',
-      '--appspec',
-      await file('ready.yml', ECS_APPSPEC),
-    ]);
+    const first = await run([...DEPLOY_WEB, endpoint, '--appspec', await file('ready.yml', ECS_APPSPEC)]);
     expect(first.code).toBe(0);
     const firstId = first.stdout.trim();
     await reach(firstId, 'Ready');
@@ -303,13 +268,8 @@ describe('switchyard continue and stop on a waiting deployment', () => {
 
     // Version 2 is live now; the second deployment goes back to 1 and waits in Ready until it is stopped.
     const waiting = startCli([
-      'deploy',
-      '--endpoint',
+      ...DEPLOY_WEB,
       endpoint,
-      '--app',
-      'web',
-      '--group',
-      'web-prod',
       '--wait',
       '--appspec',
       await file('ready-back.yml', ECS_APPSPEC.replace('web:2', 'web:1')),
