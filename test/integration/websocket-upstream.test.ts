@@ -138,6 +138,17 @@ function expectJsonError(answer: RawAnswer, status: number, code: string): void 
   expect(body.message).toMatch(/^version 2 /);
 }
 
+/** Waits (2 s at most) until `server` holds no connection; `what` names them in the failure. */
+async function noConnections(server: Parameters<typeof connections>[0], what: string): Promise<void> {
+  await until(
+    () => connections(server),
+    (n) => n === 0,
+    2_000,
+    10,
+    what,
+  );
+}
+
 describe('upgrades to broken upstreams', () => {
   it('answers 504 JSON when the target accepts and never answers, and closes both sockets', async () => {
     const silent = await silentServer();
@@ -148,20 +159,8 @@ describe('upgrades to broken upstreams', () => {
     expect(answer.ms).toBeLessThan(2_000);
     expect(silent.sockets).toHaveLength(1);
     // The upstream's socket is closed too, not left for the target to hold.
-    await until(
-      () => connections(silent.server),
-      (n) => n === 0,
-      2_000,
-      10,
-      'the silent target’s connections',
-    );
-    await until(
-      () => connections(proxy.server),
-      (n) => n === 0,
-      2_000,
-      10,
-      'the proxy’s client connections',
-    );
+    await noConnections(silent.server, 'the silent target’s connections');
+    await noConnections(proxy.server, 'the proxy’s client connections');
     expect(proxy.upgrades.open).toBe(0);
     expect([...proxy.stats.counts]).toEqual([0, 0, 0, 0, 1]);
   });
@@ -171,13 +170,7 @@ describe('upgrades to broken upstreams', () => {
     const answer = await rawUpgrade(proxy.port, 3_000);
     expectJsonError(answer, 502, 'UPSTREAM_UNREACHABLE');
     expect(answer.headers['x-switchyard-version']).toBe('2');
-    await until(
-      () => connections(proxy.server),
-      (n) => n === 0,
-      2_000,
-      10,
-      'the proxy’s client connections',
-    );
+    await noConnections(proxy.server, 'the proxy’s client connections');
     expect(proxy.upgrades.open).toBe(0);
     expect([...proxy.stats.counts]).toEqual([0, 0, 0, 0, 1]);
   });
@@ -188,13 +181,7 @@ describe('upgrades to broken upstreams', () => {
     onTestFinished(() => new Promise<void>((resolve) => hangUp.close(() => resolve())));
     const proxy = await tunnelServer(`http://127.0.0.1:${(hangUp.address() as AddressInfo).port}`, QUICK);
     expectJsonError(await rawUpgrade(proxy.port, 3_000), 502, 'UPSTREAM_UNREACHABLE');
-    await until(
-      () => connections(proxy.server),
-      (n) => n === 0,
-      2_000,
-      10,
-      'the proxy’s client connections',
-    );
+    await noConnections(proxy.server, 'the proxy’s client connections');
   });
 
   it('answers 502 JSON through the whole proxy when the chosen target is unreachable', async () => {
@@ -242,20 +229,8 @@ describe('upgrades to broken upstreams', () => {
     expect(answer.body).toBe('forbidden: no token');
     expect(Number(answer.headers['content-length'])).toBe(answer.body.length);
     expect([...proxy.stats.counts]).toEqual([0, 0, 1, 0, 0]);
-    await until(
-      () => connections(picky.server),
-      (n) => n === 0,
-      2_000,
-      10,
-      'the target’s connections',
-    );
-    await until(
-      () => connections(proxy.server),
-      (n) => n === 0,
-      2_000,
-      10,
-      'the proxy’s client connections',
-    );
+    await noConnections(picky.server, 'the target’s connections');
+    await noConnections(proxy.server, 'the proxy’s client connections');
     expect(proxy.upgrades.open).toBe(0);
   });
 
@@ -282,13 +257,7 @@ describe('upgrades to broken upstreams', () => {
       10,
       'the upstream request closed',
     );
-    await until(
-      () => connections(slow.server),
-      (n) => n === 0,
-      2_000,
-      10,
-      'the target’s connections',
-    );
+    await noConnections(slow.server, 'the target’s connections');
     expect(proxy.upgrades.open).toBe(0);
   });
 });
@@ -326,13 +295,7 @@ describe('idle tunnels', () => {
     const code = await new Promise<number>((resolve) => ws.once('close', (c: number) => resolve(c)));
     expect(code).toBe(1006);
     expect(Date.now() - opened).toBeGreaterThanOrEqual(250);
-    await until(
-      () => connections(echo.server),
-      (n) => n === 0,
-      2_000,
-      10,
-      'the target’s connections',
-    );
+    await noConnections(echo.server, 'the target’s connections');
     expect(proxy.upgrades.open).toBe(0);
   });
 
