@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { parseConfig } from '../../src/app/config.js';
+import { DEFAULT_LISTENER_LIMITS } from '../../src/config/limits.js';
 import { formatIssue, isSwitchyardError } from '../../src/core/errors.js';
 
 const CONFIG_DIR = join(import.meta.dirname, '..', '..', 'config');
@@ -50,14 +51,7 @@ describe('config/', () => {
     expect(config.listeners).toEqual({
       production: { host: '127.0.0.1', port: 8080 },
       test: { host: '127.0.0.1', port: 8081 },
-      limits: {
-        headersTimeout: 10_000,
-        bodyTimeout: 60_000,
-        keepAliveTimeout: 5_000,
-        maxConnections: 1024,
-        maxRequestsInFlight: 1024,
-        maxHeaderSize: 16_384,
-      },
+      limits: DEFAULT_LISTENER_LIMITS,
       forwardedHeaders: 'append',
     });
     expect(config.control).toEqual({ host: '127.0.0.1', port: 9900, allowedHosts: [] });

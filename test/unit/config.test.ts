@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { loadConfig, parseConfig } from '../../src/app/config.js';
+import { DEFAULT_LISTENER_LIMITS } from '../../src/config/limits.js';
 import { formatIssue, isSwitchyardError, type SwitchyardError } from '../../src/core/errors.js';
 
 /** The error parseConfig throws for `text`, or a failure when it accepts it. */
@@ -75,14 +76,7 @@ notifications: { timeout: 2s, giveUpAfter: 1h }
       listeners: {
         production: { host: '0.0.0.0', port: 8080 },
         test: { host: '127.0.0.1', port: 8081 },
-        limits: {
-          headersTimeout: 10_000,
-          bodyTimeout: 60_000,
-          keepAliveTimeout: 5_000,
-          maxConnections: 1024,
-          maxRequestsInFlight: 1024,
-          maxHeaderSize: 16_384,
-        },
+        limits: DEFAULT_LISTENER_LIMITS,
         forwardedHeaders: 'append',
       },
       control: { host: '127.0.0.2', port: 9900, allowedHosts: [] },
@@ -144,14 +138,7 @@ notifications: { timeout: 2s, giveUpAfter: 1h }
     expect(parseConfig(MINIMAL, 'min.yml', {})).toEqual({
       listeners: {
         production: { host: '127.0.0.1', port: 8080 },
-        limits: {
-          headersTimeout: 10_000,
-          bodyTimeout: 60_000,
-          keepAliveTimeout: 5_000,
-          maxConnections: 1024,
-          maxRequestsInFlight: 1024,
-          maxHeaderSize: 16_384,
-        },
+        limits: DEFAULT_LISTENER_LIMITS,
         forwardedHeaders: 'append',
       },
       control: { host: '127.0.0.1', port: 9900, allowedHosts: [] },
