@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { parseConfig } from '../../src/app/config.js';
-import { formatIssue, isSwitchyardError } from '../../src/core/errors.js';
+import { configProblems } from '../support/config-problems.js';
 
 const HEAD = `listeners:
   production: { port: 8080 }
@@ -18,15 +18,7 @@ services:
     live: "1"
 `;
 
-function problems(text: string): string[] {
-  try {
-    parseConfig(text, 'x.yml', {});
-  } catch (err) {
-    if (isSwitchyardError(err)) return err.issues.map(formatIssue);
-    throw err;
-  }
-  throw new Error('expected the config to be rejected');
-}
+const problems = configProblems;
 
 describe('versions', () => {
   it('parses fixed targets and a command version with its defaults', () => {

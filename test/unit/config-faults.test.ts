@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { parseConfig } from '../../src/app/config.js';
-import { formatIssue, isSwitchyardError } from '../../src/core/errors.js';
+import { configProblems } from '../support/config-problems.js';
 
 /** A one-service file with versions 1 and 2 and `faults` as given (indented under the service). */
 function file(faults: string): string {
@@ -23,15 +23,7 @@ function file(faults: string): string {
   ].join('\n');
 }
 
-function problems(text: string): string[] {
-  try {
-    parseConfig(text, 'x.yml', {});
-  } catch (err) {
-    if (isSwitchyardError(err)) return err.issues.map(formatIssue);
-    throw err;
-  }
-  throw new Error('expected the config to be rejected');
-}
+const problems = configProblems;
 
 describe('config faults', () => {
   it('reads aborts and delays, with status 503 by default, durations in ms', () => {
