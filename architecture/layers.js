@@ -1,7 +1,7 @@
 // @ts-check
 /**
  * The layers of src/ as data: which folders each folder may import. One direction for every import:
- * `cli → app → api → adapters → shifting (ports) → config/appspec → codedeploy → core`, and the data
+ * `cli → lab → app → api → adapters → shifting (ports) → config/appspec → codedeploy → core`, and the data
  * plane (`proxy`) on core alone. test/unit/architecture.test.ts checks every import of src/ against this
  * list and finds no cycle; the `switchyard/layers` ESLint rule (./eslint-plugin.js) says the same in the
  * editor. A new folder goes into this list before it can import or be imported.
@@ -24,7 +24,8 @@ export const LAYERS = {
   demo: ['core'],
   api: ['core', 'codedeploy', 'config', 'appspec', 'shifting'],
   app: ['core', 'codedeploy', 'config', 'appspec', 'shifting', 'proxy', ...ADAPTERS, 'api'],
-  cli: ['core', 'codedeploy', 'config', 'appspec', 'api', 'app', 'demo'],
+  lab: ['core', 'codedeploy', 'config', 'appspec', 'shifting', ...ADAPTERS, 'app'],
+  cli: ['core', 'codedeploy', 'config', 'appspec', 'api', 'app', 'demo', 'lab'],
 };
 
 /** Where a folder may reach only some files of another: adapters reach shifting through its ports alone. */

@@ -68,18 +68,63 @@ const DelayConfig = z
       : { percent: delay.percent, p50Ms: delay.p50!, p99Ms: delay.p99! },
   );
 
+/**
+ * When the faults apply, relative to a deployment of the service: nothing until `after` has passed since
+ * its traffic shift (AllowTraffic) began, then each percent rises linearly from `from` to its own value
+ * over `ramp` (at once without one). Times are deployment time, scaled by its time scale.
+ */
+export const FaultSchedule = z
+  .strictObject({
+    after: Duration.default(0),
+    ramp: Duration.pipe(z.number().positive({ error: 'must be longer than 0' })).optional(),
+    from: FaultPercent.optional(),
+  })
+  .superRefine((schedule, ctx) => {
+    if (schedule.from !== undefined && schedule.ramp === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['from'], message: 'applies only with a ramp' });
+    }
+  })
+  .transform((s) => ({
+    afterMs: s.after,
+    ...(s.ramp !== undefined && { rampMs: s.ramp, fromPercent: s.from ?? 0 }),
+  }));
+export type FaultSchedule = z.infer<typeof FaultSchedule>;
+
 /** The faults of one version; without `seed` a random one is chosen when the faults are set. */
 export const FaultConfig = z
   .strictObject({
     abort: AbortConfig.optional(),
     delay: DelayConfig.optional(),
     seed: z.number().int().min(0).max(0xffff_ffff).optional(),
+    schedule: FaultSchedule.optional(),
   })
   .transform((f) => ({
     // Absent stays absent, so parsed configs compare and print cleanly.
     ...(f.abort && { abort: f.abort }),
     ...(f.delay && { delay: f.delay }),
     ...(f.seed !== undefined && { seed: f.seed }),
+    ...(f.schedule && { schedule: f.schedule }),
   }));
 
 export type FaultConfig = z.infer<typeof FaultConfig>;
+
+/**
+ * A fault's percent (its abort's or its delay's) `elapsedMs` into a deployment's traffic shift, by its
+ * schedule; `elapsedMs` undefined (no deployment has shifted yet) gives 0, no schedule the percent itself.
+ */
+export function scheduledPercent(
+  percent: number,
+  schedule: FaultSchedule | undefined,
+  elapsedMs: number | undefined,
+): number {
+  if (!schedule) return percent;
+  if (elapsedMs === undefined || elapsedMs < schedule.afterMs) return 0;
+  if (schedule.rampMs === undefined) return percent;
+  const done = Math.min(1, (elapsedMs - schedule.afterMs) / schedule.rampMs);
+  return schedule.fromPercent! + (percent - schedule.fromPercent!) * done;
+}
+
+/** When (in ms into the shift) the schedule gives its last change: after `after` and the ramp. */
+export function scheduleSettlesAtMs(schedule: FaultSchedule): number {
+  return schedule.afterMs + (schedule.rampMs ?? 0);
+}

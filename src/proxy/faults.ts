@@ -8,6 +8,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 
+import { drawLognormal, type Lognormal, lognormalOf, Mulberry32 } from '../core/random.js';
 import type { FaultSpec } from '../core/route-table.js';
 import { OUTCOME_ERROR, outcomeOf } from '../core/stats-delta.js';
 import { writeProxyError } from './proxy-error.js';
@@ -16,31 +17,8 @@ import type { VersionStats } from './stats.js';
 /** The longest delay drawn from a distribution (its far tail is cut here): 5 minutes. */
 const MAX_DRAWN_DELAY_MS = 300_000;
 
-/** The 99th percentile of the standard normal distribution. */
-const Z99 = 2.3263478740408408;
-
 /** Goes on with a request the fault let pass, now or after its delay (the data plane forwards it). */
 export type Resume<C> = (req: IncomingMessage, res: ServerResponse, context: C) => void;
-
-/**
- * mulberry32: a 32-bit state PRNG, fast, allocation-free and good enough to draw shares of requests;
- * the same seed gives the same sequence on every platform.
- */
-class Mulberry32 {
-  #state: number;
-
-  constructor(seed: number) {
-    this.#state = seed | 0;
-  }
-
-  /** The next number in [0, 1). */
-  next(): number {
-    let t = (this.#state = (this.#state + 0x6d2b79f5) | 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  }
-}
 
 /** A request held for its delay; released to its abort or onward, or dropped when the client leaves. */
 class HeldRequest<C> {
@@ -78,8 +56,7 @@ export class CompiledFault {
   readonly #delayPercent: number;
   readonly #status: number | undefined;
   readonly #fixedMs: number | undefined;
-  readonly #mu: number;
-  readonly #sigma: number;
+  readonly #drawn: Lognormal | undefined;
 
   constructor(
     /** What it was compiled from: a table with the same spec keeps this fault and its draws going. */
@@ -95,9 +72,7 @@ export class CompiledFault {
     const delay = spec.delay;
     this.#delayPercent = delay?.percent ?? 0;
     this.#fixedMs = delay && 'fixedMs' in delay ? delay.fixedMs : undefined;
-    // A lognormal with median p50 and 99th percentile p99: ln(delay) is normal with mean ln(p50).
-    this.#mu = delay && 'p50Ms' in delay ? Math.log(delay.p50Ms) : 0;
-    this.#sigma = delay && 'p50Ms' in delay ? Math.log(delay.p99Ms / delay.p50Ms) / Z99 : 0;
+    this.#drawn = delay && 'p50Ms' in delay ? lognormalOf(delay.p50Ms, delay.p99Ms) : undefined;
   }
 
   /**
@@ -153,10 +128,8 @@ export class CompiledFault {
     const u1 = this.#delayDraws.next();
     const u2 = this.#delayDraws.next();
     if (!chosen) return 0;
-    if (this.#fixedMs !== undefined) return this.#fixedMs;
-    // Box-Muller: a standard normal from two uniform draws (1 - u1 lies in (0, 1], so the log is finite).
-    const z = Math.sqrt(-2 * Math.log(1 - u1)) * Math.cos(2 * Math.PI * u2);
-    return Math.min(MAX_DRAWN_DELAY_MS, Math.round(Math.exp(this.#mu + this.#sigma * z)));
+    if (this.#fixedMs !== undefined || !this.#drawn) return this.#fixedMs ?? 0;
+    return Math.min(MAX_DRAWN_DELAY_MS, Math.round(drawLognormal(this.#drawn, u1, u2)));
   }
 }
 

@@ -147,7 +147,7 @@ describe('architecture', () => {
     expect(importProblem('tasksets/launcher.ts', 'health/probe.ts')).toMatch(/may not import src\/health/);
     expect(importProblem('notify/outbox.ts', 'shifting/engine.ts')).toMatch(/only through src\/shifting\/ports.ts/);
     expect(importProblem('notify/outbox.ts', 'shifting/ports.ts')).toBeUndefined();
-    expect(importProblem('lab/run.ts', 'core/clock.ts')).toMatch(/not in architecture\/layers.js/);
+    expect(importProblem('fleet/run.ts', 'core/clock.ts')).toMatch(/not in architecture\/layers.js/);
     const circle = new Map([
       ['a.ts', ['b.ts']],
       ['b.ts', ['c.ts']],
