@@ -117,7 +117,7 @@ describe('architecture', () => {
       const names = imports === 'nothing' ? [] : imports.split(', ').map((name) => name.replace('/ports.ts', ''));
       listed.set(folder, names);
     }
-    const above = [...listed.keys()].filter((f) => f !== 'app' && f !== 'cli' && f !== 'demo');
+    const above = [...listed.keys()].filter((f) => !['app', 'lab', 'cli', 'demo'].includes(f));
     const expanded = new Map<string, string[]>();
     for (const [folder, imports] of listed) {
       const names =
