@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { Duration } from '../core/duration.js';
 import { isHttpUrl } from '../core/url.js';
 import { numberAsText } from './fields.js';
+import { SyntheticConfig } from './synthetic.js';
 
 const HttpUrl = z.string().refine(isHttpUrl, { message: 'must be an http(s) URL' });
 
@@ -45,9 +46,10 @@ export const HealthCheckConfig = z.strictObject({
 });
 
 /**
- * A version is either fixed `targets` (already running somewhere) or a local "task set": `instances`
- * copies of `command`, each given a free port in `PORT`, started at Install (or at start when live).
- * Checked as one object so that a wrong or extra key is reported at that key.
+ * A version is fixed `targets` (already running somewhere), a local "task set": `instances` copies of
+ * `command`, each given a free port in `PORT`, started at Install (or at start when live), or a
+ * `synthetic` service switchyard serves itself with the behaviour given (config/synthetic), started
+ * likewise. Checked as one object so that a wrong or extra key is reported at that key.
  */
 export const VersionConfig = z
   .strictObject({
@@ -57,6 +59,7 @@ export const VersionConfig = z
         error: 'must be a command line (string) or a program and its arguments (list of strings)',
       })
       .optional(),
+    synthetic: SyntheticConfig.optional(),
     env: z.record(z.string(), z.preprocess(numberAsText, z.string())).optional(),
     cwd: z.string().min(1).optional(),
     instances: z.number().int().min(1).max(64).optional(),
@@ -65,12 +68,15 @@ export const VersionConfig = z
     readyTimeout: Duration.pipe(z.number().positive({ error: 'must be longer than 0' })).default(60_000),
   })
   .superRefine((version, ctx) => {
-    if ((version.targets === undefined) === (version.command === undefined)) {
-      ctx.addIssue({ code: 'custom', message: 'a version needs exactly one of targets or command' });
+    const kinds = [version.targets, version.command, version.synthetic].filter((k) => k !== undefined).length;
+    if (kinds !== 1) {
+      ctx.addIssue({ code: 'custom', message: 'a version needs exactly one of targets, command or synthetic' });
       return;
     }
-    if (version.targets === undefined) return;
-    for (const key of ['env', 'cwd', 'instances'] as const) {
+    if (version.command !== undefined) return;
+    for (const key of version.targets !== undefined
+      ? (['env', 'cwd', 'instances'] as const)
+      : (['env', 'cwd'] as const)) {
       if (version[key] !== undefined) {
         ctx.addIssue({ code: 'custom', path: [key], message: 'applies only to a version started by command' });
       }
@@ -83,6 +89,9 @@ export const VersionConfig = z
       readyTimeoutMs: version.readyTimeout,
     };
     if (version.targets !== undefined) return { kind: 'targets', targets: version.targets, ...common };
+    if (version.synthetic !== undefined) {
+      return { kind: 'synthetic', synthetic: version.synthetic, instances: version.instances ?? 1, ...common };
+    }
     return {
       kind: 'command',
       command: version.command!,
@@ -95,7 +104,7 @@ export const VersionConfig = z
 
 export type HealthCheckConfig = z.infer<typeof HealthCheckConfig>;
 
-/** A version with fixed targets, or one that switchyard runs itself. */
+/** A version with fixed targets, or one that switchyard runs itself (a command, or a synthetic service). */
 export type VersionSpec =
   | {
       readonly kind: 'targets';
@@ -108,6 +117,13 @@ export type VersionSpec =
       readonly command: string | readonly string[];
       readonly env: Readonly<Record<string, string>>;
       readonly cwd: string | undefined;
+      readonly instances: number;
+      readonly healthCheck?: HealthCheckConfig;
+      readonly readyTimeoutMs: number;
+    }
+  | {
+      readonly kind: 'synthetic';
+      readonly synthetic: SyntheticConfig;
       readonly instances: number;
       readonly healthCheck?: HealthCheckConfig;
       readonly readyTimeoutMs: number;

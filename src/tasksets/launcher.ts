@@ -103,6 +103,9 @@ export class TaskSetLauncher implements ReplacementLauncher {
       await this.#allHealthy(spec.targets, spec, signal);
       return;
     }
+    if (spec.kind === 'synthetic') {
+      throw new ReplacementNotReady(`version ${version} of ${service} is synthetic, which this build cannot serve yet`);
+    }
     const key = keyOf(service, version);
     const set = this.#sets.get(key);
     if (set?.starting) return set.starting;
