@@ -28,6 +28,9 @@ export interface SyntheticServer {
   readonly seed: number;
   /** Requests that began service so far (what a warm-up by requests counts). */
   readonly served: number;
+  /** Requests being served now, and waiting in the queue (always 0 without `capacity`). */
+  readonly serving: number;
+  readonly waiting: number;
   /** Stops listening, cuts every connection and forgets every waiting request. */
   close(): Promise<void>;
 }
@@ -73,6 +76,12 @@ export async function startSyntheticServer(
     get served() {
       return runner.served;
     },
+    get serving() {
+      return runner.serving;
+    },
+    get waiting() {
+      return runner.waiting;
+    },
     close: () => closeServer(server, runner),
   };
 }
@@ -97,6 +106,16 @@ class Runner {
     this.#okBody = Buffer.alloc(config.bodyBytes, 'x');
     this.#errorBody = Buffer.from(ERROR_BODY);
     this.#label = label;
+  }
+
+  /** Requests being served now (counted only with a capacity). */
+  get serving(): number {
+    return this.#admission?.serving ?? 0;
+  }
+
+  /** Requests waiting in the queue. */
+  get waiting(): number {
+    return this.#admission?.waiting ?? 0;
   }
 
   /** The request listener. */
@@ -124,8 +143,9 @@ class Runner {
     const draw = this.#model.draw(performance.now() - this.startedAt, this.served++, this.#draw);
     const status = draw.status;
     const body = status === 200 ? this.#okBody : this.#errorBody;
-    if (draw.latencyMs <= 0) return this.#finish(exchange, status, body);
-    exchange.timer = setTimeout(() => this.#finish(exchange, status, body), draw.latencyMs);
+    if (draw.latencyMs < 0.5) return this.#finish(exchange, status, body);
+    // Whole milliseconds, as timers keep them: one timer list per distinct duration, not one per request.
+    exchange.timer = setTimeout(() => this.#finish(exchange, status, body), Math.round(draw.latencyMs));
   }
 
   /** A request served is answered: its place passes to the oldest waiter still in time. */
