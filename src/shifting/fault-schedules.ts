@@ -33,7 +33,11 @@ export function rampStepMs(fault: ScheduledFault, timeScale: number): number {
   const schedule = fault.schedule;
   if (schedule?.rampMs === undefined) return Infinity;
   const from = schedule.fromPercent ?? 0;
-  const change = Math.max(Math.abs((fault.abort?.percent ?? 0) - from), Math.abs((fault.delay?.percent ?? 0) - from));
+  // Only the kinds the fault has ramp: an absent delay is no change from `from`.
+  const change = Math.max(
+    fault.abort ? Math.abs(fault.abort.percent - from) : 0,
+    fault.delay ? Math.abs(fault.delay.percent - from) : 0,
+  );
   return Math.max(change > 0 ? schedule.rampMs / change : schedule.rampMs, MIN_STEP_REAL_MS * timeScale);
 }
 
