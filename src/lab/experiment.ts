@@ -200,6 +200,17 @@ function problemsOf(parsed: z.infer<typeof ExperimentShape>): Problem[] {
         });
       }
     }
+    if (typeof policy.config !== 'string' && 'steps' in policy.config) {
+      policy.config.steps.forEach((step, j) => {
+        // Nobody continues a lab's deployment by hand: a run would wait until its deadline.
+        if (step.pauseMs === null) {
+          problems.push({
+            path: ['policies', i, 'config', 'steps', j],
+            message: 'needs a pause: nobody continues a lab run by hand',
+          });
+        }
+      });
+    }
     (policy.alarms ?? []).forEach((name, j) => {
       if (!(name in parsed.alarms))
         problems.push({ path: ['policies', i, 'alarms', j], message: `no alarm "${name}" in alarms` });
