@@ -1,9 +1,11 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Script } from 'node:vm';
 
 import { describe, expect, it } from 'vitest';
 
 import { chartAssets } from '../../src/lab/report/assets.js';
+import { CLIENT_SCRIPT } from '../../src/lab/report/client.js';
 import { renderHtml } from '../../src/lab/report/html.js';
 import { renderMarkdown } from '../../src/lab/report/markdown.js';
 import { renderTable } from '../../src/lab/report/table.js';
@@ -135,6 +137,12 @@ describe('renderHtml', () => {
     const embedded = embeddedJson(page, 'report-data') as ExperimentReport;
     expect(embedded.experiment.policies.map((p) => p.name)).toContain(hostile);
     expect(page).toContain('&lt;/script&gt;&lt;script&gt;alert(1)');
+  });
+
+  it('carries a drawing script that parses', () => {
+    // Parsed, not run: it draws in a browser. A syntax error here would leave every chart blank.
+    expect(() => new Script(CLIENT_SCRIPT)).not.toThrow();
+    expect(html).toContain(CLIENT_SCRIPT.slice(0, 200));
   });
 
   it('says so when the experiment was interrupted', () => {

@@ -28,7 +28,12 @@ export const CLIENT_SCRIPT = String.raw`
   }
   function fmtCount(v) { return v == null ? '–' : Number.isInteger(v) ? String(v) : v.toFixed(1); }
   function widthOf(el, max) { return Math.max(260, Math.min(max, el.clientWidth || max)); }
-  function upTo(max) { return function (u, min, hi) { return [0, Math.max(1, (hi == null ? 0 : hi) * 1.15)]; }; }
+  function upTo(room) {
+    return function (u, min, hi) {
+      var top = Math.max(1, (hi == null ? 0 : hi) * (room || 1.15));
+      return [room ? -top * 0.04 : 0, top];
+    };
+  }
 
   function timeline(el) {
     var run = report.runs[Number(el.dataset.run)];
@@ -45,12 +50,12 @@ export const CLIENT_SCRIPT = String.raw`
       series: [
         { label: 'deployment time', value: function (u, v) { return fmtDur(v * 1000); } },
         { label: 'replacement weight (%)', scale: 'pct', stroke: C.weight, width: 2, fill: 'rgba(37,99,235,0.10)' },
-        { label: 'failed per second', scale: 'fail', stroke: C.failed, width: 1.5, dash: [6, 3] }
+        { label: 'failed per real second', scale: 'fail', stroke: C.failed, width: 1.5, dash: [6, 3] }
       ],
       axes: [
         { values: function (u, vals) { return vals.map(function (v) { return fmtDur(v * 1000); }); } },
-        { scale: 'pct', size: 46, values: function (u, vals) { return vals.map(function (v) { return v + '%'; }); } },
-        { scale: 'fail', side: 1, size: 46, grid: { show: false } }
+        { scale: 'pct', size: 46, label: 'weight', labelSize: 18, values: function (u, vals) { return vals.map(function (v) { return v + '%'; }); } },
+        { scale: 'fail', side: 1, size: 46, label: 'failed/s', labelSize: 18, grid: { show: false } }
       ]
     }, [xs, weight, failed], el);
   }
@@ -118,7 +123,7 @@ export const CLIENT_SCRIPT = String.raw`
     var none = function () { return null; };
     new uPlot({
       width: widthOf(el, 560), height: 280,
-      scales: { x: { time: false, range: upTo() }, y: { range: upTo() } },
+      scales: { x: { time: false, range: upTo(1.35) }, y: { range: upTo(1.2) } },
       series: [
         { label: 'time to 100%', value: function (u, v) { return fmtDur(v * 1000); } },
         { label: 'Pareto (★)', stroke: C.pareto, paths: none, points: { show: true, space: 0, size: 13, fill: C.pareto } },

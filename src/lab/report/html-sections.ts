@@ -116,9 +116,12 @@ export function scenarioHtml(report: ExperimentReport, scenario: string, reps: R
     if (rows.length === 0) continue;
     parts.push(`<h3>${e(modeName(mode))}</h3><div class="row">`);
     parts.push(barChart(mode, scenario, 'failed', `Failed requests per policy, ${modeName(mode)}, ${scenario}`));
-    parts.push(
-      barChart(mode, scenario, 'timeToFullTrafficMs', `Time to 100% per policy, ${modeName(mode)}, ${scenario}`),
-    );
+    // No bars to draw when no repeat got there: the table beside says "never".
+    if (rows.some((r) => r.timeToFullTrafficMs !== null)) {
+      parts.push(
+        barChart(mode, scenario, 'timeToFullTrafficMs', `Time to 100% per policy, ${modeName(mode)}, ${scenario}`),
+      );
+    }
     const table = rows.map((r) => ({
       cells: [
         r.policy,

@@ -36,7 +36,7 @@ th, td { border-bottom: 1px solid var(--line); padding: .25rem .5rem; text-align
 th { font-weight: 600; } tr.flag td { background: var(--flag); font-weight: 600; }
 .row { display: flex; flex-wrap: wrap; gap: 1rem 1.5rem; align-items: flex-start; }
 .side { display: grid; grid-template-columns: repeat(auto-fit, minmax(300px, 1fr)); gap: .75rem; }
-.chart { min-width: 280px; } figure { margin: 0; }
+.chart { min-width: 280px; } .row > .chart { flex: 1 1 340px; max-width: 560px; } figure { margin: 0; }
 .facts { display: grid; grid-template-columns: max-content 1fr; gap: .15rem 1rem; }
 .facts dt, .notes dt { font-weight: 600; } .facts dd { margin: 0; } .notes dd { margin: 0 0 .4rem 1rem; }
 .tag { display: inline-block; font-size: 11px; border: 1px solid var(--line); border-radius: 4px; padding: 0 .3rem;
