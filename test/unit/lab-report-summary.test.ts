@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
+import { reportFigures } from '../../src/lab/report/figures.js';
 import { humanDuration } from '../../src/lab/report/format.js';
 import { scenarioFaults, scenarioKind } from '../../src/lab/report/scenarios.js';
 import { medianOf, spreadOf } from '../../src/lab/report/spread.js';
@@ -133,5 +134,21 @@ describe('humanDuration', () => {
       '1h05m',
       '2h',
     ]);
+  });
+});
+
+describe('reportFigures', () => {
+  it('orders rows as the experiment lists them and compares modes only when both ran', () => {
+    const experiment = experimentOf();
+    const runs = [
+      run({ mode: 'sim', policy: 'canary-10', scenario: 'errors-10pct', failed: 9 }),
+      run({ mode: 'sim', policy: 'all-at-once', scenario: 'healthy' }),
+    ];
+    const simOnly = reportFigures(runs, experiment, ['sim']);
+    expect(simOnly.summary.map((r) => r.scenario)).toEqual(['healthy', 'errors-10pct']);
+    expect(simOnly).not.toHaveProperty('agreement');
+    expect(simOnly.verdicts.map((v) => v.scenario)).toEqual(['healthy', 'errors-10pct']);
+    const live = runs.map((r) => ({ ...r, mode: 'live' as const }));
+    expect(reportFigures([...live, ...runs], experiment, ['live', 'sim']).agreement).toHaveLength(2);
   });
 });
