@@ -102,11 +102,17 @@ describe('renderHtml', () => {
     expect(html.match(/data-chart="timeline"/g)).toHaveLength(4 * 4 * 2);
   });
 
-  it('embeds the report, timelines of the representative runs alone, and the Pareto front', () => {
+  it('embeds the report with the runs it draws alone, and the Pareto front', () => {
     const embedded = embeddedJson(html, 'report-data') as ExperimentReport;
     expect(embedded.summary).toEqual(report.summary);
-    expect(embedded.runs).toHaveLength(report.runs.length);
-    expect(embedded.runs.filter((r) => r.timeline.length > 0)).toHaveLength(4 * 4 * 2);
+    // One run per mode × policy × scenario, its median-failed repeat, with its timeline.
+    expect(embedded.runs).toHaveLength(4 * 4 * 2);
+    expect(embedded.runs.every((r) => r.timeline.length > 0)).toBe(true);
+    const canary = embedded.runs.filter((r) => r.policy === 'canary-10' && r.scenario === 'errors-10pct');
+    expect(canary.map((r) => [r.mode, r.repeat])).toEqual([
+      ['live', 1],
+      ['sim', 1],
+    ]);
     const view = embeddedJson(html, 'view-data') as { pareto: { points: { policy: string; pareto: boolean }[] }[] };
     expect(view.pareto[0]!.points.filter((p) => p.pareto).map((p) => p.policy)).toEqual([
       'all-at-once',

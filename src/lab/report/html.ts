@@ -48,7 +48,8 @@ th { font-weight: 600; } tr.flag td { background: var(--flag); font-weight: 600;
 /** The whole report as one HTML page. */
 export function renderHtml(report: ExperimentReport): string {
   const assets = chartAssets();
-  const reps = representatives(report.runs);
+  const shown = withRepresentativesOnly(report);
+  const reps = representatives(shown.runs);
   const policies = report.experiment.policies.map((p) => p.name);
   const fronts = report.modes.map((mode) =>
     paretoFront(mode, report.summary, report.experiment.scenarios, policies, report.experiment.versions),
@@ -59,7 +60,7 @@ export function renderHtml(report: ExperimentReport): string {
   const title = `Policy lab: ${report.experiment.name}`;
   const body = [
     `<header><h1>${escapeHtml(title)}</h1>`,
-    `<p class="meta">${escapeHtml(`Started ${report.startedAt}, finished ${report.finishedAt}; modes: ${report.modes.join(', ')}.`)}</p>`,
+    `<p class="meta">${escapeHtml(meta(report))}</p>`,
     report.complete
       ? ''
       : '<p class="warn">Interrupted: not every run was done; the figures cover the runs that were.</p>',
@@ -68,7 +69,7 @@ export function renderHtml(report: ExperimentReport): string {
     ...report.modes.map((mode) => comparisonHtml(report, mode)),
     ...fronts.map(speedSafetyHtml),
     agreementHtml(report),
-    ...scenarios.map((s) => scenarioHtml(report, s, reps)),
+    ...scenarios.map((s) => scenarioHtml(shown, s, reps)),
     parametersHtml(report),
     howToReadHtml(),
   ];
@@ -81,7 +82,7 @@ export function renderHtml(report: ExperimentReport): string {
     `<style>${CSS}</style>`,
     '</head><body>',
     ...body.filter((part) => part !== ''),
-    `<script type="application/json" id="report-data">${jsonForScript(embedded(report, reps))}</script>`,
+    `<script type="application/json" id="report-data">${jsonForScript(shown)}</script>`,
     `<script type="application/json" id="view-data">${jsonForScript({ pareto: fronts })}</script>`,
     `<script>${scriptText(assets.script)}</script>`,
     `<script>${scriptText(CLIENT_SCRIPT)}</script>`,
@@ -105,11 +106,19 @@ function representatives(runs: readonly RunResult[]): RunIndex {
 }
 
 /**
- * The report as the page carries it: every figure, but the timelines of the representative runs alone —
- * the only ones drawn — so that thousands of simulated repeats do not make the page heavy. report.json
- * beside it has them all.
+ * The report as the page carries it: every figure of the summary, but of the runs only the one drawn for
+ * each mode × policy × scenario (its median-failed repeat), so that thousands of simulated repeats do not
+ * make the page heavy. report.json beside it has them all.
  */
-function embedded(report: ExperimentReport, reps: RunIndex): ExperimentReport {
-  const keep = new Set(reps.values());
-  return { ...report, runs: report.runs.map((run, i) => (keep.has(i) ? run : { ...run, timeline: [] })) };
+function withRepresentativesOnly(report: ExperimentReport): ExperimentReport {
+  const keep = new Set(representatives(report.runs).values());
+  return { ...report, runs: report.runs.filter((_, i) => keep.has(i)) };
+}
+
+function meta(report: ExperimentReport): string {
+  return (
+    `Started ${report.startedAt}, finished ${report.finishedAt}; modes: ${report.modes.join(', ')}; ` +
+    `${report.runs.length} runs, of which the page carries the one drawn per mode × policy × scenario ` +
+    '(report.json beside it has them all).'
+  );
 }
