@@ -133,7 +133,11 @@ function between(
 ): number[] {
   if (!headRunning || !lastRunning) return new Array<number>(length).fill(0);
   const sums = new Array<number>(length);
-  for (let i = 0; i < length; i++) sums[i] = lastRunning[i]! - headRunning[i]! + (headOwn?.[i] ?? 0);
+  for (let i = 0; i < length; i++) sums[i] = lastRunning[i]! - headRunning[i]!;
+  // A histogram may be shorter than the layout (or empty): reads past its end would be slow, and 0.
+  const own = headOwn ?? [];
+  const n = Math.min(own.length, length);
+  for (let i = 0; i < n; i++) sums[i]! += own[i]!;
   return sums;
 }
 
