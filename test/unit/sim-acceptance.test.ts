@@ -175,6 +175,26 @@ describe('simulated runs', () => {
     expect(before.every((p) => p.replacement.requests === 100)).toBe(true);
   });
 
+  it('without alarms a failing replacement goes to 100% and stays; the load goes on after the end', async () => {
+    const text = BASE.replace('before: 1s }', 'before: 1s, after: 2s }').replace(
+      'policies:',
+      'policies:\n  - { name: unwatched, config: CodeDeployDefault.ECSAllAtOnce, alarms: [] }',
+    );
+    const e = experiment(text);
+    const result = await run(e, 'unwatched', 'errors-10pct');
+    expect(result.outcome).toBe('Succeeded');
+    expect(result.detectionMs).toBeNull();
+    expect(result.alarm).toBeUndefined();
+    expect(result.durationMs).toBe(e.bake);
+    expect(result.requests).toBe(1000 + 60_000 + 2000);
+    expect(result.servedByReplacement).toBe(62_000);
+    expect(result.failed / result.servedByReplacement).toBeGreaterThan(0.09);
+    expect(result.failed / result.servedByReplacement).toBeLessThan(0.11);
+    // 6,000 failures among 2,000 users: nearly all of them.
+    expect(result.usersAffected).toBeGreaterThan(1800);
+    expect(result.timeline.at(-1)!.t).toBe(61_000);
+  });
+
   it('refuses what it cannot simulate: a Prometheus alarm, and versions of a config file', async () => {
     const prometheus = experiment(
       BASE.replace(
