@@ -73,7 +73,7 @@ export class AffectedUsers {
 
   /**
    * Marks the users of `failures` failed requests, each a uniform draw from `byBucket[from, to)` (or from
-   * [from, to) itself without a layout); stops drawing once all of them are marked.
+   * [from, to) itself without a layout); stops drawing once every user of the load is marked.
    */
   addDrawn(failures: number, from: number, to: number, draws: Draws, byBucket?: Int32Array): void {
     const span = to - from;
