@@ -4,4 +4,5 @@
  * schedule, alarm rules and statistics, and the load and the versions' behaviour drawn per tick.
  */
 export { measureSimulation, type SimulationSpeed } from './benchmark.js';
+export { checkSimulable } from './deployment.js';
 export { simulateRun } from './simulate.js';
