@@ -14,14 +14,17 @@ import { type Experiment, parseExperiment } from '../../src/lab/experiment.js';
 import { runLive } from '../../src/lab/live/index.js';
 import type { RunResult, RunSpec } from '../../src/lab/results.js';
 import { tempDir } from '../support/temp-dir.js';
-import { startUpstream } from '../support/upstream.js';
+import { answerName, type Handler, startUpstream } from '../support/upstream.js';
 
 const dir = tempDir('lab-live');
 
-/** An experiment whose versions are `blue` and `green` of service `web` in a config file, both answering 200. */
-async function experimentWith(extra: Record<string, unknown>): Promise<Experiment> {
+/**
+ * An experiment whose versions are `blue` and `green` of service `web` in a config file, both answering
+ * 200 unless `green` is given its own handler.
+ */
+async function experimentWith(extra: Record<string, unknown>, greenHandler: Handler = answerName): Promise<Experiment> {
   const blue = await startUpstream('blue');
-  const green = await startUpstream('green');
+  const green = await startUpstream('green', greenHandler);
   const config = join(dir.path(), `config-${blue.port}.yml`);
   await writeFile(
     config,
@@ -87,6 +90,23 @@ describe('live run', () => {
     expect(r.timeline.at(-1)!.weight).toBe(0);
     expect(r.durationMs).toBeGreaterThanOrEqual(r.detectionMs!);
     expect(r.latency.p99).toBeGreaterThanOrEqual(r.latency.p50);
+  });
+
+  it("counts the replacement's failures that a retry on the original saved, which clients never saw", async () => {
+    // An injected abort is never retried (README, fault injection): the replacement itself fails every 10th.
+    const experiment = await experimentWith(
+      { policies: [{ ...canary, retryOnOriginal: true }], scenarios: [{ name: 'errors' }] },
+      (_req, res, up) => {
+        res.writeHead(up.hits % 10 === 0 ? 500 : 200).end('green');
+      },
+    );
+    const r = await runLive(experiment, specOf(experiment), new AbortController().signal);
+    // The alarm judges the replacement's own answers, retried or not.
+    expect(r.outcome).toBe('RolledBack');
+    expect(r.failedOnReplacement).toBeGreaterThan(0);
+    expect(r.failed).toBe(0);
+    expect(r.usersAffected).toBe(0);
+    expect(timelineRequests(r)).toBe(r.requests);
   });
 
   it('takes a healthy canary to 100% on schedule and succeeds after the bake', async () => {

@@ -100,4 +100,15 @@ describe('live config', () => {
     expect(config.services[0]!.faults).toBeUndefined();
     expect(config.services[0]!.routing.sticky).toBeUndefined();
   });
+
+  it('turns alarms off for a policy without any, and keys stickiness on the user header when asked', async () => {
+    const base = await policies();
+    const experiment = { ...base, load: { ...base.load, sticky: true, userHeader: 'x-tenant' } };
+    const policy = { ...base.policies[0]!, alarms: [] };
+    const config = await liveConfig(experiment, { policy, scenario: base.scenarios[0]!, repeat: 0, seed: 1 });
+    const group = config.applications['lab']!.deploymentGroups['lab']!;
+    expect(group.alarmConfiguration).toEqual({ enabled: false, alarms: [] });
+    expect(group.deploymentConfigName).toBe('CodeDeployDefault.ECSAllAtOnce');
+    expect(config.services[0]!.routing.sticky).toEqual({ header: 'x-tenant' });
+  });
 });

@@ -157,6 +157,9 @@ export async function runLive(
   const unsubscribe = sy.stats.subscribe(counter.listener);
   let load: RunningLoad | undefined;
   let sampler: ReturnType<typeof weightSampler> | undefined;
+  // An abort while the last answers are awaited cuts them off rather than waiting out their timeout.
+  const cut = () => void load?.destroy();
+  signal.addEventListener('abort', cut, { once: true });
   try {
     if (signal.aborted) throw abortError();
     options.onStarted?.(sy.urls);
@@ -173,6 +176,7 @@ export async function runLive(
     const deployment = await followDeployment(sy, id, signal);
     await pause(experiment.load.after, signal);
     const record = await load.stop();
+    if (signal.aborted) throw abortError();
     load = undefined;
     sampler.stop();
     // What the data plane counted since the last pull, so the replacement's figures are whole.
@@ -192,6 +196,7 @@ export async function runLive(
     if (err instanceof SwitchyardError) throw err;
     throw new SwitchyardError('EXPERIMENT_FAILED', `live run failed: ${describeError(err)}`, { cause: err });
   } finally {
+    signal.removeEventListener('abort', cut);
     sampler?.stop();
     unsubscribe();
     await load?.destroy();

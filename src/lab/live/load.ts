@@ -63,7 +63,7 @@ export interface RunningLoad {
   record(): LoadRecord;
   /** Stops sending, waits (at most the load's timeout) for the answers in flight, closes the pool. */
   stop(): Promise<LoadRecord>;
-  /** Stops sending and closes every connection at once; answers in flight are dropped. */
+  /** Stops sending and closes every connection at once, failing the requests in flight; safe to call again. */
   destroy(): Promise<void>;
 }
 
@@ -215,14 +215,14 @@ export function startLoad(load: Load, target: LoadTarget): RunningLoad {
     record: () => columns.view(),
     async stop() {
       halt();
-      // Each request carries its own timeout, so this ends within the load's timeout.
+      // Each request carries its own timeout, so this ends within the load's timeout (or at a destroy).
       await Promise.all(inFlight);
-      await pool.close();
+      if (!pool.destroyed && !pool.closed) await pool.close();
       return columns.view();
     },
     async destroy() {
       halt();
-      await pool.destroy();
+      if (!pool.destroyed) await pool.destroy();
     },
   };
 }
