@@ -126,6 +126,11 @@ describe('live run', () => {
     // Then the 1-minute bake.
     expect(r.durationMs).toBeGreaterThanOrEqual(r.timeToFullTrafficMs! + 60_000);
     expect(r.timeline.at(-1)!.weight).toBe(100);
+    // The load ran 0.5 s before the deployment was created: 30 s of deployment time at 60 (and the
+    // creation call, a few ms, or more on a busy machine).
+    expect(r.timeline[0]!.t).toBeLessThanOrEqual(-30_000);
+    expect(r.timeline[0]!.t).toBeGreaterThan(-42_000);
+    expect(r.timeline[1]!.t - r.timeline[0]!.t).toBe(60_000);
     expect(timelineRequests(r)).toBe(r.requests);
     // Roughly 300/s for the 0.5 s before, about 2 s of deployment and 0.3 s after.
     expect(r.requests).toBeGreaterThan(600);

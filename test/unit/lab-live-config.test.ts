@@ -11,6 +11,7 @@ import { FaultConfig } from '../../src/config/faults.js';
 import { SyntheticConfig } from '../../src/config/synthetic.js';
 import { parseExperiment } from '../../src/lab/experiment.js';
 import { faultsInput, liveConfig, shiftInput, syntheticInput } from '../../src/lab/live/live-config.js';
+import { deploymentDeadlineMs } from '../../src/lab/live/live-run.js';
 import type { RunSpec } from '../../src/lab/results.js';
 
 const experimentFile = 'config/experiments/policies.yml';
@@ -110,5 +111,29 @@ describe('live config', () => {
     expect(group.alarmConfiguration).toEqual({ enabled: false, alarms: [] });
     expect(group.deploymentConfigName).toBe('CodeDeployDefault.ECSAllAtOnce');
     expect(config.services[0]!.routing.sticky).toEqual({ header: 'x-tenant' });
+  });
+
+  it('gives a deployment twice its schedule and bake (real time) plus 30 s, and refuses a manual step', async () => {
+    const experiment = await policies();
+    const spec = (policy: (typeof experiment.policies)[number]): RunSpec => ({
+      policy,
+      scenario: experiment.scenarios[0]!,
+      repeat: 0,
+      seed: 1,
+    });
+    const canary = experiment.policies.find((p) => p.name === 'canary-10')!;
+    // 5 minutes of canary and 1 of bake at 60: 6 s, twice, plus the margin.
+    expect(deploymentDeadlineMs(experiment, spec(canary))).toBe(42_000);
+    const manual = {
+      ...canary,
+      shift: {
+        kind: 'steps' as const,
+        steps: [
+          { weight: 1000, pauseMs: null },
+          { weight: 10_000, pauseMs: 0 },
+        ],
+      },
+    };
+    expect(() => deploymentDeadlineMs(experiment, spec(manual))).toThrow(/manual continue/);
   });
 });

@@ -16,6 +16,7 @@ import { SwitchyardError } from '../../core/errors.js';
 import { createLogger } from '../../core/logger.js';
 import { OUTCOME_ERROR, type StatsDelta } from '../../core/stats-delta.js';
 import type { DeploymentRecord } from '../../shifting/deployment.js';
+import { totalDurationMs } from '../../shifting/schedule.js';
 import type { Experiment } from '../experiment.js';
 import type { RunResult, RunSpec } from '../results.js';
 import { LAB, liveConfig, versionLabels } from './live-config.js';
@@ -24,6 +25,9 @@ import { measure, type WeightSample } from './measure.js';
 
 /** How often the runner reads the replacement's weight and the deployment's status (real time). */
 const POLL_MS = 20;
+
+/** Real time a deployment may take beyond twice its schedule before a run gives up on it. */
+const DEADLINE_MARGIN_MS = 30_000;
 
 /** The error a run rejects with when its signal aborts it. */
 function abortError(): Error {
@@ -60,36 +64,71 @@ export function appSpecFor(label: string): string {
   ].join('\n');
 }
 
-/** Creates the run's deployment through the CodeDeploy API on `controlUrl`; resolves with its id. */
-async function createDeployment(controlUrl: string, replacement: string, signal: AbortSignal): Promise<string> {
+/** Calls `action` of the CodeDeploy API on `controlUrl`; resolves with its answer's text. */
+async function codeDeploy(controlUrl: string, action: string, body: unknown, signal: AbortSignal): Promise<string> {
   const res = await request(`${controlUrl}/`, {
     method: 'POST',
-    headers: {
-      'content-type': 'application/x-amz-json-1.1',
-      'x-amz-target': 'CodeDeploy_20141006.CreateDeployment',
-    },
-    body: JSON.stringify({
-      applicationName: LAB.application,
-      deploymentGroupName: LAB.group,
-      revision: { revisionType: 'AppSpecContent', appSpecContent: { content: appSpecFor(replacement) } },
-    }),
+    headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `CodeDeploy_20141006.${action}` },
+    body: JSON.stringify(body),
     signal,
   });
   const text = await res.body.text();
   if (res.statusCode !== 200) {
-    throw new SwitchyardError('EXPERIMENT_FAILED', `CreateDeployment answered ${res.statusCode}: ${text}`);
+    throw new SwitchyardError('EXPERIMENT_FAILED', `${action} answered ${res.statusCode}: ${text}`);
   }
+  return text;
+}
+
+/** Creates the run's deployment through the CodeDeploy API on `controlUrl`; resolves with its id. */
+async function createDeployment(controlUrl: string, replacement: string, signal: AbortSignal): Promise<string> {
+  const text = await codeDeploy(
+    controlUrl,
+    'CreateDeployment',
+    {
+      applicationName: LAB.application,
+      deploymentGroupName: LAB.group,
+      revision: { revisionType: 'AppSpecContent', appSpecContent: { content: appSpecFor(replacement) } },
+    },
+    signal,
+  );
   const id = (JSON.parse(text) as { deploymentId?: unknown }).deploymentId;
   if (typeof id !== 'string') throw new SwitchyardError('EXPERIMENT_FAILED', `CreateDeployment gave no id: ${text}`);
   return id;
 }
 
+/**
+ * The longest a run's deployment may take in real time before the run gives up: twice its shift and
+ * bake, plus a margin for its lifecycle events (a version's start, health checks).
+ */
+export function deploymentDeadlineMs(experiment: Experiment, spec: RunSpec): number {
+  const shift = totalDurationMs(spec.policy.shift);
+  if (shift === null) {
+    throw new SwitchyardError(
+      'EXPERIMENT_INVALID',
+      `policy "${spec.policy.name}" has a step that waits for a manual continue, which a live run cannot give`,
+    );
+  }
+  return (2 * (shift + experiment.bake)) / experiment.timeScale + DEADLINE_MARGIN_MS;
+}
+
 /** Resolves with the deployment once it has ended (its status terminal), checking every POLL_MS. */
-async function followDeployment(sy: Switchyard, id: string, signal: AbortSignal): Promise<DeploymentRecord> {
+async function followDeployment(
+  sy: Switchyard,
+  id: string,
+  deadlineMs: number,
+  signal: AbortSignal,
+): Promise<DeploymentRecord> {
+  const giveUpAt = performance.now() + deadlineMs;
   for (;;) {
     const record = sy.engine.get(id);
     if (!record) throw new SwitchyardError('EXPERIMENT_FAILED', `deployment ${id} is gone`);
     if (TERMINAL_STATUSES.has(record.status)) return record;
+    if (performance.now() > giveUpAt) {
+      throw new SwitchyardError(
+        'EXPERIMENT_FAILED',
+        `deployment ${id} had not ended after ${Math.round(deadlineMs)} ms (status ${record.status})`,
+      );
+    }
     await pause(POLL_MS, signal);
   }
 }
@@ -151,6 +190,7 @@ export async function runLive(
 ): Promise<RunResult> {
   if (signal.aborted) throw abortError();
   const labels = versionLabels(experiment);
+  const deadlineMs = deploymentDeadlineMs(experiment, spec);
   const config = await liveConfig(experiment, spec);
   const sy = await startSwitchyard(config, { log: createLogger({ level: 'silent' }) });
   const counter = replacementCounter(labels.replacement);
@@ -163,6 +203,14 @@ export async function runLive(
   try {
     if (signal.aborted) throw abortError();
     options.onStarted?.(sy.urls);
+    // One call before the load, so the deployment's creation finds a warm connection and API: it then
+    // lands within a few ms of load.before rather than a cold first call's 100 ms or more.
+    await codeDeploy(
+      sy.urls['control']!,
+      'GetDeploymentGroup',
+      { applicationName: LAB.application, deploymentGroupName: LAB.group },
+      signal,
+    );
     load = startLoad(experiment.load, {
       url: sy.urls['production']!,
       seed: spec.seed,
@@ -171,9 +219,10 @@ export async function runLive(
     });
     sampler = weightSampler(sy, labels.replacement, load.startedAt);
     await pause(experiment.load.before, signal);
-    const createdAt = performance.now() - load.startedAt;
     const id = await createDeployment(sy.urls['control']!, labels.replacement, signal);
-    const deployment = await followDeployment(sy, id, signal);
+    const deployment = await followDeployment(sy, id, deadlineMs, signal);
+    // The engine's creation instant (Date.now, as the load's start is kept too) on the load's clock.
+    const createdAt = deployment.wallTimes.create - load.startedAtWall;
     await pause(experiment.load.after, signal);
     const record = await load.stop();
     if (signal.aborted) throw abortError();

@@ -59,6 +59,8 @@ export interface LoadTarget {
 export interface RunningLoad {
   /** performance.now() when request 0 was due. */
   readonly startedAt: number;
+  /** The same instant by Date.now(), to place events timed by the wall clock on the load's. */
+  readonly startedAtWall: number;
   /** What has been recorded so far (a live view: it grows while the load runs). */
   record(): LoadRecord;
   /** Stops sending, waits (at most the load's timeout) for the answers in flight, closes the pool. */
@@ -184,6 +186,7 @@ export function startLoad(load: Load, target: LoadTarget): RunningLoad {
   const pickKind = kindPicker(load.requests, target.seed);
   const intervalMs = 1000 / load.rate;
   const startedAt = performance.now();
+  const startedAtWall = Date.now();
   const inFlight = new Set<Promise<void>>();
   let sending = true;
   let timer: NodeJS.Timeout | undefined;
@@ -212,6 +215,7 @@ export function startLoad(load: Load, target: LoadTarget): RunningLoad {
   };
   return {
     startedAt,
+    startedAtWall,
     record: () => columns.view(),
     async stop() {
       halt();
