@@ -36,7 +36,7 @@ export interface FuzzReport {
 }
 
 /** The targets test/fuzz has that run FUZZ_RUNS cases; one missing from the results did not get to report. */
-export const FUZZ_TARGETS = ['config', 'appspec', 'codedeploy', 'rest'] as const;
+export const FUZZ_TARGETS = ['config', 'appspec', 'experiment', 'codedeploy', 'rest'] as const;
 /** `switchyard validate` in a child process per case: one case for every 30 of the others. */
 const SLOW_TARGETS = ['validate-cli'] as const;
 const ALL_TARGETS: readonly string[] = [...FUZZ_TARGETS, ...SLOW_TARGETS];

@@ -119,8 +119,9 @@ export function scheduledPercent(
 ): number {
   if (!schedule) return percent;
   if (elapsedMs === undefined || elapsedMs < schedule.afterMs) return 0;
-  if (schedule.rampMs === undefined) return percent;
-  const done = Math.min(1, (elapsedMs - schedule.afterMs) / schedule.rampMs);
+  // At and past the ramp's end the percent itself, exactly (from + (percent - from) need not be).
+  if (schedule.rampMs === undefined || elapsedMs >= schedule.afterMs + schedule.rampMs) return percent;
+  const done = (elapsedMs - schedule.afterMs) / schedule.rampMs;
   return schedule.fromPercent! + (percent - schedule.fromPercent!) * done;
 }
 

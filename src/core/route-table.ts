@@ -28,7 +28,9 @@ export interface UpstreamSettings {
  * Faults injected into a version's requests (the policy lab): of every request routed to it, `delay.percent`
  * are held for a drawn delay before going on, then `abort.percent` are answered with `status` (or have
  * their connection reset) without reaching a target. Draws come from a PRNG seeded with `seed`, so one
- * seed and one request order give the same faults. Percentages 0–100, milliseconds.
+ * seed and one request order give the same faults. The percents are those in force now: the control plane
+ * steps a scheduled fault's and publishes a table at each step, and leaves a fault out while both are 0.
+ * Percentages 0–100, milliseconds.
  */
 export interface FaultSpec {
   readonly abort?:

@@ -8,7 +8,7 @@ import type { IncomingMessage } from 'node:http';
 
 import { LISTENERS, type RouteTable, type ServiceRoute } from '../core/route-table.js';
 import { CompiledVersion } from './compiled-version.js';
-import { CompiledFault, sameFault } from './faults.js';
+import { CompiledFault, sameDraws, sameFault } from './faults.js';
 import { CompiledMirror } from './mirror.js';
 import { PoolRegistry, type Upstream } from './pools.js';
 import { cookieValue, SmoothWeightedPicker, stickyBucket, StickyPicker } from './split.js';
@@ -233,7 +233,8 @@ export function compileTable(
 
 /**
  * Gives each version of `service` its fault, if it has one: the previous table's when the spec is the
- * same, so that a table published for another reason does not restart the seeded sequence.
+ * same, so that a table published for another reason does not restart the seeded sequence, and one with
+ * the previous fault's draw streams when only its percents changed (a schedule's step).
  */
 function compileFaults(service: CompiledService, previous: CompiledService | undefined): void {
   service.route.versions.forEach((route, i) => {
@@ -241,7 +242,11 @@ function compileFaults(service: CompiledService, previous: CompiledService | und
     if (spec === undefined) return;
     const version = service.versions[i]!;
     const kept = previous?.versions.find((v) => v.label === route.label)?.fault;
-    version.fault = kept && sameFault(kept.spec, spec) ? kept : new CompiledFault(spec, route.label, version.stats);
+    if (kept && sameFault(kept.spec, spec)) version.fault = kept;
+    else {
+      const draws = kept && sameDraws(kept.spec, spec) ? kept.draws : undefined;
+      version.fault = new CompiledFault(spec, route.label, version.stats, draws);
+    }
   });
 }
 

@@ -47,9 +47,24 @@ function release<C>(held: HeldRequest<C>): void {
   else held.resume(held.req, res, held.context);
 }
 
+/**
+ * A fault's seeded draw streams, apart from the thresholds they are compared with: a table whose fault
+ * differs only in its percents (a schedule's step) compiles with the same streams, so a percent change
+ * goes on with the sequence instead of starting it over.
+ */
+export class FaultDraws {
+  /** Separate streams, so that which requests abort depends on the seed alone, not on the delays drawn. */
+  readonly abort: Mulberry32;
+  readonly delay: Mulberry32;
+
+  constructor(seed: number) {
+    this.abort = new Mulberry32(seed);
+    this.delay = new Mulberry32(seed ^ 0x5bd1e995);
+  }
+}
+
 /** One version's faults, compiled: the draws and what they do to a request. */
 export class CompiledFault {
-  /** Separate streams, so that which requests abort depends on the seed alone, not on the delays drawn. */
   readonly #abortDraws: Mulberry32;
   readonly #delayDraws: Mulberry32;
   readonly #abortPercent: number;
@@ -63,9 +78,11 @@ export class CompiledFault {
     readonly spec: FaultSpec,
     readonly label: string,
     readonly stats: VersionStats,
+    /** The streams to draw from: another fault's to go on with its sequence, fresh ones by default. */
+    readonly draws: FaultDraws = new FaultDraws(spec.seed),
   ) {
-    this.#abortDraws = new Mulberry32(spec.seed);
-    this.#delayDraws = new Mulberry32(spec.seed ^ 0x5bd1e995);
+    this.#abortDraws = draws.abort;
+    this.#delayDraws = draws.delay;
     this.#abortPercent = spec.abort?.percent ?? 0;
     const abort = spec.abort;
     this.#status = abort && 'status' in abort ? abort.status : undefined;
@@ -133,17 +150,27 @@ export class CompiledFault {
   }
 }
 
+/** What an abort does, as text: none, a reset or a status. */
+function abortKind(abort: FaultSpec['abort']): string {
+  if (!abort) return 'none';
+  return 'status' in abort ? `status ${abort.status}` : 'reset';
+}
+
+/** How long a delay holds, as text: none, fixed or drawn. */
+function delayKind(delay: FaultSpec['delay']): string {
+  if (!delay) return 'none';
+  return 'fixedMs' in delay ? `fixed ${delay.fixedMs}` : `drawn ${delay.p50Ms} ${delay.p99Ms}`;
+}
+
+/**
+ * Whether two specs differ at most in their percents: then a recompiled table goes on with the fault's
+ * draw streams ({@link FaultDraws}) rather than starting them over.
+ */
+export function sameDraws(a: FaultSpec, b: FaultSpec): boolean {
+  return a.seed === b.seed && abortKind(a.abort) === abortKind(b.abort) && delayKind(a.delay) === delayKind(b.delay);
+}
+
 /** Whether two specs are the same fault (then a recompiled table keeps the fault and its draws). */
 export function sameFault(a: FaultSpec, b: FaultSpec): boolean {
-  const [x, y] = [a.abort, b.abort];
-  const [d, e] = [a.delay, b.delay];
-  return (
-    a.seed === b.seed &&
-    x?.percent === y?.percent &&
-    (x && 'status' in x ? x.status : undefined) === (y && 'status' in y ? y.status : undefined) &&
-    d?.percent === e?.percent &&
-    (d && 'fixedMs' in d ? d.fixedMs : undefined) === (e && 'fixedMs' in e ? e.fixedMs : undefined) &&
-    (d && 'p50Ms' in d ? `${d.p50Ms} ${d.p99Ms}` : undefined) ===
-      (e && 'p50Ms' in e ? `${e.p50Ms} ${e.p99Ms}` : undefined)
-  );
+  return sameDraws(a, b) && a.abort?.percent === b.abort?.percent && a.delay?.percent === b.delay?.percent;
 }

@@ -272,11 +272,18 @@ export class LifecycleWalk {
       case 'AllowTestTraffic':
         traffic.setWeights(plan.service, { [plan.targetVersion]: 100 }, 'test');
         return;
-      case 'AllowTraffic':
-        // From here until the deployment ends, failures on the replacement may be retried on the original.
-        traffic.setShifting(plan.service, { original: plan.currentVersion, replacement: plan.targetVersion });
+      case 'AllowTraffic': {
+        // From here until the deployment ends, failures on the replacement may be retried on the original,
+        // and scheduled faults count from the event's start (kept, so a resumed shift keeps its schedule).
+        const at = run.record.lifecycleEvents.find((e) => e.name === 'AllowTraffic')?.startTime ?? run.clock.now();
+        traffic.setShifting(plan.service, {
+          original: plan.currentVersion,
+          replacement: plan.targetVersion,
+          start: { clock: run.clock, at, timeScale: plan.timeScale },
+        });
         await this.#shift(run);
         return;
+      }
       default:
         throw new Error(`${event} is not a reserved event`);
     }

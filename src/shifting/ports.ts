@@ -5,7 +5,8 @@
  * runs as a millisecond test with fakes and a manual clock.
  */
 import type { Diagnostics, LifecycleEventName } from '../codedeploy/lifecycle.js';
-import type { FaultConfig } from '../config/faults.js';
+import type { FaultConfig, FaultSchedule } from '../config/faults.js';
+import type { Clock } from '../core/clock.js';
 import type { FaultSpec, ListenerName } from '../core/route-table.js';
 import type { DeploymentRecord } from './deployment.js';
 
@@ -97,6 +98,26 @@ export const fixedTargets: ReplacementLauncher = {
 /** A version's weights in percent (to 0.01), by label. */
 export type PercentWeights = Readonly<Record<string, number>>;
 
+/** A fault's percents in force now (0 for a kind it does not have, or before its schedule starts it). */
+export interface FaultPercents {
+  readonly abort: number;
+  readonly delay: number;
+}
+
+/** A version's fault as set (seeded, with its schedule when it has one) and its percents in force now. */
+export type FaultView = FaultSpec & { readonly schedule?: FaultSchedule; readonly active: FaultPercents };
+
+/**
+ * Where a deployment's traffic shift began (AllowTraffic), on the deployment's own clock: scheduled faults
+ * count from it. `timeScale` is the clock's, so that steps can be bounded in real time.
+ */
+export interface ShiftStart {
+  readonly clock: Clock;
+  /** The moment the shift began, in `clock`'s time. */
+  readonly at: number;
+  readonly timeScale: number;
+}
+
 /** What `GET /v1/services` shows of one service. */
 export interface ServiceView {
   readonly name: string;
@@ -105,8 +126,8 @@ export interface ServiceView {
   readonly versions: readonly { readonly label: string; readonly targets: readonly string[] }[];
   /** Per listener, percent by version label. */
   readonly weights: Readonly<Record<ListenerName, PercentWeights>>;
-  /** Faults injected into versions' requests, by label; absent when none is. */
-  readonly faults?: Readonly<Record<string, FaultSpec>>;
+  /** Faults injected into versions' requests, by label (as set, and in force now); absent when none is. */
+  readonly faults?: Readonly<Record<string, FaultView>>;
 }
 
 /**
@@ -135,8 +156,14 @@ export interface TrafficPort {
   setFault(service: string, label: string, fault: FaultConfig | undefined): ServiceView;
   /** Makes `label` the live version with all traffic on both listeners. */
   setLive(service: string, label: string): ServiceView;
-  /** Marks a shift in progress (routing.retryOnOriginal applies), or ends it. */
-  setShifting(service: string, shifting: { original: string; replacement: string } | undefined): void;
+  /**
+   * Marks a shift in progress (routing.retryOnOriginal applies), or ends it. With `start`, the service's
+   * scheduled faults (re)start from that moment; without, they stay as they are.
+   */
+  setShifting(
+    service: string,
+    shifting: { original: string; replacement: string; start?: ShiftStart } | undefined,
+  ): void;
   /** Whether a shift is in progress. */
   isShifting(service: string): boolean;
   /** Starts (a label) or stops (undefined) copying requests to a replacement (routing.mirror). */

@@ -10,7 +10,6 @@ import type { Config } from '../config/schema.js';
 import type { ServiceConfig } from '../config/services.js';
 import { SwitchyardError } from '../core/errors.js';
 import {
-  type FaultSpec,
   FULL_WEIGHT,
   type ListenerName,
   LISTENERS,
@@ -19,7 +18,8 @@ import {
   type UpstreamSettings,
 } from '../core/route-table.js';
 import { isHttpUrl } from '../core/url.js';
-import type { PercentWeights, ServiceView, TrafficPort } from './ports.js';
+import { type ScheduledFault, ServiceFaults } from './fault-schedules.js';
+import type { PercentWeights, ServiceView, ShiftStart, TrafficPort } from './ports.js';
 
 /** Receives every new RouteTable: the data plane in process, or a channel to workers. */
 export interface RoutePublisher {
@@ -37,12 +37,12 @@ interface ServiceState {
   readonly down: Set<string>;
   targets: Map<string, readonly string[]>;
   weights: Record<ListenerName, Record<string, number>>;
-  /** Faults injected into a version's requests, by label (seeded). */
-  readonly faults: Map<string, FaultSpec>;
+  /** Faults injected into a version's requests, by label (seeded), and which are in force now. */
+  readonly faults: ServiceFaults;
 }
 
-/** A fault as the table carries it: the config's, with a random seed when it names none. */
-function seeded(fault: FaultConfig): FaultSpec {
+/** A fault as set: the config's, with a random seed when it names none. */
+function seeded(fault: FaultConfig): ScheduledFault {
   return { ...fault, seed: fault.seed ?? Math.floor(Math.random() * 0x1_0000_0000) };
 }
 
@@ -80,6 +80,8 @@ export class TrafficState implements TrafficPort {
     this.#config = config;
     for (const s of config.services) {
       const labels = Object.keys(s.versions);
+      const faults = new ServiceFaults(() => this.#publish());
+      for (const [label, f] of Object.entries(s.faults ?? {})) faults.set(label, seeded(f));
       const production = s.weights ? toBasisPoints(s.weights, labels) : { [s.live]: FULL_WEIGHT };
       this.#services.set(s.name, {
         config: s,
@@ -93,7 +95,7 @@ export class TrafficState implements TrafficPort {
         shifting: undefined,
         mirroring: undefined,
         down: new Set(),
-        faults: new Map(Object.entries(s.faults ?? {}).map(([label, f]) => [label, seeded(f)])),
+        faults,
       });
     }
     this.#table = this.#build();
@@ -181,14 +183,22 @@ export class TrafficState implements TrafficPort {
   /**
    * Marks a service as being shifted from `original` to `replacement` (or no longer, with undefined), so
    * that its routing options that only apply during a deployment (retry on the original) take effect.
+   * With `start` (the shift's beginning on the deployment's clock) its scheduled faults start over from
+   * it; when the shift ends they stay at the percents they reached. One table for all of it.
    */
-  setShifting(service: string, shifting: { original: string; replacement: string } | undefined): void {
+  setShifting(
+    service: string,
+    shifting: { original: string; replacement: string; start?: ShiftStart } | undefined,
+  ): void {
     const state = this.#state(service);
     if (shifting) {
       this.#label(state, shifting.original);
       this.#label(state, shifting.replacement);
+      if (shifting.start) state.faults.begin(shifting.start);
+    } else {
+      state.faults.end();
     }
-    state.shifting = shifting;
+    state.shifting = shifting && { original: shifting.original, replacement: shifting.replacement };
     this.#publish();
   }
 
@@ -219,14 +229,20 @@ export class TrafficState implements TrafficPort {
     if (state.config.routing.mirror) this.#publish();
   }
 
-  /** Injects faults into a version's requests (replacing any it had), or stops with undefined. */
+  /**
+   * Injects faults into a version's requests (replacing any it had), or stops with undefined. A fault with
+   * a schedule follows the shift of the deployment under way, or waits for the next one.
+   */
   setFault(service: string, label: string, fault: FaultConfig | undefined): ServiceView {
     const state = this.#state(service);
     this.#label(state, label);
-    if (fault) state.faults.set(label, seeded(fault));
-    else if (!state.faults.delete(label)) return this.#view(state);
-    this.#publish();
+    if (state.faults.set(label, fault && seeded(fault))) this.#publish();
     return this.#view(state);
+  }
+
+  /** Stops the fault schedules' timers (shutdown); the table stays as it is. */
+  close(): void {
+    for (const s of this.#services.values()) s.faults.close();
   }
 
   /** Whether a deployment is marked as shifting `service`. */
@@ -294,7 +310,7 @@ export class TrafficState implements TrafficPort {
         host: s.config.match.host,
         pathPrefix: s.config.match.pathPrefix,
         versions: [...s.targets].map(([label, targets]) => {
-          const fault = s.faults.get(label);
+          const fault = s.faults.spec(label);
           return {
             label,
             targets: s.down.size === 0 ? targets : targets.filter((t) => !s.down.has(`${label}\u0000${t}`)),
@@ -328,6 +344,7 @@ export class TrafficState implements TrafficPort {
   }
 
   #view(s: ServiceState): ServiceView {
+    const faults = s.faults.view();
     const percent = (w: Record<string, number>) =>
       Object.fromEntries([...s.targets.keys()].map((label) => [label, (w[label] ?? 0) / 100]));
     return {
@@ -336,7 +353,7 @@ export class TrafficState implements TrafficPort {
       live: s.live,
       versions: [...s.targets].map(([label, targets]) => ({ label, targets })),
       weights: { production: percent(s.weights.production), test: percent(s.weights.test) },
-      ...(s.faults.size > 0 && { faults: Object.fromEntries(s.faults) }),
+      ...(faults && { faults }),
     };
   }
 }

@@ -103,9 +103,8 @@ export class TaskSetLauncher implements ReplacementLauncher {
       await this.#allHealthy(spec.targets, spec, signal);
       return;
     }
-    if (spec.kind === 'synthetic') {
-      throw new ReplacementNotReady(`version ${version} of ${service} is synthetic, which this build cannot serve yet`);
-    }
+    // Synthetic versions are served in process, by a launcher of their own.
+    if (spec.kind === 'synthetic') return;
     const key = keyOf(service, version);
     const set = this.#sets.get(key);
     if (set?.starting) return set.starting;

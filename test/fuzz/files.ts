@@ -39,6 +39,37 @@ notifications: { timeout: 2s, giveUpAfter: 1h }
 `,
 ];
 
+/** Valid experiment files: the repository's example and a small one with every kind of part. */
+export const EXPERIMENTS: readonly string[] = [
+  read('config/experiments/policies.yml'),
+  `seed: 3
+repeat: 2
+timeScale: 600
+bake: 0m
+alarmEvaluationInterval: 100ms
+load:
+  rate: 250.5
+  sticky: true
+  requests:
+    - { method: GET, path: /, weight: 9 }
+    - { method: POST, path: /orders, body: '{"n":1}', headers: { content-type: application/json } }
+versions:
+  synthetic:
+    original: { latency: { fixed: 1ms } }
+    replacement: { latency: { p50: 2ms, p99: 30ms }, errors: { percent: 1.5 }, warmup: { requests: 100 } }
+alarms:
+  slow: { kind: latency, threshold: 250ms, quantile: 0.95 }
+  worse: { kind: compare }
+policies:
+  - { name: steps, config: { steps: [{ weight: 1, pause: 30s }, { weight: 50, pause: 1m }] }, alarms: [slow] }
+  - { name: lambda, config: CodeDeployDefault.LambdaLinear10PercentEvery1Minute, retryOnOriginal: true }
+scenarios:
+  - { name: ramp, faults: { abort: { percent: 30, reset: true }, schedule: { after: 1m, ramp: 2m, from: 5 } } }
+  - { name: delayed, faults: { delay: { percent: 50, p50: 100ms, p99: 2s }, seed: 9 } }
+  - { name: cold, replacement: { capacity: { inFlight: 4, queue: 0 } } }
+`,
+];
+
 /** Valid AppSpecs: the test ones, the repository's examples, and ones with hooks. */
 export const APPSPECS: readonly string[] = [
   ECS_APPSPEC,

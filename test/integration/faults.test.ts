@@ -154,11 +154,10 @@ describe('fault injection', () => {
       seed: 3,
     });
     expect(put.statusCode).toBe(200);
-    expect(((await put.body.json()) as { faults?: unknown }).faults).toEqual({
-      '1': { abort: { percent: 100, status: 502 }, seed: 3 },
-    });
+    const set = { '1': { abort: { percent: 100, status: 502 }, seed: 3, active: { abort: 100, delay: 0 } } };
+    expect(((await put.body.json()) as { faults?: unknown }).faults).toEqual(set);
     const shown = (await (await control(sy, 'GET', '/v1/services/web')).body.json()) as { faults?: unknown };
-    expect(shown.faults).toEqual({ '1': { abort: { percent: 100, status: 502 }, seed: 3 } });
+    expect(shown.faults).toEqual(set);
     expect(await statuses(sy, 5, 1)).toEqual([502, 502, 502, 502, 502]);
 
     const del = await control(sy, 'DELETE', '/v1/services/web/faults/1');

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { parseConfig } from '../../src/app/config.js';
+import { scheduledPercent, scheduleSettlesAtMs } from '../../src/config/faults.js';
 import { configProblems } from '../support/config-problems.js';
 
 /** A one-service file with versions 1 and 2 and `faults` as given (indented under the service). */
@@ -82,5 +83,44 @@ describe('config faults', () => {
     expect(problems(file("      '3': { abort: { percent: 10 } }"))).toEqual([
       'x.yml:10:12 services[0].faults.3: names no version of this service',
     ]);
+  });
+
+  it('reads a schedule, and refuses a start percent without a ramp', () => {
+    const config = parseConfig(
+      file("      '2': { abort: { percent: 5 }, schedule: { after: 2m, ramp: 30s, from: 1 } }"),
+      'x.yml',
+      {},
+    );
+    expect(config.services[0]!.faults?.['2']?.schedule).toEqual({ afterMs: 120_000, rampMs: 30_000, fromPercent: 1 });
+    expect(problems(file("      '2': { abort: { percent: 5 }, schedule: { from: 1 } }"))).toEqual([
+      'x.yml:10:55 services[0].faults.2.schedule.from: applies only with a ramp',
+    ]);
+  });
+});
+
+describe('scheduledPercent', () => {
+  const after = { afterMs: 1_000 };
+  const ramp = { afterMs: 1_000, rampMs: 4_000, fromPercent: 10 };
+
+  it('gives the percent itself without a schedule, and nothing before any shift or before `after`', () => {
+    expect(scheduledPercent(7, undefined, undefined)).toBe(7);
+    expect(scheduledPercent(7, undefined, 0)).toBe(7);
+    expect(scheduledPercent(7, after, undefined)).toBe(0);
+    expect(scheduledPercent(7, after, 999)).toBe(0);
+    expect(scheduledPercent(7, after, 1_000)).toBe(7);
+    expect(scheduledPercent(7, { afterMs: 0 }, 0)).toBe(7);
+  });
+
+  it('ramps linearly from `from`, up or down, and ends on the exact percent', () => {
+    expect(scheduledPercent(50, ramp, 999)).toBe(0);
+    expect(scheduledPercent(50, ramp, 1_000)).toBe(10);
+    expect(scheduledPercent(50, ramp, 3_000)).toBe(30);
+    expect(scheduledPercent(50, ramp, 5_000)).toBe(50);
+    expect(scheduledPercent(50, ramp, 60_000)).toBe(50);
+    expect(scheduledPercent(2, ramp, 3_000)).toBe(6);
+    // 0.1 + (0.3 - 0.1) is not 0.3 in floating point; the end is the percent itself.
+    expect(scheduledPercent(0.3, { afterMs: 0, rampMs: 1, fromPercent: 0.1 }, 1)).toBe(0.3);
+    expect(scheduleSettlesAtMs(ramp)).toBe(5_000);
+    expect(scheduleSettlesAtMs(after)).toBe(1_000);
   });
 });

@@ -7,9 +7,11 @@ import { Socket } from 'node:net';
 
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
-import type { FaultSpec } from '../../src/core/route-table.js';
-import { CompiledFault, sameFault } from '../../src/proxy/faults.js';
-import { VersionStats } from '../../src/proxy/stats.js';
+import { Mulberry32 } from '../../src/core/random.js';
+import type { FaultSpec, RouteTable } from '../../src/core/route-table.js';
+import { type CompiledTable, compileTable, PoolRegistry } from '../../src/proxy/compiled-table.js';
+import { CompiledFault, sameDraws, sameFault } from '../../src/proxy/faults.js';
+import { StatsRecorder, VersionStats } from '../../src/proxy/stats.js';
 
 const REQ = new IncomingMessage(new Socket());
 
@@ -20,7 +22,11 @@ function fakeResponse(): ServerResponse {
 
 /** Which of `n` requests the fault aborted (true) or let go on. */
 function aborts(spec: FaultSpec, n: number): boolean[] {
-  const fault = new CompiledFault(spec, '2', new VersionStats('web', '2'));
+  return abortsOf(new CompiledFault(spec, '2', new VersionStats('web', '2')), n);
+}
+
+/** Which of the next `n` requests a compiled fault aborts (true) or lets go on. */
+function abortsOf(fault: CompiledFault, n: number): boolean[] {
   const out: boolean[] = [];
   for (let i = 0; i < n; i++) {
     let passed = false;
@@ -92,6 +98,32 @@ describe('compiled fault', () => {
     expect(Array.from(stats.counts)).toEqual([0, 0, 0, 0, 0]);
   });
 
+  it('goes on with the same draws when a recompiled table changes only the percents', () => {
+    const registry = new PoolRegistry();
+    const stats = new StatsRecorder();
+    let compiled: CompiledTable | undefined;
+    const faultOf = () => compiled!.services[0]!.versions[0]!.fault!;
+    const spec = (percent: number, status = 503): FaultSpec => ({ abort: { percent, status }, seed: 11 });
+    const observed: boolean[] = [];
+    const percents = [10, 35, 35, 80, 5];
+    for (const percent of percents) {
+      compiled = compileTable(tableWith(spec(percent)), registry, stats, compiled);
+      observed.push(...abortsOf(faultOf(), 200));
+    }
+    // What one continuous stream gives with the percents in force for each request.
+    const stream = new Mulberry32(11);
+    const expected = percents.flatMap((percent) => Array.from({ length: 200 }, () => stream.next() * 100 < percent));
+    expect(observed).toEqual(expected);
+    expect(observed.filter(Boolean).length).toBeGreaterThan(200);
+
+    // Another status is another fault: its draws start over from the seed.
+    const before = faultOf().draws;
+    compiled = compileTable(tableWith(spec(5, 500)), registry, stats, compiled);
+    expect(faultOf().draws).not.toBe(before);
+    const fresh = new Mulberry32(11);
+    expect(abortsOf(faultOf(), 200)).toEqual(Array.from({ length: 200 }, () => fresh.next() * 100 < 5));
+  });
+
   it('tells a changed spec from the same one', () => {
     const a: FaultSpec = { abort: { percent: 10, status: 503 }, delay: { percent: 5, p50Ms: 10, p99Ms: 90 }, seed: 1 };
     expect(sameFault(a, { ...a })).toBe(true);
@@ -99,5 +131,40 @@ describe('compiled fault', () => {
     expect(sameFault(a, { ...a, abort: { percent: 10, status: 500 } })).toBe(false);
     expect(sameFault(a, { ...a, abort: { percent: 10, reset: true } })).toBe(false);
     expect(sameFault(a, { ...a, delay: { percent: 5, fixedMs: 10 } })).toBe(false);
+    // Percents alone: another fault, the same draws.
+    const b: FaultSpec = { ...a, abort: { percent: 20, status: 503 }, delay: { percent: 1, p50Ms: 10, p99Ms: 90 } };
+    expect(sameFault(a, b)).toBe(false);
+    expect(sameDraws(a, b)).toBe(true);
+    expect(sameDraws(a, { ...a, abort: { percent: 10, reset: true } })).toBe(false);
+    expect(sameDraws(a, { seed: 1, delay: a.delay! })).toBe(false);
+    expect(sameDraws(a, { ...a, delay: { percent: 5, p50Ms: 10, p99Ms: 91 } })).toBe(false);
   });
 });
+
+/** A table with one service whose one version (no targets) has `fault`. */
+function tableWith(fault: FaultSpec): RouteTable {
+  return {
+    revision: 1,
+    versionHeader: false,
+    services: [
+      {
+        name: 'web',
+        host: undefined,
+        pathPrefix: '/',
+        versions: [{ label: '2', targets: [], fault }],
+        live: '2',
+        weights: { production: { '2': 10_000 }, test: { '2': 10_000 } },
+        sticky: undefined,
+        overrideHeader: undefined,
+        upstream: {
+          connections: undefined,
+          connectTimeout: 1_000,
+          headersTimeout: 1_000,
+          bodyTimeout: 1_000,
+          keepAliveTimeout: 1_000,
+          outlier: undefined,
+        },
+      },
+    ],
+  };
+}

@@ -4,6 +4,9 @@
  * targets when health is known, and the faults injected into its versions), `PUT /v1/services/:name/weight`
  * to set a split by hand outside a deployment, and `PUT`/`DELETE /v1/services/:name/faults/:version` to
  * inject faults into a version's requests or stop (during a deployment too: that is what they rehearse).
+ * A fault with a `schedule` follows the traffic shift of the service's deployment under way or next; a
+ * service's `faults.<version>` shows the fault as set and, as `active`, its abort and delay percents in
+ * force now.
  */
 import type { FastifyPluginAsync } from 'fastify';
 

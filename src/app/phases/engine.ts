@@ -56,6 +56,8 @@ export function engineAndRegistry(
   });
   // Registered last, so it stops first: no deployment moves traffic or runs a hook while the rest closes.
   teardown.add('engine', () => engine.close());
+  // No step of a fault's schedule publishes a table to a data plane or store that is closing.
+  teardown.add('fault schedules', () => traffic.close());
   later.engine = engine;
   const registry = new Registry(clock, {
     alarmDeclared: alarms.has,

@@ -1,11 +1,14 @@
 /**
  * @module app/phases/hooks-and-task-sets
- * What deployments run: lifecycle hooks, and the versions switchyard runs by command (task sets).
+ * What deployments run: lifecycle hooks, and the versions switchyard runs itself: by command (task
+ * sets), or in process (synthetic versions).
  */
 import { callerEnv } from '../../api/auth/exposure.js';
 import { Prober } from '../../health/probe.js';
 import { HookExecutor } from '../../hooks/runner.js';
+import { SyntheticLauncher } from '../../synthetic/launcher.js';
 import { TaskSetLauncher } from '../../tasksets/launcher.js';
+import { VersionLaunchers } from '../launchers.js';
 import { fromStore, keptHookExecutions } from '../recovery.js';
 import type { TrafficAndDataPlane } from './data-plane.js';
 import type { Ground } from './ground.js';
@@ -13,10 +16,11 @@ import type { Ground } from './ground.js';
 /** What the hooks and task sets phase builds. */
 export interface HooksAndTaskSets {
   readonly hooks: HookExecutor;
-  readonly launcher: TaskSetLauncher;
+  /** Task sets and synthetic versions, each version to the launcher of its kind. */
+  readonly launcher: VersionLaunchers;
 }
 
-/** Builds the hook executor, with the executions the store kept, and the task set launcher. */
+/** Builds the hook executor, with the executions the store kept, and the launchers of task sets and synthetic versions. */
 export function hooksAndTaskSets(
   { config, log, clock, store, processes, later }: Ground,
   { traffic, afterDrain }: TrafficAndDataPlane,
@@ -39,7 +43,7 @@ export function hooksAndTaskSets(
   // Task sets wait for readiness on a prober of their own, so their checks never queue behind health's.
   const readiness = new Prober(clock);
   afterDrain.add('readiness prober', () => readiness.close());
-  const launcher = new TaskSetLauncher({
+  const taskSets = new TaskSetLauncher({
     services: config.services,
     traffic,
     readiness,
@@ -48,6 +52,14 @@ export function hooksAndTaskSets(
     processes,
   });
   // Their processes answer the data plane's requests until it has drained.
-  afterDrain.add('task sets', () => launcher.close());
-  return { hooks, launcher };
+  afterDrain.add('task sets', () => taskSets.close());
+  const synthetic = new SyntheticLauncher({
+    services: config.services,
+    traffic,
+    readiness,
+    log: log.child({ component: 'synthetic' }),
+  });
+  // Likewise their servers.
+  afterDrain.add('synthetic versions', () => synthetic.close());
+  return { hooks, launcher: new VersionLaunchers(taskSets, synthetic) };
 }

@@ -40,7 +40,7 @@ export async function listen(
 ): Promise<Record<string, AddressInfo>> {
   // Deployments the recovery policy rolls back end before anything starts or listens; the rest are readied.
   fromStore('deployments', () => engine.restore(keptDeployments(store), config.recovery));
-  // Versions run by command that carry traffic start (and pass their checks) before any listener opens.
+  // Versions run by command or synthetic that carry traffic start (and pass their checks) before any listener opens.
   const resumedTarget = (service: string, version: string) => engine.activeOn(service)?.plan.targetVersion === version;
   await launcher.startServing(new AbortController().signal, resumedTarget).catch((err: unknown) => {
     const tail = err instanceof ReplacementNotReady && err.logTail ? `; its last output:\n${err.logTail}` : '';

@@ -1,0 +1,185 @@
+/**
+ * @module synthetic/launcher
+ * Starts and retires synthetic versions, as the task sets do with versions run by command: `instances`
+ * servers per version, started at Install (so that a replacement is cold when its shift begins) or at
+ * start for a version that carries traffic, published to the route table once they listen (and, with a
+ * `healthCheck`, pass it), unpublished before they close.
+ */
+import type { HealthCheckConfig, ServiceConfig, VersionSpec } from '../config/schema.js';
+import { describeError } from '../core/describe-error.js';
+import type { Logger } from '../core/logger.js';
+import { deriveSeed } from '../core/random.js';
+import { type ReplacementLauncher, ReplacementNotReady, type TrafficPort } from '../shifting/ports.js';
+import { startSyntheticServer, type SyntheticServer } from './server.js';
+
+/** Waits until a target passes its health check (the app's prober). */
+export interface SyntheticReadiness {
+  /** Resolves once `target` passes `check`; rejects after `deadlineMs`, or on abort. */
+  untilHealthy(
+    target: string,
+    check: HealthCheckConfig | undefined,
+    deadlineMs: number,
+    signal: AbortSignal,
+  ): Promise<void>;
+}
+
+/** What the synthetic launcher needs. */
+export interface SyntheticLauncherDeps {
+  readonly services: readonly ServiceConfig[];
+  readonly traffic: TrafficPort;
+  readonly log: Logger;
+  /** Used only for versions that declare `healthCheck`; the others are ready once they listen. */
+  readonly readiness?: SyntheticReadiness;
+}
+
+/** The servers of one version, and the start in progress if any. */
+interface Running {
+  servers: SyntheticServer[];
+  starting: Promise<void> | undefined;
+  retiring: boolean;
+}
+
+type SyntheticSpec = Extract<VersionSpec, { kind: 'synthetic' }>;
+
+/** Runs the synthetic versions of the config's services. */
+export class SyntheticLauncher implements ReplacementLauncher {
+  readonly #deps: SyntheticLauncherDeps;
+  readonly #running = new Map<string, Running>();
+  #closed = false;
+
+  constructor(deps: SyntheticLauncherDeps) {
+    this.#deps = deps;
+  }
+
+  /** Whether `version` of `service` is synthetic (this launcher's to run). */
+  serves(service: string, version: string): boolean {
+    return this.#spec(service, version) !== undefined;
+  }
+
+  /**
+   * Starts every synthetic version that carries traffic now, by the task sets' rules: the live one and
+   * any with production weight must start (unless `optional` names it); one with only test traffic, or
+   * named by `optional`, is started too but its failure is only logged.
+   */
+  async startServing(
+    signal: AbortSignal,
+    optional: (service: string, version: string) => boolean = () => false,
+  ): Promise<void> {
+    const starts: Promise<void>[] = [];
+    for (const service of this.#deps.services) {
+      const view = this.#deps.traffic.service(service.name);
+      for (const [label, spec] of Object.entries(service.versions)) {
+        if (spec.kind !== 'synthetic') continue;
+        const production = label === view.live || (view.weights.production[label] ?? 0) > 0;
+        if (!production && (view.weights.test[label] ?? 0) === 0) continue;
+        const start = this.prepare(service.name, label, signal);
+        if (production && (label === view.live || !optional(service.name, label))) starts.push(start);
+        else {
+          starts.push(
+            start.catch((err: unknown) => {
+              this.#deps.log.warn(
+                { service: service.name, version: label, err: describeError(err) },
+                'a weighted synthetic version did not start',
+              );
+            }),
+          );
+        }
+      }
+    }
+    const results = await Promise.allSettled(starts);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  async prepare(service: string, version: string, signal: AbortSignal): Promise<void> {
+    const spec = this.#spec(service, version);
+    if (!spec) throw new ReplacementNotReady(`version ${version} of ${service} is not synthetic`);
+    const key = keyOf(service, version);
+    const running = this.#running.get(key);
+    if (running?.starting) return running.starting;
+    if (running && !running.retiring) {
+      // Still running from before (a version kept after an earlier deployment): it stays as warm as it is.
+      this.#deps.traffic.setTargets(service, version, urlsOf(running));
+      return;
+    }
+    const fresh: Running = { servers: [], starting: undefined, retiring: false };
+    this.#running.set(key, fresh);
+    fresh.starting = this.#start(service, version, spec, fresh, signal);
+    try {
+      await fresh.starting;
+    } finally {
+      fresh.starting = undefined;
+    }
+  }
+
+  async retire(service: string, version: string): Promise<void> {
+    const running = this.#running.get(keyOf(service, version));
+    if (!running || running.retiring) return;
+    const view = this.#deps.traffic.service(service);
+    if (Object.values(view.weights).some((w) => (w[version] ?? 0) > 0)) {
+      // Never take away a version that still has traffic: that would turn a stop into an outage.
+      this.#deps.log.warn(
+        { service, version, weights: view.weights },
+        'not retiring a version that still carries traffic',
+      );
+      return;
+    }
+    await this.#stop(service, version, running);
+    this.#deps.log.info({ service, version }, 'synthetic version retired');
+  }
+
+  /** Closes every server it started; for shutdown. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await Promise.all([...this.#running].map(([key, running]) => this.#stop(...splitKey(key), running)));
+  }
+
+  async #start(service: string, version: string, spec: SyntheticSpec, running: Running, signal: AbortSignal) {
+    const seed = spec.synthetic.seed;
+    try {
+      for (let i = 0; i < spec.instances; i++) {
+        // Instance 0 draws from the config's seed itself; the others from seeds derived from it.
+        const instanceSeed = seed === undefined || i === 0 ? seed : deriveSeed(seed, 'instance', i);
+        running.servers.push(
+          await startSyntheticServer(spec.synthetic, {
+            label: version,
+            ...(instanceSeed !== undefined && { seed: instanceSeed }),
+          }),
+        );
+        if (signal.aborted || running.retiring) throw new ReplacementNotReady(`the start of ${version} was stopped`);
+      }
+      const readiness = this.#deps.readiness;
+      if (spec.healthCheck && readiness) {
+        await Promise.all(
+          urlsOf(running).map((url) => readiness.untilHealthy(url, spec.healthCheck, spec.readyTimeoutMs, signal)),
+        );
+      }
+    } catch (err) {
+      await this.#stop(service, version, running);
+      throw err;
+    }
+    this.#deps.traffic.setTargets(service, version, urlsOf(running));
+    this.#deps.log.info(
+      { service, version, targets: urlsOf(running), seeds: running.servers.map((s) => s.seed) },
+      'synthetic version ready',
+    );
+  }
+
+  /** Unpublishes a version's servers and closes them, whatever traffic it has. */
+  async #stop(service: string, version: string, running: Running): Promise<void> {
+    running.retiring = true;
+    const key = keyOf(service, version);
+    if (this.#running.get(key) === running) this.#running.delete(key);
+    if (!this.#closed) this.#deps.traffic.setTargets(service, version, []);
+    await Promise.all(running.servers.map((s) => s.close()));
+  }
+
+  #spec(service: string, version: string): SyntheticSpec | undefined {
+    const spec = this.#deps.services.find((s) => s.name === service)?.versions[version];
+    return spec?.kind === 'synthetic' ? spec : undefined;
+  }
+}
+
+const urlsOf = (running: Running) => running.servers.map((s) => s.url);
+const keyOf = (service: string, version: string) => `${service}\u0000${version}`;
+const splitKey = (key: string) => key.split('\u0000') as [string, string];
