@@ -21,6 +21,7 @@ import { type CommandIo, DEFAULT_ENDPOINT, isRemoteError } from './commands/clie
 import { continueDeployment, promote, stop, weight } from './commands/control.js';
 import { demo } from './commands/demo.js';
 import { deploy } from './commands/deploy.js';
+import { experiment } from './commands/experiment.js';
 import { list, status } from './commands/status.js';
 import { untilSignal } from './until-signal.js';
 
@@ -32,6 +33,10 @@ commands:
                           overrides the config's store (memory: nothing kept after exit)
   validate FILE           check a config file or an AppSpec without starting anything
   demo                    two demo versions behind the proxy, and a canary from one to the other
+  experiment run FILE [--out DIR] [--mode live|sim|both] [--repeat N]
+                          the policy lab: every policy × scenario of an experiment file, live
+                          and simulated; prints the comparison, writes report.json/.md/.html
+                          (default --out lab-reports/<name>)
 
 commands that drive a running switchyard (--endpoint URL, default $SWITCHYARD_ENDPOINT or
 ${DEFAULT_ENDPOINT}; with control.auth on the server, --token TOKEN or $SWITCHYARD_TOKEN, and
@@ -51,7 +56,7 @@ $AWS_ACCESS_KEY_ID and $AWS_SECRET_ACCESS_KEY to sign CodeDeploy calls):
                           set a version's share of production traffic outside a deployment
 
 exit codes: 0 success or clean stop, 1 failure or server error, 2 bad config or arguments,
-            3 deployment Failed, 4 deployment Stopped (deploy --wait)`;
+            3 deployment Failed, 4 deployment Stopped (deploy --wait), 130 experiment interrupted`;
 
 const out = (text: string) => process.stdout.write(`${text}\n`);
 
@@ -139,6 +144,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<unknown>> = {
   serve,
   validate,
   demo: (args) => demo(args, io),
+  experiment: (args) => experiment(args, io),
   deploy: (args) => deploy(args, io),
   status: (args) => status(args, io),
   list: (args) => list(args, io),
@@ -170,7 +176,13 @@ async function main(argv: string[]): Promise<number> {
     if (isSwitchyardError(err)) {
       process.stderr.write(`error: ${err.message}\n`);
       for (const issue of err.issues) process.stderr.write(`  ${formatIssue(issue)}\n`);
-      const bad = ['CONFIG_INVALID', 'CONFIG_NOT_FOUND', 'ARGUMENTS_INVALID', 'APPSPEC_INVALID'].includes(err.code);
+      const bad = [
+        'CONFIG_INVALID',
+        'CONFIG_NOT_FOUND',
+        'ARGUMENTS_INVALID',
+        'APPSPEC_INVALID',
+        'EXPERIMENT_INVALID',
+      ].includes(err.code);
       return bad ? 2 : 1;
     }
     if ((err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {

@@ -47,7 +47,7 @@ export type RequestKind = z.infer<typeof RequestKind>;
  */
 const Load = z.strictObject({
   rate: z.number().positive('must be more than 0').max(50_000, 'must be at most 50000 requests/s'),
-  connections: z.number().int().min(1).max(1024).default(32),
+  connections: z.number().int().min(1).max(4096).default(256),
   users: z.number().int().min(1).max(10_000_000).default(1000),
   userHeader: HeaderName.default('x-user'),
   sticky: z.boolean().default(false),

@@ -31,8 +31,8 @@ export interface SyntheticServer {
   /** Requests being served now, and waiting in the queue (always 0 without `capacity`). */
   readonly serving: number;
   readonly waiting: number;
-  /** Stops listening, cuts every connection and forgets every waiting request. */
-  close(): Promise<void>;
+  /** Stops accepting, lets the requests taken finish (at most `graceMs`, default 10 s), then closes. */
+  close(graceMs?: number): Promise<void>;
 }
 
 /** The body of a request answered with the configured error status. */
@@ -82,7 +82,7 @@ export async function startSyntheticServer(
     get waiting() {
       return runner.waiting;
     },
-    close: () => closeServer(server, runner),
+    close: (graceMs = DRAIN_MS) => closeServer(server, runner, graceMs),
   };
 }
 
@@ -204,12 +204,26 @@ class Runner {
   }
 }
 
-/** Closes the server: waiters refused, every connection cut (their timers cleared as they close). */
-async function closeServer(server: Server, runner: Runner): Promise<void> {
-  runner.close();
+/** How long requests already taken (served or queued) may take to finish once the server closes. */
+export const DRAIN_MS = 10_000;
+
+/**
+ * Closes the server as a retired task drains: it stops accepting at once, the requests it already took
+ * (served or queued) finish as the model says, idle connections are closed as they become idle, and
+ * after `graceMs` the rest are refused and every connection cut.
+ */
+async function closeServer(server: Server, runner: Runner, graceMs: number): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-  server.closeAllConnections();
+  server.closeIdleConnections();
+  const idle = setInterval(() => server.closeIdleConnections(), 20);
+  const cut = setTimeout(() => {
+    runner.close();
+    server.closeAllConnections();
+  }, graceMs);
   await closed;
+  clearInterval(idle);
+  clearTimeout(cut);
+  runner.close();
 }
 
 /** A seed for a server whose config gives none. */

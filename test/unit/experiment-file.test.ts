@@ -41,9 +41,9 @@ describe('experiment file', () => {
     ]);
     expect(e.scenarios.map((s) => s.name)).toEqual(['healthy', 'errors-10pct', 'late-errors', 'cold-green']);
     expect(e.scenarios[1]!.replacement?.errors).toEqual({ percent: 10, status: 500 });
-    expect(e.scenarios[2]!.faults?.schedule).toEqual({ afterMs: 120_000 });
+    expect(e.scenarios[2]!.faults?.schedule).toEqual({ afterMs: 30_000 });
     expect(e.bake).toBe(60_000);
-    expect(e.load).toMatchObject({ rate: 1000, connections: 32, users: 2000, before: 1000, after: 0, sticky: false });
+    expect(e.load).toMatchObject({ rate: 1000, connections: 256, users: 2000, before: 1000, after: 0, sticky: false });
   });
 
   it('plans policy × scenario × repeat runs, each seeded from the file, the same seed for both modes', () => {

@@ -105,10 +105,10 @@ describe('scenarioKind', () => {
       experiment.versions,
     );
 
-  it('tells bad, healthy and other scenarios apart by their spec, not their name', () => {
+  it('tells bad, cold, healthy and other scenarios apart by their spec, not their name', () => {
     expect(kindOf('healthy')).toBe('healthy');
     expect(kindOf('errors-10pct')).toBe('bad');
-    expect(kindOf('cold-green')).toBe('bad');
+    expect(kindOf('cold-green')).toBe('cold');
     expect(kindOf('slower')).toBe('other');
     expect(scenarioFaults(experiment.scenarios.find((s) => s.name === 'cold-green')!)).toEqual(['capacity', 'warm-up']);
   });

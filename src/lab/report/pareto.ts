@@ -45,7 +45,8 @@ export function paretoFront(
   versions?: VersionsSpec,
 ): ParetoFront {
   const healthy = scenarios.filter((s) => scenarioKind(s, versions) === 'healthy').map((s) => s.name);
-  const bad = scenarios.filter((s) => scenarioKind(s, versions) === 'bad').map((s) => s.name);
+  // A cold replacement's failures are clients' failures too: they count for safety.
+  const bad = scenarios.filter((s) => ['bad', 'cold'].includes(scenarioKind(s, versions))).map((s) => s.name);
   const rows = summary.filter((r) => r.mode === mode);
   const rowOf = (policy: string, scenario: string) => rows.find((r) => r.policy === policy && r.scenario === scenario);
   const figures = policies.map((policy) => {

@@ -3,8 +3,11 @@
  * What a scenario is for the verdicts and the speed-vs-safety comparison, computed from its spec rather
  * than guessed from its name:
  * - `bad`: it injects faults (an abort or a delay on some requests), or the replacement it runs (its own
- *   `replacement:` or the experiment's) has errors, a capacity limit or a warm-up — a release that a
- *   policy should stop, or at least contain;
+ *   `replacement:` or the experiment's) has errors — a release that a policy should stop, or at least
+ *   contain;
+ * - `cold`: a sound release on a replacement with a capacity limit or a warm-up and nothing else wrong —
+ *   one a policy should carry through while costing its clients as little as possible, so its
+ *   failures count for safety but a success is not a miss;
  * - `healthy`: no faults, no behaviour of its own, and the experiment's replacement is not bad either —
  *   the release a policy should carry to 100% quickly, where only speed is measured;
  * - `other`: a behaviour of its own that is none of these (a slower latency alone, say): neither a
@@ -13,7 +16,7 @@
 import type { SyntheticConfig } from '../../config/synthetic.js';
 import type { ScenarioSpec, VersionsSpec } from '../experiment.js';
 
-export type ScenarioKind = 'bad' | 'healthy' | 'other';
+export type ScenarioKind = 'bad' | 'cold' | 'healthy' | 'other';
 
 /** How the scenario's replacement departs from a sound release, for words; empty when it does not. */
 export function scenarioFaults(scenario: ScenarioSpec, versions?: VersionsSpec): string[] {
@@ -26,9 +29,13 @@ export function scenarioFaults(scenario: ScenarioSpec, versions?: VersionsSpec):
   return why;
 }
 
-/** Bad, healthy or other (see the module's comment). */
+const COLD = new Set(['capacity', 'warm-up']);
+
+/** Bad, cold, healthy or other (see the module's comment). */
 export function scenarioKind(scenario: ScenarioSpec, versions?: VersionsSpec): ScenarioKind {
-  if (scenarioFaults(scenario, versions).length > 0) return 'bad';
+  const why = scenarioFaults(scenario, versions);
+  if (why.some((w) => !COLD.has(w))) return 'bad';
+  if (why.length > 0) return 'cold';
   return scenario.replacement === undefined ? 'healthy' : 'other';
 }
 

@@ -116,9 +116,9 @@ class SimulatedRun {
       const kind = experiment.alarms[name]?.kind;
       return kind === 'latency' || kind === 'compare';
     });
-    this.#original = new VersionModel(versions.original, load.timeout, draws, 0, latency);
+    this.#original = new VersionModel(versions.original, load.timeout, draws, 0, latency, load.connections);
     const green: SyntheticConfig = spec.scenario.replacement ?? versions.replacement;
-    this.#replacement = new VersionModel(green, load.timeout, draws, 0, latency);
+    this.#replacement = new VersionModel(green, load.timeout, draws, 0, latency, load.connections);
     const faultsAt = faultsOf(spec.scenario.faults);
     this.#load = new LoadModel({
       rate: load.rate,

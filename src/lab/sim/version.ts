@@ -85,8 +85,18 @@ export class VersionModel {
   served = 0;
   /** Requests waiting in its queue (fluid). */
   #queue = 0;
+  /** The load's connections: no more requests than these are ever at the target at once. */
+  readonly #connections: number;
 
-  constructor(behaviour: SyntheticConfig, timeoutMs: number, draws: Draws, startedAt: number, latency: boolean) {
+  constructor(
+    behaviour: SyntheticConfig,
+    timeoutMs: number,
+    draws: Draws,
+    startedAt: number,
+    latency: boolean,
+    connections = Infinity,
+  ) {
+    this.#connections = connections;
     this.stats = new PendingStats(latency);
     this.#behaviour = behaviour;
     this.#shape = new LatencyShape(behaviour.latency, timeoutMs);
@@ -128,11 +138,14 @@ export class VersionModel {
       const left = backlog - Math.min(backlog, rate * dtMs);
       const byTimeout = rate * cap.queueTimeoutMs;
       const room = Math.min(cap.queue, byTimeout);
-      const queued = Math.min(left, room);
+      // With fewer connections than the target serves and queues, the target's queue never fills: the
+      // rest wait for a connection at the client, later but not refused (as a real pool of clients does).
+      const clientBound = this.#connections - cap.inFlight < room;
+      const queued = clientBound ? left : Math.min(left, room);
       rejected = Math.min(nPass, draws.round(left - queued));
       waitMs = (this.#queue + queued) / 2 / rate;
       this.#queue = queued;
-      rejectMs = byTimeout < cap.queue ? cap.queueTimeoutMs : 0;
+      rejectMs = !clientBound && byTimeout < cap.queue ? cap.queueTimeoutMs : 0;
     }
     const served = nPass - rejected;
     this.served += served;
