@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { FuzzReport } from './fuzz.js';
+import { labSection } from './lab.js';
 import type { RollbackReport, RollbackRow } from './rollback.js';
 import { renderSoak } from './soak.js';
 import type { BenchReport, ScenarioSummary, TargetSummary } from './summary.js';
@@ -206,6 +207,7 @@ export function renderMarkdown(r: BenchReport): string {
   if (r.rollback) lines.push('', ...rollbackSection(r.rollback));
   if (r.soak) lines.push('', renderSoak(r.soak));
   if (r.fuzz) lines.push('', ...fuzzSection(r.fuzz));
+  if (r.lab) lines.push('', ...labSection(r.lab));
   if (r.profile) {
     lines.push(
       '',

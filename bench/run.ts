@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { type Baseline, buildBaseline } from './baseline.js';
 import { newestProfile, type SelfTime, topSelfTime } from './cpu-profile.js';
 import { fuzzChecks, type FuzzReport, runFuzz } from './fuzz.js';
+import { labChecks, type LabReport, runLabBench } from './lab.js';
 import { LoadGenerator, measure, type Rig, type RunSample } from './measure.js';
 import { nginxVersion } from './nginx.js';
 import { HAS_PROC, machineBusy, machineInfo } from './proc-stats.js';
@@ -80,6 +81,8 @@ async function startTarget(name: TargetName, place: Placement, up: Upstreams): P
       return directTarget(up);
     case 'switchyard':
       return startSwitchyard(place, up);
+    case 'faults-armed':
+      return startSwitchyard(place, up, undefined, undefined, true);
     case 'baseline':
       if (!baseline) throw new Error('no baseline was built');
       return startSwitchyard(place, up, undefined, baseline.main);
@@ -310,10 +313,19 @@ async function main(): Promise<void> {
   let rollback: RollbackReport | null = null;
   let soak: SoakReport | null = null;
   let fuzz: FuzzReport | null = null;
+  let lab: LabReport | null = null;
   for (const scenario of options.scenarios) {
     if (scenario.kind === 'fuzz') {
       // No proxy under load: it needs neither the targets nor a quiet machine to mean something.
       fuzz = await runFuzz(PACKAGE_ROOT, options.fuzzRuns ?? scenario.runs, workDir, progress);
+      continue;
+    }
+    if (scenario.kind === 'lab') {
+      try {
+        lab = await runLabBench(PACKAGE_ROOT, options.simRuns ?? scenario.runs, progress);
+      } catch (err) {
+        notes.push(`the lab scenario failed: ${(err as Error).message.split('\n')[0]}`);
+      }
       continue;
     }
     if (scenario.kind === 'stream') {
@@ -341,7 +353,9 @@ async function main(): Promise<void> {
       if (names.includes('switchyard')) soak = await soakOrNote(place, options, notes);
       continue;
     }
-    scenarios.push(await runLoadScenario(scenario, options, names, rig));
+    // The armed fault injector is measured on the headline scenario only.
+    const here = scenario.id === 'get-100' ? names : names.filter((n) => n !== 'faults-armed');
+    scenarios.push(await runLoadScenario(scenario, options, here, rig));
     if (scenario.overallRate !== undefined && !scenario.paced)
       notes.push(
         `(${scenario.letter}) autocannon's overallRate is a per-second budget per connection: each connection sends back to back until its share of the second is used, then waits for the next second. The load therefore arrives in bursts at full speed, not evenly spaced, and latency percentiles reflect those bursts; paced-5k measures the same rate evenly spaced.`,
@@ -368,8 +382,15 @@ async function main(): Promise<void> {
     rollback,
     soak,
     fuzz,
+    lab,
     profile,
-    checks: [...checkTargets(scenarios, stream), ...rollbackChecks(rollback), ...soakChecks(soak), ...fuzzChecks(fuzz)],
+    checks: [
+      ...checkTargets(scenarios, stream),
+      ...rollbackChecks(rollback),
+      ...soakChecks(soak),
+      ...fuzzChecks(fuzz),
+      ...labChecks(lab),
+    ],
     notes,
   };
   const markdown = renderMarkdown(report);

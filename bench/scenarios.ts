@@ -57,9 +57,19 @@ export interface FuzzScenario {
   readonly runs: number;
 }
 
-export type Scenario = LoadScenario | StreamScenario | RollbackScenario | SoakScenario | FuzzScenario;
+/** The policy lab's simulator timed over many runs (lab.ts): no proxy load. */
+export interface LabScenario {
+  readonly kind: 'lab';
+  readonly id: string;
+  readonly letter: string;
+  readonly title: string;
+  /** Simulated runs unless BENCH_SIM_RUNS says otherwise. */
+  readonly runs: number;
+}
 
-export const TARGET_NAMES = ['direct', 'switchyard', 'baseline', 'http-proxy', 'nginx'] as const;
+export type Scenario = LoadScenario | StreamScenario | RollbackScenario | SoakScenario | FuzzScenario | LabScenario;
+
+export const TARGET_NAMES = ['direct', 'switchyard', 'faults-armed', 'baseline', 'http-proxy', 'nginx'] as const;
 export type TargetName = (typeof TARGET_NAMES)[number];
 
 const KiB = 1024;
@@ -166,6 +176,13 @@ export const SCENARIOS: readonly Scenario[] = [
     title: 'fuzzing: config file, AppSpec, CodeDeploy API and REST API, 10,000 cases each (and switchyard validate)',
     runs: 10_000,
   },
+  {
+    kind: 'lab',
+    id: 'lab',
+    letter: 'j',
+    title: 'policy lab: 1,000 simulated runs of ECSCanary10Percent15Minutes at 1,000 req/s',
+    runs: 1_000,
+  },
 ];
 
 /** How this run is shaped, from the environment. */
@@ -188,6 +205,8 @@ export interface BenchOptions {
   readonly soakRate: number;
   /** Cases per fuzz target, when BENCH_FUZZ_RUNS overrides the scenario's. */
   readonly fuzzRuns: number | undefined;
+  /** Simulated runs, when BENCH_SIM_RUNS overrides the lab scenario's. */
+  readonly simRuns: number | undefined;
   /** Where latest.{json,md} go instead of bench/results (for trial runs that must not replace them). */
   readonly resultsDir: string | undefined;
 }
@@ -208,6 +227,7 @@ export const USAGE = `environment:
   BENCH_SOAK_REQUESTS=N        soak: requests in all (default 120000)
   BENCH_SOAK_RATE=N            soak: requests per second, evenly paced (default 2000)
   BENCH_FUZZ_RUNS=N            fuzz: cases per target (default 10000; the tests alone: FUZZ_RUNS, default 300)
+  BENCH_SIM_RUNS=N             lab: simulated runs (default 1000)
   BENCH_RESULTS_DIR=DIR        write latest.{json,md} there instead of bench/results`;
 
 function numberVar(name: string, fallback: number | undefined, allowZero = false): number | undefined {
@@ -239,6 +259,7 @@ export function readOptions(): BenchOptions {
   const badTargets = targets.filter((t) => !(TARGET_NAMES as readonly string[]).includes(t));
   if (badTargets.length) throw new Error(`unknown target(s) ${badTargets.join(', ')}\n\n${USAGE}`);
   const fuzzRuns = numberVar('BENCH_FUZZ_RUNS', undefined);
+  const simRuns = numberVar('BENCH_SIM_RUNS', undefined);
   return {
     rounds: Math.max(1, Math.round(numberVar('BENCH_ROUNDS', 3)!)),
     durationS: numberVar('BENCH_DURATION', undefined),
@@ -252,6 +273,7 @@ export function readOptions(): BenchOptions {
     soakRequests: Math.max(1, Math.round(numberVar('BENCH_SOAK_REQUESTS', 120_000)!)),
     soakRate: numberVar('BENCH_SOAK_RATE', 2_000)!,
     fuzzRuns: fuzzRuns === undefined ? undefined : Math.max(1, Math.round(fuzzRuns)),
+    simRuns: simRuns === undefined ? undefined : Math.max(1, Math.round(simRuns)),
     resultsDir: process.env['BENCH_RESULTS_DIR'] || undefined,
   };
 }

@@ -5,6 +5,7 @@
  */
 import type { SelfTime } from './cpu-profile.js';
 import type { FuzzReport } from './fuzz.js';
+import type { LabReport } from './lab.js';
 import type { RunSample } from './measure.js';
 import type { MachineInfo } from './proc-stats.js';
 import type { RollbackReport } from './rollback.js';
@@ -85,6 +86,8 @@ export interface BenchReport {
   readonly soak: SoakReport | null;
   /** The fuzz scenario's figures, when it ran. */
   readonly fuzz: FuzzReport | null;
+  /** The lab scenario's figures, when it ran. */
+  readonly lab: LabReport | null;
   /** switchyard's top functions by self time under the headline load, when BENCH_CPU_PROF asked for it. */
   readonly profile: readonly SelfTime[] | null;
   readonly checks: readonly TargetCheck[];
@@ -265,5 +268,18 @@ export function checkTargets(
           : `over by ${fmt(worst - 64, 1)} MB`,
     });
   } else unmeasured(goalStream, 'needs stream-1g');
+  const goalFaults = 'fault injector armed on every request (a 0.0001% abort) ≤ 1.05× the CPU per request of none';
+  const armed = find('get-100', 'faults-armed');
+  if (armed?.cpuUsPerReq != null && syA?.cpuUsPerReq != null) {
+    const r = armed.cpuUsPerReq / syA.cpuUsPerReq;
+    checks.push({
+      goal: goalFaults,
+      measured: `${fmt(r)}× (${fmt(armed.cpuUsPerReq, 1)} vs ${fmt(syA.cpuUsPerReq, 1)} µs)`,
+      met: r <= 1.05,
+      // Off is no fault in the table at all: the forwarder's path is the one switchyard measured.
+      detail: 'off (no fault set, 0%, or before its schedule) puts nothing in the table: the plain switchyard figure',
+    });
+  } else unmeasured(goalFaults, 'needs get-100 with switchyard and faults-armed');
+
   return checks;
 }

@@ -112,10 +112,19 @@ export async function startSwitchyard(
   up: Upstreams,
   cpuProfDir?: string,
   baselineMain?: string,
+  faultsArmed = false,
 ): Promise<Target> {
   const port = await freePort();
   const control = await freePort();
-  const name = baselineMain ? 'baseline' : 'switchyard';
+  const name = baselineMain ? 'baseline' : faultsArmed ? 'faults-armed' : 'switchyard';
+  // Armed: each version carries a fault that almost never fires, so every request takes the injector's
+  // path (two draws) and is forwarded; without a fault the table has none and the forwarder one check.
+  const faults = faultsArmed
+    ? `    faults:
+      "1": { abort: { percent: 0.0001 }, seed: 1 }
+      "2": { abort: { percent: 0.0001 }, seed: 2 }
+`
+    : '';
   const config = join(place.workDir, `${name}.yml`);
   writeFileSync(
     config,
@@ -131,7 +140,7 @@ services:
       "2": { targets: ["${up.urls[1]}"] }
     live: "1"
     weights: { "1": 90, "2": 10 }
-`,
+${faults}`,
   );
   const child = await spawnSwitchyard(place, config, control, cpuProfDir, baselineMain);
   const url = `http://127.0.0.1:${port}`;

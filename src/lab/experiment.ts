@@ -200,6 +200,17 @@ function problemsOf(parsed: z.infer<typeof ExperimentShape>): Problem[] {
         });
       }
     }
+    if (typeof policy.config !== 'string' && 'steps' in policy.config) {
+      policy.config.steps.forEach((step, j) => {
+        // Nobody continues a lab's deployment by hand: a run would wait until its deadline.
+        if (step.pauseMs === null) {
+          problems.push({
+            path: ['policies', i, 'config', 'steps', j],
+            message: 'needs a pause: nobody continues a lab run by hand',
+          });
+        }
+      });
+    }
     (policy.alarms ?? []).forEach((name, j) => {
       if (!(name in parsed.alarms))
         problems.push({ path: ['policies', i, 'alarms', j], message: `no alarm "${name}" in alarms` });
@@ -237,11 +248,13 @@ export function parseExperiment(text: string, file: string, env: NodeJS.ProcessE
   const result = ExperimentShape.safeParse(source.value);
   if (!result.success) throw invalid(file, zodIssues(result.error, source));
   const problems = problemsOf(result.data);
-  if (problems.length)
+  if (problems.length) {
+    const place = (issue: FileIssue) => (issue.location?.line ?? 0) * 1e6 + (issue.location?.column ?? 0);
     throw invalid(
       file,
-      problems.map((p) => locate(p, source)),
+      problems.map((p) => locate(p, source)).sort((a, b) => place(a) - place(b)),
     );
+  }
   const parsed = result.data;
   const base = file ? dirname(resolve(file)) : process.cwd();
   const experiment: Experiment = {

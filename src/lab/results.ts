@@ -122,6 +122,14 @@ export interface ExperimentReport {
   /** False when the run was interrupted (Ctrl-C) before every run was done. */
   readonly complete: boolean;
   readonly runs: readonly RunResult[];
+  /** Runs that could not be carried out, and why; absent when every run was. */
+  readonly failures?: readonly {
+    readonly mode: RunMode;
+    readonly policy: string;
+    readonly scenario: string;
+    readonly repeat: number;
+    readonly reason: string;
+  }[];
   readonly summary: readonly SummaryRow[];
   /** Present with both modes. */
   readonly agreement?: readonly AgreementRow[];

@@ -5,6 +5,7 @@
  * - Sticky buckets: a key hashes to one of 10,000 buckets; buckets are laid out replacement-first, so as
  *   a replacement's weight only rises a client only ever moves onto it, never back.
  */
+export { STICKY_BUCKETS, stickyBucket } from '../core/sticky.js';
 
 /** Smooth weighted round robin (the nginx algorithm) over integer weights. */
 export class SmoothWeightedPicker {
@@ -43,19 +44,6 @@ export class SmoothWeightedPicker {
     cur[best] = bestValue - this.#total;
     return best;
   }
-}
-
-/** Number of sticky buckets; a weight in basis points is a bucket count. */
-export const STICKY_BUCKETS = 10_000;
-
-/** FNV-1a over the UTF-16 code units of `key`, folded into 0..9999. */
-export function stickyBucket(key: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) {
-    h ^= key.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return (h >>> 0) % STICKY_BUCKETS;
 }
 
 /**
