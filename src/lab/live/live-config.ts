@@ -119,9 +119,13 @@ function versionsInput(experiment: Experiment, spec: RunSpec): Record<string, un
     const placeholder = { targets: ['http://127.0.0.1:9'] };
     return { [v.original]: placeholder, [v.replacement]: placeholder };
   }
+  // Seeded from the run when the behaviour names no seed, so a repeat draws as its simulation does.
+  const seeded = (s: SyntheticConfig, label: string) => ({
+    synthetic: { ...syntheticInput(s), seed: s.seed ?? deriveSeed(spec.seed, 'synthetic', label) },
+  });
   return {
-    original: { synthetic: syntheticInput(v.original) },
-    replacement: { synthetic: syntheticInput(spec.scenario.replacement ?? v.replacement) },
+    original: seeded(v.original, 'original'),
+    replacement: seeded(spec.scenario.replacement ?? v.replacement, 'replacement'),
   };
 }
 
