@@ -139,8 +139,8 @@ function printNextSteps(sy: Switchyard, service: string, io: CommandIo): void {
     `  deploy again    node dist/src/cli/main.js deploy --app ${APPLICATION} --group ${GROUP} --appspec config/appspec/ecs-v1.yml --endpoint ${control} --wait`,
   );
   io.out(`  see state       curl -s ${control}/v1/services   and   curl -s ${control}/metrics`);
-  io.out('  policy lab      node dist/src/cli/main.js experiment run config/experiments/policies.yml --out lab-report');
-  io.out('                  (four shift policies against the same load and faults, live and simulated)');
+  io.out('  policy lab      npm run lab   (four shift policies against the same load and faults, live and');
+  io.out('                  simulated, in about two minutes; the report in lab-reports/policies/report.html)');
   io.out('  stop            Ctrl-C');
   io.out('');
 }

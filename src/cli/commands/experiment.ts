@@ -73,6 +73,12 @@ export async function experiment(args: string[], io: CommandIo): Promise<number>
     io.out(renderTable(report));
     io.out('');
     for (const verdict of report.verdicts) io.out(`${verdict.mode} · ${verdict.text}`);
+    if (report.agreement) {
+      const off = report.agreement.filter((a) => !a.agrees);
+      io.out('');
+      io.out(`live against simulated: ${report.agreement.length - off.length} of ${report.agreement.length} agree`);
+      for (const a of off) io.out(`  disagree: ${a.policy} × ${a.scenario}: ${a.why ?? ''}`);
+    }
     io.out('');
     io.out(`report: ${out}/report.html (also report.md, report.json)`);
     if (!done.complete) {
