@@ -41,7 +41,7 @@ describe('experiment file', () => {
     ]);
     expect(e.scenarios.map((s) => s.name)).toEqual(['healthy', 'errors-10pct', 'late-errors', 'cold-green']);
     expect(e.scenarios[1]!.replacement?.errors).toEqual({ percent: 10, status: 500 });
-    expect(e.scenarios[2]!.faults?.schedule).toEqual({ afterMs: 30_000 });
+    expect(e.scenarios[2]!.faults?.schedule).toEqual({ afterMs: 20_000 });
     expect(e.bake).toBe(60_000);
     expect(e.load).toMatchObject({ rate: 1000, connections: 256, users: 2000, before: 1000, after: 0, sticky: false });
   });

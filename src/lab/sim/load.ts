@@ -40,6 +40,8 @@ export interface LoadSetup {
   readonly replacement: VersionModel;
   /** The faults injected into the replacement's requests at real time `at` (ms since the load started). */
   readonly faultsAt: (at: number) => TickFaults;
+  /** Real times where the faults' schedule bends (its onset, the end of its ramp): ticks are cut there. */
+  readonly faultBreaks: () => readonly number[];
 }
 
 interface Bucket {
@@ -87,7 +89,9 @@ export class LoadModel {
     while (this.#at < to) {
       const from = this.#at;
       const second = Math.floor(from / 1000) * 1000 + 1000;
-      const end = Math.min(to, second, from + MAX_TICK_MS);
+      let end = Math.min(to, second, from + MAX_TICK_MS);
+      // A tick takes the faults at its middle: one that straddled an onset would start the fault early.
+      for (const at of this.#setup.faultBreaks()) if (at > from && at < end) end = at;
       this.#tick(from, end);
       this.#at = end;
       if (end === second) this.#closeSecond(second - 1000);

@@ -61,6 +61,8 @@ export async function simulateRun(experiment: Experiment, spec: RunSpec, signal?
   return run.carryOut(signal);
 }
 
+const NO_BREAKS: readonly number[] = [];
+
 /** The faults of a scenario at a deployment time since AllowTraffic, for one tick. */
 function faultsOf(faults: FaultConfig | undefined): (elapsedMs: number | undefined) => TickFaults {
   if (!faults || (!faults.abort && !faults.delay)) return () => NO_FAULTS;
@@ -130,6 +132,12 @@ class SimulatedRun {
       original: this.#original,
       replacement: this.#replacement,
       faultsAt: (at) => faultsAt(this.#allowAt === undefined ? undefined : (at - this.#allowAt) * experiment.timeScale),
+      faultBreaks: () => {
+        const schedule = spec.scenario.faults?.schedule;
+        if (!schedule || this.#allowAt === undefined) return NO_BREAKS;
+        const start = this.#allowAt + schedule.afterMs / experiment.timeScale;
+        return [start, start + (schedule.rampMs ?? 0) / experiment.timeScale];
+      },
     });
     const clock = this.#clock;
     this.#traffic = new TrafficState(configOf(experiment, spec.policy.retryOnOriginal));
