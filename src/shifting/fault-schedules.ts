@@ -121,8 +121,9 @@ export class ServiceFaults {
   /** A deployment's shift began at `start`: every scheduled fault starts over from it (the caller publishes). */
   begin(start: ShiftStart): void {
     this.#start = start;
-    for (const entry of this.#entries.values()) if (entry.fault.schedule) this.#settle(entry, true);
-    this.#arm();
+    const elapsed = this.#elapsed();
+    for (const entry of this.#entries.values()) if (entry.fault.schedule) this.#settle(entry, true, elapsed);
+    this.#arm(elapsed);
   }
 
   /** The shift ended: scheduled faults stay at the percents reached now (the caller publishes). */
@@ -140,14 +141,22 @@ export class ServiceFaults {
     this.#start = undefined;
   }
 
-  /** Puts `entry` at its percents now (`inForce`: by its schedule, else none); whether they changed. */
-  #settle(entry: Entry, inForce: boolean): boolean {
+  /** Time into the current shift now; undefined outside one. */
+  #elapsed(): number | undefined {
+    return this.#start && this.#start.clock.now() - this.#start.at;
+  }
+
+  /**
+   * Puts `entry` at its percents `elapsed` into the shift (`inForce`: by its schedule, else none);
+   * whether they changed.
+   */
+  #settle(entry: Entry, inForce: boolean, elapsed = this.#elapsed()): boolean {
     const { fault } = entry;
     let level = NONE;
     if (inForce && !fault.schedule) level = { abort: fault.abort?.percent ?? 0, delay: fault.delay?.percent ?? 0 };
-    else if (inForce && this.#start) {
+    else if (inForce && this.#start && elapsed !== undefined) {
       const step = rampStepMs(fault, this.#start.timeScale);
-      level = steppedPercents(fault, this.#start.clock.now() - this.#start.at, step);
+      level = steppedPercents(fault, elapsed, step);
     }
     const same = level.abort === entry.level.abort && level.delay === entry.level.delay;
     entry.level = level;
@@ -155,13 +164,16 @@ export class ServiceFaults {
     return !same;
   }
 
-  /** Sets the timer for the next step of any scheduled fault, if there is one to come. */
-  #arm(): void {
+  /**
+   * Sets the timer for the next step of any scheduled fault after `elapsed`, if there is one to come.
+   * A step passes the instant its percents were taken at: read anew, the clock may have moved past the
+   * onset, and a step that found the fault not yet due would then arm nothing and leave it off for good.
+   */
+  #arm(elapsed = this.#elapsed()): void {
     this.#cancel?.();
     this.#cancel = undefined;
     const start = this.#start;
-    if (!start) return;
-    const elapsed = start.clock.now() - start.at;
+    if (!start || elapsed === undefined) return;
     let next = Infinity;
     for (const { fault } of this.#entries.values()) {
       if (!fault.schedule) continue;
@@ -175,9 +187,12 @@ export class ServiceFaults {
   /** A step is due: every scheduled fault to its percents now, a table when any changed, the next step armed. */
   #step(): void {
     this.#cancel = undefined;
+    const elapsed = this.#elapsed();
     let changed = false;
-    for (const entry of this.#entries.values()) if (entry.fault.schedule && this.#settle(entry, true)) changed = true;
-    this.#arm();
+    for (const entry of this.#entries.values()) {
+      if (entry.fault.schedule && this.#settle(entry, true, elapsed)) changed = true;
+    }
+    this.#arm(elapsed);
     if (changed) this.#changed();
   }
 }

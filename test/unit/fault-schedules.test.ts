@@ -247,3 +247,30 @@ describe('fault schedules in deployments', () => {
     traffic.close();
   });
 });
+
+describe('a step that fires before its time', () => {
+  it('still brings the fault into force when the clock passes the onset between two readings', () => {
+    // A system timer may fire a little early by the clock's reading, and the clock may move on while
+    // the step runs: each reading here is 10 ms later than the one before.
+    let now = 0;
+    let due: (() => void) | undefined;
+    const clock = {
+      now: () => (now += 10) - 10,
+      setTimer: (_ms: number, fn: () => void) => {
+        due = fn;
+        return () => (due = undefined);
+      },
+    };
+    const faults = new ServiceFaults(() => undefined);
+    faults.set('2', fault({ abort: { percent: 30, status: 500 }, schedule: { after: '20s' } }));
+    faults.begin({ clock, at: 0, timeScale: 1 });
+    expect(faults.spec('2')).toBeUndefined();
+    // The step fires 5 ms early by the first reading; the second reading is already past the onset.
+    now = 19_995;
+    const step = due!;
+    due = undefined;
+    step();
+    if (due) (due as () => void)();
+    expect(faults.spec('2')?.abort?.percent).toBe(30);
+  });
+});
