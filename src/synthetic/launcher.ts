@@ -6,7 +6,6 @@
  * `healthCheck`, pass it), unpublished before they close.
  */
 import type { HealthCheckConfig, ServiceConfig, VersionSpec } from '../config/schema.js';
-import { describeError } from '../core/describe-error.js';
 import type { Logger } from '../core/logger.js';
 import { deriveSeed } from '../core/random.js';
 import { type ReplacementLauncher, ReplacementNotReady, type TrafficPort } from '../shifting/ports.js';
@@ -54,41 +53,6 @@ export class SyntheticLauncher implements ReplacementLauncher {
   /** Whether `version` of `service` is synthetic (this launcher's to run). */
   serves(service: string, version: string): boolean {
     return this.#spec(service, version) !== undefined;
-  }
-
-  /**
-   * Starts every synthetic version that carries traffic now, by the task sets' rules: the live one and
-   * any with production weight must start (unless `optional` names it); one with only test traffic, or
-   * named by `optional`, is started too but its failure is only logged.
-   */
-  async startServing(
-    signal: AbortSignal,
-    optional: (service: string, version: string) => boolean = () => false,
-  ): Promise<void> {
-    const starts: Promise<void>[] = [];
-    for (const service of this.#deps.services) {
-      const view = this.#deps.traffic.service(service.name);
-      for (const [label, spec] of Object.entries(service.versions)) {
-        if (spec.kind !== 'synthetic') continue;
-        const production = label === view.live || (view.weights.production[label] ?? 0) > 0;
-        if (!production && (view.weights.test[label] ?? 0) === 0) continue;
-        const start = this.prepare(service.name, label, signal);
-        if (production && (label === view.live || !optional(service.name, label))) starts.push(start);
-        else {
-          starts.push(
-            start.catch((err: unknown) => {
-              this.#deps.log.warn(
-                { service: service.name, version: label, err: describeError(err) },
-                'a weighted synthetic version did not start',
-              );
-            }),
-          );
-        }
-      }
-    }
-    const results = await Promise.allSettled(starts);
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
   }
 
   async prepare(service: string, version: string, signal: AbortSignal): Promise<void> {

@@ -8,7 +8,6 @@
  */
 import type { HealthCheckConfig, ServiceConfig, VersionSpec } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
-import { describeError } from '../core/describe-error.js';
 import { SwitchyardError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { ProcessLedger } from '../core/process-ledger.js';
@@ -56,45 +55,6 @@ export class TaskSetLauncher implements ReplacementLauncher {
 
   constructor(deps: LauncherDeps) {
     this.#deps = deps;
-  }
-
-  /**
-   * Starts every command version that carries traffic now (the live one, and any weighted one) and
-   * rejects when one with production traffic cannot start; one that `optional` names, or that has only
-   * test traffic, is started too, but its failure is only logged (a replacement whose deployment,
-   * resumed, makes it ready again or fails).
-   */
-  async startServing(
-    signal: AbortSignal,
-    optional: (service: string, version: string) => boolean = () => false,
-  ): Promise<void> {
-    const starts: Promise<void>[] = [];
-    for (const service of this.#deps.services) {
-      const view = this.#deps.traffic.service(service.name);
-      for (const [label, spec] of Object.entries(service.versions)) {
-        if (spec.kind !== 'command') continue;
-        const production = label === view.live || (view.weights.production[label] ?? 0) > 0;
-        if (!production && (view.weights.test[label] ?? 0) === 0) continue;
-        // Only production traffic must be served for switchyard to start; test traffic is best effort.
-        if (production && (label === view.live || !optional(service.name, label))) {
-          starts.push(this.prepare(service.name, label, signal));
-        } else {
-          // Its failing must not keep the live version down: a resumed deployment fails it and rolls
-          // back; a version with only test traffic answers the test listener 503 until it is started.
-          starts.push(
-            this.prepare(service.name, label, signal).catch((err: unknown) => {
-              this.#deps.log.warn(
-                { service: service.name, version: label, err: describeError(err) },
-                'a weighted replacement did not start',
-              );
-            }),
-          );
-        }
-      }
-    }
-    const results = await Promise.allSettled(starts);
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
   }
 
   async prepare(service: string, version: string, signal: AbortSignal): Promise<void> {

@@ -6,9 +6,11 @@
 import { request } from 'undici';
 import { describe, expect, it, onTestFinished } from 'vitest';
 
+import { VersionLaunchers } from '../../src/app/launchers.js';
 import { systemClock } from '../../src/core/clock.js';
 import { createLogger } from '../../src/core/logger.js';
 import { Prober } from '../../src/health/probe.js';
+import { fixedTargets } from '../../src/shifting/ports.js';
 import { TrafficState } from '../../src/shifting/traffic.js';
 import { SyntheticLauncher } from '../../src/synthetic/launcher.js';
 import { configFrom } from '../support/switchyard.js';
@@ -20,18 +22,16 @@ function setup(versions: Record<string, unknown>) {
   const config = configFrom({ services: [{ name: 'web', versions, live: '1' }] });
   const traffic = new TrafficState(config);
   const readiness = new Prober(systemClock);
-  const launcher = new SyntheticLauncher({
-    services: config.services,
-    traffic,
-    readiness,
-    log: createLogger({ level: 'silent' }),
-  });
+  const log = createLogger({ level: 'silent' });
+  const launcher = new SyntheticLauncher({ services: config.services, traffic, readiness, log });
+  // What the app starts at start, by the same rules for every kind of version switchyard runs.
+  const serving = new VersionLaunchers({ services: config.services, traffic, log }, fixedTargets, launcher);
   onTestFinished(async () => {
     await launcher.close();
     await readiness.close();
   });
   const targets = (label: string) => traffic.service('web').versions.find((v) => v.label === label)!.targets;
-  return { launcher, traffic, targets };
+  return { launcher, serving, traffic, targets };
 }
 
 /** Whether something answers at `url`. */
@@ -46,7 +46,7 @@ async function answers(url: string): Promise<boolean> {
 
 describe('synthetic launcher', () => {
   it('starts the live version, a weighted one and one with test traffic, and no other', async () => {
-    const { launcher, traffic, targets } = setup({
+    const { launcher, serving, traffic, targets } = setup({
       '1': QUICK,
       '2': QUICK,
       '3': QUICK,
@@ -55,7 +55,7 @@ describe('synthetic launcher', () => {
     });
     traffic.setWeights('web', { '1': 90, '2': 10 });
     traffic.setWeights('web', { '1': 50, '3': 50 }, 'test');
-    await launcher.startServing(new AbortController().signal);
+    await serving.startServing(new AbortController().signal);
     expect(targets('1')).toHaveLength(1);
     expect(targets('2')).toHaveLength(1);
     expect(targets('3')).toHaveLength(1);
@@ -67,11 +67,11 @@ describe('synthetic launcher', () => {
 
   it('waits for a declared health check, and closes a version that never passes it', async () => {
     const check = { path: '/health', interval: '20ms', timeout: '1s', healthyThreshold: 1 };
-    const { launcher, targets } = setup({
+    const { launcher, serving, targets } = setup({
       '1': { ...QUICK, healthCheck: check },
       '2': { ...QUICK, healthCheck: { ...check, expectStatus: 204 }, readyTimeout: '300ms' },
     });
-    await launcher.startServing(new AbortController().signal);
+    await serving.startServing(new AbortController().signal);
     expect(targets('1')).toHaveLength(1);
     await expect(launcher.prepare('web', '2', new AbortController().signal)).rejects.toThrow();
     expect(targets('2')).toEqual([]);

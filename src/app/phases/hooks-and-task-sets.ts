@@ -61,5 +61,6 @@ export function hooksAndTaskSets(
   });
   // Likewise their servers.
   afterDrain.add('synthetic versions', () => synthetic.close());
-  return { hooks, launcher: new VersionLaunchers(taskSets, synthetic) };
+  const launcher = new VersionLaunchers({ services: config.services, traffic, log }, taskSets, synthetic);
+  return { hooks, launcher };
 }
