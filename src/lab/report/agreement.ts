@@ -5,7 +5,7 @@
  * machine, shows up here as a flagged row.
  */
 import type { AgreementRow, RunResult } from '../results.js';
-import { humanCount, humanDuration } from './format.js';
+import { durationOrDash, humanCount, humanDuration } from './format.js';
 import { medianOf } from './spread.js';
 
 /** The failed medians agree within this share of the live median… */
@@ -79,4 +79,30 @@ function detectionDisagreement(live: number | null, sim: number | null, timeScal
 
 function capitalise(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/** The columns of the agreement table, in the Markdown and the HTML report alike. */
+export const AGREEMENT_HEADERS = [
+  '',
+  'scenario',
+  'policy',
+  'failed live',
+  'failed sim',
+  'detection live',
+  'detection sim',
+  'why',
+] as const;
+
+/** One row of the agreement table as text, `flag` marking a disagreement. */
+export function agreementCells(a: AgreementRow, flag: string): string[] {
+  return [
+    a.agrees ? 'agrees' : flag,
+    a.scenario,
+    a.policy,
+    humanCount(a.failed.live),
+    humanCount(a.failed.sim),
+    durationOrDash(a.detectionMs.live),
+    durationOrDash(a.detectionMs.sim),
+    a.why ?? '',
+  ];
 }

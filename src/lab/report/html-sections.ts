@@ -5,6 +5,7 @@
  * simulated, and how to read the figures.
  */
 import type { ExperimentReport, RunMode, RunResult, Spread, SummaryRow } from '../results.js';
+import { AGREEMENT_HEADERS, agreementCells } from './agreement.js';
 import { durationOrDash, humanCount, humanDuration } from './format.js';
 import { escapeHtml as e } from './html-escape.js';
 import { HOW_TO_READ } from './notes.js';
@@ -186,21 +187,9 @@ export function speedSafetyHtml(front: ParetoFront): string {
 /** Live against simulated, disagreements flagged. */
 export function agreementHtml(report: ExperimentReport): string {
   if (!report.agreement) return '';
-  const rows = report.agreement.map((a) => ({
-    flag: !a.agrees,
-    cells: [
-      a.agrees ? 'agrees' : '⚠ disagrees',
-      a.scenario,
-      a.policy,
-      humanCount(a.failed.live),
-      humanCount(a.failed.sim),
-      durationOrDash(a.detectionMs.live),
-      durationOrDash(a.detectionMs.sim),
-      a.why ?? '',
-    ],
-  }));
+  const rows = report.agreement.map((a) => ({ flag: !a.agrees, cells: agreementCells(a, '⚠ disagrees') }));
   const flagged = report.agreement.filter((a) => !a.agrees).length;
-  const headers = ['', 'scenario', 'policy', 'failed live', 'failed sim', 'detection live', 'detection sim', 'why'];
+  const headers = AGREEMENT_HEADERS;
   return (
     `<section><h2>Live against simulated</h2><p>${flagged} of ${report.agreement.length} pairs disagree.</p>` +
     `${htmlTable('Medians of both modes', headers, rows)}</section>`

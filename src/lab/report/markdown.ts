@@ -4,6 +4,7 @@
  * simulated, the verdicts, and how to read each figure.
  */
 import type { ExperimentReport, SummaryRow } from '../results.js';
+import { AGREEMENT_HEADERS, agreementCells } from './agreement.js';
 import { durationOrDash, humanCount, humanDuration } from './format.js';
 import { HOW_TO_READ } from './notes.js';
 import { paretoFront } from './pareto.js';
@@ -150,24 +151,12 @@ function speedVsSafety(report: ExperimentReport, mode: 'live' | 'sim'): string {
 
 function agreementSection(report: ExperimentReport): string {
   if (!report.agreement) return '';
-  const rows = report.agreement.map((a) => [
-    a.agrees ? 'agrees' : '**⚠ disagrees**',
-    a.scenario,
-    a.policy,
-    humanCount(a.failed.live),
-    humanCount(a.failed.sim),
-    durationOrDash(a.detectionMs.live),
-    durationOrDash(a.detectionMs.sim),
-    a.why ?? '',
-  ]);
+  const rows = report.agreement.map((a) => agreementCells(a, '**⚠ disagrees**'));
   const flagged = report.agreement.filter((a) => !a.agrees).length;
   return [
     '## Live against simulated',
     `${flagged} of ${report.agreement.length} pairs disagree.`,
-    markdownTable(
-      ['', 'scenario', 'policy', 'failed live', 'failed sim', 'detection live', 'detection sim', 'why'],
-      rows,
-    ),
+    markdownTable(AGREEMENT_HEADERS, rows),
   ].join('\n\n');
 }
 
