@@ -122,6 +122,8 @@ export interface ExperimentReport {
   /** False when the run was interrupted (Ctrl-C) before every run was done. */
   readonly complete: boolean;
   readonly runs: readonly RunResult[];
+  /** How many runs have an empty timeline: repeats from the 11th on, but for the run charted per pair. */
+  readonly timelinesOmitted?: number;
   /** Runs that could not be carried out, and why; absent when every run was. */
   readonly failures?: readonly {
     readonly mode: RunMode;
