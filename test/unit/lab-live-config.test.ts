@@ -65,7 +65,7 @@ describe('live config', () => {
     expect(config.control).toMatchObject({ host: '127.0.0.1', port: 0 });
     expect(config.store).toBe('memory');
     expect(config.logLevel).toBe('silent');
-    expect(config.timeScale).toBe(60);
+    expect(config.timeScale).toBe(experiment.timeScale);
     expect(config.alarms).toEqual(experiment.alarms);
     const [service] = config.services;
     expect(config.services).toHaveLength(1);
@@ -126,8 +126,9 @@ describe('live config', () => {
       seed: 1,
     });
     const canary = experiment.policies.find((p) => p.name === 'canary-10')!;
-    // 5 minutes of canary and 1 of bake at 60: 6 s, twice, plus the margin.
-    expect(deploymentDeadlineMs(experiment, spec(canary))).toBe(42_000);
+    // 5 minutes of canary and 1 of bake at the example's time scale, twice, plus 30 s of margin.
+    expect(experiment.timeScale).toBe(90);
+    expect(deploymentDeadlineMs(experiment, spec(canary))).toBe(2 * ((6 * 60_000) / 90) + 30_000);
     const manual = {
       ...canary,
       shift: {
