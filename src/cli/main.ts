@@ -17,6 +17,7 @@ import { parseAppSpec } from '../appspec/parse.js';
 import { describeError } from '../core/describe-error.js';
 import { formatIssue, isSwitchyardError, SwitchyardError } from '../core/errors.js';
 import { readYaml } from '../core/yaml-source.js';
+import { parseExperiment } from '../lab/experiment.js';
 import { type CommandIo, DEFAULT_ENDPOINT, isRemoteError } from './commands/client.js';
 import { continueDeployment, promote, stop, weight } from './commands/control.js';
 import { demo } from './commands/demo.js';
@@ -31,7 +32,7 @@ commands:
   serve --config FILE [--store memory|FILE]
                           start the proxy and the control API from a config file; --store
                           overrides the config's store (memory: nothing kept after exit)
-  validate FILE           check a config file or an AppSpec without starting anything
+  validate FILE           check a config file, an AppSpec or an experiment without starting anything
   demo                    two demo versions behind the proxy, and a canary from one to the other
   experiment run FILE [--out DIR] [--mode live|sim|both] [--repeat N]
                           the policy lab: every policy × scenario of an experiment file, live
@@ -87,15 +88,18 @@ async function serve(args: string[]): Promise<void> {
 }
 
 /** Whether a document is an AppSpec (it has `Resources` or `version` at the top, in any case) rather than a config. */
-function looksLikeAppSpec(text: string): boolean {
+/** What a file to validate looks like from its top-level keys: an AppSpec, an experiment or a config. */
+function kindOf(text: string): 'appspec' | 'experiment' | 'config' {
   try {
     // readYaml, not yaml's parse: it refuses a document nested deep enough to crash the parser.
     const doc = readYaml(text, '').value;
-    if (!doc || typeof doc !== 'object') return false;
+    if (!doc || typeof doc !== 'object') return 'config';
     const keys = Object.keys(doc).map((k) => k.toLowerCase());
-    return !keys.includes('services') && (keys.includes('resources') || keys.includes('version'));
+    if (keys.includes('services')) return 'config';
+    if (keys.includes('policies') || keys.includes('scenarios')) return 'experiment';
+    return keys.includes('resources') || keys.includes('version') ? 'appspec' : 'config';
   } catch {
-    return false;
+    return 'config';
   }
 }
 
@@ -116,7 +120,16 @@ async function validate(args: string[]): Promise<void> {
   } catch (cause) {
     throw new SwitchyardError('CONFIG_NOT_FOUND', `cannot read ${file}: ${describeError(cause)}`, { cause });
   }
-  if (looksLikeAppSpec(text)) {
+  const kind = kindOf(text);
+  if (kind === 'experiment') {
+    const e = parseExperiment(text, file);
+    const runs = e.policies.length * e.scenarios.length * e.repeat;
+    out(
+      `${file}: valid experiment (${e.policies.length} policies × ${e.scenarios.length} scenarios × ${e.repeat}: ${runs} runs per mode)`,
+    );
+    return;
+  }
+  if (kind === 'appspec') {
     const spec = parseAppSpec(text, file);
     const what =
       spec.platform === 'ECS'

@@ -117,6 +117,12 @@ describe('switchyard experiment run', () => {
     expect(run.stderr).toContain(`${file}:4:7 bake: must be whole minutes`);
     expect(run.stderr).toContain(`${file}:5:15 load.rate: `);
     expect(run.stdout).toBe('');
+    // validate knows an experiment file and says the same, without running anything.
+    const checked = await runCli(['validate', file]);
+    expect(checked.code).toBe(2);
+    expect(checked.stderr).toContain(`${file}:4:7 bake: must be whole minutes`);
+    const good = await runCli(['validate', await experimentFile('good.yml', SMALL)]);
+    expect(good.stdout).toContain('valid experiment (2 policies × 2 scenarios × 1: 4 runs per mode)');
   });
 
   it('refuses to simulate a config file’s own versions when asked to, and says why', async () => {
