@@ -4,14 +4,14 @@
  * comparison per mode, the charts of each scenario with their tables, speed against safety, live against
  * simulated, and how to read the figures.
  */
-import type { ExperimentReport, RunMode, RunResult, Spread, SummaryRow } from '../results.js';
+import type { ExperimentReport, RunMode, RunResult, SummaryRow } from '../results.js';
 import { AGREEMENT_HEADERS, agreementCells } from './agreement.js';
 import { durationOrDash, humanCount, humanDuration } from './format.js';
 import { escapeHtml as e } from './html-escape.js';
 import { HOW_TO_READ } from './notes.js';
 import type { ParetoFront } from './pareto.js';
 import { scenarioFaults, scenarioKind } from './scenarios.js';
-import { outcomesText } from './table.js';
+import { COMPARISON_HEADERS, comparisonCells, spreadText } from './table.js';
 
 /** A table row; `flag` marks it (a disagreement) in words and in style. */
 interface Row {
@@ -70,30 +70,12 @@ export function verdictsHtml(report: ExperimentReport): string {
   return `<section><h2>Verdicts</h2><ul class="verdicts">${items.join('\n')}</ul></section>`;
 }
 
-function spreadText(s: Spread, format: (n: number) => string = humanCount): string {
-  return s.min === s.max ? format(s.median) : `${format(s.median)} (${format(s.min)}–${format(s.max)})`;
-}
-
 /** One mode's comparison table. */
 export function comparisonHtml(report: ExperimentReport, mode: RunMode): string {
   const rows = report.summary.filter((r) => r.mode === mode);
   if (rows.length === 0) return '';
-  const cells = rows.map((r: SummaryRow) => ({
-    cells: [
-      r.scenario,
-      r.policy,
-      outcomesText(r),
-      spreadText(r.failed),
-      humanCount(r.failed.p95),
-      spreadText(r.usersAffected),
-      `${humanCount(r.failedOnReplacement.median)} of ${humanCount(r.servedByReplacement.median)}`,
-      durationOrDash(r.detectionMs?.median),
-      durationOrDash(r.timeToFullTrafficMs?.median),
-      `${humanCount(r.latencyP99.median)} ms`,
-    ],
-  }));
-  const headers = ['scenario', 'policy', 'outcomes', 'failed', 'failed p95', 'users affected'];
-  headers.push('replacement failed of served', 'detection', 'to 100%', 'p99 latency');
+  const cells = rows.map((r: SummaryRow) => ({ cells: comparisonCells(r) }));
+  const headers = COMPARISON_HEADERS;
   const caption = `Comparison (${modeName(mode)}): medians over the repeats, (min–max) when they differ`;
   return `<section><h2>Comparison, ${modeName(mode)}</h2>${htmlTable(caption, headers, cells)}</section>`;
 }

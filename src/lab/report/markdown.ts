@@ -9,7 +9,7 @@ import { durationOrDash, humanCount, humanDuration } from './format.js';
 import { HOW_TO_READ } from './notes.js';
 import { paretoFront } from './pareto.js';
 import { scenarioFaults, scenarioKind } from './scenarios.js';
-import { outcomesText } from './table.js';
+import { COMPARISON_HEADERS, comparisonCells } from './table.js';
 
 /** The whole report as Markdown. */
 export function renderMarkdown(report: ExperimentReport): string {
@@ -83,43 +83,14 @@ function parameters(report: ExperimentReport): string {
   ].join('\n\n');
 }
 
-function spreadText(s: { median: number; min: number; max: number }): string {
-  return s.min === s.max ? humanCount(s.median) : `${humanCount(s.median)} (${humanCount(s.min)}–${humanCount(s.max)})`;
-}
-
 function comparison(report: ExperimentReport, mode: string): string {
   const rows = report.summary.filter((r) => r.mode === mode);
   if (rows.length === 0) return '';
-  const cells = rows.map((r: SummaryRow) => [
-    r.scenario,
-    r.policy,
-    outcomesText(r),
-    spreadText(r.failed),
-    humanCount(r.failed.p95),
-    spreadText(r.usersAffected),
-    `${humanCount(r.failedOnReplacement.median)} of ${humanCount(r.servedByReplacement.median)}`,
-    durationOrDash(r.detectionMs?.median),
-    durationOrDash(r.timeToFullTrafficMs?.median),
-    `${humanCount(r.latencyP99.median)} ms`,
-  ]);
+  const cells = rows.map((r: SummaryRow) => comparisonCells(r));
   return [
     `## Comparison (${mode === 'live' ? 'live' : 'simulated'})`,
     'Medians over the repeats, (min–max) when they differ.',
-    markdownTable(
-      [
-        'scenario',
-        'policy',
-        'outcomes',
-        'failed',
-        'failed p95',
-        'users affected',
-        'replacement failed of served',
-        'detection',
-        'to 100%',
-        'p99 latency',
-      ],
-      cells,
-    ),
+    markdownTable(COMPARISON_HEADERS, cells),
   ].join('\n\n');
 }
 

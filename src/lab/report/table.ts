@@ -2,7 +2,7 @@
  * @module lab/report/table
  * The summary as an aligned plain-text table for the terminal: one line per mode × scenario × policy.
  */
-import type { ExperimentReport, RunOutcome, SummaryRow } from '../results.js';
+import type { ExperimentReport, RunOutcome, Spread, SummaryRow } from '../results.js';
 import { durationOrDash, humanCount } from './format.js';
 
 const HEADERS = ['mode', 'scenario', 'policy', 'outcomes', 'failed', 'users', 'detection', 'to 100%'] as const;
@@ -29,6 +29,41 @@ export function rowCells(row: SummaryRow): string[] {
     humanCount(row.usersAffected.median),
     durationOrDash(row.detectionMs?.median),
     durationOrDash(row.timeToFullTrafficMs?.median),
+  ];
+}
+
+/** A spread as its median, with (min–max) when the repeats differ. */
+export function spreadText(s: Spread, format: (n: number) => string = humanCount): string {
+  return s.min === s.max ? format(s.median) : `${format(s.median)} (${format(s.min)}–${format(s.max)})`;
+}
+
+/** The columns of the comparison tables of report.md and report.html. */
+export const COMPARISON_HEADERS = [
+  'scenario',
+  'policy',
+  'outcomes',
+  'failed',
+  'failed p95',
+  'users affected',
+  'replacement failed of served',
+  'detection',
+  'to 100%',
+  'p99 latency',
+] as const;
+
+/** One row of a comparison table: medians with their spread, and the outcomes. */
+export function comparisonCells(r: SummaryRow): string[] {
+  return [
+    r.scenario,
+    r.policy,
+    outcomesText(r),
+    spreadText(r.failed),
+    humanCount(r.failed.p95),
+    spreadText(r.usersAffected),
+    `${humanCount(r.failedOnReplacement.median)} of ${humanCount(r.servedByReplacement.median)}`,
+    durationOrDash(r.detectionMs?.median),
+    durationOrDash(r.timeToFullTrafficMs?.median),
+    `${humanCount(r.latencyP99.median)} ms`,
   ];
 }
 
