@@ -11,6 +11,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { ControlAuth } from '../config/schema.js';
 import { type Clock, systemClock } from '../core/clock.js';
 import { SwitchyardError } from '../core/errors.js';
+import type { LiveStatsFeed } from '../core/live-stats.js';
 import type { Logger } from '../core/logger.js';
 import type { TrafficPort } from '../shifting/ports.js';
 import { controlGuard } from './auth/guard.js';
@@ -32,6 +33,7 @@ import { healthRoutes } from './rest/health.js';
 import { metricsRoutes, type MetricsSource } from './rest/metrics.js';
 import { notificationRoutes, type NotificationSource } from './rest/notifications.js';
 import { type HealthSource, serviceRoutes } from './rest/services.js';
+import { statsRoutes } from './rest/stats.js';
 import type { ErrorBody } from './rest/wire.js';
 
 // The ports ApiDeps names, for whoever fills it in.
@@ -44,6 +46,8 @@ export interface ApiDeps {
   readonly metrics: MetricsSource;
   /** When given, `GET /v1/events` streams deployment events. */
   readonly events?: EventStream;
+  /** With `events` (whose shutdown ends its streams too), `GET /v1/stats[/stream]` serve the live traffic view. */
+  readonly liveStats?: LiveStatsFeed;
   /** Target health, shown with each service when given. */
   readonly health?: HealthSource;
   /** The alarms groups may name; when given, `/v1/alarms` lists, creates and deletes them. */
@@ -108,6 +112,9 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     log,
   });
   if (deps.events) void app.register(eventRoutes, { stream: deps.events });
+  if (deps.events && deps.liveStats) {
+    void app.register(statsRoutes, { feed: deps.liveStats, clock: deps.events.clock, streams: deps.events });
+  }
   if (deps.notifications) void app.register(notificationRoutes, { source: deps.notifications });
   if (deps.alarms) void app.register(alarmRoutes, { alarms: deps.alarms, log });
   if (codedeploy) {

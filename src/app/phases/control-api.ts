@@ -26,6 +26,7 @@ export function controlApi(
     engine,
     registry,
     events,
+    liveStats,
   }: TrafficAndDataPlane & Observation & HooksAndTaskSets & AlarmsAndNotifications & EngineAndRegistry,
 ): FastifyInstance {
   const api = buildApi({
@@ -35,6 +36,7 @@ export function controlApi(
     alarms,
     health,
     events,
+    liveStats,
     notifications,
     auth: config.control.auth,
     hosts: { bound: config.control.host, allowed: config.control.allowedHosts },

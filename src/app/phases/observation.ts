@@ -3,6 +3,7 @@
  * What watches the traffic: the stats hub pulling the data plane's counts, target health, the metrics
  * recorder and the windows alarms judge.
  */
+import { LiveStats } from '../../health/live-stats.js';
 import { Prober } from '../../health/probe.js';
 import { StatsHub } from '../../health/stats-hub.js';
 import { TargetHealth } from '../../health/target-health.js';
@@ -20,6 +21,8 @@ export interface Observation {
   readonly health: TargetHealth;
   readonly metrics: MetricsRecorder;
   readonly windows: StatsWindows;
+  /** The live traffic view the control API streams to browsers. */
+  readonly liveStats: LiveStats;
 }
 
 /** Builds the stats hub, target health, metrics and alarm windows; nothing runs until switchyard is up. */
@@ -67,5 +70,8 @@ export function statsHealthAndMetrics(
   stats.subscribe(metrics.record);
   const windows = new StatsWindows(clock, ALARM_HORIZON_MS);
   stats.subscribe(windows.record);
-  return { stats, health, metrics, windows };
+  const liveStats = new LiveStats(clock);
+  stats.subscribe(liveStats.record);
+  teardown.add('live stats', () => liveStats.close());
+  return { stats, health, metrics, windows, liveStats };
 }

@@ -1,0 +1,54 @@
+/**
+ * @module api/rest/stats
+ * The live traffic view for browsers: `GET /v1/stats` (the last interval's snapshot) and
+ * `GET /v1/stats/stream` (each new snapshot as a server-sent event `stats`, one per interval whatever the
+ * traffic). Compact JSON per service and version: requests, errors, requests/s, error rate, p50 and p99.
+ */
+import type { FastifyPluginAsync } from 'fastify';
+
+import type { Clock } from '../../core/clock.js';
+import type { LiveStatsFeed, LiveStatsSnapshot } from '../../core/live-stats.js';
+import type { EventStream } from '../event-stream.js';
+
+const HEARTBEAT_MS = 15_000;
+
+/** What {@link statsRoutes} serves from. */
+export interface StatsRoutesOptions {
+  readonly feed: LiveStatsFeed;
+  readonly clock: Clock;
+  /** Holds open streams so that shutdown can end them. */
+  readonly streams: Pick<EventStream, 'hold'>;
+}
+
+/** Serves `GET /v1/stats` and `GET /v1/stats/stream`. */
+export const statsRoutes: FastifyPluginAsync<StatsRoutesOptions> = async (app, { feed, clock, streams }) => {
+  app.get<{ Reply: LiveStatsSnapshot | { at: null; services: [] } }>('/v1/stats', async () => {
+    return feed.latest() ?? { at: null, services: [] };
+  });
+
+  app.get('/v1/stats/stream', (_req, reply) => {
+    const raw = reply.raw;
+    // Written by hand for as long as it is open, as /v1/events is.
+    reply.hijack();
+    raw.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+    });
+    raw.write(': switchyard live stats\n\n');
+    const unsubscribe = feed.subscribe((snapshot) => {
+      raw.write(`event: stats\ndata: ${JSON.stringify(snapshot)}\n\n`);
+    });
+    let cancel = () => {};
+    const beat = () => {
+      raw.write(': keep-alive\n\n');
+      cancel = clock.setTimer(HEARTBEAT_MS, beat);
+    };
+    cancel = clock.setTimer(HEARTBEAT_MS, beat);
+    streams.hold(raw);
+    raw.on('close', () => {
+      cancel();
+      unsubscribe();
+    });
+  });
+};
