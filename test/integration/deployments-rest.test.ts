@@ -42,6 +42,33 @@ async function deployWith(cd: CodeDeployClient, configName: string): Promise<str
 }
 
 describe('REST deployment endpoints', () => {
+  it("gives a deployment's planned shift: each step from the start of AllowTraffic, its weight and hold", async () => {
+    const blue = await startUpstream('blue');
+    const green = await startUpstream('green');
+    const sy = await startProxy(twoVersions(blue.url, green.url));
+    const cd = sdkClient(sy);
+    const deploymentId = await deployWith(cd, 'CodeDeployDefault.ECSLinear10PercentEvery3Minutes');
+    await expect.poll(() => sy.traffic.service('web').weights.production['2']).toBe(10);
+    const res = await request(`${sy.urls['control']}/v1/deployments/${deploymentId}/schedule`);
+    expect(res.statusCode).toBe(200);
+    const schedule = (await res.body.json()) as {
+      timeScale: number;
+      allowTrafficStartedAt: number | null;
+      steps: { atMs: number; percent: number; holdMs: number }[];
+      totalMs: number;
+    };
+    expect(schedule.timeScale).toBe(1);
+    expect(schedule.allowTrafficStartedAt).toEqual(expect.any(Number));
+    expect(schedule.steps).toHaveLength(10);
+    expect(schedule.steps[0]).toEqual({ atMs: 0, percent: 10, holdMs: 180_000 });
+    expect(schedule.steps[8]).toEqual({ atMs: 8 * 180_000, percent: 90, holdMs: 180_000 });
+    expect(schedule.steps[9]).toEqual({ atMs: 9 * 180_000, percent: 100, holdMs: 0 });
+    expect(schedule.totalMs).toBe(9 * 180_000);
+    const missing = await request(`${sy.urls['control']}/v1/deployments/d-NOPE12345/schedule`);
+    expect(missing.statusCode).toBe(404);
+    expect(await missing.body.json()).toMatchObject({ error: 'DEPLOYMENT_NOT_FOUND' });
+  });
+
   it('promotes a linear deployment to 100% at once and shows it in the timeline', async () => {
     const blue = await startUpstream('blue');
     const green = await startUpstream('green');

@@ -1,6 +1,7 @@
 /**
  * @module api/rest/deployments
  * What CodeDeploy lacks, beside its protocol: a deployment's timeline (`GET /v1/deployments/:id/events`),
+ * its planned shift (`GET /v1/deployments/:id/schedule`, from the same pure schedule the engine walks),
  * skipping the rest of its shift schedule (`POST /v1/deployments/:id/promote`), and a custom deployment
  * configuration with what CreateDeploymentConfig cannot say: 0.01% weights, seconds, explicit steps
  * (`POST /v1/deployment-configs`).
@@ -12,8 +13,16 @@ import { uuid } from '../../core/ids.js';
 import type { Logger } from '../../core/logger.js';
 import type { DeploymentEngine } from '../../shifting/engine.js';
 import type { Registry } from '../../shifting/registry.js';
+import { stepsOf, totalDurationMs } from '../../shifting/schedule.js';
 import { parseBody } from '../errors.js';
-import { type CreateConfigAnswer, CreateConfigBody, type PromoteAnswer, type TimelineAnswer } from './wire.js';
+import {
+  type CreateConfigAnswer,
+  CreateConfigBody,
+  type PlannedStep,
+  type PromoteAnswer,
+  type ScheduleAnswer,
+  type TimelineAnswer,
+} from './wire.js';
 
 /** What {@link deploymentRoutes} reads and changes. */
 export interface DeploymentRoutesOptions {
@@ -31,6 +40,27 @@ export const deploymentRoutes: FastifyPluginAsync<DeploymentRoutesOptions> = asy
     deploymentId: req.params.id,
     events: engine.timeline(req.params.id),
   }));
+
+  app.get<ById & { Reply: ScheduleAnswer }>('/v1/deployments/:id/schedule', async (req) => {
+    // timeline() throws DEPLOYMENT_NOT_FOUND for an unknown id; get() answers undefined.
+    engine.timeline(req.params.id);
+    const record = engine.get(req.params.id)!;
+    const shift = record.plan.config.trafficRouting ?? { kind: 'allAtOnce' as const };
+    const steps: PlannedStep[] = [];
+    let at: number | null = 0;
+    for (const step of stepsOf(shift)) {
+      steps.push({ atMs: at, percent: step.weight / 100, holdMs: step.holdMs });
+      at = at === null || step.holdMs === null ? null : at + step.holdMs;
+    }
+    const allow = record.lifecycleEvents.find((e) => e.name === 'AllowTraffic')?.startTime;
+    return {
+      deploymentId: record.id,
+      timeScale: record.plan.timeScale,
+      allowTrafficStartedAt: allow ?? null,
+      steps,
+      totalMs: totalDurationMs(shift),
+    };
+  });
 
   app.post<ById & { Reply: PromoteAnswer }>('/v1/deployments/:id/promote', async (req) => {
     engine.promote(req.params.id);

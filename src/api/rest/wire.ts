@@ -112,6 +112,26 @@ export interface TimelineAnswer {
   readonly events: readonly TimelineEntry[];
 }
 
+/** One step of a deployment's planned shift: from `atMs` (deployment time since AllowTraffic began). */
+export interface PlannedStep {
+  readonly atMs: number | null;
+  /** The replacement's percent of production traffic. */
+  readonly percent: number;
+  /** How long it holds (deployment time); null until a manual continue. */
+  readonly holdMs: number | null;
+}
+
+/** `GET /v1/deployments/:id/schedule`: the planned shift, for a chart of planned against actual weight. */
+export interface ScheduleAnswer {
+  readonly deploymentId: string;
+  readonly timeScale: number;
+  /** When AllowTraffic began (epoch ms of deployment time), null before it has. */
+  readonly allowTrafficStartedAt: number | null;
+  readonly steps: readonly PlannedStep[];
+  /** Deployment time from the first step to 100%; null with a manual pause. */
+  readonly totalMs: number | null;
+}
+
 /** The data of one `deployment` event of `GET /v1/events`: a timeline entry, and whose. */
 export type StreamedEvent = TimelineEntry & { readonly deploymentId: string };
 
