@@ -17,6 +17,7 @@ import { createLogger } from '../../core/logger.js';
 import { OUTCOME_ERROR, type StatsDelta } from '../../core/stats-delta.js';
 import type { DeploymentRecord } from '../../shifting/deployment.js';
 import { totalDurationMs } from '../../shifting/schedule.js';
+import { labAppSpec } from '../appspec.js';
 import type { Experiment } from '../experiment.js';
 import type { RunResult, RunSpec } from '../results.js';
 import { LAB, liveConfig, versionLabels } from './live-config.js';
@@ -50,20 +51,6 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-/** The ECS AppSpec that deploys `label` of the lab's service. */
-export function appSpecFor(label: string): string {
-  return [
-    'version: 0.0',
-    'Resources:',
-    '  - TargetService:',
-    '      Type: AWS::ECS::Service',
-    '      Properties:',
-    `        TaskDefinition: ${JSON.stringify(`arn:aws:ecs:us-east-1:000000000000:task-definition/${LAB.service}:${label}`)}`,
-    `        LoadBalancerInfo: { ContainerName: ${LAB.service}, ContainerPort: 8080 }`,
-    '',
-  ].join('\n');
-}
-
 /** Calls `action` of the CodeDeploy API on `controlUrl`; resolves with its answer's text. */
 async function codeDeploy(controlUrl: string, action: string, body: unknown, signal: AbortSignal): Promise<string> {
   const res = await request(`${controlUrl}/`, {
@@ -87,7 +74,7 @@ async function createDeployment(controlUrl: string, replacement: string, signal:
     {
       applicationName: LAB.application,
       deploymentGroupName: LAB.group,
-      revision: { revisionType: 'AppSpecContent', appSpecContent: { content: appSpecFor(replacement) } },
+      revision: { revisionType: 'AppSpecContent', appSpecContent: { content: labAppSpec(LAB.service, replacement) } },
     },
     signal,
   );

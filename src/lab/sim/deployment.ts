@@ -11,6 +11,7 @@ import { type Config, ConfigSchema } from '../../config/schema.js';
 import { SwitchyardError } from '../../core/errors.js';
 import type { DeploymentPlan } from '../../shifting/ports.js';
 import { hasManualPause } from '../../shifting/schedule.js';
+import { labAppSpec } from '../appspec.js';
 import type { Experiment, PolicySpec } from '../experiment.js';
 
 /** The service and version labels of every simulated run. */
@@ -20,15 +21,6 @@ export const REPLACEMENT = 'replacement';
 
 /** CodeDeploy's hook timeout; no hook runs in a simulation. */
 const HOOK_TIMEOUT_MS = 3_600_000;
-
-const APPSPEC = `version: 0.0
-Resources:
-  - TargetService:
-      Type: AWS::ECS::Service
-      Properties:
-        TaskDefinition: "arn:aws:ecs:us-east-1:111122223333:task-definition/${SERVICE}:${REPLACEMENT}"
-        LoadBalancerInfo: { ContainerName: ${SERVICE}, ContainerPort: 8080 }
-`;
 
 let appSpec: DeploymentPlan['appSpec'] | undefined;
 
@@ -60,7 +52,7 @@ export function checkSimulable(experiment: Experiment, policy: PolicySpec): void
 
 /** The plan CreateDeployment would make for this policy. */
 export function planOf(experiment: Experiment, policy: PolicySpec): DeploymentPlan {
-  appSpec ??= parseAppSpec(APPSPEC, 'appspec.yml');
+  appSpec ??= parseAppSpec(labAppSpec(SERVICE, REPLACEMENT), 'appspec.yml');
   return {
     applicationName: 'lab',
     deploymentGroupName: 'lab',
