@@ -12,7 +12,7 @@ import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
 
 import type { Switchyard } from '../../src/app/start.js';
-import { createWebGroup, deployWeb, sdkClient, until } from '../support/codedeploy.js';
+import { deployWatchedCanary, sdkClient, until } from '../support/codedeploy.js';
 import { exchange as rawExchange } from '../support/raw-exchange.js';
 import { startProxy, twoVersions } from '../support/switchyard.js';
 import { startUpstream } from '../support/upstream.js';
@@ -78,16 +78,7 @@ describe('requests the proxy will not forward', () => {
       alarms: { 'green-errors': { kind: 'error-rate', threshold: 0.05, window: '5s', minRequests: 5 } },
     });
     const cd = sdkClient(sy);
-    await createWebGroup(cd, {
-      deploymentConfigName: 'CodeDeployDefault.ECSCanary10Percent15Minutes',
-      alarmConfiguration: { enabled: true, alarms: [{ name: 'green-errors' }] },
-      autoRollbackConfiguration: { enabled: true, events: ['DEPLOYMENT_STOP_ON_ALARM'] },
-    });
-    const deploymentId = await deployWeb(cd);
-    await until(
-      async () => sy.traffic.service('web').weights.production['2'],
-      (w) => w === 10,
-    );
+    const deploymentId = await deployWatchedCanary(cd, sy);
     // Ten malformed requests pinned to the replacement, and nothing else.
     const greenHits = green.hits;
     const port = sy.addresses['production']!.port;

@@ -9,7 +9,7 @@ import { Agent, request } from 'undici';
 import { describe, expect, it, onTestFinished } from 'vitest';
 
 import type { RouteTable } from '../../src/core/route-table.js';
-import { createWebGroup, deployWeb, sdkClient, until } from '../support/codedeploy.js';
+import { deployWatchedCanary, sdkClient, until } from '../support/codedeploy.js';
 import { startProxy } from '../support/switchyard.js';
 
 /** What `GET /v1/services` shows of the versions of `web`. */
@@ -95,16 +95,7 @@ describe('synthetic versions', () => {
     };
 
     const cd = sdkClient(sy);
-    await createWebGroup(cd, {
-      deploymentConfigName: 'CodeDeployDefault.ECSCanary10Percent15Minutes',
-      alarmConfiguration: { enabled: true, alarms: [{ name: 'green-errors' }] },
-      autoRollbackConfiguration: { enabled: true, events: ['DEPLOYMENT_STOP_ON_ALARM'] },
-    });
-    const deploymentId = await deployWeb(cd);
-    await until(
-      async () => sy.traffic.service('web').weights.production['2'],
-      (w) => w === 10,
-    );
+    const deploymentId = await deployWatchedCanary(cd, sy);
     // Install started green's two servers and published them while it still had no traffic.
     const started = tables.findIndex((t) => green(t).targets.length > 0);
     const shifted = tables.findIndex((t) => green(t).weight > 0);

@@ -16,6 +16,7 @@ import { onTestFinished } from 'vitest';
 
 import type { Switchyard } from '../../src/app/start.js';
 import { ECS_APPSPEC, ECS_GROUP } from './appspecs.js';
+import { until } from './until.js';
 
 /** An SDK client for the control port of `sy` (in process or a child); any credentials do, and nothing is retried. */
 export function sdkClient(sy: Pick<Switchyard, 'urls'>): CodeDeployClient {
@@ -73,4 +74,26 @@ export async function deployWeb(
     }),
   );
   return deploymentId!;
+}
+
+/**
+ * A 10% canary of version 2 held 15 minutes, with `alarm` watched and a rollback when it fires; resolves
+ * with the deployment's id once the replacement has its 10%.
+ */
+export async function deployWatchedCanary(
+  cd: CodeDeployClient,
+  sy: Pick<Switchyard, 'traffic'>,
+  alarm = 'green-errors',
+): Promise<string> {
+  await createWebGroup(cd, {
+    deploymentConfigName: 'CodeDeployDefault.ECSCanary10Percent15Minutes',
+    alarmConfiguration: { enabled: true, alarms: [{ name: alarm }] },
+    autoRollbackConfiguration: { enabled: true, events: ['DEPLOYMENT_STOP_ON_ALARM'] },
+  });
+  const deploymentId = await deployWeb(cd);
+  await until(
+    async () => sy.traffic.service('web').weights.production['2'],
+    (w) => w === 10,
+  );
+  return deploymentId;
 }
