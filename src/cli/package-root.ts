@@ -1,18 +1,6 @@
 /**
  * @module cli/package-root
- * Finds files shipped with the package (config/demo.yml) wherever it is installed or built.
+ * Finds files shipped with the package (config/demo.yml) wherever it is installed or built; the search
+ * itself is core's, shared with the lab's report pages.
  */
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-/** The folder holding switchyard's package.json. */
-export function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'config'))) return dir;
-    const up = dirname(dir);
-    if (up === dir) throw new Error('cannot find the switchyard package folder');
-    dir = up;
-  }
-}
+export { packageRoot } from '../core/package-root.js';

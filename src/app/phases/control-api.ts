@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 
-import { buildApi } from '../../api/server.js';
+import { buildApi, type LabReportShelf } from '../../api/server.js';
 import type { AlarmsAndNotifications } from './alarms-and-notifications.js';
 import type { TrafficAndDataPlane } from './data-plane.js';
 import type { EngineAndRegistry } from './engine.js';
@@ -12,7 +12,10 @@ import type { Ground } from './ground.js';
 import type { HooksAndTaskSets } from './hooks-and-task-sets.js';
 import type { Observation } from './observation.js';
 
-/** Builds the control API; it closes after the data plane has drained, so the drain can be watched. */
+/**
+ * Builds the control API; it closes after the data plane has drained, so the drain can be watched. The lab
+ * reports folder, when given, comes from the command that starts switchyard (the app knows no lab).
+ */
 export function controlApi(
   { config, log, clock }: Ground,
   {
@@ -28,6 +31,7 @@ export function controlApi(
     events,
     liveStats,
   }: TrafficAndDataPlane & Observation & HooksAndTaskSets & AlarmsAndNotifications & EngineAndRegistry,
+  labReports?: LabReportShelf,
 ): FastifyInstance {
   const api = buildApi({
     log,
@@ -38,6 +42,7 @@ export function controlApi(
     events,
     liveStats,
     notifications,
+    labReports,
     auth: config.control.auth,
     hosts: { bound: config.control.host, allowed: config.control.allowedHosts },
     clock,

@@ -17,6 +17,7 @@ import { describeError } from '../../core/describe-error.js';
 import { SwitchyardError } from '../../core/errors.js';
 import { createLogger } from '../../core/logger.js';
 import { type DemoUpstream, startDemoUpstream } from '../../demo/upstreams.js';
+import { configuredShelf } from '../../lab/report/shelf.js';
 import { packageRoot } from '../package-root.js';
 import { untilSignal } from '../until-signal.js';
 import type { CommandIo } from './client.js';
@@ -78,7 +79,7 @@ async function startDemo(config: Config): Promise<{ sy: Switchyard; upstreams: D
     });
   }
   try {
-    return { sy: await startSwitchyard(config, { log }), upstreams };
+    return { sy: await startSwitchyard(config, { log, labReports: configuredShelf(config.control) }), upstreams };
   } catch (err) {
     await Promise.all(upstreams.map((u) => u.close()));
     throw err;
