@@ -116,7 +116,7 @@ export function labReportShelf(dir: string): LabReportShelf {
     async store(body) {
       const report = parseExperimentReport(body, 'the uploaded report');
       const size = Buffer.byteLength(JSON.stringify(report, null, 2));
-      if (size > MAX_REPORT_BYTES) throw tooLarge('the uploaded report, as report.json', size);
+      if (size > MAX_REPORT_BYTES) throw tooLarge('the uploaded report (as report.json)', size);
       showable(report, 'the uploaded report');
       const name = await claimFolder(dir, safeName(report.experiment.name));
       const folder = join(dir, name);
@@ -234,10 +234,9 @@ function showable(report: ExperimentReport, what: string): Omit<LabReportPage, '
 }
 
 function tooLarge(what: string, bytes: number): SwitchyardError {
-  const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
   return new SwitchyardError(
     'LAB_REPORT_INVALID',
-    `${what} is ${mib(bytes)}, over the ${mib(MAX_REPORT_BYTES)} a lab report may have`,
+    `${what} is larger than the ${MAX_REPORT_BYTES / 1024 / 1024} MiB a lab report may have (${bytes} bytes)`,
   );
 }
 
