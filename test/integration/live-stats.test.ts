@@ -20,7 +20,7 @@ describe('live stats', () => {
     });
     const sy = await startProxy(twoVersions(blue.url, green.url, { weights: { '1': 50, '2': 50 } }));
     const empty = await request(`${sy.urls['control']}/v1/stats`);
-    expect(await empty.body.json()).toEqual({ at: null, services: [] });
+    expect(await empty.body.json()).toEqual({ at: null, services: [], alarms: [] });
 
     const res = await request(`${sy.urls['control']}/v1/stats/stream`);
     expect(res.headers['content-type']).toBe('text/event-stream; charset=utf-8');
