@@ -30,7 +30,7 @@ export class ServiceChanges {
   }
 
   /** Takes a new route table: sends the view of each of its services that changed. */
-  publish(table: Pick<RouteTable, 'services'>): void {
+  publish(table: { readonly services: readonly Pick<RouteTable['services'][number], 'name'>[] }): void {
     for (const route of table.services) this.refresh(route.name);
   }
 
