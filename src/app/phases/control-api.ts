@@ -1,6 +1,7 @@
 /**
  * @module app/phases/control-api
- * The control API over everything built before it (not listening yet).
+ * The control API over everything built before it (not listening yet), and the service views its event
+ * stream sends as routing and health change.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,6 +9,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 
 import { buildApi } from '../../api/server.js';
+import { ServiceChanges } from '../../api/service-changes.js';
 import { packageRoot } from '../../core/package-root.js';
 import type { AlarmsAndNotifications } from './alarms-and-notifications.js';
 import type { TrafficAndDataPlane } from './data-plane.js';
@@ -18,7 +20,7 @@ import type { Observation } from './observation.js';
 
 /** Builds the control API; it closes after the data plane has drained, so the drain can be watched. */
 export function controlApi(
-  { config, log, clock }: Ground,
+  { config, log, clock, later }: Ground,
   {
     traffic,
     afterDrain,
@@ -33,6 +35,10 @@ export function controlApi(
     liveStats,
   }: TrafficAndDataPlane & Observation & HooksAndTaskSets & AlarmsAndNotifications & EngineAndRegistry,
 ): FastifyInstance {
+  // Every table published, and every health change, sends the views of the services it changed.
+  const changes = new ServiceChanges({ traffic, health, emit: events.publishService });
+  traffic.attach(changes);
+  later.serviceHealthChanged = (service) => changes.refresh(service);
   const api = buildApi({
     log,
     traffic,
