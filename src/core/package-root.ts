@@ -1,13 +1,10 @@
 /**
  * @module core/package-root
- * Finds files shipped with the package (config/demo.yml, the dashboard's files) wherever it is installed
- * or built: from this module's own place, never from the working directory.
+ * Finds files shipped with the package (config/demo.yml, the dashboard, the lab report's scripts) wherever it is installed or built.
  */
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-
-import { SwitchyardError } from './errors.js';
 
 /** The folder holding switchyard's package.json. */
 export function packageRoot(): string {
@@ -15,7 +12,7 @@ export function packageRoot(): string {
   for (;;) {
     if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'config'))) return dir;
     const up = dirname(dir);
-    if (up === dir) throw new SwitchyardError('INTERNAL', 'cannot find the switchyard package folder');
+    if (up === dir) throw new Error('cannot find the switchyard package folder');
     dir = up;
   }
 }
