@@ -2,8 +2,9 @@
  * The dashboard in a real browser (headless Chromium driven by playwright-core), each test against a
  * switchyard of its own on loopback with two real upstreams: the split moving 0 → 10 → 100% as text and
  * in the bar during a time-scaled canary; an alarm's stop and rollback in a deployment's timeline with
- * the alarm's name and reason; Stop, confirmed, stopping a running deployment; the token asked for when
- * the control API wants one, a wrong one refused; a lab report made by the lab's own code drawn with its
+ * the alarm's name and reason, and in the history; Stop, confirmed, stopping a running deployment; Set
+ * weight moving the split, and a refused one showing the API's message; the token asked for when the
+ * control API wants one, a wrong one refused; a lab report made by the lab's own code drawn with its
  * charts, and one uploaded; the page reconnecting across a restart of switchyard.
  *
  * Pages are found by role and accessible name or by the test ids the dashboard promises; every wait is
@@ -228,7 +229,7 @@ describe.skipIf(skipWithoutChromium('dashboard.test.ts'))('the dashboard in a br
     await browser.shot('at-100');
   });
 
-  it("shows an alarm's stop and rollback in the deployment's timeline with the alarm's name and reason", async () => {
+  it("shows an alarm's stop and rollback in the deployment's timeline with the alarm's name and reason, and in the history", async () => {
     const page = browser.page();
     const { blue, green } = await upstreams((_req, res) => res.writeHead(500).end('green broke'));
     const sy = await startProxy({
@@ -322,6 +323,46 @@ describe.skipIf(skipWithoutChromium('dashboard.test.ts'))('the dashboard in a br
     await expect.poll(() => textNow(status), { timeout: SHOWN_MS }).toBe('Stopped');
     expect(await statusOf(sy, id)).toBe('Stopped');
     await expect.poll(() => stop.isEnabled(), { timeout: SHOWN_MS }).toBe(false);
+  });
+
+  it("sets a weight through its dialog, and shows the API's message when a running deployment refuses one", async () => {
+    const page = browser.page();
+    const { blue, green } = await upstreams();
+    const sy = await startProxy(twoVersions(blue.url, green.url));
+    const cd = sdkClient(sy);
+
+    await open(page, sy, '/');
+    const section = page.getByRole('region', { name: 'web', exact: true });
+    const text = section.getByTestId('split-text-web');
+    /** Set weight, then the version and percent in its dialog, then Confirm. */
+    const setWeight = async (version: string, percent: string) => {
+      await section.getByRole('button', { name: 'Set weight', exact: true }).click();
+      const dialog = page.getByRole('dialog');
+      await dialog.getByLabel('Version', { exact: true }).selectOption(version);
+      await dialog.getByLabel('Percent', { exact: true }).fill(percent);
+      await dialog.getByRole('button', { name: 'Confirm', exact: true }).click();
+      await dialog.waitFor({ state: 'hidden' });
+    };
+    await setWeight('2', '25');
+    await expect.poll(() => textNow(text), { timeout: SHOWN_MS }).toBe('1 (blue) 75% · 2 (green) 25%');
+    expect(sy.traffic.service('web').weights.production).toEqual({ '1': 75, '2': 25 });
+    await setWeight('2', '0');
+    await expect.poll(() => textNow(text), { timeout: SHOWN_MS }).toMatch(/^1 \(blue\) 100%/);
+
+    const id = await runningCanary(cd, sy);
+    await expect.poll(() => textNow(text), { timeout: SHOWN_MS }).toBe('1 (blue) 90% · 2 (green) 10%');
+    const refused = await request(`${sy.urls['control']}/v1/services/web/weight`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ version: '2', percent: 50 }),
+    });
+    const message = String(((await refused.body.json()) as Record<string, unknown>)['message']);
+    expect(refused.statusCode).toBeGreaterThanOrEqual(400);
+    expect(message).toContain(id);
+    await setWeight('2', '50');
+    await page.getByRole('alert').filter({ hasText: message }).first().waitFor();
+    await browser.shot('refused');
+    expect(await textNow(text)).toBe('1 (blue) 90% · 2 (green) 10%');
   });
 
   it('asks for the control token, refuses a wrong one with the API message, and shows the services with the right one', async () => {
