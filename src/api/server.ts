@@ -16,6 +16,7 @@ import type { Logger } from '../core/logger.js';
 import type { TrafficPort } from '../shifting/ports.js';
 import { controlGuard } from './auth/guard.js';
 import { type CodeDeployDeps, codeDeployProtocol } from './codedeploy/protocol.js';
+import { dashboardRoutes } from './dashboard.js';
 import {
   BODY_LIMIT_BYTES,
   handleApiError,
@@ -62,6 +63,8 @@ export interface ApiDeps {
   readonly clock?: Clock;
   /** When given, only requests whose Host it allows are answered (DNS rebinding). */
   readonly hosts?: HostRule;
+  /** The dashboard's folder: when given, its page is served at `/` and its files under `/ui/`. */
+  readonly dashboard?: string;
 }
 
 /** Builds the control API. */
@@ -104,6 +107,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
 
   const { log, codedeploy } = deps;
   void app.register(healthRoutes);
+  if (deps.dashboard !== undefined) void app.register(dashboardRoutes, { root: deps.dashboard });
   void app.register(metricsRoutes, { metrics: deps.metrics });
   void app.register(serviceRoutes, {
     traffic: deps.traffic,

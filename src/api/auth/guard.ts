@@ -2,8 +2,8 @@
  * @module api/auth/guard
  * `control.auth` on the control API. Every route wants the bearer token except the liveness check
  * (`/healthz`, so a load balancer or supervisor can probe without a secret), `/metrics` when
- * `publicMetrics` is set, and CodeDeploy's `POST /`, which wants a SigV4 signature made with the
- * configured access key instead, as AWS does. Each endpoint takes its own protocol's credential only: a
+ * `publicMetrics` is set, the dashboard's page and files (they hold no data), and CodeDeploy's `POST /`,
+ * which wants a SigV4 signature made with the configured access key instead, as AWS does. Each endpoint takes its own protocol's credential only: a
  * bearer token is never a way around SigV4, nor the other way round. Every refusal is logged as a
  * warning with the reason, never with what was presented.
  */
@@ -54,7 +54,8 @@ export function controlGuard(auth: ControlAuth, clock: Clock): ControlGuard {
 
   const requireBearer: onRequestAsyncHookHandler = async (req, reply) => {
     const route = req.routeOptions.url;
-    if (req.routeOptions.config.awsSigned || (route !== undefined && open.has(route))) return;
+    const { awsSigned, publicAsset } = req.routeOptions.config;
+    if (awsSigned || publicAsset || (route !== undefined && open.has(route))) return;
     const reason =
       auth.token === undefined ? 'no token configured' : bearerRefusal(headerOf(req, 'authorization'), auth.token);
     if (reason === undefined) return;

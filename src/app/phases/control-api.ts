@@ -2,9 +2,13 @@
  * @module app/phases/control-api
  * The control API over everything built before it (not listening yet).
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
 import type { FastifyInstance } from 'fastify';
 
 import { buildApi } from '../../api/server.js';
+import { packageRoot } from '../../core/package-root.js';
 import type { AlarmsAndNotifications } from './alarms-and-notifications.js';
 import type { TrafficAndDataPlane } from './data-plane.js';
 import type { EngineAndRegistry } from './engine.js';
@@ -41,6 +45,7 @@ export function controlApi(
     auth: config.control.auth,
     hosts: { bound: config.control.host, allowed: config.control.allowedHosts },
     clock,
+    dashboard: dashboardFolder(),
     codedeploy: {
       engine,
       registry,
@@ -56,4 +61,10 @@ export function controlApi(
   // Event streams never end by themselves, and the API waits for its connections: they end before it closes.
   afterDrain.add('event streams', () => events.close());
   return api;
+}
+
+/** The dashboard's files shipped with the package, when they are there. */
+function dashboardFolder(): string | undefined {
+  const folder = join(packageRoot(), 'dashboard');
+  return existsSync(join(folder, 'index.html')) ? folder : undefined;
 }

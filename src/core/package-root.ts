@@ -1,6 +1,6 @@
 /**
- * @module cli/package-root
- * Finds files shipped with the package (config/demo.yml) wherever it is installed or built.
+ * @module core/package-root
+ * Finds files shipped with the package (config/demo.yml, the dashboard, the lab report's scripts) wherever it is installed or built.
  */
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
