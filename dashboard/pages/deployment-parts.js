@@ -101,8 +101,9 @@ export function lifecycleTable(/** @type {DeploymentDetail} */ d) {
       e.name,
       e.status,
       e.startTime === undefined ? '–' : formatClock(e.startTime),
-      e.startTime === undefined ? '–' : formatDuration((e.endTime ?? e.startTime) - e.startTime),
-      e.diagnostics && (e.diagnostics.message || e.diagnostics.logTail)
+      e.startTime === undefined ? '–' : e.endTime === undefined ? 'running' : formatDuration(e.endTime - e.startTime),
+      // A hook that succeeded says only "Succeeded": worth a disclosure only with a log to show.
+      e.diagnostics && (e.diagnostics.errorCode !== 'Success' || e.diagnostics.logTail)
         ? h(
             'details',
             {},
@@ -156,6 +157,16 @@ export function readingText(/** @type {number | null | undefined} */ value, /** 
   return unit === 'ratio' ? formatRatio(value) : unit === 'ms' ? formatMs(value) : formatNumber(value, 4);
 }
 
+/** An alarm's last value from the timeline, in its unit when its config tells it. */
+function pastValue(
+  /** @type {TimelineEntry | undefined} */ entry,
+  /** @type {import('../types.js').AlarmConfig | undefined} */ config,
+) {
+  const value = entry?.detail.value;
+  if (typeof value !== 'number') return value === undefined ? '–' : valueText(value);
+  return readingText(value, config?.kind === 'error-rate' ? 'ratio' : config?.kind === 'latency' ? 'ms' : 'value');
+}
+
 /**
  * The alarms table: each watched alarm's state, value and threshold now (from the stats stream), and
  * when it fired (from the timeline).
@@ -163,8 +174,9 @@ export function readingText(/** @type {number | null | undefined} */ value, /** 
  * @param {AlarmReading[]} readings this deployment's
  * @param {TimelineEntry[]} timeline
  * @param {TimelineEntry | undefined} first
+ * @param {Record<string, import('../types.js').AlarmConfig>} configs the alarms' configs, for the unit of a past value
  */
-export function alarmsTable(names, readings, timeline, first) {
+export function alarmsTable(names, readings, timeline, first, configs) {
   const history = alarmHistory(timeline);
   const all = [...new Set([...names, ...readings.map((r) => r.alarm), ...history.keys()])];
   return table(
@@ -181,11 +193,7 @@ export function alarmsTable(names, readings, timeline, first) {
         name,
         reading?.version ?? '–',
         reading?.reason ? h('span', {}, h('strong', {}, state), ` (${reading.reason})`) : h('strong', {}, state),
-        reading
-          ? readingText(reading.value, reading.unit)
-          : past?.last.detail.value !== undefined
-            ? valueText(past.last.detail.value)
-            : '–',
+        reading ? readingText(reading.value, reading.unit) : pastValue(past?.last, configs[name]),
         reading ? `${reading.comparison} ${readingText(reading.threshold, reading.unit)}` : '–',
         fired
           ? `${formatClock(fired.wallTime)} (+${formatDuration(first ? fired.time - first.time : 0)})`

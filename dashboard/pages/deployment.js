@@ -269,7 +269,7 @@ export function render(main, ctx, id = '') {
     const first = entries()[0];
     if (names.length === 0 && readings.length === 0) {
       replace(alarms, h('p', {}, 'No alarms are watched for this deployment.'));
-    } else replace(alarms, alarmsTable(names, readings, entries(), first));
+    } else replace(alarms, alarmsTable(names, readings, entries(), first, alarmConfigs));
   };
 
   const drawTimeline = () => {

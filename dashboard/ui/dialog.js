@@ -39,13 +39,17 @@ function modal(title, body) {
   });
 }
 
-/** The "Confirm" and "Cancel" buttons of a form; Cancel dismisses. */
-function buttons(/** @type {() => void} */ cancel, confirmLabel = 'Confirm') {
+/**
+ * The "Confirm" and "Cancel" buttons of a form; Cancel dismisses.
+ * @param {() => void} cancel
+ * @param {boolean} [cancelFirst] focus Cancel when the dialog opens, so that Enter does not act
+ */
+function buttons(cancel, cancelFirst = false) {
   return h(
     'div',
     { class: 'dialog-buttons' },
-    h('button', { type: 'submit', class: 'primary' }, confirmLabel),
-    h('button', { type: 'button', onclick: cancel }, 'Cancel'),
+    h('button', { type: 'submit', class: 'primary' }, 'Confirm'),
+    h('button', { type: 'button', onclick: cancel, autofocus: cancelFirst }, 'Cancel'),
   );
 }
 
@@ -63,7 +67,7 @@ export async function confirmAction(title, text) {
         'form',
         { method: 'dialog' },
         h('p', {}, text),
-        buttons(() => settle(null)),
+        buttons(() => settle(null), true),
       );
       form.addEventListener('submit', (e) => {
         e.preventDefault();
