@@ -85,10 +85,10 @@ export function formatClock(/** @type {number} */ epochMs) {
 
 /**
  * Each version of a service with its colour and production percent, blue first, then green, then the
- * rest in the service's order. Blue is the active deployment's original version (else the live one);
- * green is its replacement (else the first other version with traffic, else the first other version).
+ * rest in the service's order. Blue is the deployment's original version (else the live one); green is
+ * its replacement (else the first other version with traffic, else the first other version).
  * @param {ServiceAnswer} service
- * @param {Pick<DeploymentSummary, 'currentVersion' | 'targetVersion'> | undefined} active
+ * @param {Pick<DeploymentSummary, 'currentVersion' | 'targetVersion'> | undefined} active the versions of the deployment that gives the colours (state.rolesOn)
  * @returns {SplitPart[]}
  */
 export function splitParts(service, active) {

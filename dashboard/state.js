@@ -153,6 +153,23 @@ export function latestOn(state, service) {
 }
 
 /**
+ * Which of a service's versions are blue and green: the original and the replacement of its latest
+ * deployment (a rollback's the other way round, so that it keeps the colours of the deployment it
+ * undoes). The colours stay after the deployment ends, so that a finished shift still reads "(green)
+ * 100%"; undefined before any deployment (the live version is blue then).
+ * @param {State} state
+ * @param {string} service
+ * @returns {{ currentVersion: string, targetVersion: string } | undefined}
+ */
+export function rolesOn(state, service) {
+  const latest = latestOn(state, service);
+  if (!latest) return undefined;
+  return latest.creator === 'codeDeployRollback'
+    ? { currentVersion: latest.targetVersion, targetVersion: latest.currentVersion }
+    : { currentVersion: latest.currentVersion, targetVersion: latest.targetVersion };
+}
+
+/**
  * @typedef {'services' | 'deployments' | 'timeline' | 'stats' | 'connection'} Topic
  * @typedef {(topic: Topic, id?: string) => void} StoreListener
  */

@@ -7,7 +7,7 @@
  */
 import { api } from '../api.js';
 import { formatMs, formatNumber, formatPercent, formatRatio, splitParts, versionName } from '../format.js';
-import { activeOn, latestOn } from '../state.js';
+import { activeOn, latestOn, rolesOn } from '../state.js';
 import { setWeightDialog } from '../ui/dialog.js';
 import { h, link, replace, showAlert, table } from '../ui/dom.js';
 import { splitElements, updateSplit } from '../ui/split.js';
@@ -54,8 +54,8 @@ function serviceSection(store, name, index) {
     const service = store.state.services.get(name);
     if (!service) return;
     const active = activeOn(store.state, name);
-    updateSplit(split, service, active);
-    const parts = splitParts(service, active);
+    updateSplit(split, service, rolesOn(store.state, name));
+    const parts = splitParts(service, rolesOn(store.state, name));
     const latest = active ?? latestOn(store.state, name);
     if (latest) {
       const target = versionName(latest.targetVersion, parts);
@@ -77,7 +77,7 @@ function serviceSection(store, name, index) {
   const updateVersions = () => {
     const service = store.state.services.get(name);
     if (!service) return;
-    const parts = splitParts(service, activeOn(store.state, name));
+    const parts = splitParts(service, rolesOn(store.state, name));
     const figures = store.state.stats.at(-1)?.services.find((s) => s.service === name)?.versions ?? [];
     const rows = parts.map((part) => {
       const version = service.versions.find((v) => v.label === part.label);
@@ -118,7 +118,7 @@ function serviceSection(store, name, index) {
 async function askWeight(store, name, place) {
   const service = store.state.services.get(name);
   if (!service) return;
-  const parts = splitParts(service, undefined);
+  const parts = splitParts(service, rolesOn(store.state, name));
   const choice = await setWeightDialog(
     name,
     parts.map((p) => ({ label: p.label, name: versionName(p.label, parts) })),

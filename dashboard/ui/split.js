@@ -23,10 +23,10 @@ export function splitElements(/** @type {string} */ service) {
  * Shows a service's split in its elements.
  * @param {{ text: HTMLElement, bar: HTMLElement }} elements
  * @param {ServiceAnswer} service
- * @param {DeploymentSummary | undefined} active the deployment shifting it, if any
+ * @param {Pick<DeploymentSummary, 'currentVersion' | 'targetVersion'> | undefined} roles the versions that are blue and green (state.rolesOn)
  */
-export function updateSplit(elements, service, active) {
-  const parts = splitParts(service, active);
+export function updateSplit(elements, service, roles) {
+  const parts = splitParts(service, roles);
   const words = splitText(parts);
   if (elements.text.textContent !== words) elements.text.textContent = words;
   elements.bar.setAttribute('aria-label', words);

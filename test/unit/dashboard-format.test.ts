@@ -124,3 +124,12 @@ describe('dashboard timeline words', () => {
     expect(entryDetail(entry('something new', { a: 1, b: 'x' }))).toBe('a: 1, b: x');
   });
 });
+
+describe('dashboard split after a deployment', () => {
+  it('still names the replacement green once it is live', () => {
+    const done = service({ '1': 0, '2': 100 }, '2');
+    expect(splitText(splitParts(done, { currentVersion: '1', targetVersion: '2' }))).toBe(
+      '1 (blue) 0% · 2 (green) 100%',
+    );
+  });
+});

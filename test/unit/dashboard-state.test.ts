@@ -8,6 +8,7 @@ import {
   applyStats,
   emptyState,
   mergeTimeline,
+  rolesOn,
 } from '../../dashboard/state.js';
 import type {
   DeploymentSummary,
@@ -181,5 +182,26 @@ describe('dashboard weight chart data', () => {
       changes: [{ atMs: 50, percent: 10 }],
     });
     expect(weightSeries({ ...schedule, allowTrafficStartedAt: null }, timeline, 0)).toBeNull();
+  });
+});
+
+describe('dashboard blue and green', () => {
+  it('come from the latest deployment, keep after it ends, and a rollback keeps those it undoes', () => {
+    const state = emptyState();
+    expect(rolesOn(state, 'web')).toBeUndefined();
+    state.deployments.set('d-1', summary({ status: 'Succeeded', wallTimes: { create: 1 } }));
+    expect(rolesOn(state, 'web')).toEqual({ currentVersion: '1', targetVersion: '2' });
+    state.deployments.set(
+      'd-2',
+      summary({
+        deploymentId: 'd-2',
+        currentVersion: '2',
+        targetVersion: '1',
+        creator: 'codeDeployRollback',
+        wallTimes: { create: 2 },
+      }),
+    );
+    expect(rolesOn(state, 'web')).toEqual({ currentVersion: '1', targetVersion: '2' });
+    expect(rolesOn(state, 'other')).toBeUndefined();
   });
 });
