@@ -32,11 +32,40 @@ const ROUTES = [
   [/^\/lab\/([^/]+)$/, labPage.renderReport, '/lab'],
 ];
 
-setTokenPrompt(async (message) => setToken(await tokenDialog(message, checkToken)));
-
-const store = new Store({ call: api, open: openStream, headers: authHeaders, onUnauthorized: needToken });
 const main = /** @type {HTMLElement} */ (document.getElementById('main'));
 const indicator = /** @type {HTMLElement} */ (document.querySelector('[data-testid="connection"]'));
+const tokenButton = h('button', { type: 'button', class: 'token-button', hidden: true }, 'Enter the token');
+indicator.after(tokenButton);
+
+/** Resolves when the user asks for the token dialog again (after dismissing it). */
+function askedAgain() {
+  tokenButton.hidden = false;
+  return new Promise((resolve) => {
+    tokenButton.addEventListener(
+      'click',
+      () => {
+        tokenButton.hidden = true;
+        resolve(undefined);
+      },
+      { once: true },
+    );
+  });
+}
+
+// Until a token is accepted, every call waits; a dismissed dialog comes back only when asked for, so
+// that the streams' retries do not open it again and again.
+setTokenPrompt(async (message) => {
+  for (;;) {
+    try {
+      setToken(await tokenDialog(message, checkToken));
+      return;
+    } catch {
+      await askedAgain();
+    }
+  }
+});
+
+const store = new Store({ call: api, open: openStream, headers: authHeaders, onUnauthorized: needToken });
 
 /** @type {() => void} */
 let dispose = () => {};

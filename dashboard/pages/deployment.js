@@ -64,7 +64,7 @@ function controls(id, current, refresh) {
   const path = `/v1/deployments/${encodeURIComponent(id)}`;
   /**
    * @param {string} name
-   * @param {string} text
+   * @param {(d: DeploymentDetail | undefined) => string} text what the action does, in words
    * @param {string} action
    * @param {object} body
    */
@@ -72,7 +72,7 @@ function controls(id, current, refresh) {
     const b = h('button', { type: 'button', disabled: true }, name);
     b.addEventListener('click', () => {
       void (async () => {
-        if (!(await confirmAction(`${name}: deployment ${id}`, text))) return;
+        if (!(await confirmAction(`${name}: deployment ${id}`, text(current())))) return;
         try {
           await api(`${path}/${action}`, { method: 'POST', body });
           showAlert(place, null);
@@ -84,20 +84,31 @@ function controls(id, current, refresh) {
     });
     return b;
   };
-  const d = current();
-  const blue = d ? `version ${d.currentVersion}` : 'the original version';
-  const green = d ? `version ${d.targetVersion}` : 'the replacement';
-  const stop = button('Stop', `Stop the deployment where it is, without rolling back.`, 'stop', { rollback: false });
+  const blue = (/** @type {DeploymentDetail | undefined} */ d) =>
+    d ? `version ${d.currentVersion} (blue)` : 'the original version';
+  const green = (/** @type {DeploymentDetail | undefined} */ d) =>
+    d ? `version ${d.targetVersion} (green)` : 'the replacement';
+  const stop = button('Stop', () => 'Stop the deployment where it is, without rolling back.', 'stop', {
+    rollback: false,
+  });
   const rollback = button(
     'Stop and roll back',
-    `Stop the deployment and roll back: production traffic returns to ${blue} (blue).`,
+    (d) => `Stop the deployment and roll back: production traffic returns to ${blue(d)}.`,
     'stop',
     { rollback: true },
   );
-  const cont = button('Continue', 'End the wait the deployment is in now and go on.', 'continue', {});
+  const cont = button(
+    'Continue',
+    (d) =>
+      d?.waitingFor === 'READY_WAIT'
+        ? `End the ready wait: the deployment goes on to shift production traffic to ${green(d)}.`
+        : `End the termination wait: the deployment finishes and ${blue(d)} is retired.`,
+    'continue',
+    {},
+  );
   const promote = button(
     'Promote',
-    `Skip the rest of the shift schedule: ${green} (green) gets all production traffic now.`,
+    (d) => `Skip the rest of the shift schedule: ${green(d)} gets all production traffic now.`,
     'promote',
     {},
   );
