@@ -115,7 +115,8 @@ export interface AlarmReading {
   comparison: string;
   breaches: number;
   datapointsToAlarm: number;
-  reason: string;
+  /** Why, from the last evaluation; null before the first. */
+  reason: string | null;
 }
 
 export interface StatsSnapshot {
