@@ -247,16 +247,17 @@ export function render(main, ctx, id = '') {
     const readings = store.state.alarms
       .filter((a) => a.deploymentId === id)
       .map((reading) => ({ reading, config: alarmConfigs[reading.alarm] }));
-    for (const { metric, chart } of liveCharts) {
-      drawLiveChart(chart, metric, liveSeries(store.state.stats, d.service, versions(), metric, readings));
-    }
-    for (const f of liveFigures) {
-      const lines = readings.filter((r) => r.reading.threshold !== null).length;
-      replace(
-        /** @type {HTMLElement} */ (f.el.querySelector('figcaption span')),
-        ` of ${d.service} by version, last 5 minutes${lines ? '; dotted red lines are alarm thresholds' : ''}; the table below has the latest figures.`,
-      );
-    }
+    liveCharts.forEach(({ metric, chart }, i) => {
+      const series = liveSeries(store.state.stats, d.service, versions(), metric, readings);
+      drawLiveChart(chart, metric, series);
+      const thresholds = series.thresholds.map((t) => `${t.label} ${METRICS[metric].format(t.value)}`).join(', ');
+      const caption = liveFigures[i]?.el.querySelector('figcaption span');
+      if (caption) {
+        caption.textContent = ` of ${d.service} by version, last 5 minutes${
+          thresholds ? ` (dotted red: ${thresholds})` : ''
+        }; the table below has the latest figures.`;
+      }
+    });
     const figures = store.state.stats.at(-1)?.services.find((s) => s.service === d.service)?.versions ?? [];
     replace(
       latest,

@@ -66,7 +66,7 @@ function serviceSection(store, name, index) {
           {},
           active ? 'Deployment under way: ' : 'Last deployment: ',
           link(`/deployments/${encodeURIComponent(latest.deploymentId)}`, latest.deploymentId),
-          ` ${latest.status}, ${formatPercent(latest.trafficWeight)} of production traffic on ${target}`,
+          `${latest.creator === 'user' ? '' : ' (a rollback)'} ${latest.status}, ${formatPercent(latest.trafficWeight)} of production traffic on ${target}`,
         ),
       );
     } else replace(deployment, h('p', { class: 'muted' }, 'No deployment yet.'));
