@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 
 import { weightSeries } from '../../dashboard/charts.js';
+import { applicableControls } from '../../dashboard/pages/deployment.js';
+import { byGroup } from '../../dashboard/pages/history.js';
 import {
   activeOn,
   applyDeploymentEvent,
@@ -11,6 +13,7 @@ import {
   rolesOn,
 } from '../../dashboard/state.js';
 import type {
+  DeploymentDetail,
   DeploymentSummary,
   ServiceAnswer,
   StatsSnapshot,
@@ -203,5 +206,50 @@ describe('dashboard blue and green', () => {
     );
     expect(rolesOn(state, 'web')).toEqual({ currentVersion: '1', targetVersion: '2' });
     expect(rolesOn(state, 'other')).toBeUndefined();
+  });
+});
+
+describe('dashboard controls and history', () => {
+  const detail = (over: Partial<DeploymentDetail> = {}): DeploymentDetail => ({
+    ...summary(),
+    lifecycleEvents: [{ name: 'AllowTraffic', status: 'InProgress' }],
+    alarms: null,
+    ...over,
+  });
+
+  it('enable Stop while running, Continue in a ready or termination wait, Promote while shifting', () => {
+    expect(applicableControls(detail())).toEqual({ stop: true, continue: false, promote: true });
+    expect(applicableControls(detail({ promoted: true }))).toEqual({ stop: true, continue: false, promote: false });
+    expect(
+      applicableControls(
+        detail({
+          status: 'Ready',
+          waitingFor: 'READY_WAIT',
+          lifecycleEvents: [{ name: 'AllowTraffic', status: 'Pending' }],
+        }),
+      ),
+    ).toEqual({ stop: true, continue: true, promote: false });
+    expect(applicableControls(detail({ waitingFor: 'TERMINATION_WAIT', lifecycleEvents: [] }))).toEqual({
+      stop: true,
+      continue: true,
+      promote: false,
+    });
+    expect(applicableControls(detail({ status: 'Succeeded' }))).toEqual({
+      stop: false,
+      continue: false,
+      promote: false,
+    });
+  });
+
+  it('groups deployments by application and group, newest group and deployment first', () => {
+    const groups = byGroup([
+      summary({ deploymentId: 'a1', wallTimes: { create: 1 } }),
+      summary({ deploymentId: 'b1', deploymentGroupName: 'other', wallTimes: { create: 2 } }),
+      summary({ deploymentId: 'a2', wallTimes: { create: 3 } }),
+    ]);
+    expect(groups.map((g) => [`${g.application} / ${g.group}`, g.deployments.map((d) => d.deploymentId)])).toEqual([
+      ['app / grp', ['a2', 'a1']],
+      ['app / other', ['b1']],
+    ]);
   });
 });
