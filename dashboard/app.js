@@ -114,6 +114,8 @@ document.addEventListener('click', (event) => {
   }
   const a = event.target instanceof Element ? event.target.closest('a') : null;
   if (!a || a.target || a.hasAttribute('download') || a.origin !== location.origin) return;
+  // A link to a place on this page (the skip link) is the browser's to follow.
+  if (a.getAttribute('href')?.startsWith('#')) return;
   if (!ROUTES.some(([pattern]) => pattern.test(a.pathname))) return;
   event.preventDefault();
   navigate(a.pathname);
