@@ -1,14 +1,16 @@
 /**
  * @module api/events
- * `GET /v1/events` (optionally `?deploymentId=`): every deployment event as server-sent events, as it
- * happens, each with its id; a client that reconnects with `Last-Event-ID` is sent what it missed first.
- * A comment line every 15 s keeps idle connections (and proxies between) from timing out. The data of
- * each event is a {@link StreamedEvent}.
+ * `GET /v1/events` (optionally `?deploymentId=`, `?topics=deployments,services`): server-sent events, as
+ * they happen, each with its id; a client that reconnects with `Last-Event-ID` is sent what it missed
+ * first. Topic `deployments` (the default) sends `event: deployment`, a {@link StreamedEvent}; topic
+ * `services` sends `event: service`, a {@link ServiceAnswer}, each time a service's routing or its targets'
+ * health changes. A comment line every 15 s keeps idle connections (and proxies between) from timing out.
  */
 import type { FastifyPluginAsync } from 'fastify';
 
-import type { EventStream } from './event-stream.js';
-import type { StreamedEvent } from './rest/wire.js';
+import { parseBody } from './errors.js';
+import type { EventStream, Numbered } from './event-stream.js';
+import { EventsQuery, type ServiceAnswer, type StreamedEvent } from './rest/wire.js';
 
 const HEARTBEAT_MS = 15_000;
 
@@ -17,12 +19,20 @@ export interface EventRoutesOptions {
   readonly stream: Pick<EventStream, 'clock' | 'subscribe' | 'hold'>;
 }
 
-type EventsRequest = { Querystring: { deploymentId?: string } };
+/** The `event:` line and data of one numbered event. */
+function frameOf(numbered: Numbered): string {
+  const [name, data]: [string, StreamedEvent | ServiceAnswer] =
+    numbered.topic === 'deployments' ? ['deployment', numbered.event] : ['service', numbered.service];
+  return `id: ${numbered.id}\nevent: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
+}
 
 /** Serves `GET /v1/events`. */
 export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (app, { stream }) => {
-  app.get<EventsRequest>('/v1/events', (req, reply) => {
-    const only = req.query.deploymentId;
+  app.get('/v1/events', (req, reply) => {
+    // Refused (400) before the stream opens, while fastify still answers.
+    const query = parseBody(EventsQuery, req.query, 'query string');
+    const topics = new Set(query.topics);
+    const only = query.deploymentId;
     const lastId = Number(req.headers['last-event-id']);
     const raw = reply.raw;
     // The stream is written by hand for as long as it is open; fastify sends nothing of its own.
@@ -34,10 +44,10 @@ export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (app, {
     });
     raw.write(': switchyard deployment events\n\n');
     const unsubscribe = stream.subscribe(
-      ({ id, event }) => {
-        if (only !== undefined && event.deploymentId !== only) return;
-        const data: StreamedEvent = event;
-        raw.write(`id: ${id}\nevent: deployment\ndata: ${JSON.stringify(data)}\n\n`);
+      (numbered) => {
+        if (!topics.has(numbered.topic)) return;
+        if (only !== undefined && numbered.topic === 'deployments' && numbered.event.deploymentId !== only) return;
+        raw.write(frameOf(numbered));
       },
       Number.isFinite(lastId) ? lastId : Infinity,
     );

@@ -31,6 +31,7 @@ import { nestsDeeperThan, TOO_DEEP_MESSAGE } from './json-depth.js';
 import { type AlarmRegistry, alarmRoutes } from './rest/alarms.js';
 import { deploymentRoutes } from './rest/deployments.js';
 import { healthRoutes } from './rest/health.js';
+import { type LabReportShelf, labRoutes } from './rest/lab.js';
 import { metricsRoutes, type MetricsSource } from './rest/metrics.js';
 import { notificationRoutes, type NotificationSource } from './rest/notifications.js';
 import { type HealthSource, serviceRoutes } from './rest/services.js';
@@ -38,7 +39,7 @@ import { statsRoutes } from './rest/stats.js';
 import type { ErrorBody } from './rest/wire.js';
 
 // The ports ApiDeps names, for whoever fills it in.
-export type { AlarmRegistry, HealthSource, MetricsSource, NotificationSource };
+export type { AlarmRegistry, HealthSource, LabReportShelf, MetricsSource, NotificationSource };
 
 /** What the control API needs. */
 export interface ApiDeps {
@@ -57,6 +58,8 @@ export interface ApiDeps {
   readonly codedeploy?: CodeDeployDeps;
   /** When given, `GET /v1/notifications` lists the trigger notifications and their delivery. */
   readonly notifications?: NotificationSource;
+  /** When given, `/v1/lab/reports` lists, shows and takes uploads of the policy lab's reports. */
+  readonly labReports?: LabReportShelf;
   /** `control.auth`: when given, calls need the bearer token or (CodeDeploy) a SigV4 signature. */
   readonly auth?: ControlAuth;
   /** What SigV4's clock-skew check compares X-Amz-Date with; the system clock when absent. */
@@ -121,6 +124,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   }
   if (deps.notifications) void app.register(notificationRoutes, { source: deps.notifications });
   if (deps.alarms) void app.register(alarmRoutes, { alarms: deps.alarms, log });
+  if (deps.labReports) void app.register(labRoutes, { shelf: deps.labReports });
   if (codedeploy) {
     void app.register(deploymentRoutes, { engine: codedeploy.engine, registry: codedeploy.registry, log });
     void app.register(codeDeployProtocol, { deps: codedeploy, authenticate: guard?.requireSigV4 });

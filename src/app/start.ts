@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 
 import type { FastifyInstance } from 'fastify';
 
+import type { LabReportShelf } from '../api/server.js';
 import type { Config } from '../config/schema.js';
 import { type Clock, systemClock } from '../core/clock.js';
 import { createLogger, type Logger } from '../core/logger.js';
@@ -37,6 +38,8 @@ export interface StartOptions {
   readonly clock?: Clock;
   /** A store to use instead of opening the config's (tests); it is closed with switchyard. */
   readonly store?: DeploymentStore;
+  /** The policy lab's reports folder, served at `/v1/lab/reports` when given. */
+  readonly labReports?: LabReportShelf;
 }
 
 /** A running switchyard. */
@@ -75,7 +78,7 @@ export async function startSwitchyard(config: Config, options: StartOptions = {}
     const tasks = hooksAndTaskSets(ground, plane);
     const alerting = alarmsAndNotifications(ground, observation);
     const core = engineAndRegistry(ground, { ...plane, ...tasks, ...alerting });
-    const api = controlApi(ground, { ...plane, ...observation, ...tasks, ...alerting, ...core });
+    const api = controlApi(ground, { ...plane, ...observation, ...tasks, ...alerting, ...core }, options.labReports);
     const addresses = await listen(ground, { ...plane, ...tasks, ...core, api });
     goLive({ ...observation, ...alerting, ...core });
     return {

@@ -18,6 +18,7 @@ import { describeError } from '../core/describe-error.js';
 import { formatIssue, isSwitchyardError, SwitchyardError } from '../core/errors.js';
 import { readYaml } from '../core/yaml-source.js';
 import { parseExperiment } from '../lab/experiment.js';
+import { configuredShelf } from '../lab/report/shelf.js';
 import { type CommandIo, DEFAULT_ENDPOINT, isRemoteError } from './commands/client.js';
 import { continueDeployment, promote, stop, weight } from './commands/control.js';
 import { demo } from './commands/demo.js';
@@ -82,7 +83,7 @@ async function serve(args: string[]): Promise<void> {
         ? 'memory'
         : { sqlite: resolve(values.store) };
   const config = { ...loaded, store };
-  const sy = await startSwitchyard(config);
+  const sy = await startSwitchyard(config, { labReports: configuredShelf(config.control) });
   sy.log.info({ urls: sy.urls, services: config.services.map((s) => s.name) }, 'switchyard is serving');
   await untilSignal(sy);
 }

@@ -70,5 +70,10 @@ const AllowedHost = z.preprocess(
 export const ControlAddress = ListenAddress.extend({
   auth: ControlAuth.optional(),
   allowedHosts: z.array(AllowedHost).default([]),
+  /**
+   * The policy lab's reports folder the dashboard shows and uploads go to, relative to the working
+   * directory (where `experiment run` writes); `lab-reports` when absent.
+   */
+  labReports: z.string().min(1, 'must not be empty').optional(),
 });
 export type ControlAuth = z.infer<typeof ControlAuth>;

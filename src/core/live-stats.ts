@@ -20,12 +20,42 @@ export interface LiveVersionStats {
   readonly p99Ms: number | null;
 }
 
-/** Every service's versions over the interval that ended at `at`. */
+/** The kinds of alarm a reading can be of (config/alarms' kinds). */
+export type AlarmReadingKind = 'error-rate' | 'latency' | 'compare' | 'prometheus';
+
+/** One watched alarm of a running deployment, as last evaluated. */
+export interface AlarmReading {
+  readonly deploymentId: string;
+  readonly service: string;
+  readonly alarm: string;
+  readonly kind: AlarmReadingKind;
+  /** The version label whose traffic the alarm judges (the replacement for most). */
+  readonly version: string;
+  /** null before its first evaluation. */
+  readonly state: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA' | 'POLL_FAILED' | null;
+  /** What was compared with the threshold; null before a first value (or without enough data). */
+  readonly value: number | null;
+  /** What the value is compared with; null where no one number is (a statistical comparison). */
+  readonly threshold: number | null;
+  /** `ratio` (0–1, as errorRate), `ms`, or `value` (a query's sample, a test's statistic). */
+  readonly unit: 'ratio' | 'ms' | 'value';
+  /** How the value breaches the threshold: `>` or `<`. */
+  readonly comparison: string;
+  /** Consecutive breaching evaluations so far, and how many fire the alarm. */
+  readonly breaches: number;
+  readonly datapointsToAlarm: number;
+  /** Why, in words, from the last evaluation; null before the first. */
+  readonly reason: string | null;
+}
+
+/** Every service's versions over the interval that ended at `at`, and the alarms watched then. */
 export interface LiveStatsSnapshot {
   /** Epoch ms at the interval's end. */
   readonly at: number;
   readonly intervalMs: number;
   readonly services: readonly { readonly service: string; readonly versions: readonly LiveVersionStats[] }[];
+  /** One per alarm of each deployment whose alarms are watched; empty when none are. */
+  readonly alarms: readonly AlarmReading[];
 }
 
 /** Where live snapshots come from: the last one, and each new one as it is made. */

@@ -4,11 +4,14 @@
  * pulls the data plane's counters, so an evaluation sees traffic up to that instant rather than up to the
  * last stats pull: a rollback is then at most one interval behind the traffic that caused it. An alarm
  * fires after its `datapointsToAlarm` consecutive breaches; insufficient data neither counts nor resets.
+ * Each alarm's last evaluation is kept while its deployment is watched, for the live readings.
  */
 import type { AlarmConfig, AlarmsConfig } from '../config/alarms.js';
 import type { CancelTimer, Clock } from '../core/clock.js';
+import type { AlarmReading } from '../core/live-stats.js';
 import type { Logger } from '../core/logger.js';
 import type { AlarmWatch, AlarmWatcher } from '../shifting/ports.js';
+import { readingOf } from './alarm-readings.js';
 import { type AlarmEvaluation, type AlarmState, judgeTraffic } from './alarm-rules.js';
 import type { PrometheusClient } from './prometheus.js';
 import type { StatsWindows } from './windows.js';
@@ -34,6 +37,8 @@ interface AlarmTrack {
   readonly config: AlarmConfig | undefined;
   state: AlarmState | undefined;
   breaches: number;
+  /** The last evaluation applied (its state as applied), for the live readings. */
+  last: AlarmEvaluation | undefined;
   /** A Prometheus query still in flight from an earlier tick: not asked twice at once. */
   polling: boolean;
 }
@@ -61,7 +66,7 @@ export class AlarmMonitor implements AlarmWatcher {
     const known = this.#deps.alarms();
     const tracks: AlarmTrack[] = [];
     for (const name of watch.alarms) {
-      tracks.push({ name, config: known[name], state: undefined, breaches: 0, polling: false });
+      tracks.push({ name, config: known[name], state: undefined, breaches: 0, last: undefined, polling: false });
     }
     // Counts still in the data plane belong to the time before this deployment: taken now, they are
     // stamped no later than `since`, which the windows treat as exclusive.
@@ -77,6 +82,21 @@ export class AlarmMonitor implements AlarmWatcher {
       this.#timer?.();
       this.#timer = undefined;
     }
+  }
+
+  /**
+   * The last evaluation of every alarm of every watched deployment, in watch order; an alarm no longer
+   * declared has nothing to read and is left out (its POLL_FAILED is in the deployment's timeline).
+   */
+  readings(): AlarmReading[] {
+    const out: AlarmReading[] = [];
+    for (const { watch, tracks } of this.#watched.values()) {
+      for (const track of tracks) {
+        const config = track.config;
+        if (config) out.push(readingOf(watch, { ...track, config }));
+      }
+    }
+    return out;
   }
 
   /** Stops every watch. */
@@ -126,6 +146,7 @@ export class AlarmMonitor implements AlarmWatcher {
     if (watched.fired) return;
     let state = evaluation.state;
     if (state === 'POLL_FAILED' && watched.watch.ignorePollAlarmFailure) state = 'INSUFFICIENT_DATA';
+    track.last = { ...evaluation, state };
     if (state !== track.state) {
       track.state = state;
       this.#deps.onStateChange?.(watched.watch.deploymentId, track.name, { ...evaluation, state });

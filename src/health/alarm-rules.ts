@@ -16,6 +16,8 @@ export interface AlarmEvaluation {
   readonly state: AlarmState;
   /** The measured value compared with the threshold, when there was one. */
   readonly value?: number;
+  /** What the value was compared with, when the config does not say it alone (a factor, a comparison). */
+  readonly threshold?: number;
   readonly reason: string;
 }
 
@@ -83,6 +85,7 @@ function judgeLatency(alarm: Extract<AlarmConfig, { kind: 'latency' }>, traffic:
     return {
       state: value > limit ? 'ALARM' : 'OK',
       value,
+      threshold: limit,
       reason: `replacement ${q} ${ms(value)}, original ${ms(base)} × ${alarm.factor} = ${ms(limit)}`,
     };
   }
@@ -110,6 +113,7 @@ function judgeComparison(alarm: Extract<AlarmConfig, { kind: 'compare' }>, traff
     return {
       state: 'ALARM',
       value: errors.diff,
+      threshold: alarm.minErrorIncrease,
       reason:
         `replacement error rate ${percent(errors.rateB)} is higher than the original's ${percent(errors.rateA)} ` +
         `(p = ${errors.pGreater.toPrecision(2)})`,
@@ -121,6 +125,7 @@ function judgeComparison(alarm: Extract<AlarmConfig, { kind: 'compare' }>, traff
     return {
       state: 'ALARM',
       value: latency.effect,
+      threshold: 0.5 + alarm.minEffect,
       reason:
         `replacement is slower than the original: P(slower) ${percent(latency.effect)} ` +
         `(p = ${latency.pGreater.toPrecision(2)})`,
@@ -129,6 +134,7 @@ function judgeComparison(alarm: Extract<AlarmConfig, { kind: 'compare' }>, traff
   return {
     state: 'OK',
     value: latency.effect,
+    threshold: 0.5 + alarm.minEffect,
     reason: `no significant difference (errors p = ${errors.pGreater.toPrecision(2)}, latency p = ${latency.pGreater.toPrecision(2)})`,
   };
 }

@@ -3,9 +3,10 @@
  * The live view of the traffic for browsers: the StatsDeltas of each interval (default 1 s) summed per
  * service and version into a {@link LiveStatsSnapshot}. One snapshot per interval however many watch,
  * and none while nobody does, so the cost is bounded by the interval, not by the clients or the traffic.
+ * Each snapshot carries the watched alarms' last readings too, so a chart can draw them with the traffic.
  */
 import type { CancelTimer, Clock } from '../core/clock.js';
-import type { LiveStatsFeed, LiveStatsSnapshot, LiveVersionStats } from '../core/live-stats.js';
+import type { AlarmReading, LiveStatsFeed, LiveStatsSnapshot, LiveVersionStats } from '../core/live-stats.js';
 import { LATENCY_BOUNDS_MS, OUTCOME_ERROR, type StatsDelta } from '../core/stats-delta.js';
 import { histogramQuantile } from './statistics.js';
 
@@ -26,10 +27,16 @@ export class LiveStats implements LiveStatsFeed {
   readonly #listeners = new Set<(snapshot: LiveStatsSnapshot) => void>();
   #latest: LiveStatsSnapshot | undefined;
   #timer: CancelTimer | undefined;
+  #alarms: () => readonly AlarmReading[] = () => [];
 
   constructor(clock: Clock, intervalMs = 1_000) {
     this.#clock = clock;
     this.#intervalMs = intervalMs;
+  }
+
+  /** Where each snapshot's alarm readings come from (the alarm monitor, built after this). */
+  readAlarmsFrom(readings: () => readonly AlarmReading[]): void {
+    this.#alarms = readings;
   }
 
   /** Adds a delta to the interval in progress; a StatsHub listener. */
@@ -103,7 +110,12 @@ export class LiveStats implements LiveStatsFeed {
         sums.buckets.fill(0);
       }
     }
-    const snapshot: LiveStatsSnapshot = { at: this.#clock.now(), intervalMs: this.#intervalMs, services };
+    const snapshot: LiveStatsSnapshot = {
+      at: this.#clock.now(),
+      intervalMs: this.#intervalMs,
+      services,
+      alarms: this.#alarms(),
+    };
     this.#latest = snapshot;
     for (const listener of this.#listeners) listener(snapshot);
   }

@@ -118,16 +118,22 @@ describe('control.auth: the REST API', () => {
     );
     expect(put.status).toBe(200);
     // Every REST route sits behind the same guard, notifications and alarms too.
-    for (const path of ['/v1/services/web', '/v1/notifications', '/v1/alarms']) {
+    for (const path of ['/v1/services/web', '/v1/notifications', '/v1/alarms', '/v1/deployments']) {
       expect((await call(url, 'GET', path)).status).toBe(401);
       expect((await call(url, 'GET', path, bearer(TOKEN))).status).toBe(200);
     }
+    // Acting on a deployment too: refused before its id is even looked up.
+    expect((await call(url, 'POST', '/v1/deployments/d-NOSUCHONE/stop', {}, '{}')).status).toBe(401);
+    expect((await call(url, 'POST', '/v1/deployments/d-NOSUCHONE/continue', {}, '{}')).status).toBe(401);
 
     const refused = refusals(logs);
     expect(refused.map((l) => l['reason'])).toEqual([
       'no Authorization header',
       'wrong bearer token',
       'Authorization header is not a bearer token',
+      'no Authorization header',
+      'no Authorization header',
+      'no Authorization header',
       'no Authorization header',
       'no Authorization header',
       'no Authorization header',

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 
 import Fastify from 'fastify';
-import { request } from 'undici';
+import { Client } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { controlGuard } from '../../src/api/auth/guard.js';
@@ -24,6 +24,7 @@ const APP = `export const text = ${JSON.stringify('switchyard '.repeat(200))};\n
 let root: string;
 let url: string;
 let close: () => Promise<void>;
+let client: Client;
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'switchyard-dashboard-'));
@@ -35,11 +36,15 @@ beforeAll(async () => {
   await writeFile(join(root, 'notes.txt'), 'not served\n');
   const app = Fastify();
   app.setErrorHandler(handleApiError);
-  app.addHook('onRequest', controlGuard({ token: TOKEN }, systemClock).requireBearer);
+  app.addHook('onRequest', controlGuard({ token: TOKEN, publicMetrics: false }, systemClock).requireBearer);
   await app.register(dashboardRoutes, { root });
   app.get('/v1/services', async () => ({ services: [] }));
   url = await app.listen({ host: '127.0.0.1', port: 0 });
-  close = () => app.close();
+  client = new Client(url);
+  close = async () => {
+    await client.close();
+    await app.close();
+  };
 });
 
 afterAll(async () => {
@@ -49,7 +54,7 @@ afterAll(async () => {
 
 async function get(path: string, headers: Record<string, string> = {}) {
   // As the path is given, not parsed as a URL, so `..` reaches the server as sent.
-  const res = await request({ origin: url, path, method: 'GET', headers });
+  const res = await client.request({ path, method: 'GET', headers });
   const body = Buffer.from(await res.body.arrayBuffer());
   return { status: res.statusCode, headers: res.headers, body };
 }

@@ -30,7 +30,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await rm(dir, { recursive: true, force: true });
     throw new Error(`building the CLI for the tests failed:\n${(err as { stdout?: string }).stdout ?? String(err)}`);
   }
-  for (const name of ['package.json', 'config', 'node_modules']) await symlink(join(ROOT, name), join(dir, name));
+  for (const name of ['package.json', 'config', 'dashboard', 'node_modules'])
+    await symlink(join(ROOT, name), join(dir, name));
   project.provide('cliMain', join(dir, 'src', 'cli', 'main.js'));
   return () => rm(dir, { recursive: true, force: true });
 }

@@ -2,9 +2,12 @@
  * Fabricated policy-lab runs and reports, for the report's unit tests: an experiment parsed from real
  * experiment text, and runs with every figure defaulted so that each test states only what it checks.
  */
+import { assembleReport } from '../../src/lab/assemble-report.js';
 import { parseExperiment } from '../../src/lab/experiment.js';
 import { reportFigures } from '../../src/lab/report/figures.js';
 import type { ExperimentReport, RunMode, RunResult, TimelinePoint } from '../../src/lab/results.js';
+import { runExperiment, type Runner } from '../../src/lab/run-experiment.js';
+import { simulateRun } from '../../src/lab/sim/index.js';
 
 /** Four policies, a healthy scenario and three bad ones (faults, late faults, a cold replacement). */
 export const EXPERIMENT_TEXT = `
@@ -136,4 +139,41 @@ export function fullRuns(modes: readonly RunMode[] = ['live', 'sim']): RunResult
           );
         }
   return runs;
+}
+
+/** A tiny experiment whose runs the simulator carries out in well under a second: faults, a cold replacement. */
+export const TINY_EXPERIMENT_TEXT = `
+name: tiny sim
+seed: 3
+timeScale: 600
+bake: 0m
+load: { rate: 50, users: 20, before: 500ms }
+versions:
+  synthetic:
+    original: { latency: { p50: 2ms, p99: 8ms } }
+    replacement: { latency: { fixed: 3ms } }
+alarms:
+  errors: { kind: error-rate, threshold: 0.05, minRequests: 5 }
+policies:
+  - { name: all-at-once, config: CodeDeployDefault.ECSAllAtOnce }
+  - { name: linear, config: { type: TimeBasedLinear, percent: 50, interval: 1m }, retryOnOriginal: true }
+scenarios:
+  - name: healthy
+  - name: bad
+    description: aborts and delays after a while
+    faults: { abort: { percent: 30, status: 500 }, delay: { percent: 5, fixed: 10ms }, schedule: { after: 5s } }
+  - name: cold
+    replacement: { warmup: { duration: 1s, factor: 5 }, capacity: { inFlight: 5 } }
+`;
+
+/** A real report: the tiny experiment simulated and assembled by the lab's own functions. */
+export async function simulatedReport(): Promise<ExperimentReport> {
+  const experiment = parseExperiment(TINY_EXPERIMENT_TEXT, '', {});
+  const refuse: Runner = () => Promise.reject(new Error('no live runs here'));
+  const done = await runExperiment(experiment, {
+    modes: ['sim'],
+    runners: { sim: simulateRun, live: refuse },
+    signal: new AbortController().signal,
+  });
+  return assembleReport(experiment, done, ['sim']);
 }

@@ -161,6 +161,43 @@ function monitorOf(clock: ManualClock, alarms: AlarmsConfig) {
 }
 
 describe('alarm monitor', () => {
+  it("keeps each watched alarm's last evaluation for the live readings, until its deployment is no longer watched", async () => {
+    const clock = new ManualClock(5_000_000);
+    const { monitor, pending, watch } = monitorOf(clock, {
+      errors: alarm({ kind: 'error-rate', threshold: 0.1, minRequests: 10, datapointsToAlarm: 2, window: '200ms' }),
+    });
+    expect(monitor.readings()).toEqual([]);
+    // A name no longer declared has nothing to read: left out.
+    watch(['errors', 'gone'], true);
+    expect(monitor.readings()).toMatchObject([{ alarm: 'errors', state: null, value: null, reason: null }]);
+    pending.push([entry('2', 18, 2)]);
+    await clock.advance(250);
+    expect(monitor.readings()).toEqual([
+      {
+        deploymentId: 'd-TEST00001',
+        service: 'web',
+        alarm: 'errors',
+        kind: 'error-rate',
+        version: '2',
+        state: 'OK',
+        value: 0.1,
+        threshold: 0.1,
+        unit: 'ratio',
+        comparison: '>',
+        breaches: 0,
+        datapointsToAlarm: 2,
+        reason: 'replacement error rate 10.00% (2 of 20), threshold 10.00%',
+      },
+    ]);
+    pending.push([entry('2', 0, 20)]);
+    await clock.advance(250);
+    expect(monitor.readings()).toMatchObject([{ state: 'ALARM', value: 1, breaches: 1 }]);
+    pending.push([entry('2', 0, 20)]);
+    await clock.advance(250);
+    // Fired: the deployment is no longer watched.
+    expect(monitor.readings()).toEqual([]);
+  });
+
   it('fires after consecutive breaches, not on insufficient data, and only once', async () => {
     const clock = new ManualClock(5_000_000);
     // A window shorter than the interval: each evaluation sees only the traffic since the one before.

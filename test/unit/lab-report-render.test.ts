@@ -4,9 +4,8 @@ import { Script } from 'node:vm';
 
 import { describe, expect, it } from 'vitest';
 
-import { chartAssets } from '../../src/lab/report/assets.js';
-import { CLIENT_SCRIPT } from '../../src/lab/report/client.js';
-import { renderHtml } from '../../src/lab/report/html.js';
+import { chartAssets, reportAssets } from '../../src/lab/report/assets.js';
+import { renderHtml, renderReportParts } from '../../src/lab/report/html.js';
 import { renderMarkdown } from '../../src/lab/report/markdown.js';
 import { renderTable } from '../../src/lab/report/table.js';
 import { writeReport } from '../../src/lab/report/write.js';
@@ -147,8 +146,29 @@ describe('renderHtml', () => {
 
   it('carries a drawing script that parses', () => {
     // Parsed, not run: it draws in a browser. A syntax error here would leave every chart blank.
-    expect(() => new Script(CLIENT_SCRIPT)).not.toThrow();
-    expect(html).toContain(CLIENT_SCRIPT.slice(0, 200));
+    const script = reportAssets().script;
+    expect(() => new Script(script)).not.toThrow();
+    expect(html).toContain(script.slice(0, 200));
+    expect(html).toContain('drawLabCharts(document, JSON.parse(');
+  });
+
+  it('is styled by the dashboard stylesheet scoped under .lab-report, on the body', () => {
+    expect(html).toContain('<body class="lab-report">');
+    expect(html).toContain(reportAssets().css.slice(0, 200));
+    const rules = reportAssets()
+      .css.replace(/\/\*[\s\S]*?\*\//g, '')
+      .split('}');
+    for (const selectors of rules.map((r) => r.split('{')[0]!.trim()).filter(Boolean)) {
+      for (const selector of selectors.split(',')) expect(selector).toMatch(/\.lab-report\b/);
+    }
+  });
+
+  it('gives markup the dashboard can insert under its CSP: no script, style attribute or event handler', () => {
+    const parts = renderReportParts(report);
+    expect(parts.markup).not.toMatch(/<script|<style|\sstyle\s*=|\son[a-z]+\s*=/i);
+    expect(parts.markup).toContain('data-chart="scatter"');
+    expect(html).toContain(parts.markup);
+    expect(parts.report.runs).toHaveLength(4 * 4 * 2);
   });
 
   it('says so when the experiment was interrupted', () => {

@@ -22,8 +22,8 @@ export interface StatsRoutesOptions {
 
 /** Serves `GET /v1/stats` and `GET /v1/stats/stream`. */
 export const statsRoutes: FastifyPluginAsync<StatsRoutesOptions> = async (app, { feed, clock, streams }) => {
-  app.get<{ Reply: LiveStatsSnapshot | { at: null; services: [] } }>('/v1/stats', async () => {
-    return feed.latest() ?? { at: null, services: [] };
+  app.get<{ Reply: LiveStatsSnapshot | { at: null; services: []; alarms: [] } }>('/v1/stats', async () => {
+    return feed.latest() ?? { at: null, services: [], alarms: [] };
   });
 
   app.get('/v1/stats/stream', (_req, reply) => {

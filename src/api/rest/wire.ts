@@ -14,7 +14,7 @@ import { TrafficShift } from '../../codedeploy/traffic-shift.js';
 import { type NotificationEntry, NotificationState } from '../../codedeploy/triggers.js';
 import type { AlarmsConfig } from '../../config/alarms.js';
 import { LISTENERS } from '../../core/route-table.js';
-import type { ServiceView, TimelineEvent } from '../../shifting/ports.js';
+import type { DeploymentRecord, LifecycleEventRecord, ServiceView, TimelineEvent } from '../../shifting/ports.js';
 
 /**
  * Every REST error: a stable code (one of core/errors' ErrorCode), a sentence, and for a bad body or
@@ -134,6 +134,94 @@ export interface ScheduleAnswer {
 
 /** The data of one `deployment` event of `GET /v1/events`: a timeline entry, and whose. */
 export type StreamedEvent = TimelineEntry & { readonly deploymentId: string };
+
+/** The topics `GET /v1/events` streams: deployment events (`deployment`), service views (`service`). */
+export const EVENT_TOPICS = ['deployments', 'services'] as const;
+export type EventTopic = (typeof EVENT_TOPICS)[number];
+
+/** Query string of `GET /v1/events`: one deployment's events only; which topics (comma-separated). */
+export const EventsQuery = z.strictObject({
+  deploymentId: z.string().optional(),
+  topics: z
+    .string()
+    .default('deployments')
+    .transform((text) => [...new Set(text.split(',').map((t) => t.trim()))])
+    .pipe(z.array(z.enum(EVENT_TOPICS, { error: `topics are ${EVENT_TOPICS.join(' and ')}` })).min(1)),
+});
+
+/** The most deployments `GET /v1/deployments` answers with, and how many without a `limit`. */
+export const DEPLOYMENTS_LIMIT = { default: 100, max: 1_000 } as const;
+
+/** Query string of `GET /v1/deployments`: those of an application, of a group (by name), or both; the newest `limit`. */
+export const DeploymentsQuery = z.strictObject({
+  application: z.string().min(1).optional(),
+  group: z.string().min(1).optional(),
+  limit: z.coerce
+    .number()
+    .int('must be a whole number')
+    .min(1, 'must be 1 or more')
+    .max(DEPLOYMENTS_LIMIT.max, `must be at most ${DEPLOYMENTS_LIMIT.max}`)
+    .default(DEPLOYMENTS_LIMIT.default),
+});
+
+/** One deployment in a list: who asked for what, where it stands, and how it ended. */
+export interface DeploymentSummary {
+  readonly deploymentId: string;
+  readonly applicationName: string;
+  readonly deploymentGroupName: string;
+  readonly service: string;
+  /** Version label live when it began (blue) and the one it shifts to (green). */
+  readonly currentVersion: string;
+  readonly targetVersion: string;
+  readonly status: DeploymentRecord['status'];
+  readonly creator: DeploymentRecord['plan']['creator'];
+  readonly deploymentConfigName: string;
+  readonly timeScale: number;
+  /** ms on the deployment's (scaled) clock. */
+  readonly createTime: number;
+  readonly startTime?: number;
+  readonly completeTime?: number;
+  /** The same instants in real time (epoch ms). */
+  readonly wallTimes: DeploymentRecord['wallTimes'];
+  /** Percent (0–100) of production traffic on the target version. */
+  readonly trafficWeight: number;
+  readonly errorInformation?: NonNullable<DeploymentRecord['errorInformation']>;
+  readonly rollbackInfo?: NonNullable<DeploymentRecord['rollbackInfo']>;
+}
+
+/** `GET /v1/deployments`: newest first. */
+export interface DeploymentsAnswer {
+  readonly deployments: readonly DeploymentSummary[];
+}
+
+/** `GET /v1/deployments/:id`: the summary with its lifecycle, alarms and what it waits for. */
+export type DeploymentAnswer = DeploymentSummary & {
+  readonly lifecycleEvents: readonly LifecycleEventRecord[];
+  /** The alarms watched while it runs; null when it watches none. */
+  readonly alarms: NonNullable<DeploymentRecord['plan']['alarms']> | null;
+  readonly waitingFor?: NonNullable<DeploymentRecord['waitingFor']>;
+  readonly promoted?: boolean;
+  readonly description?: string;
+};
+
+/** Body of `POST /v1/deployments/:id/stop`: roll back or not (absent: as the deployment's rollback configuration says). */
+export const StopBody = z.strictObject({ rollback: z.boolean().optional() }).default({});
+
+/** `POST /v1/deployments/:id/stop`: as StopDeployment answers. */
+export interface StopAnswer {
+  readonly deploymentId: string;
+  readonly status: 'Succeeded';
+  readonly statusMessage: string;
+}
+
+/** Body of `POST /v1/deployments/:id/continue`: which wait to end (absent: the one it is in). */
+export const ContinueBody = z
+  .strictObject({ waitType: z.enum(['READY_WAIT', 'TERMINATION_WAIT']).optional() })
+  .default({});
+
+/** `POST /v1/deployments/:id/continue`: the deployment's status once continued. */
+export const ContinueAnswer = PromoteAnswer;
+export type ContinueAnswer = PromoteAnswer;
 
 // ---------------------------------------------------------------------------------------------------
 // Notifications

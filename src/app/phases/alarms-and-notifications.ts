@@ -21,7 +21,7 @@ export interface AlarmsAndNotifications {
 /** Builds the alarm catalog (with the alarms the store kept), the alarm monitor and notifications. */
 export function alarmsAndNotifications(
   { config, log, clock, store, teardown, later }: Ground,
-  { stats, windows }: Observation,
+  { stats, windows, liveStats }: Observation,
 ): AlarmsAndNotifications {
   const alarms = new AlarmCatalog(config.alarms, (name, alarm) =>
     alarm === undefined ? store.delete('alarm', name) : store.put('alarm', name, alarm),
@@ -52,6 +52,8 @@ export function alarmsAndNotifications(
       ),
   });
   teardown.add('alarm monitor', () => monitor.close());
+  // The live view shows each watched alarm's last reading beside the traffic it judges.
+  liveStats.readAlarmsFrom(() => monitor.readings());
   const notifications = startNotifications({
     clock,
     log: log.child({ component: 'notify' }),

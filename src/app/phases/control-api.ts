@@ -1,13 +1,15 @@
 /**
  * @module app/phases/control-api
- * The control API over everything built before it (not listening yet).
+ * The control API over everything built before it (not listening yet), and the service views its event
+ * stream sends as routing and health change.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { FastifyInstance } from 'fastify';
 
-import { buildApi } from '../../api/server.js';
+import { buildApi, type LabReportShelf } from '../../api/server.js';
+import { ServiceChanges } from '../../api/service-changes.js';
 import { packageRoot } from '../../core/package-root.js';
 import type { AlarmsAndNotifications } from './alarms-and-notifications.js';
 import type { TrafficAndDataPlane } from './data-plane.js';
@@ -16,9 +18,12 @@ import type { Ground } from './ground.js';
 import type { HooksAndTaskSets } from './hooks-and-task-sets.js';
 import type { Observation } from './observation.js';
 
-/** Builds the control API; it closes after the data plane has drained, so the drain can be watched. */
+/**
+ * Builds the control API; it closes after the data plane has drained, so the drain can be watched. The lab
+ * reports folder, when given, comes from the command that starts switchyard (the app knows no lab).
+ */
 export function controlApi(
-  { config, log, clock }: Ground,
+  { config, log, clock, later }: Ground,
   {
     traffic,
     afterDrain,
@@ -32,7 +37,12 @@ export function controlApi(
     events,
     liveStats,
   }: TrafficAndDataPlane & Observation & HooksAndTaskSets & AlarmsAndNotifications & EngineAndRegistry,
+  labReports?: LabReportShelf,
 ): FastifyInstance {
+  // Every table published, and every health change, sends the views of the services it changed.
+  const changes = new ServiceChanges({ traffic, health, emit: events.publishService });
+  traffic.attach(changes);
+  later.serviceHealthChanged = (service) => changes.refresh(service);
   const api = buildApi({
     log,
     traffic,
@@ -42,6 +52,7 @@ export function controlApi(
     events,
     liveStats,
     notifications,
+    labReports,
     auth: config.control.auth,
     hosts: { bound: config.control.host, allowed: config.control.allowedHosts },
     clock,

@@ -23,6 +23,8 @@ export interface Later {
   registry: Registry | undefined;
   /** Where command hooks report back: the configured address until the control API listens. */
   controlUrl: string;
+  /** Hears that a target's health changed in `service`, for the event stream's service views. */
+  serviceHealthChanged: ((service: string) => void) | undefined;
 }
 
 /** What every phase builds on. */

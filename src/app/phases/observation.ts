@@ -45,6 +45,7 @@ export function statsHealthAndMetrics(
     prober,
     // Health changes go into the timeline of the deployment shifting that service.
     onChange: (change) => {
+      later.serviceHealthChanged?.(change.service);
       const engine = later.engine;
       const active = engine?.activeOn(change.service);
       if (engine && active)

@@ -41,6 +41,7 @@ export function openTheStore({ config, log, clock, store: given, teardown }: Sto
       engine: undefined,
       registry: undefined,
       controlUrl: `http://${config.control.host}:${config.control.port}`,
+      serviceHealthChanged: undefined,
     },
   };
 }

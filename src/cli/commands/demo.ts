@@ -18,6 +18,7 @@ import { SwitchyardError } from '../../core/errors.js';
 import { createLogger } from '../../core/logger.js';
 import { packageRoot } from '../../core/package-root.js';
 import { type DemoUpstream, startDemoUpstream } from '../../demo/upstreams.js';
+import { configuredShelf } from '../../lab/report/shelf.js';
 import { untilSignal } from '../until-signal.js';
 import type { CommandIo } from './client.js';
 import { deploy } from './deploy.js';
@@ -78,7 +79,7 @@ async function startDemo(config: Config): Promise<{ sy: Switchyard; upstreams: D
     });
   }
   try {
-    return { sy: await startSwitchyard(config, { log }), upstreams };
+    return { sy: await startSwitchyard(config, { log, labReports: configuredShelf(config.control) }), upstreams };
   } catch (err) {
     await Promise.all(upstreams.map((u) => u.close()));
     throw err;
@@ -138,9 +139,11 @@ function printNextSteps(sy: Switchyard, service: string, io: CommandIo): void {
   io.out(
     `  deploy again    node dist/src/cli/main.js deploy --app ${APPLICATION} --group ${GROUP} --appspec config/appspec/ecs-v1.yml --endpoint ${control} --wait`,
   );
+  io.out(`  dashboard       ${control}/   (services, each deployment's timeline and charts, history, lab reports)`);
   io.out(`  see state       curl -s ${control}/v1/services   and   curl -s ${control}/metrics`);
   io.out('  policy lab      npm run lab   (four shift policies against the same load and faults, live and');
-  io.out('                  simulated, in about two minutes; the report in lab-reports/policies/report.html)');
+  io.out('                  simulated, in about two minutes; the report in lab-reports/policies/report.html,');
+  io.out(`                  and at ${control}/lab while this demo runs)`);
   io.out('  stop            Ctrl-C');
   io.out('');
 }
@@ -163,6 +166,7 @@ export async function demo(args: string[], io: CommandIo): Promise<void> {
   io.out('');
   io.out(`switchyard demo: service "${service.name}", ${upstreams.map((u) => `${u.name} at ${u.url}`).join(', ')}`);
   io.out(`  weights now     ${JSON.stringify(sy.traffic.service(service.name).weights.production)} (percent)`);
+  io.out(`  dashboard       ${sy.urls['control']!}/   (open it now to watch the canary below move the split)`);
   io.out('');
   const group = sy.registry.group(APPLICATION, GROUP);
   const appspec = join('config', 'appspec', 'ecs.yml');

@@ -3,11 +3,11 @@
  * report.html: one self-contained page that opens from disk with no network. The chart library, its
  * stylesheet, the drawing script and the report's data are all inline; every chart sits beside a table or
  * a caption with its figures, and policies are named on every chart, so that colour is never the only
- * signal and nothing is lost without a canvas.
+ * signal and nothing is lost without a canvas. The page's parts ({@link renderReportParts}) are also what
+ * the control API hands the dashboard, which draws them with the same script.
  */
 import type { ExperimentReport, RunResult } from '../results.js';
-import { chartAssets } from './assets.js';
-import { CLIENT_SCRIPT } from './client.js';
+import { chartAssets, reportAssets } from './assets.js';
 import { escapeHtml, jsonForScript, scriptText, styleText } from './html-escape.js';
 import {
   agreementHtml,
@@ -20,34 +20,28 @@ import {
   speedSafetyHtml,
   verdictsHtml,
 } from './html-sections.js';
-import { paretoFront } from './pareto.js';
+import { type ParetoFront, paretoFront } from './pareto.js';
 import { representativeRun } from './summarize.js';
 
-const CSS = `
-:root { color-scheme: light; --ink: #111827; --muted: #4b5563; --line: #e5e7eb; --flag: #fef3c7; }
-body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: var(--ink); margin: 0 auto;
-  max-width: 1120px; padding: 1.5rem; }
-h1 { font-size: 1.5rem; margin: 0 0 .25rem; } h2 { font-size: 1.2rem; margin: 2rem 0 .5rem; }
-h3 { font-size: 1rem; margin: 1.2rem 0 .4rem; color: var(--muted); } h4 { margin: .6rem 0 .2rem; }
-.meta, figcaption, caption { color: var(--muted); font-size: 12px; }
-caption { text-align: left; padding: .2rem 0; }
-table { border-collapse: collapse; margin: .4rem 0; font-size: 12.5px; }
-th, td { border-bottom: 1px solid var(--line); padding: .25rem .5rem; text-align: left; vertical-align: top; }
-th { font-weight: 600; } tr.flag td { background: var(--flag); font-weight: 600; }
-.row { display: flex; flex-wrap: wrap; gap: 1rem 1.5rem; align-items: flex-start; }
-.side { display: grid; grid-template-columns: repeat(auto-fit, minmax(300px, 1fr)); gap: .75rem; }
-.chart { min-width: 280px; } .row > .chart { flex: 1 1 340px; max-width: 560px; } figure { margin: 0; }
-.facts { display: grid; grid-template-columns: max-content 1fr; gap: .15rem 1rem; }
-.facts dt, .notes dt { font-weight: 600; } .facts dd { margin: 0; } .notes dd { margin: 0 0 .4rem 1rem; }
-.tag { display: inline-block; font-size: 11px; border: 1px solid var(--line); border-radius: 4px; padding: 0 .3rem;
-  color: var(--muted); font-weight: 500; }
-.verdicts li { margin: .25rem 0; } .warn { background: var(--flag); padding: .4rem .6rem; }
-.scenario { border-top: 1px solid var(--line); }
-`;
+/** What the drawing script needs beside the report: the Pareto front of each mode. */
+export interface ReportView {
+  readonly pareto: readonly ParetoFront[];
+}
 
-/** The whole report as one HTML page. */
-export function renderHtml(report: ExperimentReport): string {
-  const assets = chartAssets();
+/**
+ * A report as a page shows it: its title, its body markup (sections with tables and `data-chart`
+ * placeholders; no script, no style attribute, no event handler), and the report (trimmed to the runs
+ * drawn) and view that `drawLabCharts(root, report, view)` draws the placeholders from.
+ */
+export interface ReportParts {
+  readonly title: string;
+  readonly markup: string;
+  readonly report: ExperimentReport;
+  readonly view: ReportView;
+}
+
+/** The report's title, markup, trimmed copy and view: what the page and the dashboard both show. */
+export function renderReportParts(report: ExperimentReport): ReportParts {
   const shown = withRepresentativesOnly(report);
   const reps = representatives(shown.runs);
   const policies = report.experiment.policies.map((p) => p.name);
@@ -57,7 +51,7 @@ export function renderHtml(report: ExperimentReport): string {
   const scenarios = report.experiment.scenarios
     .map((s) => s.name)
     .filter((name) => report.summary.some((r) => r.scenario === name));
-  const title = `Policy lab: ${report.experiment.name}`;
+  const title = reportTitle(report);
   const body = [
     `<header><h1>${escapeHtml(title)}</h1>`,
     `<p class="meta">${escapeHtml(meta(report))}</p>`,
@@ -73,19 +67,39 @@ export function renderHtml(report: ExperimentReport): string {
     parametersHtml(report),
     howToReadHtml(),
   ];
+  return { title, markup: body.filter((part) => part !== '').join('\n'), report: shown, view: { pareto: fronts } };
+}
+
+/** The title of a report's page. */
+export function reportTitle(report: ExperimentReport): string {
+  return `Policy lab: ${report.experiment.name}`;
+}
+
+/** The one line of script the page runs of its own: draw the charts from the embedded data. */
+const DRAW =
+  "drawLabCharts(document, JSON.parse(document.getElementById('report-data').textContent), " +
+  "JSON.parse(document.getElementById('view-data').textContent));";
+
+/** The whole report as one HTML page. */
+export function renderHtml(report: ExperimentReport): string {
+  const chart = chartAssets();
+  const own = reportAssets();
+  const parts = renderReportParts(report);
   return [
     '<!doctype html>',
     '<html lang="en"><head><meta charset="utf-8">',
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    `<title>${escapeHtml(title)}</title>`,
-    `<style>${styleText(assets.css)}</style>`,
-    `<style>${CSS}</style>`,
-    '</head><body>',
-    ...body.filter((part) => part !== ''),
-    `<script type="application/json" id="report-data">${jsonForScript(shown)}</script>`,
-    `<script type="application/json" id="view-data">${jsonForScript({ pareto: fronts })}</script>`,
-    `<script>${scriptText(assets.script)}</script>`,
-    `<script>${scriptText(CLIENT_SCRIPT)}</script>`,
+    `<title>${escapeHtml(parts.title)}</title>`,
+    `<style>${styleText(chart.css)}</style>`,
+    `<style>${styleText(own.css)}</style>`,
+    '</head><body class="lab-report">',
+    parts.markup,
+    `<script type="application/json" id="report-data">${jsonForScript(parts.report)}</script>`,
+    `<script type="application/json" id="view-data">${jsonForScript(parts.view)}</script>`,
+    `<script>${scriptText(chart.script)}</script>`,
+    // The drawing script as the dashboard serves it, then the call: one element, so that the page's
+    // scripts stay the data, the library and the drawing.
+    `<script>${scriptText(own.script)}\n${DRAW}</script>`,
     '</body></html>',
     '',
   ].join('\n');
