@@ -132,6 +132,14 @@ export function renderReport(main, ctx, name = '') {
       // The lab's own markup, made by this server from the report (no scripts, no style attributes).
       report.innerHTML = r.markup;
       replace(body, report);
+      // The report's markup has its own h1 (the title): it replaces the page's, focus included.
+      const own = report.querySelector('h1');
+      if (own) {
+        const focused = document.activeElement === heading;
+        heading.remove();
+        own.setAttribute('tabindex', '-1');
+        if (focused) own.focus();
+      }
       if (typeof window.drawLabCharts === 'function') window.drawLabCharts(report, r.report, r.view);
       else
         showAlert(
