@@ -5,6 +5,31 @@ import tseslint from 'typescript-eslint';
 
 import switchyard from './architecture/eslint-plugin.js';
 
+/** The browser's names the dashboard's modules use (tsc checks them against the DOM's types as well). */
+const DASHBOARD_GLOBALS = [
+  'AbortController',
+  'Date',
+  'document',
+  'Element',
+  'Event',
+  'fetch',
+  'File',
+  'history',
+  'HTMLAnchorElement',
+  'HTMLDialogElement',
+  'HTMLElement',
+  'location',
+  'Node',
+  'ResizeObserver',
+  'Response',
+  'sessionStorage',
+  'setTimeout',
+  'clearTimeout',
+  'TextDecoderStream',
+  'uPlot',
+  'window',
+];
+
 export default tseslint.config(
   { ignores: ['dist/**', 'dist-bench/**', 'node_modules/**', 'bench/results/**', 'coverage/**'] },
   js.configs.recommended,
@@ -54,6 +79,43 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-assignment': 'off',
       '@typescript-eslint/use-unknown-in-catch-callback-variable': 'off',
       'no-console': 'off',
+    },
+  },
+  {
+    // The dashboard: plain browser modules, type-checked by tsconfig.dashboard.json (checkJs, JSDoc types).
+    files: ['dashboard/**/*.js', 'dashboard/**/*.d.ts'],
+    ignores: ['dashboard/lab-charts.js'],
+    languageOptions: {
+      parserOptions: {
+        projectService: false,
+        project: ['./tsconfig.dashboard.json'],
+        tsconfigRootDir: import.meta.dirname,
+      },
+      globals: Object.fromEntries(DASHBOARD_GLOBALS.map((name) => [name, 'readonly'])),
+    },
+    rules: {
+      'max-lines': ['error', { max: 450, skipBlankLines: false, skipComments: false }],
+    },
+  },
+  {
+    // The lab report's drawing script: a classic script in plain ES2017 (report.html inlines it), so no types.
+    files: ['dashboard/lab-charts.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      sourceType: 'script',
+      globals: Object.fromEntries(DASHBOARD_GLOBALS.map((name) => [name, 'readonly'])),
+    },
+  },
+  {
+    // The dashboard's unit tests import its browser modules, so they are checked with its DOM types.
+    files: ['test/unit/dashboard-*.test.ts'],
+    languageOptions: {
+      parserOptions: {
+        projectService: false,
+        project: ['./tsconfig.dashboard.json'],
+        tsconfigRootDir: import.meta.dirname,
+      },
     },
   },
   { files: ['eslint.config.js', 'architecture/**/*.js'], ...tseslint.configs.disableTypeChecked },
