@@ -97,6 +97,7 @@ export function backoffMs(/** @type {number} */ failures) {
  * @property {(connected: boolean) => void} onState called as the stream connects and drops
  * @property {() => void} [onOpen] called on each successful (re)connection, before its first event
  * @property {(message: string) => Promise<void>} onUnauthorized called on a 401 with its message; resolves when a new token is in place
+ * @property {number} [silenceMs] how long a connection may stay silent before it is taken for dead (40 s)
  */
 
 /**
@@ -106,6 +107,9 @@ export function backoffMs(/** @type {number} */ failures) {
  * @returns {{ close(): void }}
  */
 export function openStream(options) {
+  // The server writes at least a comment every 15 s: a connection silent for longer than this is dead
+  // (a host that vanished without closing it), so it is dropped and made again.
+  const silenceMs = options.silenceMs ?? 40_000;
   let closed = false;
   let failures = 0;
   /** @type {AbortController | undefined} */
@@ -119,7 +123,7 @@ export function openStream(options) {
     /** @type {Record<string, string>} */
     const headers = { accept: 'text/event-stream', ...options.headers() };
     if (parser.lastEventId !== '') headers['last-event-id'] = parser.lastEventId;
-    const response = await fetch(options.url, { headers, signal: controller.signal, cache: 'no-store' });
+    const response = await fetch(options.url, { headers, signal: controller.signal });
     if (response.status === 401) {
       /** @type {{ message?: unknown }} */
       const body = await response.json().then(
@@ -134,10 +138,18 @@ export function openStream(options) {
     options.onOpen?.();
     options.onState(true);
     const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      for (const event of parser.push(value)) options.onEvent(event);
+    const dropIfSilent = () => setTimeout(() => controller?.abort(), silenceMs);
+    let silence = dropIfSilent();
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        clearTimeout(silence);
+        silence = dropIfSilent();
+        for (const event of parser.push(value)) options.onEvent(event);
+      }
+    } finally {
+      clearTimeout(silence);
     }
     return 'ended';
   };

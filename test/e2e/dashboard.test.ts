@@ -325,6 +325,58 @@ describe.skipIf(skipWithoutChromium('dashboard.test.ts'))('the dashboard in a br
     await expect.poll(() => stop.isEnabled(), { timeout: SHOWN_MS }).toBe(false);
   });
 
+  it('is usable by keyboard alone: Tab to Stop and roll back, Escape cancels, Enter on Confirm rolls back', async () => {
+    const page = browser.page();
+    const { blue, green } = await upstreams();
+    const sy = await startProxy(twoVersions(blue.url, green.url));
+    const cd = sdkClient(sy);
+    const id = await runningCanary(cd, sy);
+
+    await open(page, sy, `/deployments/${id}`);
+    const button = page.getByRole('button', { name: 'Stop and roll back', exact: true });
+    await expect.poll(() => button.isEnabled(), { timeout: SHOWN_MS }).toBe(true);
+    /** The accessible name of the focused element: its label, else its text. */
+    const focused = async () => {
+      const el = page.locator(':focus');
+      if ((await el.count()) === 0) return '';
+      return tidy((await el.getAttribute('aria-label')) ?? (await el.textContent()));
+    };
+    // From the top of the page, Tab alone reaches the button (bounded: a page has few stops before it).
+    await page.locator('body').focus();
+    let presses = 0;
+    while ((await focused()) !== 'Stop and roll back') {
+      expect(++presses, 'Tab presses to reach "Stop and roll back"').toBeLessThan(40);
+      await page.keyboard.press('Tab');
+    }
+    await page.keyboard.press('Enter');
+    const dialog = page.getByRole('dialog');
+    await dialog.waitFor();
+    // Escape closes it without acting, and focus goes back where it was.
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    expect(await statusOf(sy, id)).toBe('InProgress');
+    expect(await focused()).toBe('Stop and roll back');
+
+    await page.keyboard.press('Enter');
+    await dialog.waitFor();
+    // Cancel has focus first; the next stop in the dialog is Confirm.
+    expect(await focused()).toBe('Cancel');
+    while ((await focused()) !== 'Confirm') {
+      expect(++presses, 'Tab presses to reach "Confirm"').toBeLessThan(50);
+      await page.keyboard.press('Tab');
+    }
+    await page.keyboard.press('Enter');
+    const status = page.getByTestId('deployment-status');
+    await expect.poll(() => textNow(status), { timeout: SHOWN_MS }).toBe('Stopped');
+    expect(await statusOf(sy, id)).toBe('Stopped');
+    // Rolled back: all production traffic on blue again.
+    await until(
+      async () => sy.traffic.service('web').weights.production['1'],
+      (w) => w === 100,
+    );
+    await browser.shot('rolled-back');
+  });
+
   it("sets a weight through its dialog, and shows the API's message when a running deployment refuses one", async () => {
     const page = browser.page();
     const { blue, green } = await upstreams();
