@@ -105,6 +105,16 @@ describe('switchyard demo', () => {
     expect(served).toMatch(/^version 1 × \d+, version 2 × \d+$/);
     expect(out).toContain(`curl -s ${prod}/`);
     expect(out).toContain(`${control}/v1/services/demo/weight`);
+    // The dashboard it points at is there: the page, and the demo's deployment in its history's source.
+    expect(out).toContain(`dashboard       ${control}/ `);
+    const page = await request(`${control}/`);
+    expect(page.statusCode).toBe(200);
+    expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(await page.body.text()).toContain('/ui/app.js');
+    const listed = await request(`${control}/v1/deployments?application=demo`);
+    expect(((await listed.body.json()) as { deployments: { status: string }[] }).deployments).toEqual([
+      expect.objectContaining({ status: 'Succeeded' }),
+    ]);
 
     const answers: string[] = [];
     for (let i = 0; i < 10; i++) answers.push(await get(`${prod}/`));
