@@ -11,6 +11,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { ControlAuth } from '../config/schema.js';
 import { type Clock, systemClock } from '../core/clock.js';
 import { SwitchyardError } from '../core/errors.js';
+import type { LabReportShelf } from '../core/lab-reports.js';
 import type { LiveStatsFeed } from '../core/live-stats.js';
 import type { Logger } from '../core/logger.js';
 import type { TrafficPort } from '../shifting/ports.js';
@@ -31,7 +32,7 @@ import { nestsDeeperThan, TOO_DEEP_MESSAGE } from './json-depth.js';
 import { type AlarmRegistry, alarmRoutes } from './rest/alarms.js';
 import { deploymentRoutes } from './rest/deployments.js';
 import { healthRoutes } from './rest/health.js';
-import { type LabReportShelf, labRoutes } from './rest/lab.js';
+import { labRoutes } from './rest/lab.js';
 import { metricsRoutes, type MetricsSource } from './rest/metrics.js';
 import { notificationRoutes, type NotificationSource } from './rest/notifications.js';
 import { type HealthSource, serviceRoutes } from './rest/services.js';

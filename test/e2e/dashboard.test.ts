@@ -20,14 +20,11 @@ import { Agent, request } from 'undici';
 import { describe, expect, it, onTestFinished } from 'vitest';
 
 import type { Switchyard } from '../../src/app/start.js';
-import { assembleReport } from '../../src/lab/assemble-report.js';
-import { parseExperiment } from '../../src/lab/experiment.js';
 import { configuredShelf } from '../../src/lab/report/shelf.js';
 import { writeReport } from '../../src/lab/report/write.js';
-import { runExperiment } from '../../src/lab/run-experiment.js';
-import { labRunners } from '../../src/lab/runners.js';
 import { skipWithoutChromium, useBrowser } from '../support/browser.js';
 import { createWebGroup, deployWatchedCanary, deployWeb, sdkClient, until } from '../support/codedeploy.js';
+import { simulatedReport } from '../support/lab-report.js';
 import { startProxy, twoVersions } from '../support/switchyard.js';
 import { tempDir } from '../support/temp-dir.js';
 import { type Handler, startUpstream } from '../support/upstream.js';
@@ -137,39 +134,9 @@ function load(sy: Switchyard, { loops = 4, paceMs = 0, limit = 3_000 } = {}) {
   };
 }
 
-/** A tiny experiment the simulator runs in well under a second: two policies, a healthy and a failing replacement. */
-const TINY_EXPERIMENT = `
-name: tiny
-seed: 3
-repeat: 1
-timeScale: 60
-bake: 1m
-load: { rate: 50, users: 200 }
-versions:
-  synthetic:
-    original: { latency: { p50: 2ms, p99: 8ms } }
-    replacement: { latency: { p50: 2ms, p99: 8ms } }
-alarms:
-  errors: { kind: error-rate, threshold: 0.05, minRequests: 20 }
-policies:
-  - { name: all-at-once, config: CodeDeployDefault.ECSAllAtOnce }
-  - { name: canary-10, config: CodeDeployDefault.ECSCanary10Percent5Minutes }
-scenarios:
-  - name: healthy
-  - name: errors-10pct
-    faults: { abort: { percent: 10, status: 500 } }
-`;
-
-/** Runs TINY_EXPERIMENT in the simulator and writes its report with the lab's writer into `dir`/tiny. */
+/** A small simulated experiment's report, written with the lab's writer into `dir`/tiny-sim. */
 async function writeTinyReport(dir: string): Promise<string> {
-  const experiment = parseExperiment(TINY_EXPERIMENT, 'tiny.yml', {});
-  const done = await runExperiment(experiment, {
-    modes: ['sim'],
-    runners: labRunners(),
-    signal: new AbortController().signal,
-  });
-  expect(done.failures).toEqual([]);
-  const written = await writeReport(join(dir, 'tiny'), assembleReport(experiment, done, ['sim']));
+  const written = await writeReport(join(dir, 'tiny-sim'), await simulatedReport());
   return written.json;
 }
 
@@ -475,28 +442,29 @@ describe.skipIf(skipWithoutChromium('dashboard.test.ts'))('the dashboard in a br
     const sy = await startProxy(config, { labReports: configuredShelf(config.control) });
 
     await open(page, sy, '/lab');
-    await page.locator('a[href="/lab/tiny"]').first().click();
-    await page.waitForURL(/\/lab\/tiny$/);
+    await page.locator('a[href="/lab/tiny-sim"]').first().click();
+    await page.waitForURL(/\/lab\/tiny-sim$/);
     const report = page.locator('div.lab-report');
     await expect.poll(() => report.locator('canvas').count(), { timeout: SHOWN_MS }).toBeGreaterThan(0);
     expect(await report.locator('table').count()).toBeGreaterThan(0);
     await browser.shot('served');
 
-    // The same report.json uploaded: the experiment's name is taken, so it is kept as tiny-2.
+    // The same report.json uploaded: the experiment's name is taken, so it is kept as tiny-sim-2.
     await open(page, sy, '/lab');
     await page.getByLabel('Open a report.json', { exact: true }).setInputFiles(json);
     await expect
       .poll(
-        async () => page.url().endsWith('/lab/tiny-2') || (await page.locator('a[href="/lab/tiny-2"]').count()) > 0,
+        async () =>
+          page.url().endsWith('/lab/tiny-sim-2') || (await page.locator('a[href="/lab/tiny-sim-2"]').count()) > 0,
         {
           timeout: SHOWN_MS,
         },
       )
       .toBe(true);
-    expect(JSON.parse(await readFile(join(dir, 'tiny-2', 'report.json'), 'utf8'))).toEqual(
+    expect(JSON.parse(await readFile(join(dir, 'tiny-sim-2', 'report.json'), 'utf8'))).toEqual(
       JSON.parse(await readFile(json, 'utf8')),
     );
-    await open(page, sy, '/lab/tiny-2');
+    await open(page, sy, '/lab/tiny-sim-2');
     await expect.poll(() => report.locator('canvas').count(), { timeout: SHOWN_MS }).toBeGreaterThan(0);
     expect(await report.locator('table').count()).toBeGreaterThan(0);
   });

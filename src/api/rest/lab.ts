@@ -3,59 +3,21 @@
  * The policy lab's reports on the control API, for the dashboard: `GET /v1/lab/reports` lists the
  * reports folder, `GET /v1/lab/reports/:name` gives one as its page's parts (markup, data and view for
  * the shared chart script), `POST /v1/lab/reports` stores an uploaded report.json. The folder itself is
- * the lab's; the API sees it through {@link LabReportShelf}, a port of its own.
+ * the lab's; the API sees it through the LabReportShelf port (core/lab-reports).
  */
 import type { FastifyError, FastifyPluginAsync } from 'fastify';
 
 import { SwitchyardError } from '../../core/errors.js';
+import type { LabReportPage, LabReportShelf, LabReportSummary } from '../../core/lab-reports.js';
 import { handleApiError } from '../errors.js';
 import type { ErrorBody } from './wire.js';
 
 /** The largest report.json an upload may carry: 32 MiB, far above the 1 MiB of every other body. */
 export const LAB_REPORT_BODY_LIMIT = 32 * 1024 * 1024;
 
-/** One report in `GET /v1/lab/reports`. */
-export interface LabReportSummary {
-  readonly name: string;
-  readonly title: string;
-  /** The experiment's name. */
-  readonly experiment: string;
-  readonly startedAt: string;
-  readonly finishedAt: string;
-  readonly complete: boolean;
-  readonly modes: readonly string[];
-  /** How many runs the report has. */
-  readonly runs: number;
-  /** Whether it was uploaded through this API. */
-  readonly uploaded: boolean;
-}
-
 /** `GET /v1/lab/reports`, newest first. */
 export interface LabReportsAnswer {
   readonly reports: readonly LabReportSummary[];
-}
-
-/**
- * `GET /v1/lab/reports/:name`: the report's body markup (sections, tables, `data-chart` placeholders;
- * no script, no style attribute), and the `report` and `view` that `drawLabCharts(root, report, view)`
- * draws the placeholders from.
- */
-export interface LabReportAnswer {
-  readonly name: string;
-  readonly title: string;
-  readonly markup: string;
-  readonly report: unknown;
-  readonly view: unknown;
-}
-
-/** The reports folder, as the API needs it. */
-export interface LabReportShelf {
-  /** Newest first. */
-  list(): Promise<readonly LabReportSummary[]>;
-  /** Throws LAB_REPORT_NOT_FOUND, or LAB_REPORT_INVALID when the report cannot be read. */
-  read(name: string): Promise<LabReportAnswer>;
-  /** Validates (LAB_REPORT_INVALID naming the first bad field) and stores a report.json; its name. */
-  store(body: unknown): Promise<{ readonly name: string }>;
 }
 
 /** What {@link labRoutes} serves from. */
@@ -81,7 +43,7 @@ export const labRoutes: FastifyPluginAsync<LabRoutesOptions> = async (app, { she
 
   app.get<{ Reply: LabReportsAnswer }>('/v1/lab/reports', async () => ({ reports: await shelf.list() }));
 
-  app.get<{ Params: { name: string }; Reply: LabReportAnswer }>('/v1/lab/reports/:name', async (req) =>
+  app.get<{ Params: { name: string }; Reply: LabReportPage }>('/v1/lab/reports/:name', async (req) =>
     shelf.read(req.params.name),
   );
 

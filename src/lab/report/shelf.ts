@@ -11,6 +11,11 @@ import { join, resolve } from 'node:path';
 
 import { describeError } from '../../core/describe-error.js';
 import { isSwitchyardError, SwitchyardError } from '../../core/errors.js';
+import type {
+  LabReportPage as CorePage,
+  LabReportShelf as CoreShelf,
+  LabReportSummary,
+} from '../../core/lab-reports.js';
 import { parseExperimentReport } from '../report-schema.js';
 import type { ExperimentReport, RunMode } from '../results.js';
 import { renderReportParts, reportTitle, type ReportView } from './html.js';
@@ -28,40 +33,16 @@ const UPLOADED = 'uploaded.json';
 /** How many `-2`, `-3`, … an upload's name tries before giving up. */
 const MAX_SUFFIX = 1000;
 
-/** One report in the list. */
-export interface LabReportEntry {
-  readonly name: string;
-  readonly title: string;
-  /** The experiment's name. */
-  readonly experiment: string;
-  readonly startedAt: string;
-  readonly finishedAt: string;
-  readonly complete: boolean;
+/** One report in the list, its modes the lab's. */
+export interface LabReportEntry extends LabReportSummary {
   readonly modes: readonly RunMode[];
-  /** How many runs report.json has. */
-  readonly runs: number;
-  /** Whether it came through the control API rather than being written here by an experiment. */
-  readonly uploaded: boolean;
 }
 
 /** One report as a page shows it (see {@link renderReportParts}). */
-export interface LabReportPage {
-  readonly name: string;
-  readonly title: string;
-  readonly markup: string;
-  readonly report: ExperimentReport;
-  readonly view: ReportView;
-}
+export type LabReportPage = CorePage<ExperimentReport, ReportView>;
 
-/** The reports folder. */
-export interface LabReportShelf {
-  /** Every readable report, newest first (by startedAt); unreadable or invalid ones are left out. */
-  list(): Promise<LabReportEntry[]>;
-  /** One report's page parts; LAB_REPORT_NOT_FOUND, or LAB_REPORT_INVALID when it cannot be read. */
-  read(name: string): Promise<LabReportPage>;
-  /** Validates and stores an uploaded report.json; LAB_REPORT_INVALID naming the first bad field. */
-  store(body: unknown): Promise<{ name: string }>;
-}
+/** The reports folder, with the lab's own types. */
+export type LabReportShelf = CoreShelf<LabReportEntry, LabReportPage>;
 
 type Listed = Omit<LabReportEntry, 'uploaded'>;
 
