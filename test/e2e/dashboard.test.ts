@@ -102,6 +102,15 @@ async function runningCanary(cd: CodeDeployClient, sy: Switchyard): Promise<stri
   return id;
 }
 
+/** A switchyard whose canary holds 10%, with `page` open on the deployment's page. */
+async function canaryPage(page: Page): Promise<{ sy: Switchyard; id: string }> {
+  const { blue, green } = await upstreams();
+  const sy = await startProxy(twoVersions(blue.url, green.url));
+  const id = await runningCanary(sdkClient(sy), sy);
+  await open(page, sy, `/deployments/${id}`);
+  return { sy, id };
+}
+
 /** Blue answers its name; green as `greenHandler` says (its name by default). */
 async function upstreams(greenHandler?: Handler) {
   const blue = await startUpstream('blue');
@@ -266,12 +275,7 @@ describe.skipIf(skipWithoutChromium('dashboard.test.ts'))('the dashboard in a br
 
   it('stops a running deployment with Stop, after Cancel has left it running and Confirm has not', async () => {
     const page = browser.page();
-    const { blue, green } = await upstreams();
-    const sy = await startProxy(twoVersions(blue.url, green.url));
-    const cd = sdkClient(sy);
-    const id = await runningCanary(cd, sy);
-
-    await open(page, sy, `/deployments/${id}`);
+    const { sy, id } = await canaryPage(page);
     const status = page.getByTestId('deployment-status');
     await expect.poll(() => textNow(status), { timeout: SHOWN_MS }).toBe('InProgress');
     const stop = page.getByRole('button', { name: 'Stop', exact: true });
@@ -294,12 +298,7 @@ describe.skipIf(skipWithoutChromium('dashboard.test.ts'))('the dashboard in a br
 
   it('is usable by keyboard alone: Tab to Stop and roll back, Escape cancels, Enter on Confirm rolls back', async () => {
     const page = browser.page();
-    const { blue, green } = await upstreams();
-    const sy = await startProxy(twoVersions(blue.url, green.url));
-    const cd = sdkClient(sy);
-    const id = await runningCanary(cd, sy);
-
-    await open(page, sy, `/deployments/${id}`);
+    const { sy, id } = await canaryPage(page);
     const button = page.getByRole('button', { name: 'Stop and roll back', exact: true });
     await expect.poll(() => button.isEnabled(), { timeout: SHOWN_MS }).toBe(true);
     /** The accessible name of the focused element: its label, else its text. */

@@ -52,22 +52,7 @@ describe('live stats', () => {
     const empty = await request(`${sy.urls['control']}/v1/stats`);
     expect(await empty.body.json()).toEqual({ at: null, services: [], alarms: [] });
 
-    const res = await request(`${sy.urls['control']}/v1/stats/stream`);
-    expect(res.headers['content-type']).toBe('text/event-stream; charset=utf-8');
-    const snapshots: LiveStatsSnapshot[] = [];
-    const reading = (async () => {
-      let buffer = '';
-      for await (const chunk of res.body) {
-        buffer += (chunk as Buffer).toString();
-        let end: number;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const data = block.split('\n').find((l) => l.startsWith('data: '));
-          if (block.includes('event: stats') && data) snapshots.push(JSON.parse(data.slice(6)) as LiveStatsSnapshot);
-        }
-      }
-    })();
+    const { snapshots, close } = await watchStats(sy);
     // 40 requests through the proxy: the exact split sends 20 to each version.
     for (let i = 0; i < 40; i++) await (await request(`${sy.urls['production']}/`)).body.dump();
     await until(
@@ -97,8 +82,7 @@ describe('live stats', () => {
     const last = (await (await request(`${sy.urls['control']}/v1/stats`)).body.json()) as LiveStatsSnapshot;
     expect(last.services[0]!.service).toBe('web');
     expect(last.at).toBeGreaterThanOrEqual(snapshots[2]!.at);
-    res.body.destroy();
-    await reading.catch(() => undefined);
+    await close();
   }, 15_000);
 
   it("carries the watched alarms' readings during a canary, with value and threshold, and none once it ends", async () => {
