@@ -362,8 +362,12 @@ export function render(main, ctx, id = '') {
     } else if (topic === 'deployments' && (about === id || about === undefined)) drawStatus();
     else if (topic === 'stats') {
       drawLive();
-      // A running deployment's actual weight line reaches the present.
-      if (detail && !TERMINAL.has(detail.status)) drawShift();
+      // A running deployment's actual weight line reaches the present, and its duration counts on (the
+      // summary is left alone while focus is in it, so a reader on one of its links keeps their place).
+      if (detail && !TERMINAL.has(detail.status)) {
+        drawShift();
+        if (!summary.contains(document.activeElement)) drawStatus();
+      }
     } else if (topic === 'connection') {
       if (store.live && !wasLive) {
         void store.loadTimeline(id).catch(() => {});

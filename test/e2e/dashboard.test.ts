@@ -156,8 +156,8 @@ describe.skipIf(skipWithoutChromium('dashboard.test.ts'))('the dashboard in a br
   it('shows the split 0 → 10 → 100% as text and in the bar during a time-scaled canary', async () => {
     const page = browser.page();
     const { blue, green } = await upstreams();
-    // 5 minutes at 10% play in 5 s; the 3-minute termination wait keeps 100% on green for 3 s.
-    const sy = await startProxy({ ...twoVersions(blue.url, green.url), timeScale: 60 });
+    // 5 minutes at 10% play in 10 s; the 3-minute termination wait keeps 100% on green for 6 s.
+    const sy = await startProxy({ ...twoVersions(blue.url, green.url), timeScale: 30 });
     const cd = sdkClient(sy);
     await createWebGroup(cd, {
       deploymentConfigName: 'CodeDeployDefault.ECSCanary10Percent5Minutes',
@@ -196,6 +196,15 @@ describe.skipIf(skipWithoutChromium('dashboard.test.ts'))('the dashboard in a br
       .waitFor({ timeout: 2_500 })
       .catch(() => undefined);
     await browser.shot('mid-canary');
+    // The deployment's own page beside it, mid-canary too (the README's second picture): its weight chart
+    // and a few seconds of live charts drawn.
+    const detail = await page.context().newPage();
+    await detail.goto(`${sy.urls['control']}/deployments/${id}`);
+    await expect.poll(() => detail.locator('canvas').count(), { timeout: SHOWN_MS }).toBeGreaterThan(4);
+    await detail.getByRole('cell', { name: '2 (green)', exact: true }).first().waitFor();
+    await sleep(2_000);
+    await browser.shot('deployment-mid-canary', { page: detail, height: 1_500 });
+    await detail.close();
 
     await expect
       .poll(() => textNow(text), { timeout: SHOWN_MS + 5_000 })

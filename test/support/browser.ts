@@ -67,11 +67,20 @@ export function artifactName(testName: string, moment: string): string {
   return `${slug(testName).slice(0, 80).replace(/-$/, '') || 'test'}-${slug(moment)}`;
 }
 
+/** What a screenshot shows: the current test's page by default, its viewport unless `height` is given. */
+export interface ShotOptions {
+  readonly page?: Page;
+  /** The page's top this many pixels tall, past the viewport if need be. */
+  readonly height?: number;
+}
+
 /** Saves a PNG of what `page` shows as test-artifacts/dashboard/`name`.png, and returns its path. */
-export async function screenshot(page: Page, name: string): Promise<string> {
+export async function screenshot(page: Page, name: string, height?: number): Promise<string> {
   await mkdir(ARTIFACTS, { recursive: true });
   const path = join(ARTIFACTS, `${name}.png`);
-  await page.screenshot({ path, animations: 'disabled' });
+  const width = page.viewportSize()?.width ?? 1280;
+  const tall = height === undefined ? {} : { fullPage: true, clip: { x: 0, y: 0, width, height } };
+  await page.screenshot({ path, animations: 'disabled', ...tall });
   return path;
 }
 
@@ -80,7 +89,7 @@ export interface BrowserTest {
   /** The current test's page (in a context of its own, 1280×800). */
   page(): Page;
   /** Saves `<test name>-<moment>.png` and returns its path. */
-  shot(moment: string): Promise<string>;
+  shot(moment: string, options?: ShotOptions): Promise<string>;
   /** Uncaught errors and Content-Security-Policy violations the current test's page reported so far. */
   pageErrors(): readonly string[];
 }
@@ -143,9 +152,9 @@ export function useBrowser(): BrowserTest {
       if (!current) throw new Error('the page is only there inside a test');
       return current.page;
     },
-    shot: (moment) => {
+    shot: (moment, options = {}) => {
       if (!current) throw new Error('screenshots are only taken inside a test');
-      return screenshot(current.page, artifactName(current.name, moment));
+      return screenshot(options.page ?? current.page, artifactName(current.name, moment), options.height);
     },
     pageErrors: () => current?.errors ?? [],
   };
