@@ -11,8 +11,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { parseBody } from './errors.js';
 import type { EventStream, Numbered } from './event-stream.js';
 import { EventsQuery, type ServiceAnswer, type StreamedEvent } from './rest/wire.js';
-
-const HEARTBEAT_MS = 15_000;
+import { openSse } from './sse.js';
 
 /** What {@link eventRoutes} streams from. */
 export interface EventRoutesOptions {
@@ -34,33 +33,15 @@ export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (app, {
     const topics = new Set(query.topics);
     const only = query.deploymentId;
     const lastId = Number(req.headers['last-event-id']);
-    const raw = reply.raw;
-    // The stream is written by hand for as long as it is open; fastify sends nothing of its own.
-    reply.hijack();
-    raw.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-store',
-      connection: 'keep-alive',
-    });
-    raw.write(': switchyard deployment events\n\n');
+    const sse = openSse(reply, 'switchyard deployment events', { clock: stream.clock, streams: stream });
     const unsubscribe = stream.subscribe(
       (numbered) => {
         if (!topics.has(numbered.topic)) return;
         if (only !== undefined && numbered.topic === 'deployments' && numbered.event.deploymentId !== only) return;
-        raw.write(frameOf(numbered));
+        sse.write(frameOf(numbered));
       },
       Number.isFinite(lastId) ? lastId : Infinity,
     );
-    let cancel = () => {};
-    const beat = () => {
-      raw.write(': keep-alive\n\n');
-      cancel = stream.clock.setTimer(HEARTBEAT_MS, beat);
-    };
-    cancel = stream.clock.setTimer(HEARTBEAT_MS, beat);
-    stream.hold(raw);
-    raw.on('close', () => {
-      cancel();
-      unsubscribe();
-    });
+    sse.onClose(unsubscribe);
   });
 };

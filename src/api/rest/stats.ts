@@ -9,8 +9,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Clock } from '../../core/clock.js';
 import type { LiveStatsFeed, LiveStatsSnapshot } from '../../core/live-stats.js';
 import type { EventStream } from '../event-stream.js';
-
-const HEARTBEAT_MS = 15_000;
+import { openSse } from '../sse.js';
 
 /** What {@link statsRoutes} serves from. */
 export interface StatsRoutesOptions {
@@ -27,28 +26,10 @@ export const statsRoutes: FastifyPluginAsync<StatsRoutesOptions> = async (app, {
   });
 
   app.get('/v1/stats/stream', (_req, reply) => {
-    const raw = reply.raw;
-    // Written by hand for as long as it is open, as /v1/events is.
-    reply.hijack();
-    raw.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-store',
-      connection: 'keep-alive',
-    });
-    raw.write(': switchyard live stats\n\n');
+    const sse = openSse(reply, 'switchyard live stats', { clock, streams });
     const unsubscribe = feed.subscribe((snapshot) => {
-      raw.write(`event: stats\ndata: ${JSON.stringify(snapshot)}\n\n`);
+      sse.write(`event: stats\ndata: ${JSON.stringify(snapshot)}\n\n`);
     });
-    let cancel = () => {};
-    const beat = () => {
-      raw.write(': keep-alive\n\n');
-      cancel = clock.setTimer(HEARTBEAT_MS, beat);
-    };
-    cancel = clock.setTimer(HEARTBEAT_MS, beat);
-    streams.hold(raw);
-    raw.on('close', () => {
-      cancel();
-      unsubscribe();
-    });
+    sse.onClose(unsubscribe);
   });
 };
