@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 
 import type { Clock } from '../core/clock.js';
 import { SwitchyardError } from '../core/errors.js';
+import type { ProcessLedger } from '../core/process-ledger.js';
 import { endLine, exitReason, reportLine, startLine, timeoutMessage } from './platform-lines.js';
 import type { RuntimeReport } from './runtime-api.js';
 import { type InitEnd, runtimeCommand, type RuntimeExit, RuntimeProcess } from './runtime-process.js';
@@ -45,6 +46,8 @@ export interface EnvironmentOptions {
   readonly onLog?: (line: FunctionLogLine) => void;
   /** Init longer than this fails the invocation (Lambda's cap is 10 s). */
   readonly initTimeoutMs?: number;
+  /** Writes the runtime's process group down, so a later start stops it if switchyard was killed. */
+  readonly ledger?: ProcessLedger;
   /** The built Node bootstrap; by default the one shipped beside this module. */
   readonly nodeBootstrap?: string;
 }
@@ -157,11 +160,15 @@ export class ExecutionEnvironment {
     | (InitEnd & { ms: number })
     | { kind: 'exit' | 'init-timeout'; ms: number; exit?: RuntimeExit }
   > {
+    // A runtime that exited between invocations (it posted an error, then ended) is replaced, not invoked.
+    if (this.proc?.hasExited) await this.reset();
     if (this.proc) return { kind: 'ready', ms: undefined };
     const { clock } = this.options;
     const started = clock.now();
     const command = runtimeCommand(this.spec.runtime, this.spec.taskRoot, this.nodeBootstrap(), this.environment());
-    this.proc = await RuntimeProcess.start(command, (stream, line) => this.log(stream, line));
+    const what = `function ${this.spec.functionName} version ${this.spec.version}`;
+    const ledger = this.options.ledger ? { ledger: this.options.ledger, what } : undefined;
+    this.proc = await RuntimeProcess.start(command, (stream, line) => this.log(stream, line), ledger);
     let cancel = () => {};
     const timedOut = new Promise<'timeout'>((resolve) => {
       cancel = clock.setTimer(this.options.initTimeoutMs ?? DEFAULT_INIT_TIMEOUT_MS, () => resolve('timeout'));

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
 import { SwitchyardError } from '../core/errors.js';
+import type { ProcessLedger } from '../core/process-ledger.js';
 import { RuntimeApi } from './runtime-api.js';
 
 /** How a runtime process ended. */
@@ -31,6 +32,12 @@ export interface RuntimeCommand {
   readonly env: Readonly<Record<string, string>>;
 }
 
+/** Where a started process group is written down, so a later start can stop it if switchyard was killed. */
+export interface LedgerEntry {
+  readonly ledger: ProcessLedger;
+  readonly what: string;
+}
+
 /** A started runtime process with its own Runtime API. */
 export class RuntimeProcess {
   /** Settles when Init ends (first `next` or init error); never rejects. */
@@ -48,7 +55,11 @@ export class RuntimeProcess {
   }
 
   /** Starts the Runtime API, then the process; `onLine` gets each line it writes. */
-  static async start(command: RuntimeCommand, onLine: (stream: 'stdout' | 'stderr', line: string) => void) {
+  static async start(
+    command: RuntimeCommand,
+    onLine: (stream: 'stdout' | 'stderr', line: string) => void,
+    ledger?: LedgerEntry,
+  ) {
     const holder: RuntimeApiHolder = {} as RuntimeApiHolder;
     const proc = new RuntimeProcess(holder);
     holder.api = new RuntimeApi({
@@ -64,7 +75,10 @@ export class RuntimeProcess {
       detached: true,
     });
     proc.child = child;
+    const pid = child.pid;
+    if (pid !== undefined) ledger?.ledger.started(pid, ledger.what);
     child.once('exit', (exitCode, signal) => {
+      if (pid !== undefined) ledger?.ledger.ended(pid);
       proc.exitedWith = { exitCode, signal };
       proc.markExited(proc.exitedWith);
     });
@@ -78,6 +92,11 @@ export class RuntimeProcess {
       if (readable) createInterface({ input: readable, crlfDelay: Infinity }).on('line', (l) => onLine(stream, l));
     }
     return proc;
+  }
+
+  /** True once the process has exited (on its own or killed). */
+  get hasExited(): boolean {
+    return this.exitedWith !== undefined;
   }
 
   /** The process id, while it has one. */

@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 
 import { systemClock } from '../../src/core/clock.js';
+import type { ProcessLedger } from '../../src/core/process-ledger.js';
 import {
   ExecutionEnvironment,
   type FunctionLogLine,
@@ -20,6 +21,7 @@ const open: ExecutionEnvironment[] = [];
 function environment(
   spec: Partial<FunctionVersionSpec> & { taskRoot: string; handler: string },
   logs: FunctionLogLine[] = [],
+  ledger?: ProcessLedger,
 ) {
   const env = new ExecutionEnvironment(
     {
@@ -36,6 +38,7 @@ function environment(
     {
       clock: systemClock,
       onLog: (line) => logs.push(line),
+      ...(ledger ? { ledger } : {}),
       nodeBootstrap: join(dirname(dirname(inject('cliMain'))), 'functions', 'node-runtime', 'bootstrap.js'),
     },
   );
@@ -54,6 +57,14 @@ function alive(pid: number): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+async function until(check: () => boolean, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
   }
 }
 
@@ -165,6 +176,27 @@ describe('the shipped Node bootstrap', () => {
       signal: null,
       errorMessage: 'RequestId: boom Error: Runtime exited with error: exit status 3',
     });
+  });
+
+  it('posts an uncaught exception for the invocation, and replaces the runtime that exited after it', async () => {
+    const started: number[] = [];
+    const ended: number[] = [];
+    const env = environment({ taskRoot: join(FIXTURES, 'esm'), handler: 'index.uncaught' }, [], {
+      started: (pid) => started.push(pid),
+      ended: (pid) => ended.push(pid),
+    });
+    const outcome = await env.invoke('{}');
+    expect(outcome).toMatchObject({
+      kind: 'error',
+      phase: 'invoke',
+      errorType: 'RangeError',
+      errorMessage: 'thrown from a timer',
+    });
+    const pid = started[0] as number;
+    await until(() => ended.includes(pid), 3_000);
+    const next = await env.invoke('{}');
+    expect(next).toMatchObject({ kind: 'error', errorType: 'RangeError' });
+    expect(started).toHaveLength(2);
   });
 
   it('leaves no process behind after close', async () => {
