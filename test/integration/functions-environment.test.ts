@@ -94,7 +94,9 @@ describe('the shipped Node bootstrap', () => {
     const second = json(await env.invoke('{"order":2}', { requestId: 'req-2', invokedFunctionArn: 'arn:x:live' }));
     expect(second).toMatchObject({ awsRequestId: 'req-2', invokedFunctionArn: 'arn:x:live' });
     expect(env.lastFigures?.initDurationMs).toBeUndefined();
-    expect(logs).toContainEqual({ requestId: 'req-1', stream: 'stdout', line: 'hello from esm' });
+    const hello = logs.find((l) => l.line.endsWith('hello from esm'));
+    expect(hello).toMatchObject({ requestId: 'req-1', stream: 'stdout' });
+    expect(hello?.line).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z\treq-1\tINFO\thello from esm$/);
     expect(logs).toContainEqual({ requestId: 'req-2', stream: 'platform', line: 'START RequestId: req-2 Version: 3' });
     const reports = logs.filter((l) => l.line.startsWith('REPORT'));
     expect(reports[0]?.line).toMatch(

@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { parseErrorDocument } from '../../src/functions/environment.js';
+import { formatRecord } from '../../src/functions/node-runtime/console-patch.js';
 import { RuntimeError, toErrorDocument } from '../../src/functions/node-runtime/errors.js';
 import { parseHandlerName } from '../../src/functions/node-runtime/handler-name.js';
 import { endLine, exitReason, reportLine, startLine, timeoutMessage } from '../../src/functions/platform-lines.js';
@@ -86,5 +87,16 @@ describe('platform lines', () => {
     expect(exitReason(1, null)).toBe('Runtime exited with error: exit status 1');
     expect(exitReason(0, null)).toBe('Runtime exited without providing a reason');
     expect(exitReason(null, 'SIGKILL')).toBe('Runtime exited with error: signal: killed');
+  });
+});
+
+describe('console records', () => {
+  it('writes time, request id, level and message, TAB-separated', () => {
+    expect(formatRecord(new Date(Date.UTC(2019, 5, 7, 19, 11, 20, 562)), 'r1', 'INFO', 'message text')).toBe(
+      '2019-06-07T19:11:20.562Z\tr1\tINFO\tmessage text',
+    );
+    expect(formatRecord(new Date(0), undefined, 'WARN', 'at init')).toBe(
+      '1970-01-01T00:00:00.000Z\tundefined\tWARN\tat init',
+    );
   });
 });

@@ -7,6 +7,7 @@
 import { Agent, request } from 'undici';
 
 import { callHandler, type InvocationInfo } from './call-handler.js';
+import { formatRecord, patchConsole } from './console-patch.js';
 import { type ErrorDocument, toErrorDocument } from './errors.js';
 import { loadHandler, type UserHandler } from './load-handler.js';
 
@@ -26,9 +27,7 @@ async function post(path: string, body: string, headers: Record<string, string> 
 }
 
 function logError(label: string, doc: ErrorDocument): void {
-  process.stderr.write(
-    `${new Date().toISOString()}\t${currentRequestId ?? 'undefined'}\tERROR\t${label} \t${JSON.stringify(doc)}\n`,
-  );
+  process.stderr.write(`${formatRecord(new Date(), currentRequestId, 'ERROR', `${label} \t${JSON.stringify(doc)}`)}\n`);
 }
 
 async function postInitError(err: unknown): Promise<never> {
@@ -94,6 +93,7 @@ async function serve(handler: UserHandler): Promise<never> {
 
 async function main(): Promise<void> {
   installCrashHandlers();
+  patchConsole(() => currentRequestId);
   let handler: UserHandler;
   try {
     handler = await loadHandler(
