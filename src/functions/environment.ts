@@ -12,7 +12,7 @@ import type { Clock } from '../core/clock.js';
 import { SwitchyardError } from '../core/errors.js';
 import type { ProcessLedger } from '../core/process-ledger.js';
 import { endLine, exitReason, reportLine, startLine, timeoutMessage } from './platform-lines.js';
-import type { RuntimeReport } from './runtime-api.js';
+import { MAX_PAYLOAD_BYTES, type RuntimeReport } from './runtime-api.js';
 import { type InitEnd, runtimeCommand, type RuntimeExit, RuntimeProcess } from './runtime-process.js';
 
 /** What one environment runs: a version's code and settings. */
@@ -137,12 +137,16 @@ export class ExecutionEnvironment {
   async invoke(event: Buffer | string, options: InvokeOptions = {}): Promise<InvokeOutcome> {
     if (this.closed) throw new SwitchyardError('VERSION_NOT_READY', 'the execution environment is closed');
     if (this.busy) throw new SwitchyardError('VERSION_NOT_READY', 'the execution environment is busy');
+    const payload = typeof event === 'string' ? Buffer.from(event) : event;
+    if (payload.length > MAX_PAYLOAD_BYTES) {
+      throw new SwitchyardError('BODY_TOO_LARGE', `the event is ${payload.length} bytes, over ${MAX_PAYLOAD_BYTES}`);
+    }
     this.busy = true;
     const requestId = options.requestId ?? randomUUID();
     try {
       const init = await this.ensureStarted();
       if (init.kind !== 'ready') return await this.failInit(requestId, init);
-      return await this.run(requestId, typeof event === 'string' ? Buffer.from(event) : event, options, init.ms);
+      return await this.run(requestId, payload, options, init.ms);
     } finally {
       this.currentRequestId = undefined;
       this.busy = false;

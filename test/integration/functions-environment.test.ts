@@ -22,6 +22,7 @@ function environment(
   spec: Partial<FunctionVersionSpec> & { taskRoot: string; handler: string },
   logs: FunctionLogLine[] = [],
   ledger?: ProcessLedger,
+  initTimeoutMs?: number,
 ) {
   const env = new ExecutionEnvironment(
     {
@@ -39,6 +40,7 @@ function environment(
       clock: systemClock,
       onLog: (line) => logs.push(line),
       ...(ledger ? { ledger } : {}),
+      ...(initTimeoutMs === undefined ? {} : { initTimeoutMs }),
       nodeBootstrap: join(dirname(dirname(inject('cliMain'))), 'functions', 'node-runtime', 'bootstrap.js'),
     },
   );
@@ -199,6 +201,19 @@ describe('the shipped Node bootstrap', () => {
     const next = await env.invoke('{}');
     expect(next).toMatchObject({ kind: 'error', errorType: 'RangeError' });
     expect(started).toHaveLength(2);
+  });
+
+  it('fails an Init that runs past its limit, kills it, and refuses an event over the payload ceiling', async () => {
+    const started: number[] = [];
+    const ledger = { started: (pid: number) => started.push(pid), ended: () => {} };
+    const env = environment({ taskRoot: join(FIXTURES, 'slow-init'), handler: 'index.handler' }, [], ledger, 300);
+    const outcome = await env.invoke('{}', { requestId: 'slow' });
+    expect(outcome).toMatchObject({ kind: 'error', phase: 'init', errorType: 'Sandbox.Timedout' });
+    expect(outcome.kind === 'error' && outcome.errorMessage).toMatch(
+      /^RequestId: slow Error: Init timed out after 0\.\d\d seconds$/,
+    );
+    expect(alive(started[0] as number)).toBe(false);
+    await expect(env.invoke(Buffer.alloc(6 * 1024 * 1024 + 101))).rejects.toThrow('over 6291556');
   });
 
   it('leaves no process behind after close', async () => {
