@@ -148,7 +148,8 @@ export class ExecutionEnvironment {
       if (init.kind !== 'ready') return await this.failInit(requestId, init);
       return await this.run(requestId, payload, options, init.ms);
     } finally {
-      this.currentRequestId = undefined;
+      // Kept until the next invocation: output and the runtime's HTTP calls travel apart, so a line written
+      // before the response may be read after it, and still belongs to this invocation.
       this.busy = false;
     }
   }
@@ -167,6 +168,7 @@ export class ExecutionEnvironment {
     // A runtime that exited between invocations (it posted an error, then ended) is replaced, not invoked.
     if (this.proc?.hasExited) await this.reset();
     if (this.proc) return { kind: 'ready', ms: undefined };
+    this.currentRequestId = undefined;
     const { clock } = this.options;
     const started = clock.now();
     const command = runtimeCommand(this.spec.runtime, this.spec.taskRoot, this.nodeBootstrap(), this.environment());
@@ -289,12 +291,18 @@ export class ExecutionEnvironment {
   }
 
   private log(stream: 'stdout' | 'stderr', line: string): void {
-    this.options.onLog?.({ requestId: this.currentRequestId, stream, line });
+    this.options.onLog?.({ requestId: recordRequestId(line) ?? this.currentRequestId, stream, line });
   }
 
   private platform(line: string): void {
     this.options.onLog?.({ requestId: this.currentRequestId, stream: 'platform', line });
   }
+}
+
+/** The request id a Node runtime record names (`<time>\t<id>\t<LEVEL>\t…`), which no race can mislabel. */
+function recordRequestId(line: string): string | undefined {
+  const id = /^\d{4}-\d\d-\d\dT[\d:.]+Z\t([^\t]+)\t(?:INFO|WARN|ERROR|DEBUG|TRACE|FATAL)\t/.exec(line)?.[1];
+  return id === 'undefined' ? undefined : id;
 }
 
 /** The `Runtime.ExitError` outcome for a process that exited while Init or an invocation was under way. */
