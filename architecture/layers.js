@@ -8,7 +8,7 @@
  */
 
 /** The pieces that implement shifting's ports: they see shifting only through ports.ts, and never each other. */
-export const ADAPTERS = ['hooks', 'health', 'tasksets', 'synthetic', 'notify', 'store', 'metrics'];
+export const ADAPTERS = ['hooks', 'health', 'tasksets', 'synthetic', 'functions', 'notify', 'store', 'metrics'];
 
 const BELOW_ADAPTERS = ['core', 'codedeploy', 'config', 'shifting'];
 
