@@ -14,6 +14,7 @@ import { type Clock, systemClock } from '../../src/core/clock.js';
 import { createLogger } from '../../src/core/logger.js';
 import type { DeploymentStore } from '../../src/shifting/ports.js';
 import { openStore } from '../../src/store/open.js';
+import { alive } from '../support/processes.js';
 import { configFrom } from '../support/switchyard.js';
 import { closedPort } from '../support/upstream.js';
 
@@ -29,16 +30,6 @@ async function listening(port: number): Promise<Server> {
 }
 
 const closed = (server: Server) => new Promise<void>((resolve) => server.close(() => resolve()));
-
-/** Whether a process with this pid exists. */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** The system clock, counting the timers set on it that have neither fired nor been cancelled. */
 function countingClock(): { clock: Clock; pending: () => number } {

@@ -14,6 +14,8 @@ import {
   type FunctionVersionSpec,
   type InvokeOutcome,
 } from '../../src/functions/environment.js';
+import { alive } from '../support/processes.js';
+import { until } from '../support/until.js';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'functions');
 const open: ExecutionEnvironment[] = [];
@@ -51,23 +53,6 @@ function environment(
 function json(outcome: InvokeOutcome): unknown {
   if (outcome.kind !== 'response') throw new Error(`expected a response, got ${JSON.stringify(outcome)}`);
   return JSON.parse(outcome.body.toString('utf8'));
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function until(check: () => boolean, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 afterEach(async () => {
@@ -197,7 +182,7 @@ describe('the shipped Node bootstrap', () => {
       errorMessage: 'thrown from a timer',
     });
     const pid = started[0] as number;
-    await until(() => ended.includes(pid), 3_000);
+    await until(() => ended.includes(pid), Boolean, 3_000);
     const next = await env.invoke('{}');
     expect(next).toMatchObject({ kind: 'error', errorType: 'RangeError' });
     expect(started).toHaveLength(2);

@@ -10,6 +10,8 @@ import { systemClock } from '../../src/core/clock.js';
 import { isSwitchyardError } from '../../src/core/errors.js';
 import { ExecutionEnvironment, type InvokeOutcome } from '../../src/functions/environment.js';
 import { EnvironmentPool } from '../../src/functions/pool.js';
+import { alive } from '../support/processes.js';
+import { until } from '../support/until.js';
 
 const TASK_ROOT = join(import.meta.dirname, '..', 'fixtures', 'functions', 'esm');
 const pools: EnvironmentPool[] = [];
@@ -48,23 +50,6 @@ function pid(outcome: InvokeOutcome): number {
   return JSON.parse(outcome.body.toString('utf8')) as number;
 }
 
-function alive(id: number): boolean {
-  try {
-    process.kill(id, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function until(check: () => boolean, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 afterEach(async () => {
   await Promise.all(pools.splice(0).map((p) => p.close()));
 });
@@ -87,8 +72,8 @@ describe('a version’s environment pool', () => {
     const versions = pool(1, 150);
     const first = pid(await versions.invoke('{"ms":0}'));
     expect(versions.idleCount).toBe(1);
-    await until(() => versions.size === 0, 3_000);
-    await until(() => !alive(first), 3_000);
+    await until(() => versions.size === 0, Boolean, 3_000);
+    await until(() => !alive(first), Boolean, 3_000);
     const second = pid(await versions.invoke('{"ms":0}'));
     expect(second).not.toBe(first);
     await versions.close();

@@ -16,6 +16,7 @@ import type { Switchyard } from '../../src/app/start.js';
 import { isSwitchyardError } from '../../src/core/errors.js';
 import { ECS_APPSPEC } from '../support/appspecs.js';
 import { sdkClient, until } from '../support/codedeploy.js';
+import { alive } from '../support/processes.js';
 import { startProxy } from '../support/switchyard.js';
 import { tempDir } from '../support/temp-dir.js';
 import { closedPort } from '../support/upstream.js';
@@ -79,16 +80,6 @@ async function deployVersion(sy: Switchyard, label: string): Promise<{ id: strin
 async function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
   const res = await request(url, { headers });
   return { status: res.statusCode, body: await res.body.text() };
-}
-
-/** Whether a process with this pid exists. */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 const pidOf = (body: string) => Number(/pid (\d+)/.exec(body)?.[1]);
