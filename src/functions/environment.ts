@@ -12,7 +12,7 @@ import type { Clock } from '../core/clock.js';
 import { SwitchyardError } from '../core/errors.js';
 import type { ProcessLedger } from '../core/process-ledger.js';
 import { endLine, exitReason, reportLine, startLine, timeoutMessage } from './platform-lines.js';
-import { MAX_PAYLOAD_BYTES, type RuntimeReport } from './runtime-api.js';
+import { MAX_PAYLOAD_BYTES, type RuntimeInvocation, type RuntimeReport } from './runtime-api.js';
 import { type InitEnd, runtimeCommand, type RuntimeExit, RuntimeProcess } from './runtime-process.js';
 
 /** What one environment runs: a version's code and settings. */
@@ -52,16 +52,8 @@ export interface EnvironmentOptions {
   readonly nodeBootstrap?: string;
 }
 
-/** Per-invocation settings; all optional. */
-export interface InvokeOptions {
-  readonly requestId?: string;
-  /** Epoch ms; by default now + the version's timeout. */
-  readonly deadlineMs?: number;
-  readonly invokedFunctionArn?: string;
-  readonly traceId?: string;
-  readonly clientContext?: string;
-  readonly contentType?: string;
-}
+/** Per-invocation settings, as the runtime is handed them (all optional: the deadline is now + the timeout by default). */
+export type InvokeOptions = Partial<Omit<RuntimeInvocation, 'payload' | 'cognitoIdentity'>>;
 
 /** How an invocation ended. */
 export type InvokeOutcome =
