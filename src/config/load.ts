@@ -68,7 +68,18 @@ function withWorkingDirs(config: Config, baseDir: string): Config {
       versions: Object.fromEntries(
         Object.entries(service.versions).map(([label, v]) => [
           label,
-          v.kind === 'command' ? { ...v, cwd: cwdOf(v.cwd) } : v,
+          v.kind === 'command'
+            ? { ...v, cwd: cwdOf(v.cwd) }
+            : v.kind === 'lambda'
+              ? {
+                  ...v,
+                  lambda: {
+                    ...v.lambda,
+                    root: resolve(baseDir, v.lambda.root),
+                    ...(v.lambda.bootstrap !== undefined && { bootstrap: resolve(baseDir, v.lambda.bootstrap) }),
+                  },
+                }
+              : v,
         ]),
       ),
     })),

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { Duration, Size } from '../core/duration.js';
 import { FaultConfig } from './faults.js';
 import { ALWAYS, HeaderName, isRecord, numberAsText } from './fields.js';
+import { EventFormat } from './functions.js';
 import { LABEL, VersionConfig, VersionLabel } from './versions.js';
 
 /**
@@ -183,6 +184,19 @@ export const ServiceConfig = z
     faults: z.record(VersionLabel, FaultConfig).optional(),
     // prefault: the defaults inside RoutingConfig apply to an absent `routing` too.
     routing: RoutingConfig.prefault({}),
+    /** How a listener's request becomes the event of a function version (`lambda:`); HTTP versions ignore it. Default `http-api-v2`. */
+    eventFormat: EventFormat.optional(),
+    /**
+     * The Lambda alias that is this service's production split (the function is the service): what the
+     * Lambda API's GetAlias/UpdateAlias and an alias-qualified Invoke name, and an AppSpec's `Alias`.
+     * Default `live` (DEFAULT_ALIAS).
+     */
+    alias: z
+      .string()
+      .regex(/^(?!^[0-9]+$)[A-Za-z0-9_-]{1,128}$/, {
+        message: 'must be 1-128 letters, digits, dashes or underscores, not only digits (a Lambda alias name)',
+      })
+      .optional(),
     /** Overrides of the top-level `upstream` settings for this service only. */
     upstream: z
       .strictObject({

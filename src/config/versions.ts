@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { Duration } from '../core/duration.js';
 import { isHttpUrl } from '../core/url.js';
 import { numberAsText } from './fields.js';
+import { type FunctionSpec, LambdaConfig } from './functions.js';
 import { SyntheticConfig } from './synthetic.js';
 
 const HttpUrl = z.string().refine(isHttpUrl, { message: 'must be an http(s) URL' });
@@ -49,7 +50,7 @@ export const HealthCheckConfig = z.strictObject({
  * A version is fixed `targets` (already running somewhere), a local "task set": `instances` copies of
  * `command`, each given a free port in `PORT`, started at Install (or at start when live), or a
  * `synthetic` service switchyard serves itself with the behaviour given (config/synthetic), started
- * likewise. Checked as one object so that a wrong or extra key is reported at that key.
+ * likewise, or a Lambda-like function (`lambda`, config/functions) whose first environment starts likewise. Checked as one object so that a wrong or extra key is reported at that key.
  */
 export const VersionConfig = z
   .strictObject({
@@ -60,6 +61,7 @@ export const VersionConfig = z
       })
       .optional(),
     synthetic: SyntheticConfig.optional(),
+    lambda: LambdaConfig.optional(),
     env: z.record(z.string(), z.preprocess(numberAsText, z.string())).optional(),
     cwd: z.string().min(1).optional(),
     instances: z.number().int().min(1).max(64).optional(),
@@ -68,17 +70,22 @@ export const VersionConfig = z
     readyTimeout: Duration.pipe(z.number().positive({ error: 'must be longer than 0' })).default(60_000),
   })
   .superRefine((version, ctx) => {
-    const kinds = [version.targets, version.command, version.synthetic].filter((k) => k !== undefined).length;
+    const kinds = [version.targets, version.command, version.synthetic, version.lambda].filter(
+      (k) => k !== undefined,
+    ).length;
     if (kinds !== 1) {
-      ctx.addIssue({ code: 'custom', message: 'a version needs exactly one of targets, command or synthetic' });
+      ctx.addIssue({ code: 'custom', message: 'a version needs exactly one of targets, command, synthetic or lambda' });
       return;
     }
     if (version.command !== undefined) return;
     for (const key of version.targets !== undefined
       ? (['env', 'cwd', 'instances'] as const)
-      : (['env', 'cwd'] as const)) {
+      : version.lambda !== undefined
+        ? (['env', 'cwd', 'instances'] as const)
+        : (['env', 'cwd'] as const)) {
       if (version[key] !== undefined) {
-        ctx.addIssue({ code: 'custom', path: [key], message: 'applies only to a version started by command' });
+        const where = version.lambda !== undefined && key === 'env' ? ' (a function takes lambda.env)' : '';
+        ctx.addIssue({ code: 'custom', path: [key], message: `applies only to a version started by command${where}` });
       }
     }
   })
@@ -89,6 +96,7 @@ export const VersionConfig = z
       readyTimeoutMs: version.readyTimeout,
     };
     if (version.targets !== undefined) return { kind: 'targets', targets: version.targets, ...common };
+    if (version.lambda !== undefined) return { kind: 'lambda', lambda: version.lambda, ...common };
     if (version.synthetic !== undefined) {
       return { kind: 'synthetic', synthetic: version.synthetic, instances: version.instances ?? 1, ...common };
     }
@@ -118,6 +126,12 @@ export type VersionSpec =
       readonly env: Readonly<Record<string, string>>;
       readonly cwd: string | undefined;
       readonly instances: number;
+      readonly healthCheck?: HealthCheckConfig;
+      readonly readyTimeoutMs: number;
+    }
+  | {
+      readonly kind: 'lambda';
+      readonly lambda: FunctionSpec;
       readonly healthCheck?: HealthCheckConfig;
       readonly readyTimeoutMs: number;
     }

@@ -25,6 +25,8 @@ export interface FunctionVersionSpec {
   readonly handler: string;
   /** The folder holding the code (LAMBDA_TASK_ROOT). */
   readonly taskRoot: string;
+  /** A custom runtime's executable; `<taskRoot>/bootstrap` by default, as on Lambda. */
+  readonly bootstrap?: string;
   readonly timeoutSeconds: number;
   readonly memorySizeMb: number;
   readonly region: string;
@@ -163,7 +165,13 @@ export class ExecutionEnvironment {
     this.currentRequestId = undefined;
     const { clock } = this.options;
     const started = clock.now();
-    const command = runtimeCommand(this.spec.runtime, this.spec.taskRoot, this.nodeBootstrap(), this.environment());
+    const command = runtimeCommand(
+      this.spec.runtime,
+      this.spec.taskRoot,
+      this.nodeBootstrap(),
+      this.environment(),
+      this.spec.bootstrap,
+    );
     const what = `function ${this.spec.functionName} version ${this.spec.version}`;
     const ledger = this.options.ledger ? { ledger: this.options.ledger, what } : undefined;
     this.proc = await RuntimeProcess.start(command, (stream, line) => this.log(stream, line), ledger);

@@ -135,9 +135,9 @@ export function runtimeCommand(
   taskRoot: string,
   nodeBootstrap: string,
   env: Readonly<Record<string, string>>,
+  bootstrap = join(taskRoot, 'bootstrap'),
 ): RuntimeCommand {
   if (runtime === 'nodejs') return { file: process.execPath, args: [nodeBootstrap], cwd: taskRoot, env };
-  const bootstrap = join(taskRoot, 'bootstrap');
   let firstLine: string;
   try {
     firstLine = readFileSync(bootstrap, 'utf8').split('\n', 1)[0] ?? '';

@@ -63,8 +63,8 @@ export class TaskSetLauncher implements ReplacementLauncher {
       await this.#allHealthy(spec.targets, spec, signal);
       return;
     }
-    // Synthetic versions are served in process, by a launcher of their own.
-    if (spec.kind === 'synthetic') return;
+    // Synthetic versions and functions are served in process, each by a launcher of their own.
+    if (spec.kind === 'synthetic' || spec.kind === 'lambda') return;
     const key = keyOf(service, version);
     const set = this.#sets.get(key);
     if (set?.starting) return set.starting;

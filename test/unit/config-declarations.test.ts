@@ -68,8 +68,8 @@ services:
     live: "1"
 `;
     expect(problems(text)).toEqual([
-      'x.yml:6:12 services[0].versions.1: a version needs exactly one of targets, command or synthetic',
-      'x.yml:7:12 services[0].versions.2: a version needs exactly one of targets, command or synthetic',
+      'x.yml:6:12 services[0].versions.1: a version needs exactly one of targets, command, synthetic or lambda',
+      'x.yml:7:12 services[0].versions.2: a version needs exactly one of targets, command, synthetic or lambda',
       'x.yml:8:48 services[0].versions.3.instances: applies only to a version started by command',
       'x.yml:8:56 services[0].versions.3.cwd: applies only to a version started by command',
       'x.yml:9:23 services[0].versions.4.command: must name a program',
