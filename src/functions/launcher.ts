@@ -115,7 +115,7 @@ export class FunctionLauncher implements ReplacementLauncher {
         eventFormat: this.#eventFormat(service),
         clock: this.#deps.clock,
         log: log.child({ function: service, version }),
-        invoke: (event) => host.run(service, version, event),
+        invoke: (event, requestId) => host.run(service, version, event, { requestId }),
       });
       const spec = this.#deps.services.find((s) => s.name === service)?.versions[version];
       const readiness = this.#deps.readiness;
