@@ -132,6 +132,45 @@ describe('function versions behind the proxy', () => {
     expect(await after.body.text()).toBe('v1');
   });
 
+  it('retries a request the failing replacement function answered 502 on the original, and counts it in /metrics', async () => {
+    const base = functions({ env: { FAIL_EVERY: 1 } });
+    const sy = await startProxy({
+      ...base,
+      services: [{ ...base.services[0], routing: { retryOnOriginal: true } }],
+    });
+    // retryOnOriginal acts while a deployment shifts the service: a canary held at 10% (no alarm to stop it).
+    const cd = sdkClient(sy);
+    await cd.send(new CreateApplicationCommand({ applicationName: 'fn', computePlatform: 'Lambda' }));
+    await cd.send(
+      new CreateDeploymentGroupCommand({
+        applicationName: 'fn',
+        deploymentGroupName: 'fn-live',
+        serviceRoleArn: ROLE,
+        deploymentConfigName: 'CodeDeployDefault.LambdaCanary10Percent15Minutes',
+      }),
+    );
+    await cd.send(
+      new CreateDeploymentCommand({
+        applicationName: 'fn',
+        deploymentGroupName: 'fn-live',
+        revision: { revisionType: 'String', string: { content: LAMBDA_APPSPEC } },
+      }),
+    );
+    await until(
+      async () => sy.traffic.service('web').weights.production['2'],
+      (w) => w === 10,
+    );
+    const answers: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      const res = await request(`${sy.urls['production']}/`);
+      answers.push(`${res.statusCode} ${await res.body.text()}`);
+    }
+    // Every 10th request went to version 2, whose function threw; the original answered it instead.
+    expect(new Set(answers)).toEqual(new Set(['200 v1']));
+    const metrics = await (await request(`${sy.urls['control']}/metrics`)).body.text();
+    expect(metrics).toMatch(/switchyard_requests_total\{[^}]*version="2"[^}]*code="5xx"[^}]*\} 4\b/);
+  });
+
   it('fails a deployment whose replacement throws during Init, before any traffic moves', async () => {
     const sy = await startProxy({
       ...functions({}),
