@@ -78,6 +78,8 @@ export async function startSwitchyard(config: Config, options: StartOptions = {}
     const plane = trafficAndDataPlane(ground);
     const observation = statsHealthAndMetrics(ground, plane);
     const tasks = hooksAndTaskSets(ground, plane, options.nodeBootstrap);
+    // The Lambda API's invocations count as the version's traffic, beside what the listeners carry.
+    observation.stats.addSource(tasks.functions);
     const alerting = alarmsAndNotifications(ground, observation);
     const core = engineAndRegistry(ground, { ...plane, ...tasks, ...alerting });
     const api = controlApi(ground, { ...plane, ...observation, ...tasks, ...alerting, ...core }, options.labReports);

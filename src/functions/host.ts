@@ -4,6 +4,8 @@
  * the Lambda API invokes (as a FunctionInvoker), what a version's HTTP front invokes, and what a launcher
  * warms before a version takes traffic. Function output goes to switchyard's log tagged with function,
  * version and request id; an invocation that asks for it gets its last 4 KB back, as Lambda's log tail.
+ * The Lambda API's invocations are counted per version as the proxy counts requests (a StatsSource), so
+ * alarms, metrics and the dashboard see them beside the listeners' traffic.
  */
 import { randomUUID } from 'node:crypto';
 
@@ -11,10 +13,12 @@ import type { FunctionSpec } from '../config/functions.js';
 import type { ServiceConfig } from '../config/schema.js';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../core/aws-identity.js';
 import type { Clock } from '../core/clock.js';
-import { SwitchyardError } from '../core/errors.js';
+import { isSwitchyardError, SwitchyardError } from '../core/errors.js';
 import type { FunctionInvocationRequest, FunctionInvocationResult, FunctionInvoker } from '../core/function-invoker.js';
 import type { Logger } from '../core/logger.js';
 import type { ProcessLedger } from '../core/process-ledger.js';
+import { outcomeOf, type StatsDelta } from '../core/stats-delta.js';
+import { StatsRecorder } from '../core/stats-recorder.js';
 import { ExecutionEnvironment, type FunctionLogLine, type InvokeOptions, type InvokeOutcome } from './environment.js';
 import { EnvironmentPool } from './pool.js';
 
@@ -42,6 +46,7 @@ export type WarmResult =
 export class FunctionHost implements FunctionInvoker {
   readonly #deps: FunctionHostDeps;
   readonly #pools = new Map<string, EnvironmentPool>();
+  readonly #stats = new StatsRecorder();
   /** Log lines kept for invocations that asked for their tail, by request id. */
   readonly #tails = new Map<string, string[]>();
   #closed = false;
@@ -74,12 +79,20 @@ export class FunctionHost implements FunctionInvoker {
     const requestId = randomUUID();
     const lines: string[] | undefined = request.tailLog ? [] : undefined;
     if (lines) this.#tails.set(requestId, lines);
+    const started = this.#deps.clock.now();
+    const count = (status: number) =>
+      this.#stats.for(request.service, request.version).record(outcomeOf(status), this.#deps.clock.now() - started);
     try {
       const outcome = await this.run(request.service, request.version, request.payload, {
         requestId,
         invokedFunctionArn: request.invokedFunctionArn,
         ...(request.clientContext !== undefined && { clientContext: request.clientContext }),
+      }).catch((err: unknown) => {
+        // A throttle is an answer the caller sees (429); a refusal for a missing version is no traffic.
+        if (isSwitchyardError(err) && err.code === 'FUNCTION_THROTTLED') count(429);
+        throw err;
       });
+      count(outcome.kind === 'response' ? 200 : 500);
       // Output and the runtime's calls travel apart: a line printed just before the answer may come after it.
       if (lines) await new Promise((resolve) => setImmediate(resolve));
       const logTail = lines ? tailOf(lines) : undefined;
@@ -89,6 +102,11 @@ export class FunctionHost implements FunctionInvoker {
     } finally {
       this.#tails.delete(requestId);
     }
+  }
+
+  /** What the Lambda API's invocations came to since the previous call (the stats hub pulls it). */
+  takeStats(): StatsDelta {
+    return this.#stats.takeDelta();
   }
 
   /** Stops a version's environments (its processes killed); the next invocation starts afresh. */

@@ -63,6 +63,11 @@ describe('the function host', () => {
     // Warm: Init was paid when the version was made ready, not by this invocation.
     expect(tail).toMatch(/^REPORT RequestId: .*Duration: [\d.]+ ms/m);
     expect(tail).not.toContain('Init Duration');
+    // Counted as the version's traffic, as the proxy counts a request (outcomes: 2xx, 3xx, 4xx, 5xx, error).
+    expect(fns.takeStats().entries).toEqual([
+      expect.objectContaining({ service: 'fn', version: '1', counts: [1, 0, 0, 0, 0] }),
+    ]);
+    expect(fns.takeStats().entries).toEqual([]);
   });
 
   it('reports an Init failure when the version is made ready, as the first invocation would see it', async () => {
@@ -91,6 +96,7 @@ describe('the function host', () => {
       errorType: 'Sandbox.Timedout',
       errorMessage: expect.stringMatching(/^RequestId: [0-9a-f-]{36} Error: Task timed out after 1\.00 seconds$/),
     });
+    expect(fns.takeStats().entries).toEqual([expect.objectContaining({ version: '1', counts: [0, 0, 0, 1, 0] })]);
     const refused = await fns
       .invoke({ service: 'fn', version: '2', payload: Buffer.from('{}'), invokedFunctionArn: ARN, tailLog: false })
       .catch((err: unknown) => err);

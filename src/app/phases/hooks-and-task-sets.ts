@@ -5,6 +5,7 @@
  */
 import { callerEnv } from '../../api/auth/exposure.js';
 import { FunctionHost } from '../../functions/host.js';
+import { FunctionLauncher } from '../../functions/launcher.js';
 import { Prober } from '../../health/probe.js';
 import { HookExecutor } from '../../hooks/runner.js';
 import { SyntheticLauncher } from '../../synthetic/launcher.js';
@@ -75,8 +76,24 @@ export function hooksAndTaskSets(
     ledger: processes,
     ...(nodeBootstrap !== undefined && { nodeBootstrap }),
   });
-  // Likewise their runtimes.
-  afterDrain.add('function versions', () => functions.close());
-  const launcher = new VersionLaunchers({ services: config.services, traffic, log }, taskSets, synthetic);
+  const functionLauncher = new FunctionLauncher({
+    services: config.services,
+    traffic,
+    host: functions,
+    clock,
+    readiness,
+    log: log.child({ component: 'functions' }),
+  });
+  // Likewise their fronts, then their runtimes.
+  afterDrain.add('function versions', async () => {
+    await functionLauncher.close();
+    await functions.close();
+  });
+  const launcher = new VersionLaunchers(
+    { services: config.services, traffic, log },
+    taskSets,
+    synthetic,
+    functionLauncher,
+  );
   return { hooks, launcher, functions };
 }
