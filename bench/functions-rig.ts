@@ -78,7 +78,7 @@ services:
   return startFromConfig(place, join(place.workDir, 'functions.yml'), config, [FUNCTION_PATH, PLAIN_PATH]);
 }
 
-/** The plain HTTP version, a process of its own on the proxy core (where the function's runtimes run). */
+/** The plain HTTP version, a process of its own placed as switchyard is (its runtimes inherit its core). */
 export async function startPlainVersion(place: Placement): Promise<{ url: string; child: Child }> {
   const script = fileURLToPath(new URL('./plain-version.js', import.meta.url));
   const child = startChild('plain HTTP version', process.execPath, [script], {

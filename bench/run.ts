@@ -138,7 +138,7 @@ async function startTargets(
 async function functionsOrNote(rig: Rig, options: BenchOptions, notes: string[]): Promise<FunctionsReport | null> {
   if (!(await waitForQuiet())) notes.push('the machine never became idle before the functions scenario started.');
   try {
-    const closedS = options.durationS ?? 3;
+    const closedS = options.durationS ?? 2;
     const run = { rounds: options.rounds, closedS, openS: 4, coldRuns: options.functionsColdRuns };
     return await runFunctions(rig.place, rig.gen, run, progress);
   } catch (err) {
