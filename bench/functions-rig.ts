@@ -6,7 +6,9 @@
  * and one with a single function version whose environment is reaped after a short idle time, so that
  * every request after a reap is a cold start.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -92,6 +94,19 @@ export async function startPlainVersion(place: Placement): Promise<{ url: string
     await child.stop();
     throw err;
   }
+}
+
+/**
+ * Lets `pid` and every process under it run on any core. Needed for the whole-machine placement: the
+ * bench pins itself to the load core, and what it starts inherits that unless told otherwise. Processes
+ * started later by one of them (runtimes) inherit the new setting. False when taskset refused.
+ */
+export function unpinTree(pid: number): boolean {
+  const all = `0-${cpus().length - 1}`;
+  return processTree(pid).every((p) => {
+    const r = spawnSync('taskset', ['-a', '-p', '-c', all, String(p)], { stdio: 'ignore' });
+    return r.error === undefined && r.status === 0;
+  });
 }
 
 function cmdline(pid: number): string {
