@@ -125,12 +125,14 @@ export interface LambdaApiServer {
   readonly traffic: TrafficState;
   readonly invoker: TestInvoker;
   readonly log: Logger;
+  /** Closes the API, then the pools (done for you unless `autoClose` was false). */
+  close(): Promise<void>;
 }
 
-/** Starts the control API over `input` (a config as an object); closed when the test finishes. */
+/** Starts the control API over `input` (a config as an object); closed when the test finishes unless `autoClose` is false. */
 export async function startLambdaApi(
   input: ConfigInput,
-  options: { auth?: ControlAuth; log?: Logger } = {},
+  options: { auth?: ControlAuth; log?: Logger; autoClose?: boolean } = {},
 ): Promise<LambdaApiServer> {
   const config = configFrom(input);
   const traffic = new TrafficState(config);
@@ -144,11 +146,12 @@ export async function startLambdaApi(
     ...(options.auth && { auth: options.auth }),
   });
   const url = await api.listen({ host: '127.0.0.1', port: 0 });
-  onTestFinished(async () => {
+  const close = async () => {
     await api.close();
     await invoker.close();
-  });
-  return { url, config, traffic, invoker, log };
+  };
+  if (options.autoClose !== false) onTestFinished(close);
+  return { url, config, traffic, invoker, log, close };
 }
 
 /** An SDK Lambda client for `url` (no retries, so a refusal is seen as it is); destroyed when the test finishes. */
