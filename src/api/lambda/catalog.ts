@@ -87,9 +87,9 @@ export function parseFunctionName(raw: string): { readonly name: string; readonl
     if (!arnHead && !partial) throw badName(raw);
     rest = parts.slice(at + 1);
   }
-  const [name, ...tail] = rest;
-  const qualifier = tail.length > 0 ? tail.join(':') : undefined;
-  if (name === undefined || !NAME.test(name)) throw badName(raw);
+  // A label with a colon in it can be named by the Qualifier parameter only.
+  const [name, qualifier, ...extra] = rest;
+  if (name === undefined || !NAME.test(name) || extra.length > 0) throw badName(raw);
   if (qualifier !== undefined && !QUALIFIER.test(qualifier)) throw badName(raw);
   return { name, qualifier };
 }

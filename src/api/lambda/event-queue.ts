@@ -1,10 +1,11 @@
 /**
  * @module api/lambda/event-queue
  * `Event` invocations: accepted at once (202), run in the background. Each function has a bounded queue
- * (EVENT_QUEUE_CAPACITY events, waiting or between attempts); beyond it the invocation is refused (429),
- * never accepted and then lost. An event the version cannot take yet (all its environments busy, or it is
- * not ready) waits at the head of its queue and is tried again when one of the function's own invocations
- * ends, or after a short backoff; an event that fails in the function is tried twice more, after 1 and
+ * (EVENT_QUEUE_CAPACITY events, running, waiting or between attempts); beyond it the invocation is refused
+ * (429), never accepted and then lost. Events start in the order accepted, never more of a version at once
+ * than its concurrency; one the version cannot take yet (its environments busy with synchronous calls, or
+ * not ready) is put back in its place and tried again when one of the function's own invocations ends, or
+ * after a short backoff; an event that fails in the function is tried twice more, after 1 and
  * 2 minutes, as Lambda retries asynchronous invocations; one older than 6 hours (Lambda's maximum event
  * age) or refused for good (too large, no such version) is dropped with a warning in the log.
  */
@@ -14,7 +15,7 @@ import { isSwitchyardError } from '../../core/errors.js';
 import type { FunctionInvocationRequest, FunctionInvoker } from '../../core/function-invoker.js';
 import type { Logger } from '../../core/logger.js';
 
-/** Events each function keeps at most (waiting to run, or waiting to be tried again). */
+/** Events each function holds at most (running, waiting to run, or waiting to be tried again). */
 export const EVENT_QUEUE_CAPACITY = 1_000;
 /** Delays before the second and third attempt of an event whose function failed (Lambda's own). */
 export const EVENT_RETRY_DELAYS_MS: readonly number[] = [60_000, 120_000];
@@ -24,6 +25,8 @@ export const EVENT_MAX_AGE_MS = 6 * 3_600_000;
 const THROTTLE_BACKOFF_MS = { first: 50, max: 2_000 };
 
 interface QueuedEvent {
+  /** Acceptance order: an event put back keeps its place. */
+  readonly seq: number;
   readonly request: FunctionInvocationRequest;
   readonly requestId: string;
   readonly acceptedAt: number;
@@ -36,6 +39,8 @@ interface FunctionQueue {
   /** Events between a failed attempt and the next. */
   retrying: number;
   running: number;
+  /** Running events by version: never more than the version's concurrency. */
+  readonly runningByVersion: Map<string, number>;
   /** Set while the head event was throttled: it waits for a running invocation to end, or for the timer. */
   blocked: boolean;
   backoffMs: number;
@@ -47,6 +52,8 @@ export interface EventQueueOptions {
   readonly invoker: FunctionInvoker;
   readonly clock: Clock;
   readonly log: Logger;
+  /** How many environments a version may run at once: the queue never starts more of its events. */
+  readonly concurrencyOf: (service: string, version: string) => number;
   readonly capacity?: number;
   readonly retryDelaysMs?: readonly number[];
 }
@@ -58,6 +65,7 @@ export class EventQueue {
   readonly #capacity: number;
   readonly #retryDelaysMs: readonly number[];
   #closed = false;
+  #seq = 0;
 
   /** Nothing runs until the first event. */
   constructor(private readonly options: EventQueueOptions) {
@@ -73,10 +81,9 @@ export class EventQueue {
 
   /** Takes an event to run in the background; false when the function's queue is full (or closed). */
   enqueue(request: FunctionInvocationRequest, requestId: string): boolean {
-    if (this.#closed) return false;
+    if (this.#closed || this.held(request.service) >= this.#capacity) return false;
     const q = this.#queue(request.service);
-    if (q.waiting.length + q.retrying >= this.#capacity) return false;
-    q.waiting.push({ request, requestId, acceptedAt: this.options.clock.now(), attempts: 0 });
+    q.waiting.push({ seq: this.#seq++, request, requestId, acceptedAt: this.options.clock.now(), attempts: 0 });
     this.#pump(request.service, q);
     return true;
   }
@@ -99,20 +106,38 @@ export class EventQueue {
   #queue(service: string): FunctionQueue {
     let q = this.#queues.get(service);
     if (!q) {
-      q = { waiting: [], retrying: 0, running: 0, blocked: false, backoffMs: 0, cancelBackoff: undefined };
+      q = {
+        waiting: [],
+        retrying: 0,
+        running: 0,
+        runningByVersion: new Map(),
+        blocked: false,
+        backoffMs: 0,
+        cancelBackoff: undefined,
+      };
       this.#queues.set(service, q);
     }
     return q;
   }
 
-  /** Starts waiting events until one is throttled. */
+  /** Starts waiting events, in order, each while its version runs fewer than its concurrency. */
   #pump(service: string, q: FunctionQueue): void {
-    while (!this.#closed && !q.blocked && q.waiting.length > 0) {
-      const event = q.waiting.shift()!;
+    let i = 0;
+    while (!this.#closed && !q.blocked && i < q.waiting.length) {
+      const event = q.waiting[i]!;
       if (this.options.clock.now() - event.acceptedAt > EVENT_MAX_AGE_MS) {
+        q.waiting.splice(i, 1);
         this.#drop(event, 'older than the maximum event age');
         continue;
       }
+      const { version } = event.request;
+      const running = q.runningByVersion.get(version) ?? 0;
+      if (running >= this.options.concurrencyOf(service, version)) {
+        i++;
+        continue;
+      }
+      q.waiting.splice(i, 1);
+      q.runningByVersion.set(version, running + 1);
       q.running++;
       void this.#run(service, q, event);
     }
@@ -127,14 +152,23 @@ export class EventQueue {
     } catch (err) {
       if (isSwitchyardError(err, 'FUNCTION_THROTTLED') || isSwitchyardError(err, 'VERSION_NOT_READY')) {
         throttled = true;
-        q.waiting.unshift(event);
+        this.#putBack(q, event);
         this.#block(service, q);
       } else this.#drop(event, describeError(err));
     } finally {
       q.running--;
+      const { version } = event.request;
+      q.runningByVersion.set(version, (q.runningByVersion.get(version) ?? 1) - 1);
     }
     if (!throttled && q.blocked && q.cancelBackoff === undefined) q.blocked = false;
     if (!throttled) this.#pump(service, q);
+  }
+
+  /** Puts an event back in its place by acceptance order. */
+  #putBack(q: FunctionQueue, event: QueuedEvent): void {
+    const at = q.waiting.findIndex((e) => e.seq > event.seq);
+    if (at < 0) q.waiting.push(event);
+    else q.waiting.splice(at, 0, event);
   }
 
   /** The head event was refused for now: wait for one of ours to end, or back off when none runs. */
@@ -165,7 +199,7 @@ export class EventQueue {
     const cancel = this.options.clock.setTimer(delay, () => {
       this.#timers.delete(cancel);
       q.retrying--;
-      q.waiting.push(event);
+      this.#putBack(q, event);
       this.#pump(service, q);
     });
     this.#timers.add(cancel);

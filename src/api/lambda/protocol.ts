@@ -144,9 +144,18 @@ async function dispatch(ctx: LambdaContext, req: FastifyRequest, reply: FastifyR
 
 /** Serves Lambda's API under {@link LAMBDA_PREFIX}; other routes are untouched. */
 export const lambdaApi: FastifyPluginAsync<LambdaApiOptions> = async (scope, options) => {
-  const events = new EventQueue({ invoker: options.functions.invoker, clock: options.clock, log: options.log });
+  const catalog = new FunctionCatalog(options.functions.services);
+  const events = new EventQueue({
+    invoker: options.functions.invoker,
+    clock: options.clock,
+    log: options.log,
+    concurrencyOf: (service, version) => {
+      const fn = catalog.list().find((f) => f.name === service);
+      return (fn && catalog.version(fn, version)?.spec.concurrency) ?? 1;
+    },
+  });
   const ctx: LambdaContext = {
-    catalog: new FunctionCatalog(options.functions.services),
+    catalog,
     invoker: options.functions.invoker,
     traffic: options.traffic,
     picker: new AliasPicker(),
