@@ -1,14 +1,13 @@
 /**
  * @module app/launchers
  * The one launcher the engine sees: each version goes to the launcher of its kind, synthetic versions to
- * the synthetic launcher and every other to the task sets (which start versions run by command and
- * health-check fixed targets). The adapters never know of each other; this is where they meet.
+ * the synthetic launcher, function versions to the function launcher, and every other to the task sets
+ * (which start versions run by command and health-check fixed targets). The adapters never know of each other; this is where they meet.
  */
 import type { ServiceConfig } from '../config/schema.js';
 import { describeError } from '../core/describe-error.js';
 import type { Logger } from '../core/logger.js';
 import type { ReplacementLauncher, TrafficPort } from '../shifting/ports.js';
-import type { SyntheticLauncher } from '../synthetic/launcher.js';
 import type { TaskSetLauncher } from '../tasksets/launcher.js';
 
 /** What the launchers serve: the config's services and the traffic they carry now. */
@@ -18,24 +17,27 @@ export interface VersionLaunchersDeps {
   readonly log: Logger;
 }
 
+/** A launcher of one kind of version, which says which versions are its own. */
+export interface KindLauncher extends ReplacementLauncher {
+  /** Whether `version` of `service` is of this launcher's kind. */
+  serves(service: string, version: string): boolean;
+}
+
 /** Routes each version to the launcher of its kind. */
 export class VersionLaunchers implements ReplacementLauncher {
   readonly #deps: VersionLaunchersDeps;
   readonly #taskSets: ReplacementLauncher;
-  readonly #synthetic: SyntheticLauncher;
+  readonly #kinds: readonly KindLauncher[];
 
-  constructor(
-    deps: VersionLaunchersDeps,
-    taskSets: TaskSetLauncher | ReplacementLauncher,
-    synthetic: SyntheticLauncher,
-  ) {
+  /** `kinds` (synthetic versions, functions) take their own versions; the task sets every other. */
+  constructor(deps: VersionLaunchersDeps, taskSets: TaskSetLauncher | ReplacementLauncher, ...kinds: KindLauncher[]) {
     this.#deps = deps;
     this.#taskSets = taskSets;
-    this.#synthetic = synthetic;
+    this.#kinds = kinds;
   }
 
   /**
-   * Starts every version switchyard runs (by command or synthetic) that carries traffic now (the live
+   * Starts every version switchyard runs (by command, synthetic or a function) that carries traffic now (the live
    * one, and any weighted one), all at once, and rejects when one with production traffic cannot
    * start; one that `optional` names, or that has only test traffic, is started too, but its failure is
    * only logged (a replacement whose deployment, resumed, makes it ready again or fails).
@@ -82,6 +84,6 @@ export class VersionLaunchers implements ReplacementLauncher {
   }
 
   #of(service: string, version: string): ReplacementLauncher {
-    return this.#synthetic.serves(service, version) ? this.#synthetic : this.#taskSets;
+    return this.#kinds.find((kind) => kind.serves(service, version)) ?? this.#taskSets;
   }
 }

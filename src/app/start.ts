@@ -40,6 +40,8 @@ export interface StartOptions {
   readonly store?: DeploymentStore;
   /** The policy lab's reports folder, served at `/v1/lab/reports` when given. */
   readonly labReports?: LabReportShelf;
+  /** The built Node bootstrap of function versions; the one shipped beside the functions module by default. */
+  readonly nodeBootstrap?: string;
 }
 
 /** A running switchyard. */
@@ -75,7 +77,9 @@ export async function startSwitchyard(config: Config, options: StartOptions = {}
     const ground = openTheStore({ config, log, clock, store: options.store, teardown });
     const plane = trafficAndDataPlane(ground);
     const observation = statsHealthAndMetrics(ground, plane);
-    const tasks = hooksAndTaskSets(ground, plane);
+    const tasks = hooksAndTaskSets(ground, plane, options.nodeBootstrap);
+    // The Lambda API's invocations count as the version's traffic, beside what the listeners carry.
+    observation.stats.addSource(tasks.functions);
     const alerting = alarmsAndNotifications(ground, observation);
     const core = engineAndRegistry(ground, { ...plane, ...tasks, ...alerting });
     const api = controlApi(ground, { ...plane, ...observation, ...tasks, ...alerting, ...core }, options.labReports);

@@ -13,7 +13,7 @@ import { numberAsText } from './fields.js';
 
 /** How a request on a listener becomes an event: API Gateway HTTP API 2.0, REST API 1.0, or a function URL (2.0's shape). */
 export const EVENT_FORMATS = ['http-api-v2', 'rest-v1', 'function-url'] as const;
-export const EventFormat = z.enum(EVENT_FORMATS);
+export const EventFormat = z.enum(EVENT_FORMATS, { error: `must be one of ${EVENT_FORMATS.join(', ')}` });
 export type EventFormat = z.infer<typeof EventFormat>;
 /** A service's event format when it names none. */
 export const DEFAULT_EVENT_FORMAT: EventFormat = 'http-api-v2';
@@ -41,7 +41,12 @@ export const LambdaConfig = z
         .min(1_000, { error: 'must be at least 1s (Lambda counts whole seconds)' })
         .max(MAX_TIMEOUT_MS, { error: 'must be at most 15m, as on Lambda' }),
     ).default(3_000),
-    memorySize: z.number().int().min(128).max(10_240).default(128),
+    memorySize: z
+      .number({ error: 'must be a number of MB' })
+      .int({ error: 'must be a whole number of MB' })
+      .min(128, { error: 'must be 128-10240 (MB), as on Lambda' })
+      .max(10_240, { error: 'must be 128-10240 (MB), as on Lambda' })
+      .default(128),
     env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.preprocess(numberAsText, z.string())).default({}),
     /** Execution environments kept at most (each runs one invocation at a time); beyond them, 429. */
     concurrency: z.number().int().min(1).max(1_000).default(10),

@@ -148,6 +148,25 @@ export class ExecutionEnvironment {
     }
   }
 
+  /**
+   * Starts the process and runs its Init without an invocation (as provisioned concurrency does): the
+   * Init time, or the failure as the first invocation would have been answered.
+   */
+  async warm(): Promise<
+    { readonly kind: 'ready'; readonly initMs: number } | { readonly kind: 'failed'; readonly outcome: InvokeOutcome }
+  > {
+    if (this.closed) throw new SwitchyardError('VERSION_NOT_READY', 'the execution environment is closed');
+    if (this.busy) throw new SwitchyardError('VERSION_NOT_READY', 'the execution environment is busy');
+    this.busy = true;
+    try {
+      const init = await this.ensureStarted();
+      if (init.kind === 'ready') return { kind: 'ready', initMs: init.ms ?? 0 };
+      return { kind: 'failed', outcome: await this.failInit(randomUUID(), init) };
+    } finally {
+      this.busy = false;
+    }
+  }
+
   /** Kills the process group (if any) and closes its Runtime API; later invocations are refused. */
   async close(): Promise<void> {
     this.closed = true;

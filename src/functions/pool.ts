@@ -56,6 +56,26 @@ export class EnvironmentPool {
     }
   }
 
+  /**
+   * Initialises one environment ahead of traffic (when none is kept yet), so the version is ready and
+   * its first request is warm; resolves with the Init time, or the Init failure as an invocation sees it.
+   */
+  async warm(): Promise<
+    { readonly kind: 'ready'; readonly initMs: number } | { readonly kind: 'failed'; readonly outcome: InvokeOutcome }
+  > {
+    if (this.closed) throw new SwitchyardError('VERSION_NOT_READY', 'the function version is closed');
+    if (this.all.size > 0) return { kind: 'ready', initMs: 0 };
+    const slot: Slot = { env: this.options.create(), cancelReap: undefined };
+    this.all.add(slot);
+    const result = await slot.env.warm();
+    if (result.kind === 'ready') this.release(slot);
+    else {
+      this.all.delete(slot);
+      await slot.env.close();
+    }
+    return result;
+  }
+
   /** Closes every environment, idle or busy; their processes are killed. */
   async close(): Promise<void> {
     this.closed = true;

@@ -7,12 +7,12 @@
 import type { IncomingMessage } from 'node:http';
 
 import { LISTENERS, type RouteTable, type ServiceRoute } from '../core/route-table.js';
+import type { StatsRecorder } from '../core/stats-recorder.js';
 import { CompiledVersion } from './compiled-version.js';
 import { CompiledFault, sameDraws, sameFault } from './faults.js';
 import { CompiledMirror } from './mirror.js';
 import { PoolRegistry, type Upstream } from './pools.js';
 import { cookieValue, SmoothWeightedPicker, stickyBucket, StickyPicker } from './split.js';
-import type { StatsRecorder } from './stats.js';
 
 interface ListenerSplit {
   readonly weighted: SmoothWeightedPicker;

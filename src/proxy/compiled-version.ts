@@ -5,9 +5,9 @@
  */
 import { performance } from 'node:perf_hooks';
 
+import type { VersionStats } from '../core/stats-recorder.js';
 import type { CompiledFault } from './faults.js';
 import type { Upstream } from './pools.js';
-import type { VersionStats } from './stats.js';
 
 /** Where a failed request on a version may be tried once more, and which methods may be. */
 export interface RetryRoute {

@@ -12,6 +12,7 @@ import { type ErrorCode, SwitchyardError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { type ListenerName, LISTENERS, type RouteTable, validateRouteTable } from '../core/route-table.js';
 import { OUTCOME_ERROR, REFUSED_CONNECTION, REFUSED_IN_FLIGHT, type StatsDelta } from '../core/stats-delta.js';
+import { StatsRecorder } from '../core/stats-recorder.js';
 import { type CompiledService, type CompiledTable, compileTable, PoolRegistry } from './compiled-table.js';
 import type { CompiledVersion } from './compiled-version.js';
 import type { Resume } from './faults.js';
@@ -22,7 +23,6 @@ import { mirrorRequest } from './mirror.js';
 import type { Upstream } from './pools.js';
 import { writeProxyError } from './proxy-error.js';
 import { checkTarget, type TargetVerdict } from './request-target.js';
-import { StatsRecorder } from './stats.js';
 import { UpgradeProxy } from './websocket.js';
 
 /** The production listener's index in LISTENERS. */

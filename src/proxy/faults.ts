@@ -11,8 +11,8 @@ import { performance } from 'node:perf_hooks';
 import { drawLognormal, type Lognormal, lognormalOf, Mulberry32 } from '../core/random.js';
 import type { FaultSpec } from '../core/route-table.js';
 import { OUTCOME_ERROR, outcomeOf } from '../core/stats-delta.js';
+import type { VersionStats } from '../core/stats-recorder.js';
 import { writeProxyError } from './proxy-error.js';
-import type { VersionStats } from './stats.js';
 
 /** The longest delay drawn from a distribution (its far tail is cut here): 5 minutes. */
 const MAX_DRAWN_DELAY_MS = 300_000;

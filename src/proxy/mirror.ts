@@ -14,10 +14,10 @@ import type { Dispatcher } from 'undici';
 
 import { FULL_WEIGHT } from '../core/route-table.js';
 import { OUTCOME_ERROR, outcomeOf } from '../core/stats-delta.js';
+import type { VersionStats } from '../core/stats-recorder.js';
 import type { CompiledVersion } from './compiled-version.js';
 import { upstreamRequestHeaders } from './headers.js';
 import { chargedToTarget, failureCode } from './proxy-error.js';
-import type { VersionStats } from './stats.js';
 
 /** Marks a mirrored copy, so the replacement can tell a shadow request from a real one. */
 const MIRROR_HEADER = 'x-switchyard-mirror';

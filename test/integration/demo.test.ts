@@ -122,6 +122,9 @@ describe('switchyard demo', () => {
     // The printed commands work: pin a version, the test listener, a shift through the control port.
     expect(await get(`${prod}/`, { 'x-switchyard-version': '1' })).toBe('hello from blue (version 1)\n');
     expect(await get(`http://127.0.0.1:${demo.ports.test}/`)).toBe('hello from green (version 2)\n');
+    // The function it points at answers through the production listener, from its handler.
+    expect(out).toContain(`a function      curl -s '${prod}/orders?name=you'`);
+    expect(JSON.parse(await get(`${prod}/orders?name=you`))).toEqual({ message: 'hello, you', version: '1' });
     const json = JSON.parse(await get(`${prod}/path?q=1`, { accept: 'application/json' })) as object;
     expect(json).toMatchObject({ method: 'GET', path: '/path?q=1' });
     const shift = await request(`${control}/v1/services/demo/weight`, {

@@ -16,9 +16,9 @@ import type { Duplex } from 'node:stream';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 
+import { VersionStats } from '../../src/core/stats-recorder.js';
 import { CompiledVersion } from '../../src/proxy/compiled-version.js';
 import type { Upstream } from '../../src/proxy/pools.js';
-import { VersionStats } from '../../src/proxy/stats.js';
 import { type UpgradeOptions, UpgradeProxy, type UpgradeTimeouts } from '../../src/proxy/websocket.js';
 import { startProxy, twoVersions } from '../support/switchyard.js';
 import { until } from '../support/until.js';

@@ -13,9 +13,9 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
 
 import type { Switchyard } from '../../src/app/start.js';
+import { VersionStats } from '../../src/core/stats-recorder.js';
 import { CompiledVersion } from '../../src/proxy/compiled-version.js';
 import type { Upstream } from '../../src/proxy/pools.js';
-import { VersionStats } from '../../src/proxy/stats.js';
 import { UpgradeProxy } from '../../src/proxy/websocket.js';
 import { startProxy, twoVersions } from '../support/switchyard.js';
 import { until } from '../support/until.js';

@@ -2,7 +2,9 @@
  * Starts a real switchyard (listeners and control API on 127.0.0.1:0) from a config given as an object,
  * through the same YAML loader the CLI uses. It is closed when the current test finishes.
  */
-import { onTestFinished } from 'vitest';
+import { dirname, join } from 'node:path';
+
+import { inject, onTestFinished } from 'vitest';
 import { stringify } from 'yaml';
 
 import { parseConfig } from '../../src/app/config.js';
@@ -26,13 +28,22 @@ export function configFrom(input: ConfigInput): Config {
   return parseConfig(stringify(full), 'test.yml', {});
 }
 
+/** The Node bootstrap of function versions, as built for this test run (switchyard runs from source here). */
+export function builtNodeBootstrap(): string {
+  return join(dirname(dirname(inject('cliMain'))), 'functions', 'node-runtime', 'bootstrap.js');
+}
+
 /** Starts switchyard for one test. */
 export async function startProxy(
   input: ConfigInput,
   options: { autoClose?: boolean } & Omit<StartOptions, 'clock'> = {},
 ): Promise<Switchyard> {
   const { autoClose: _, ...start } = options;
-  const sy = await startSwitchyard(configFrom(input), { log: createLogger({ level: 'silent' }), ...start });
+  const sy = await startSwitchyard(configFrom(input), {
+    log: createLogger({ level: 'silent' }),
+    nodeBootstrap: builtNodeBootstrap(),
+    ...start,
+  });
   if (options.autoClose !== false) onTestFinished(() => sy.close());
   return sy;
 }

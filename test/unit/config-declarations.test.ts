@@ -79,6 +79,73 @@ services:
   });
 });
 
+describe('function versions', () => {
+  const FUNCTIONS = `listeners:
+  production: { port: 8080 }
+services:
+  - name: orders
+    eventFormat: rest-v1
+    alias: prod
+    versions:
+      "1": { lambda: { handler: fn-v1/index.handler } }
+      "2": { lambda: { bootstrap: ./fn-v2/bootstrap, handler: function.handler, timeout: 10s, memorySize: 512, env: { MODE: 2 }, concurrency: 4 } }
+      "3": { lambda: { root: ., handler: src/app.main, idleTimeout: 1m } }
+    live: "1"
+`;
+
+  it('parses a handler (its folder the task root), a custom runtime and Lambda’s defaults', () => {
+    const config = parseConfig(FUNCTIONS, '/srv/shop/switchyard.yml', {});
+    const service = config.services[0]!;
+    expect(service).toMatchObject({ eventFormat: 'rest-v1', alias: 'prod' });
+    const defaults = { timeoutMs: 3_000, memorySizeMb: 128, env: {}, concurrency: 10, idleMs: 300_000 };
+    expect(service.versions['1']).toEqual({
+      kind: 'lambda',
+      lambda: { runtime: 'nodejs', handler: 'index.handler', root: '/srv/shop/fn-v1', ...defaults },
+      readyTimeoutMs: 60_000,
+    });
+    expect(service.versions['2']).toMatchObject({
+      lambda: {
+        runtime: 'provided',
+        handler: 'function.handler',
+        root: '/srv/shop/fn-v2',
+        bootstrap: '/srv/shop/fn-v2/bootstrap',
+        timeoutMs: 10_000,
+        memorySizeMb: 512,
+        env: { MODE: '2' },
+        concurrency: 4,
+      },
+    });
+    expect(service.versions['3']).toMatchObject({
+      lambda: { handler: 'src/app.main', root: '/srv/shop', idleMs: 60_000 },
+    });
+    // A service that names neither keeps them absent (the defaults, http-api-v2 and live, apply where used).
+    expect(parseConfig(HEAD, 'x.yml', {}).services[0]).not.toHaveProperty('eventFormat');
+  });
+
+  it('refuses a function without code, Lambda’s bounds crossed, and command options on a function', () => {
+    const text = `listeners:
+  production: { port: 8080 }
+services:
+  - name: orders
+    eventFormat: soap
+    alias: "123"
+    versions:
+      "1": { lambda: { timeout: 20m, memorySize: 64 } }
+      "2": { lambda: { handler: index }, env: { A: b } }
+    live: "1"
+`;
+    expect(problems(text)).toEqual([
+      'x.yml:5:18 services[0].eventFormat: must be one of http-api-v2, rest-v1, function-url',
+      'x.yml:6:12 services[0].alias: must be 1-128 letters, digits, dashes or underscores, not only digits (a Lambda alias name)',
+      'x.yml:8:22 services[0].versions.1.lambda: a function needs a handler, or a bootstrap (a custom runtime)',
+      'x.yml:8:33 services[0].versions.1.lambda.timeout: must be at most 15m, as on Lambda',
+      'x.yml:8:50 services[0].versions.1.lambda.memorySize: must be 128-10240 (MB), as on Lambda',
+      'x.yml:9:33 services[0].versions.2.lambda.handler: must be <module path>.<exported function>, e.g. index.handler',
+      'x.yml:9:47 services[0].versions.2.env: applies only to a version started by command (a function takes lambda.env)',
+    ]);
+  });
+});
+
 describe('declared applications, groups and configurations', () => {
   it('parses them in the API shapes, with switchyard shifts for custom configurations', () => {
     const config = parseConfig(

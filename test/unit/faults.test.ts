@@ -9,9 +9,9 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 
 import { Mulberry32 } from '../../src/core/random.js';
 import type { FaultSpec, RouteTable } from '../../src/core/route-table.js';
+import { StatsRecorder, VersionStats } from '../../src/core/stats-recorder.js';
 import { type CompiledTable, compileTable, PoolRegistry } from '../../src/proxy/compiled-table.js';
 import { CompiledFault, sameDraws, sameFault } from '../../src/proxy/faults.js';
-import { StatsRecorder, VersionStats } from '../../src/proxy/stats.js';
 
 const REQ = new IncomingMessage(new Socket());
 

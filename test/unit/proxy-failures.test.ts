@@ -11,11 +11,11 @@ import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { OUTCOMES, REFUSALS } from '../../src/core/stats-delta.js';
+import { VersionStats } from '../../src/core/stats-recorder.js';
 import { CompiledVersion } from '../../src/proxy/compiled-version.js';
 import { forward } from '../../src/proxy/forwarder.js';
 import { Upstream } from '../../src/proxy/pools.js';
 import { chargedToTarget, failureCode } from '../../src/proxy/proxy-error.js';
-import { VersionStats } from '../../src/proxy/stats.js';
 
 const withCode = (code: string, message = code) => Object.assign(new Error(message), { code });
 

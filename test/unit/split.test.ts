@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { parseConfig } from '../../src/app/config.js';
+import { StatsRecorder } from '../../src/core/stats-recorder.js';
 import { type CompiledTable, compileTable, PoolRegistry } from '../../src/proxy/compiled-table.js';
 import {
   cookieValue,
@@ -11,7 +12,6 @@ import {
   stickyBucket,
   StickyPicker,
 } from '../../src/proxy/split.js';
-import { StatsRecorder } from '../../src/proxy/stats.js';
 import { TrafficState } from '../../src/shifting/traffic.js';
 
 function picks(picker: SmoothWeightedPicker, n: number): number[] {

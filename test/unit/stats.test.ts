@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 
 import { ManualClock } from '../../src/core/clock.js';
 import { LATENCY_BOUNDS_MS, OUTCOME_ERROR, outcomeOf, OUTCOMES, type StatsDelta } from '../../src/core/stats-delta.js';
+import { StatsRecorder, VersionStats } from '../../src/core/stats-recorder.js';
 import { StatsHub } from '../../src/health/stats-hub.js';
-import { StatsRecorder, VersionStats } from '../../src/proxy/stats.js';
 
 const bucketIndex = (ms: number) => {
   const s = new VersionStats('svc', 'v');

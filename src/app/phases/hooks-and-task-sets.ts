@@ -1,9 +1,11 @@
 /**
  * @module app/phases/hooks-and-task-sets
  * What deployments run: lifecycle hooks, and the versions switchyard runs itself: by command (task
- * sets), or in process (synthetic versions).
+ * sets), in process (synthetic versions), or as Lambda-like functions in execution environments.
  */
 import { callerEnv } from '../../api/auth/exposure.js';
+import { FunctionHost } from '../../functions/host.js';
+import { FunctionLauncher } from '../../functions/launcher.js';
 import { Prober } from '../../health/probe.js';
 import { HookExecutor } from '../../hooks/runner.js';
 import { SyntheticLauncher } from '../../synthetic/launcher.js';
@@ -18,12 +20,18 @@ export interface HooksAndTaskSets {
   readonly hooks: HookExecutor;
   /** Task sets and synthetic versions, each version to the launcher of its kind. */
   readonly launcher: VersionLaunchers;
+  /** The function versions' execution environments (what the Lambda API invokes). */
+  readonly functions: FunctionHost;
 }
 
-/** Builds the hook executor, with the executions the store kept, and the launchers of task sets and synthetic versions. */
+/**
+ * Builds the hook executor, with the executions the store kept, the launchers of task sets and synthetic
+ * versions, and the function host (running `nodeBootstrap` for handler versions when given).
+ */
 export function hooksAndTaskSets(
   { config, log, clock, store, processes, later }: Ground,
   { traffic, afterDrain }: TrafficAndDataPlane,
+  nodeBootstrap?: string,
 ): HooksAndTaskSets {
   const hooks = new HookExecutor({
     hooks: config.hooks,
@@ -61,6 +69,31 @@ export function hooksAndTaskSets(
   });
   // Likewise their servers.
   afterDrain.add('synthetic versions', () => synthetic.close());
-  const launcher = new VersionLaunchers({ services: config.services, traffic, log }, taskSets, synthetic);
-  return { hooks, launcher };
+  const functions = new FunctionHost({
+    services: config.services,
+    clock,
+    log: log.child({ component: 'functions' }),
+    ledger: processes,
+    ...(nodeBootstrap !== undefined && { nodeBootstrap }),
+  });
+  const functionLauncher = new FunctionLauncher({
+    services: config.services,
+    traffic,
+    host: functions,
+    clock,
+    readiness,
+    log: log.child({ component: 'functions' }),
+  });
+  // Likewise their fronts, then their runtimes.
+  afterDrain.add('function versions', async () => {
+    await functionLauncher.close();
+    await functions.close();
+  });
+  const launcher = new VersionLaunchers(
+    { services: config.services, traffic, log },
+    taskSets,
+    synthetic,
+    functionLauncher,
+  );
+  return { hooks, launcher, functions };
 }

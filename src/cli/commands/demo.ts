@@ -140,6 +140,14 @@ function printNextSteps(sy: Switchyard, service: string, io: CommandIo): void {
     `  deploy again    node dist/src/cli/main.js deploy --app ${APPLICATION} --group ${GROUP} --appspec config/appspec/ecs-v1.yml --endpoint ${control} --wait`,
   );
   io.out(`  dashboard       ${control}/   (services, each deployment's timeline and charts, history, lab reports)`);
+  io.out(`  a function      curl -s '${prod}/orders?name=you'   (version 1 of the function "orders", a Node handler)`);
+  io.out(`  Lambda API      aws lambda invoke --endpoint-url ${control} --function-name orders --qualifier live \\`);
+  io.out(
+    `                    --cli-binary-format raw-in-base64-out --payload '{"queryStringParameters":{"name":"you"}}' /dev/stdout`,
+  );
+  io.out(
+    `  function canary node dist/src/cli/main.js deploy --app orders --group orders-live --appspec config/appspec/lambda-orders.yml --endpoint ${control} --wait`,
+  );
   io.out(`  see state       curl -s ${control}/v1/services   and   curl -s ${control}/metrics`);
   io.out('  policy lab      npm run lab   (four shift policies against the same load and faults, live and');
   io.out('                  simulated, in about two minutes; the report in lab-reports/policies/report.html,');

@@ -1,11 +1,12 @@
 /**
- * @module proxy/stats
+ * @module core/stats-recorder
  * Per service and version outcome counts and a latency histogram, written on the hot path with no
- * allocation and read by the control plane as a StatsDelta (counts since the last delta). Health windows,
+ * allocation and read by the control plane as a StatsDelta (counts since the last delta). The data plane
+ * records what it proxies; the function host what the Lambda API invokes. Health windows,
  * alarms and metrics are computed from deltas alone, so the same code works when the data plane runs in
  * other processes.
  */
-import { LATENCY_BOUNDS_MS, OUTCOMES, REFUSALS, type StatsDelta, type StatsEntry } from '../core/stats-delta.js';
+import { LATENCY_BOUNDS_MS, OUTCOMES, REFUSALS, type StatsDelta, type StatsEntry } from './stats-delta.js';
 
 function bucketOf(ms: number): number {
   const b = LATENCY_BOUNDS_MS;
