@@ -166,13 +166,7 @@ describe('Invoke', () => {
   it('throttles beyond the version’s concurrency with TooManyRequestsException', async () => {
     const { api, lambda } = await setup();
     const first = lambda.send(new InvokeCommand({ FunctionName: 'slow', Payload: payload({ ms: 600 }) }));
-    await until(
-      () => api.invoker.lines.some((l) => l.startsWith('START')),
-      Boolean,
-      10_000,
-      10,
-      'first invocation running',
-    );
+    await until(() => api.logged().some((l) => l.startsWith('START')), Boolean, 10_000, 10, 'first invocation running');
     const err = await refusal(lambda.send(new InvokeCommand({ FunctionName: 'slow', Payload: payload({ ms: 0 }) })));
     expect(err).toBeInstanceOf(TooManyRequestsException);
     expect(err.$metadata.httpStatusCode).toBe(429);
@@ -266,13 +260,7 @@ describe('Invoke', () => {
     const invokeRaw = (qualifier: string, body: string) =>
       request(`${api.url}/2015-03-31/functions/slow/invocations?Qualifier=${qualifier}`, { method: 'POST', body });
     const first = invokeRaw('1', '{"ms":500}');
-    await until(
-      () => api.invoker.lines.some((l) => l.startsWith('START')),
-      Boolean,
-      10_000,
-      10,
-      'first invocation running',
-    );
+    await until(() => api.logged().some((l) => l.startsWith('START')), Boolean, 10_000, 10, 'first invocation running');
     const throttled = await invokeRaw('1', '{"ms":0}');
     expect(throttled.statusCode).toBe(429);
     expect(throttled.headers['x-amz-executed-version']).toBe('1');
