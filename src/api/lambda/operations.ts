@@ -109,7 +109,6 @@ export function listAliases(ctx: LambdaContext, call: Call): object {
 export function updateAlias(ctx: LambdaContext, call: Call, aliasName: string, body: unknown): AliasConfiguration {
   const fn = ctx.catalog.get(call.name);
   const current = aliasNamed(ctx, fn, aliasName);
-  const change = aliasChange(fn, body, current);
   const active = ctx.deployments?.activeOn(fn.name);
   if (active) {
     throw new SwitchyardError(
@@ -117,6 +116,7 @@ export function updateAlias(ctx: LambdaContext, call: Call, aliasName: string, b
       `The operation cannot be performed at this time. Deployment ${active.id} is shifting ${fn.name}'s traffic (its alias ${fn.alias}); stop it, or let it finish, before updating the alias.`,
     );
   }
+  const change = aliasChange(fn, body, current);
   const view = ctx.traffic.service(fn.name);
   const basisPoints = (weights: Readonly<Record<string, number>>) =>
     Object.fromEntries(Object.entries(weights).map(([label, percent]) => [label, Math.round(percent * 100)]));
