@@ -139,6 +139,11 @@ export class FunctionCatalog {
     return [...this.#functions.values()];
   }
 
+  /** The function `name`, or undefined. */
+  find(name: string): LambdaFunction | undefined {
+    return this.#functions.get(name);
+  }
+
   /** The function `name`, or Lambda's 404 naming what was asked for. */
   get(name: string, qualifier?: string): LambdaFunction {
     const fn = this.#functions.get(name);

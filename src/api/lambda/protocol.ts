@@ -150,7 +150,7 @@ export const lambdaApi: FastifyPluginAsync<LambdaApiOptions> = async (scope, opt
     clock: options.clock,
     log: options.log,
     concurrencyOf: (service, version) => {
-      const fn = catalog.list().find((f) => f.name === service);
+      const fn = catalog.find(service);
       return (fn && catalog.version(fn, version)?.spec.concurrency) ?? 1;
     },
   });
