@@ -58,6 +58,13 @@ const SERVICES = [
   fn('recorder', { '1': { handler: apiHandler('record'), concurrency: 1 } }),
   fn('shell', { '1': { bootstrap: CUSTOM_BOOTSTRAP, handler: 'function.handler' } }),
   { name: 'web', match: { pathPrefix: '/web' }, versions: { '1': { targets: ['http://127.0.0.1:9'] } }, live: '1' },
+  {
+    name: 'mixed',
+    match: { pathPrefix: '/mixed' },
+    versions: { '1': { lambda: { handler: apiHandler('echo') } }, '2': { targets: ['http://127.0.0.1:9'] } },
+    live: '1',
+    weights: { '1': 50, '2': 50 },
+  },
 ];
 
 async function setup(): Promise<{ api: LambdaApiServer; lambda: LambdaClient }> {
@@ -255,6 +262,29 @@ describe('Invoke', () => {
     expect(tooLarge.$metadata.httpStatusCode).toBe(413);
   });
 
+  it('answers a pick of an HTTP version weighted in the alias with ResourceConflictException, naming the version', async () => {
+    const { api, lambda } = await setup();
+    const alias = await lambda.send(new GetAliasCommand({ FunctionName: 'mixed', Name: 'live' }));
+    expect(alias.RoutingConfig?.AdditionalVersionWeights).toEqual({ '2': 0.5 });
+    const statuses: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const res = await request(`${api.url}/2015-03-31/functions/mixed/invocations?Qualifier=live`, {
+        method: 'POST',
+        body: '{}',
+      });
+      statuses.push(`${res.statusCode} ${String(res.headers['x-amz-executed-version'])}`);
+      if (res.statusCode === 409) {
+        expect(res.headers['x-amzn-errortype']).toBe('ResourceConflictException');
+        expect(((await res.body.json()) as { message: string }).message).toContain('Version 2 of mixed');
+      } else await res.body.dump();
+    }
+    expect(statuses.sort()).toEqual(['200 1', '200 1', '409 2', '409 2']);
+    // Named directly, an HTTP version is no function version at all.
+    expect(await refusal(lambda.send(new InvokeCommand({ FunctionName: 'mixed:2' })))).toBeInstanceOf(
+      ResourceNotFoundException,
+    );
+  });
+
   it('says which version ran on every answer, a throttled one too (raw HTTP)', async () => {
     const { api } = await setup();
     const invokeRaw = (qualifier: string, body: string) =>
@@ -331,6 +361,7 @@ describe('functions, versions and the alias', () => {
       'chatty',
       'recorder',
       'shell',
+      'mixed',
     ]);
   });
 
