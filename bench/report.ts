@@ -6,6 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { functionsSection } from './functions.js';
 import type { FuzzReport } from './fuzz.js';
 import { labSection } from './lab.js';
 import type { RollbackReport, RollbackRow } from './rollback.js';
@@ -208,6 +209,7 @@ export function renderMarkdown(r: BenchReport): string {
   if (r.soak) lines.push('', renderSoak(r.soak));
   if (r.fuzz) lines.push('', ...fuzzSection(r.fuzz));
   if (r.lab) lines.push('', ...labSection(r.lab));
+  if (r.functions) lines.push('', ...functionsSection(r.functions));
   if (r.profile) {
     lines.push(
       '',

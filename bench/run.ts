@@ -4,7 +4,8 @@
  * between the same two upstreams, in interleaved rounds with the proxy under test pinned to its own core,
  * and (rollback.ts) how fast switchyard's alarms roll back a failing canary and what clients see meanwhile,
  * (soak.ts) long load through deployments and weight flips, and (fuzz.ts) the fuzz tests at 10,000 cases
- * per target. With BENCH_BASELINE (baseline.ts) another revision runs beside this one, for before/after.
+ * per target, and (functions.ts) a trivial function version behind the HTTP front next to a plain HTTP
+ * version. With BENCH_BASELINE (baseline.ts) another revision runs beside this one, for before/after.
  * Prints a markdown report and writes bench/results/latest.{json,md}. See scenarios.ts for the BENCH_*
  * variables that shorten or narrow a run.
  */
@@ -16,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 
 import { type Baseline, buildBaseline } from './baseline.js';
 import { newestProfile, type SelfTime, topSelfTime } from './cpu-profile.js';
+import { functionsChecks, type FunctionsReport, runFunctions } from './functions.js';
 import { fuzzChecks, type FuzzReport, runFuzz } from './fuzz.js';
 import { labChecks, type LabReport, runLabBench } from './lab.js';
 import { LoadGenerator, measure, type Rig, type RunSample } from './measure.js';
@@ -130,6 +132,20 @@ async function startTargets(
     }
   }
   return out;
+}
+
+/** The functions scenario's figures, or null with a note saying why it could not run. */
+async function functionsOrNote(rig: Rig, options: BenchOptions, notes: string[]): Promise<FunctionsReport | null> {
+  if (!(await waitForQuiet())) notes.push('the machine never became idle before the functions scenario started.');
+  try {
+    const closedS = options.durationS ?? 2;
+    const run = { rounds: options.rounds, closedS, openS: 4, coldRuns: options.functionsColdRuns };
+    return await runFunctions(rig.place, rig.gen, run, progress);
+  } catch (err) {
+    notes.push(`the functions scenario failed to run: ${(err as Error).message.split('\n')[0]}`);
+    progress(`functions failed: ${(err as Error).stack ?? String(err)}`);
+    return null;
+  }
 }
 
 /** The soak's figures, or null with a note saying why it could not run. */
@@ -314,6 +330,7 @@ async function main(): Promise<void> {
   let soak: SoakReport | null = null;
   let fuzz: FuzzReport | null = null;
   let lab: LabReport | null = null;
+  let functions: FunctionsReport | null = null;
   for (const scenario of options.scenarios) {
     if (scenario.kind === 'fuzz') {
       // No proxy under load: it needs neither the targets nor a quiet machine to mean something.
@@ -347,6 +364,10 @@ async function main(): Promise<void> {
           progress(`rollback failed: ${(err as Error).stack ?? String(err)}`);
         }
       }
+      continue;
+    }
+    if (scenario.kind === 'functions') {
+      if (names.includes('switchyard')) functions = await functionsOrNote(rig, options, notes);
       continue;
     }
     if (scenario.kind === 'soak') {
@@ -383,6 +404,7 @@ async function main(): Promise<void> {
     soak,
     fuzz,
     lab,
+    functions,
     profile,
     checks: [
       ...checkTargets(scenarios, stream),
@@ -390,6 +412,7 @@ async function main(): Promise<void> {
       ...soakChecks(soak),
       ...fuzzChecks(fuzz),
       ...labChecks(lab),
+      ...functionsChecks(functions),
     ],
     notes,
   };

@@ -2,7 +2,7 @@
  * @module bench/scenarios
  * The scenarios the issue asks for and the environment variables that shorten or narrow a run. The
  * defaults keep a full run on a 2-core machine to about six minutes, plus about three for the rollback
- * scenario.
+ * scenario and one for the functions scenario.
  */
 
 /** A load scenario: the same load against every target in turn. */
@@ -67,7 +67,16 @@ export interface LabScenario {
   readonly runs: number;
 }
 
-export type Scenario = LoadScenario | StreamScenario | RollbackScenario | SoakScenario | FuzzScenario | LabScenario;
+/** A trivial Node handler behind the HTTP front next to a plain HTTP version (functions.ts): switchyard alone. */
+export interface FunctionsScenario {
+  readonly kind: 'functions';
+  readonly id: string;
+  readonly letter: string;
+  readonly title: string;
+}
+
+export type Scenario =
+  LoadScenario | StreamScenario | RollbackScenario | SoakScenario | FuzzScenario | LabScenario | FunctionsScenario;
 
 export const TARGET_NAMES = ['direct', 'switchyard', 'faults-armed', 'baseline', 'http-proxy', 'nginx'] as const;
 export type TargetName = (typeof TARGET_NAMES)[number];
@@ -183,6 +192,13 @@ export const SCENARIOS: readonly Scenario[] = [
     title: 'policy lab: 1,000 simulated runs of ECSCanary10Percent15Minutes at 1,000 req/s',
     runs: 1_000,
   },
+  {
+    kind: 'functions',
+    id: 'functions',
+    letter: 'k',
+    title:
+      'function versions: a trivial Node handler behind the HTTP front vs a plain HTTP version (invocations/s at concurrency 4, latency added at 500 req/s, cold start)',
+  },
 ];
 
 /** How this run is shaped, from the environment. */
@@ -207,6 +223,8 @@ export interface BenchOptions {
   readonly fuzzRuns: number | undefined;
   /** Simulated runs, when BENCH_SIM_RUNS overrides the lab scenario's. */
   readonly simRuns: number | undefined;
+  /** Cold starts measured in the functions scenario. */
+  readonly functionsColdRuns: number;
   /** Where latest.{json,md} go instead of bench/results (for trial runs that must not replace them). */
   readonly resultsDir: string | undefined;
 }
@@ -228,6 +246,8 @@ export const USAGE = `environment:
   BENCH_SOAK_RATE=N            soak: requests per second, evenly paced (default 2000)
   BENCH_FUZZ_RUNS=N            fuzz: cases per target (default 10000; the tests alone: FUZZ_RUNS, default 300)
   BENCH_SIM_RUNS=N             lab: simulated runs (default 1000)
+  BENCH_FUNCTIONS=0            leave the functions scenario out (BENCH_SCENARIOS=functions runs it alone)
+  BENCH_FUNCTIONS_COLD=N       functions: cold starts measured (default 7)
   BENCH_RESULTS_DIR=DIR        write latest.{json,md} there instead of bench/results`;
 
 function numberVar(name: string, fallback: number | undefined, allowZero = false): number | undefined {
@@ -264,7 +284,11 @@ export function readOptions(): BenchOptions {
     rounds: Math.max(1, Math.round(numberVar('BENCH_ROUNDS', 3)!)),
     durationS: numberVar('BENCH_DURATION', undefined),
     warmupS: numberVar('BENCH_WARMUP', 1, true)!,
-    scenarios: SCENARIOS.filter((s) => !wanted || wanted.includes(s.id) || wanted.includes(s.letter)),
+    scenarios: SCENARIOS.filter(
+      (s) =>
+        (!wanted || wanted.includes(s.id) || wanted.includes(s.letter)) &&
+        !(s.kind === 'functions' && process.env['BENCH_FUNCTIONS'] === '0'),
+    ),
     targets: TARGET_NAMES.filter((t) => targets.includes(t)),
     cpuProfDir: process.env['BENCH_CPU_PROF'] || undefined,
     rollbackRuns: Math.max(1, Math.round(numberVar('BENCH_ROLLBACK_RUNS', 10)!)),
@@ -274,6 +298,7 @@ export function readOptions(): BenchOptions {
     soakRate: numberVar('BENCH_SOAK_RATE', 2_000)!,
     fuzzRuns: fuzzRuns === undefined ? undefined : Math.max(1, Math.round(fuzzRuns)),
     simRuns: simRuns === undefined ? undefined : Math.max(1, Math.round(simRuns)),
+    functionsColdRuns: Math.max(1, Math.round(numberVar('BENCH_FUNCTIONS_COLD', 7)!)),
     resultsDir: process.env['BENCH_RESULTS_DIR'] || undefined,
   };
 }

@@ -4,6 +4,7 @@
  * ratios to direct and between proxies, and the issue's targets checked against them.
  */
 import type { SelfTime } from './cpu-profile.js';
+import type { FunctionsReport } from './functions.js';
 import type { FuzzReport } from './fuzz.js';
 import type { LabReport } from './lab.js';
 import type { RunSample } from './measure.js';
@@ -88,6 +89,8 @@ export interface BenchReport {
   readonly fuzz: FuzzReport | null;
   /** The lab scenario's figures, when it ran. */
   readonly lab: LabReport | null;
+  /** The functions scenario's figures, when it ran. */
+  readonly functions: FunctionsReport | null;
   /** switchyard's top functions by self time under the headline load, when BENCH_CPU_PROF asked for it. */
   readonly profile: readonly SelfTime[] | null;
   readonly checks: readonly TargetCheck[];

@@ -20,6 +20,8 @@ import { requestTime } from '../../src/functions/http-front/request-parts.js';
 import { EnvironmentPool } from '../../src/functions/pool.js';
 import { logSink } from '../support/log-sink.js';
 import { alive } from '../support/processes.js';
+import { startProxy, twoVersions } from '../support/switchyard.js';
+import { until } from '../support/until.js';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'functions');
 const TASK_ROOT = join(FIXTURES, 'http-echo');
@@ -433,5 +435,43 @@ describe('the answers the front gives itself', () => {
     const small = await send(running.front.url, 'POST', '/', ['Content-Type', 'image/png'], randomBytes(1024));
     expect(small.status).toBe(200);
     expect(running.invocations).toBe(1);
+  });
+});
+
+describe('closing', () => {
+  it('an answer under way is still sent; a new connection is refused', async () => {
+    const running = await front('slow', 'http-api-v2');
+    await send(running.front.url, 'GET', '/?ms=0');
+    const pending = send(running.front.url, 'GET', '/?ms=300');
+    await until(
+      () => running.invocations,
+      (n) => n === 2,
+      3_000,
+    );
+    await running.front.close();
+    expect((await pending).status).toBe(200);
+    await expect(send(running.front.url, 'GET', '/?ms=0')).rejects.toThrow(/ECONNREFUSED/);
+  });
+});
+
+describe('behind switchyard’s proxy', () => {
+  it('the source IP is the address the proxy took the request from, not one the client claims', async () => {
+    const running = await front('echo', 'http-api-v2');
+    const sy = await startProxy(twoVersions(running.front.url, running.front.url));
+    const answer = await send(sy.urls['production']!, 'GET', '/orders?id=7', [
+      'X-Forwarded-For',
+      '203.0.113.9',
+      'Cookie',
+      'a=1',
+    ]);
+    expect(answer.status).toBe(200);
+    const event = json(answer);
+    expect(event['requestContext']).toMatchObject({ http: { sourceIp: '127.0.0.1', path: '/orders' } });
+    expect(event['headers']).toMatchObject({
+      'x-forwarded-for': '203.0.113.9, 127.0.0.1',
+      'x-forwarded-proto': 'http',
+    });
+    expect(event['cookies']).toEqual(['a=1']);
+    expect(answer.headers['apigw-requestid']).toMatch(GATEWAY_ID);
   });
 });

@@ -2,9 +2,13 @@
  * The Runtime API on a real socket, driven as a runtime would drive it: headers of `next`, the status codes
  * and error bodies for calls out of order, unknown ids and oversized bodies.
  */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { MAX_PAYLOAD_BYTES, RuntimeApi, type RuntimeReport } from '../../src/functions/runtime-api.js';
+import { builtNodeBootstrap } from '../support/switchyard.js';
 
 const apis: RuntimeApi[] = [];
 afterEach(async () => {
@@ -103,5 +107,38 @@ describe('the Runtime API', () => {
     expect(events).toEqual([
       'init-error Unhandled {"errorMessage":"Failed to load function.","errorType":"InvalidFunctionException"}',
     ]);
+  });
+});
+
+describe('the Node runtime without its Runtime API', () => {
+  const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'functions');
+
+  /** Runs the built bootstrap against a port nothing listens on; resolves with how it ended. */
+  async function runOrphan(taskRoot: string, handler: string) {
+    const child = spawn(process.execPath, [builtNodeBootstrap()], {
+      env: {
+        PATH: process.env['PATH'],
+        AWS_LAMBDA_RUNTIME_API: '127.0.0.1:1',
+        LAMBDA_TASK_ROOT: taskRoot,
+        _HANDLER: handler,
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    clearTimeout(killer);
+    return { code, stderr };
+  }
+
+  it('ends (exit 1) when the Runtime API cannot be reached, after Init and after an Init error alike', async () => {
+    const served = await runOrphan(join(FIXTURES, 'esm'), 'index.handler');
+    expect(served.code).toBe(1);
+    expect(served.stderr).toContain('the Runtime API at http://127.0.0.1:1/2018-06-01 cannot be reached');
+    const failedInit = await runOrphan(join(FIXTURES, 'init-error'), 'index.handler');
+    expect(failedInit.code).toBe(1);
+    // One Init Error record, not one per failed report of it.
+    expect(failedInit.stderr.match(/Init Error/g)).toHaveLength(1);
   });
 });

@@ -11,6 +11,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 
 import type { EventFormat } from '../../config/functions.js';
+import { LOCAL_ACCOUNT_ID } from '../../core/aws-identity.js';
 import type { Clock } from '../../core/clock.js';
 import { describeError } from '../../core/describe-error.js';
 import { isSwitchyardError } from '../../core/errors.js';
@@ -47,8 +48,6 @@ export interface FunctionFront {
   close(graceMs?: number): Promise<void>;
 }
 
-/** The account id requestContext names (the same the execution environments are given). */
-export const FRONT_ACCOUNT_ID = '123456789012';
 /** How long answers under way may take once the front closes. */
 const DRAIN_MS = 10_000;
 const JSON_TYPE = 'application/json';
@@ -119,7 +118,7 @@ class Front {
     this.#options = options;
     const url = options.eventFormat === 'function-url';
     this.#api = {
-      accountId: FRONT_ACCOUNT_ID,
+      accountId: LOCAL_ACCOUNT_ID,
       // An API belongs to the function, not to a version: every version of it is behind the same API.
       apiId: derivedId(`${options.eventFormat}:${options.functionName}`, url ? 32 : 10),
       resourceId: derivedId(`resource:${options.functionName}`, 6),

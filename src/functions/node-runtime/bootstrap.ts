@@ -33,8 +33,12 @@ function logError(label: string, doc: ErrorDocument): void {
 async function postInitError(err: unknown): Promise<never> {
   const doc = toErrorDocument(err);
   logError('Init Error', doc);
-  await post('/runtime/init/error', JSON.stringify(doc), { 'lambda-runtime-function-error-type': doc.errorType });
-  process.exit(1);
+  try {
+    await post('/runtime/init/error', JSON.stringify(doc), { 'lambda-runtime-function-error-type': doc.errorType });
+  } finally {
+    // Whether or not the Runtime API took it: a failed post must not come back here as another crash.
+    process.exit(1);
+  }
 }
 
 /** A failure outside the handler's own promise: posted for the invocation (or Init), then the process ends. */
@@ -106,4 +110,9 @@ async function main(): Promise<void> {
   await serve(handler);
 }
 
-await main();
+// The Runtime API gone (switchyard stopped or killed): nothing can be asked or answered any more, so the
+// runtime ends rather than retry forever, as Lambda's own runtime clients do.
+await main().catch((err: unknown) => {
+  process.stderr.write(`the Runtime API at ${BASE} cannot be reached: ${String(err)}\n`);
+  process.exit(1);
+});
