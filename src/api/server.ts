@@ -1,8 +1,8 @@
 /**
  * @module api/server
  * The control API on the control port (fastify), put together from one plugin per resource: health,
- * Prometheus metrics, the services' traffic, alarms, deployments, the event stream, notifications, and
- * CodeDeploy's own JSON protocol at `POST /`. What the plugins share is set here, on the root: the error
+ * Prometheus metrics, the services' traffic, alarms, deployments, the event stream, notifications,
+ * CodeDeploy's own JSON protocol at `POST /`, and Lambda's API under `/2015-03-31/functions`. What the plugins share is set here, on the root: the error
  * form, the not-found answer, and the bearer-token guard. It never listens by itself; the composition
  * root decides where.
  */
@@ -29,6 +29,7 @@ import type { EventStream } from './event-stream.js';
 import { eventRoutes } from './events.js';
 import { hostGuard, type HostRule } from './host-guard.js';
 import { nestsDeeperThan, TOO_DEEP_MESSAGE } from './json-depth.js';
+import { type FunctionApiDeps, lambdaApi } from './lambda/protocol.js';
 import { type AlarmRegistry, alarmRoutes } from './rest/alarms.js';
 import { deploymentRoutes } from './rest/deployments.js';
 import { healthRoutes } from './rest/health.js';
@@ -40,7 +41,7 @@ import { statsRoutes } from './rest/stats.js';
 import type { ErrorBody } from './rest/wire.js';
 
 // The ports ApiDeps names, for whoever fills it in.
-export type { AlarmRegistry, HealthSource, LabReportShelf, MetricsSource, NotificationSource };
+export type { AlarmRegistry, FunctionApiDeps, HealthSource, LabReportShelf, MetricsSource, NotificationSource };
 
 /** What the control API needs. */
 export interface ApiDeps {
@@ -57,6 +58,8 @@ export interface ApiDeps {
   readonly alarms?: AlarmRegistry;
   /** When given, the CodeDeploy protocol is served at `POST /`, and `/v1/deployments…` beside it. */
   readonly codedeploy?: CodeDeployDeps;
+  /** When given, Lambda's API (Invoke, GetFunction, aliases…) is served under `/2015-03-31/functions`. */
+  readonly functions?: FunctionApiDeps;
   /** When given, `GET /v1/notifications` lists the trigger notifications and their delivery. */
   readonly notifications?: NotificationSource;
   /** When given, `/v1/lab/reports` lists, shows and takes uploads of the policy lab's reports. */
@@ -129,6 +132,16 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   if (codedeploy) {
     void app.register(deploymentRoutes, { engine: codedeploy.engine, registry: codedeploy.registry, log });
     void app.register(codeDeployProtocol, { deps: codedeploy, authenticate: guard?.requireSigV4 });
+  }
+  if (deps.functions) {
+    void app.register(lambdaApi, {
+      functions: deps.functions,
+      traffic: deps.traffic,
+      deployments: codedeploy?.engine,
+      clock: deps.clock ?? systemClock,
+      log,
+      authenticate: guard?.requireLambdaSigV4,
+    });
   }
   return app;
 }
