@@ -30,6 +30,7 @@ export function controlApi(
     metrics,
     health,
     hooks,
+    functions,
     alarms,
     notifications,
     engine,
@@ -57,6 +58,8 @@ export function controlApi(
     hosts: { bound: config.control.host, allowed: config.control.allowedHosts },
     clock,
     dashboard: dashboardFolder(),
+    // Lambda's API over the function versions (their alias is each service's production split).
+    functions: { services: config.services, invoker: functions },
     codedeploy: {
       engine,
       registry,
