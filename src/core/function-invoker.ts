@@ -16,6 +16,8 @@ export interface FunctionInvocationRequest {
   readonly invokedFunctionArn: string;
   /** `X-Amz-Client-Context`, decoded from base64. */
   readonly clientContext?: string;
+  /** Lambda's request id (the function's `context.awsRequestId`, the answer's `x-amzn-RequestId`); new when absent. */
+  readonly requestId?: string;
   /** When true, the result carries the last 4 KB of the invocation's log (for `X-Amz-Log-Type: Tail`). */
   readonly tailLog: boolean;
 }

@@ -76,7 +76,7 @@ export class FunctionHost implements FunctionInvoker {
   }
 
   async invoke(request: FunctionInvocationRequest): Promise<FunctionInvocationResult> {
-    const requestId = randomUUID();
+    const requestId = request.requestId ?? randomUUID();
     const lines: string[] | undefined = request.tailLog ? [] : undefined;
     if (lines) this.#tails.set(requestId, lines);
     const started = this.#deps.clock.now();

@@ -100,6 +100,9 @@ describe('Invoke', () => {
       version: '1',
       invokedFunctionArn: 'arn:aws:lambda:local:000000000000:function:orders:1',
     });
+    // The answer's request id is the one the function ran under (and its log lines name).
+    expect(one.$metadata.requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(json(one)['awsRequestId']).toBe(one.$metadata.requestId);
 
     const latest = await lambda.send(new InvokeCommand({ FunctionName: 'orders', Payload: payload({}) }));
     expect(latest.ExecutedVersion).toBe('$LATEST');

@@ -156,6 +156,7 @@ export async function invoke(
     version: resolved.version,
     payload,
     invokedFunctionArn: resolved.invokedFunctionArn,
+    requestId,
     ...(clientContext !== undefined && type === 'RequestResponse' && { clientContext }),
     tailLog: tail && type === 'RequestResponse',
   };
