@@ -130,8 +130,8 @@ export default tseslint.config(
     rules: { ...tseslint.configs.disableTypeChecked.rules, 'no-console': 'off' },
   },
   {
-    // Function code the runtime tests load in their own Node processes: ESM and CommonJS, untyped.
-    files: ['test/fixtures/functions/**/*.{js,mjs,cjs}'],
+    // Function code run in its own Node processes (the tests' and the examples'): ESM and CommonJS, untyped.
+    files: ['test/fixtures/functions/**/*.{js,mjs,cjs}', 'config/functions/**/*.{js,mjs,cjs}'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {
       ...tseslint.configs.disableTypeChecked.languageOptions,
