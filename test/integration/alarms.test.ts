@@ -15,12 +15,12 @@ import {
   GetDeploymentCommand,
   StopDeploymentCommand,
 } from '@aws-sdk/client-codedeploy';
-import { Agent, request } from 'undici';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { request } from 'undici';
+import { describe, expect, it } from 'vitest';
 
-import type { Switchyard } from '../../src/app/start.js';
 import { ECS_GROUP } from '../support/appspecs.js';
 import { count, createWebGroup, deployWeb, sdkClient, until } from '../support/codedeploy.js';
+import { loopLoad } from '../support/load.js';
 import { startProxy, twoVersions } from '../support/switchyard.js';
 import { startUpstream } from '../support/upstream.js';
 
@@ -59,33 +59,6 @@ async function setup(
 const deploy = (cd: CodeDeployClient, overrideAlarmConfiguration?: AlarmConfiguration) =>
   deployWeb(cd, overrideAlarmConfiguration && { overrideAlarmConfiguration });
 
-/**
- * Sends requests with `concurrency` loops until `stop()` (at most `limit`), remembering when each
- * response arrived and which version answered; bounded so a failure cannot run away.
- */
-function load(sy: Switchyard, concurrency = 4, limit = 4_000) {
-  const agent = new Agent({ connections: concurrency });
-  onTestFinished(() => agent.close());
-  const seen: { at: number; version: string; status: number }[] = [];
-  let running = true;
-  let sent = 0;
-  const loops = Array.from({ length: concurrency }, async () => {
-    while (running && sent < limit) {
-      sent++;
-      const res = await request(`${sy.urls['production']}/`, { dispatcher: agent });
-      await res.body.dump();
-      seen.push({ at: Date.now(), version: String(res.headers['x-switchyard-version']), status: res.statusCode });
-    }
-  });
-  return {
-    seen,
-    stop: async () => {
-      running = false;
-      await Promise.all(loops);
-    },
-  };
-}
-
 const statusOf = async (cd: CodeDeployClient, deploymentId: string) =>
   (await cd.send(new GetDeploymentCommand({ deploymentId }))).deploymentInfo!;
 
@@ -97,7 +70,7 @@ describe('alarms on live traffic', () => {
       async () => sy.traffic.service('web').weights.production['2'],
       (w) => w === 10,
     );
-    const traffic = load(sy);
+    const traffic = loopLoad(sy);
     // The replacement has answered healthy traffic (4x the alarm's minRequests) before it starts failing.
     await until(
       async () => traffic.seen.filter((s) => s.version === '2').length,
@@ -142,7 +115,7 @@ describe('alarms on live traffic', () => {
       (w) => w === 10,
     );
     mode.green = 'slow';
-    const traffic = load(sy, 8);
+    const traffic = loopLoad(sy, 8);
     const info = await until(
       () => statusOf(cd, deploymentId),
       (d) => d.status === 'Stopped',
@@ -165,7 +138,7 @@ describe('alarms on live traffic', () => {
       async () => sy.traffic.service('web').weights.production['2'],
       (w) => w === 10,
     );
-    const traffic = load(sy, 8);
+    const traffic = loopLoad(sy, 8);
     const info = await until(
       () => statusOf(cd, deploymentId),
       (d) => d.status === 'Stopped',
@@ -186,7 +159,7 @@ describe('alarms on live traffic', () => {
       async () => sy.traffic.service('web').weights.production['2'],
       (w) => w === 10,
     );
-    const traffic = load(sy, 4, 400);
+    const traffic = loopLoad(sy, 4, 400);
     // An observation window, not a handshake: too little data, so nothing may be judged in this second.
     await sleep(1_000);
     await traffic.stop();
@@ -199,7 +172,7 @@ describe('alarms on live traffic', () => {
       async () => sy.traffic.service('web').weights.production['2'],
       (w) => w === 10,
     );
-    const again = load(sy, 4, 400);
+    const again = loopLoad(sy, 4, 400);
     // An observation window, not a handshake: with the alarms off, nothing may be judged in this second.
     await sleep(1_000);
     await again.stop();
@@ -219,7 +192,7 @@ describe('alarms on live traffic', () => {
       (w) => w === 10,
     );
     mode.green = 'fail';
-    const traffic = load(sy);
+    const traffic = loopLoad(sy);
     const info = await until(
       () => statusOf(cd, deploymentId),
       (d) => d.status === 'Stopped',

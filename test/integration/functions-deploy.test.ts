@@ -13,12 +13,12 @@ import {
   CreateDeploymentGroupCommand,
   GetDeploymentCommand,
 } from '@aws-sdk/client-codedeploy';
-import { Agent, request } from 'undici';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { request } from 'undici';
+import { describe, expect, it } from 'vitest';
 
-import type { Switchyard } from '../../src/app/start.js';
 import { LAMBDA_APPSPEC } from '../support/appspecs.js';
 import { sdkClient, until } from '../support/codedeploy.js';
+import { loopLoad } from '../support/load.js';
 import { startProxy } from '../support/switchyard.js';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'functions');
@@ -41,8 +41,8 @@ function functions(green: Record<string, unknown>, extra: Record<string, unknown
   };
 }
 
-/** Application `fn` (Lambda) and its group `fn-live`: a 10% canary held minutes, rolled back on alarm. */
-async function deployCanary(cd: CodeDeployClient): Promise<string> {
+/** Application `fn` (Lambda) and its group `fn-live`: a 10% canary held minutes, rolled back on alarm when `watched`. */
+async function deployCanary(cd: CodeDeployClient, watched = true): Promise<string> {
   await cd.send(new CreateApplicationCommand({ applicationName: 'fn', computePlatform: 'Lambda' }));
   await cd.send(
     new CreateDeploymentGroupCommand({
@@ -50,8 +50,10 @@ async function deployCanary(cd: CodeDeployClient): Promise<string> {
       deploymentGroupName: 'fn-live',
       serviceRoleArn: ROLE,
       deploymentConfigName: 'CodeDeployDefault.LambdaCanary10Percent15Minutes',
-      alarmConfiguration: { enabled: true, alarms: [{ name: 'green-errors' }] },
-      autoRollbackConfiguration: { enabled: true, events: ['DEPLOYMENT_FAILURE', 'DEPLOYMENT_STOP_ON_ALARM'] },
+      ...(watched && {
+        alarmConfiguration: { enabled: true, alarms: [{ name: 'green-errors' }] },
+        autoRollbackConfiguration: { enabled: true, events: ['DEPLOYMENT_FAILURE', 'DEPLOYMENT_STOP_ON_ALARM'] },
+      }),
     }),
   );
   const { deploymentId } = await cd.send(
@@ -62,30 +64,6 @@ async function deployCanary(cd: CodeDeployClient): Promise<string> {
     }),
   );
   return deploymentId!;
-}
-
-/** Loops of requests until `stop()` (at most `limit`), remembering when each answer came and from where. */
-function load(sy: Switchyard, concurrency = 4, limit = 6_000) {
-  const agent = new Agent({ connections: concurrency });
-  onTestFinished(() => agent.close());
-  const seen: { at: number; version: string; status: number }[] = [];
-  let running = true;
-  let sent = 0;
-  const loops = Array.from({ length: concurrency }, async () => {
-    while (running && sent < limit) {
-      sent++;
-      const res = await request(`${sy.urls['production']}/`, { dispatcher: agent });
-      await res.body.dump();
-      seen.push({ at: Date.now(), version: String(res.headers['x-switchyard-version']), status: res.statusCode });
-    }
-  });
-  return {
-    seen,
-    stop: async () => {
-      running = false;
-      await Promise.all(loops);
-    },
-  };
 }
 
 describe('function versions behind the proxy', () => {
@@ -109,7 +87,7 @@ describe('function versions behind the proxy', () => {
   it('rolls back a Lambda canary whose replacement throws on 20% of calls within a second', async () => {
     const sy = await startProxy(functions({ env: { FAIL_EVERY: 5 } }));
     const cd = sdkClient(sy);
-    const traffic = load(sy);
+    const traffic = loopLoad(sy, 4, 6_000);
     const deploymentId = await deployCanary(cd);
     const info = await until(
       async () => (await cd.send(new GetDeploymentCommand({ deploymentId }))).deploymentInfo!,
@@ -139,23 +117,7 @@ describe('function versions behind the proxy', () => {
       services: [{ ...base.services[0], routing: { retryOnOriginal: true } }],
     });
     // retryOnOriginal acts while a deployment shifts the service: a canary held at 10% (no alarm to stop it).
-    const cd = sdkClient(sy);
-    await cd.send(new CreateApplicationCommand({ applicationName: 'fn', computePlatform: 'Lambda' }));
-    await cd.send(
-      new CreateDeploymentGroupCommand({
-        applicationName: 'fn',
-        deploymentGroupName: 'fn-live',
-        serviceRoleArn: ROLE,
-        deploymentConfigName: 'CodeDeployDefault.LambdaCanary10Percent15Minutes',
-      }),
-    );
-    await cd.send(
-      new CreateDeploymentCommand({
-        applicationName: 'fn',
-        deploymentGroupName: 'fn-live',
-        revision: { revisionType: 'String', string: { content: LAMBDA_APPSPEC } },
-      }),
-    );
+    await deployCanary(sdkClient(sy), false);
     await until(
       async () => sy.traffic.service('web').weights.production['2'],
       (w) => w === 10,
