@@ -10,7 +10,13 @@ import { DEFAULT_EVENT_FORMAT } from '../config/functions.js';
 import type { HealthCheckConfig, ServiceConfig } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
-import { type ReplacementLauncher, ReplacementNotReady, type TrafficPort } from '../shifting/ports.js';
+import { type VersionRun, VersionRuns } from '../core/version-runs.js';
+import {
+  type ReplacementLauncher,
+  ReplacementNotReady,
+  stillCarriesTraffic,
+  type TrafficPort,
+} from '../shifting/ports.js';
 import type { InvokeOutcome } from './environment.js';
 import type { FunctionHost } from './host.js';
 import { type FunctionFront, startFunctionFront } from './http-front/front-server.js';
@@ -38,16 +44,14 @@ export interface FunctionLauncherDeps {
 }
 
 /** A version's front, and the start in progress if any. */
-interface Running {
+interface Running extends VersionRun {
   front: FunctionFront | undefined;
-  starting: Promise<void> | undefined;
-  retiring: boolean;
 }
 
 /** Runs the function versions of the config's services behind their HTTP fronts. */
 export class FunctionLauncher implements ReplacementLauncher {
   readonly #deps: FunctionLauncherDeps;
-  readonly #running = new Map<string, Running>();
+  readonly #runs = new VersionRuns<Running>();
   #closed = false;
 
   constructor(deps: FunctionLauncherDeps) {
@@ -63,36 +67,18 @@ export class FunctionLauncher implements ReplacementLauncher {
     if (!this.serves(service, version)) {
       throw new ReplacementNotReady(`version ${version} of ${service} is not a function`);
     }
-    const key = keyOf(service, version);
-    const running = this.#running.get(key);
-    if (running?.starting) return running.starting;
-    if (running && !running.retiring && running.front) {
+    await this.#runs.prepare(service, version, {
+      fresh: (): Running => ({ front: undefined, starting: undefined, retiring: false }),
+      start: (run) => this.#start(service, version, run, signal),
       // Still running from before (kept after an earlier deployment): it stays as warm as it is.
-      this.#deps.traffic.setTargets(service, version, [running.front.url]);
-      return;
-    }
-    const fresh: Running = { front: undefined, starting: undefined, retiring: false };
-    this.#running.set(key, fresh);
-    fresh.starting = this.#start(service, version, fresh, signal);
-    try {
-      await fresh.starting;
-    } finally {
-      fresh.starting = undefined;
-    }
+      reuse: (run) => this.#deps.traffic.setTargets(service, version, run.front ? [run.front.url] : []),
+    });
   }
 
   async retire(service: string, version: string): Promise<void> {
-    const running = this.#running.get(keyOf(service, version));
+    const running = this.#runs.get(service, version);
     if (!running || running.retiring) return;
-    const view = this.#deps.traffic.service(service);
-    if (Object.values(view.weights).some((w) => (w[version] ?? 0) > 0)) {
-      // Never take away a version that still has traffic: that would turn a stop into an outage.
-      this.#deps.log.warn(
-        { service, version, weights: view.weights },
-        'not retiring a version that still carries traffic',
-      );
-      return;
-    }
+    if (stillCarriesTraffic(this.#deps.traffic, this.#deps.log, service, version)) return;
     await this.#stop(service, version, running);
     this.#deps.log.info({ service, version }, 'function version retired');
   }
@@ -100,7 +86,7 @@ export class FunctionLauncher implements ReplacementLauncher {
   /** Closes every front it started (the host closes the environments); for shutdown. */
   async close(): Promise<void> {
     this.#closed = true;
-    await Promise.all([...this.#running].map(([key, running]) => this.#stop(...splitKey(key), running)));
+    await Promise.all(this.#runs.all().map(([service, version, running]) => this.#stop(service, version, running)));
   }
 
   async #start(service: string, version: string, running: Running, signal: AbortSignal): Promise<void> {
@@ -133,9 +119,7 @@ export class FunctionLauncher implements ReplacementLauncher {
 
   /** Unpublishes a version's front, closes it and stops its environments, whatever traffic it has. */
   async #stop(service: string, version: string, running: Running): Promise<void> {
-    running.retiring = true;
-    const key = keyOf(service, version);
-    if (this.#running.get(key) === running) this.#running.delete(key);
+    this.#runs.forget(service, version, running);
     if (!this.#closed) this.#deps.traffic.setTargets(service, version, []);
     await running.front?.close();
     await this.#deps.host.stop(service, version);
@@ -153,6 +137,3 @@ function initFailure(service: string, version: string, outcome: InvokeOutcome): 
   if (outcome.kind === 'response') return what;
   return `${what}: ${outcome.errorMessage}`;
 }
-
-const keyOf = (service: string, version: string) => `${service}\u0000${version}`;
-const splitKey = (key: string) => key.split('\u0000') as [string, string];

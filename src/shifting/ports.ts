@@ -7,6 +7,7 @@
 import type { Diagnostics, LifecycleEventName } from '../codedeploy/lifecycle.js';
 import type { FaultConfig, FaultSchedule } from '../config/faults.js';
 import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
 import type { FaultSpec, ListenerName } from '../core/route-table.js';
 import type { DeploymentRecord } from './deployment.js';
 
@@ -87,6 +88,17 @@ export class ReplacementNotReady extends Error {
     super(message);
     this.name = 'ReplacementNotReady';
   }
+}
+
+/**
+ * Whether `version` of `service` still has a weight on a listener, warned of when it does: a launcher never
+ * retires such a version, as that would turn a stop into an outage.
+ */
+export function stillCarriesTraffic(traffic: TrafficPort, log: Logger, service: string, version: string): boolean {
+  const view = traffic.service(service);
+  if (!Object.values(view.weights).some((w) => (w[version] ?? 0) > 0)) return false;
+  log.warn({ service, version, weights: view.weights }, 'not retiring a version that still carries traffic');
+  return true;
 }
 
 /** A launcher for versions whose targets are fixed in the config: nothing to start or stop. */

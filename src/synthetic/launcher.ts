@@ -8,7 +8,13 @@
 import type { HealthCheckConfig, ServiceConfig, VersionSpec } from '../config/schema.js';
 import type { Logger } from '../core/logger.js';
 import { deriveSeed } from '../core/random.js';
-import { type ReplacementLauncher, ReplacementNotReady, type TrafficPort } from '../shifting/ports.js';
+import { type VersionRun, VersionRuns } from '../core/version-runs.js';
+import {
+  type ReplacementLauncher,
+  ReplacementNotReady,
+  stillCarriesTraffic,
+  type TrafficPort,
+} from '../shifting/ports.js';
 import { startSyntheticServer, type SyntheticServer } from './server.js';
 
 /** Waits until a target passes its health check (the app's prober). */
@@ -32,10 +38,8 @@ export interface SyntheticLauncherDeps {
 }
 
 /** The servers of one version, and the start in progress if any. */
-interface Running {
+interface Running extends VersionRun {
   servers: SyntheticServer[];
-  starting: Promise<void> | undefined;
-  retiring: boolean;
 }
 
 type SyntheticSpec = Extract<VersionSpec, { kind: 'synthetic' }>;
@@ -43,7 +47,7 @@ type SyntheticSpec = Extract<VersionSpec, { kind: 'synthetic' }>;
 /** Runs the synthetic versions of the config's services. */
 export class SyntheticLauncher implements ReplacementLauncher {
   readonly #deps: SyntheticLauncherDeps;
-  readonly #running = new Map<string, Running>();
+  readonly #runs = new VersionRuns<Running>();
   #closed = false;
 
   constructor(deps: SyntheticLauncherDeps) {
@@ -58,36 +62,18 @@ export class SyntheticLauncher implements ReplacementLauncher {
   async prepare(service: string, version: string, signal: AbortSignal): Promise<void> {
     const spec = this.#spec(service, version);
     if (!spec) throw new ReplacementNotReady(`version ${version} of ${service} is not synthetic`);
-    const key = keyOf(service, version);
-    const running = this.#running.get(key);
-    if (running?.starting) return running.starting;
-    if (running && !running.retiring) {
+    await this.#runs.prepare(service, version, {
+      fresh: (): Running => ({ servers: [], starting: undefined, retiring: false }),
+      start: (run) => this.#start(service, version, spec, run, signal),
       // Still running from before (a version kept after an earlier deployment): it stays as warm as it is.
-      this.#deps.traffic.setTargets(service, version, urlsOf(running));
-      return;
-    }
-    const fresh: Running = { servers: [], starting: undefined, retiring: false };
-    this.#running.set(key, fresh);
-    fresh.starting = this.#start(service, version, spec, fresh, signal);
-    try {
-      await fresh.starting;
-    } finally {
-      fresh.starting = undefined;
-    }
+      reuse: (run) => this.#deps.traffic.setTargets(service, version, urlsOf(run)),
+    });
   }
 
   async retire(service: string, version: string): Promise<void> {
-    const running = this.#running.get(keyOf(service, version));
+    const running = this.#runs.get(service, version);
     if (!running || running.retiring) return;
-    const view = this.#deps.traffic.service(service);
-    if (Object.values(view.weights).some((w) => (w[version] ?? 0) > 0)) {
-      // Never take away a version that still has traffic: that would turn a stop into an outage.
-      this.#deps.log.warn(
-        { service, version, weights: view.weights },
-        'not retiring a version that still carries traffic',
-      );
-      return;
-    }
+    if (stillCarriesTraffic(this.#deps.traffic, this.#deps.log, service, version)) return;
     await this.#stop(service, version, running);
     this.#deps.log.info({ service, version }, 'synthetic version retired');
   }
@@ -95,7 +81,7 @@ export class SyntheticLauncher implements ReplacementLauncher {
   /** Closes every server it started; for shutdown. */
   async close(): Promise<void> {
     this.#closed = true;
-    await Promise.all([...this.#running].map(([key, running]) => this.#stop(...splitKey(key), running)));
+    await Promise.all(this.#runs.all().map(([service, version, running]) => this.#stop(service, version, running)));
   }
 
   async #start(service: string, version: string, spec: SyntheticSpec, running: Running, signal: AbortSignal) {
@@ -131,9 +117,7 @@ export class SyntheticLauncher implements ReplacementLauncher {
 
   /** Unpublishes a version's servers and closes them, whatever traffic it has. */
   async #stop(service: string, version: string, running: Running): Promise<void> {
-    running.retiring = true;
-    const key = keyOf(service, version);
-    if (this.#running.get(key) === running) this.#running.delete(key);
+    this.#runs.forget(service, version, running);
     if (!this.#closed) this.#deps.traffic.setTargets(service, version, []);
     await Promise.all(running.servers.map((s) => s.close()));
   }
@@ -145,5 +129,3 @@ export class SyntheticLauncher implements ReplacementLauncher {
 }
 
 const urlsOf = (running: Running) => running.servers.map((s) => s.url);
-const keyOf = (service: string, version: string) => `${service}\u0000${version}`;
-const splitKey = (key: string) => key.split('\u0000') as [string, string];

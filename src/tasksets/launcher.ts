@@ -11,7 +11,12 @@ import type { Clock } from '../core/clock.js';
 import { SwitchyardError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { ProcessLedger } from '../core/process-ledger.js';
-import { type ReplacementLauncher, ReplacementNotReady, type TrafficPort } from '../shifting/ports.js';
+import {
+  type ReplacementLauncher,
+  ReplacementNotReady,
+  stillCarriesTraffic,
+  type TrafficPort,
+} from '../shifting/ports.js';
 import { describeExit, freePort, Task } from './task.js';
 
 /** Waits until a target passes its health check (the health checks' prober, in the running app). */
@@ -106,16 +111,7 @@ export class TaskSetLauncher implements ReplacementLauncher {
     const key = keyOf(service, version);
     const set = this.#sets.get(key);
     if (!set || set.retiring) return;
-    const view = this.#deps.traffic.service(service);
-    const carrying = Object.values(view.weights).some((w) => (w[version] ?? 0) > 0);
-    if (carrying) {
-      // Never take away a version that still has traffic: that would turn a stop into an outage.
-      this.#deps.log.warn(
-        { service, version, weights: view.weights },
-        'not retiring a version that still carries traffic',
-      );
-      return;
-    }
+    if (stillCarriesTraffic(this.#deps.traffic, this.#deps.log, service, version)) return;
     await this.#stop(service, version, set);
   }
 
