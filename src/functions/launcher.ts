@@ -7,11 +7,12 @@
  */
 import type { EventFormat } from '../config/functions.js';
 import { DEFAULT_EVENT_FORMAT } from '../config/functions.js';
-import type { HealthCheckConfig, ServiceConfig } from '../config/schema.js';
+import type { ServiceConfig } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import { type VersionRun, VersionRuns } from '../core/version-runs.js';
 import {
+  type ReadinessCheck,
   type ReplacementLauncher,
   ReplacementNotReady,
   stillCarriesTraffic,
@@ -21,17 +22,6 @@ import type { InvokeOutcome } from './environment.js';
 import type { FunctionHost } from './host.js';
 import { type FunctionFront, startFunctionFront } from './http-front/front-server.js';
 
-/** Waits until a target passes its health check (the app's prober). */
-export interface FunctionReadiness {
-  /** Resolves once `target` passes `check`; rejects after `deadlineMs`, or on abort. */
-  untilHealthy(
-    target: string,
-    check: HealthCheckConfig | undefined,
-    deadlineMs: number,
-    signal: AbortSignal,
-  ): Promise<void>;
-}
-
 /** What the launcher needs. */
 export interface FunctionLauncherDeps {
   readonly services: readonly ServiceConfig[];
@@ -40,7 +30,7 @@ export interface FunctionLauncherDeps {
   readonly clock: Clock;
   readonly log: Logger;
   /** Used only for versions that declare `healthCheck` (it is sent through the front, as a request). */
-  readonly readiness?: FunctionReadiness;
+  readonly readiness?: ReadinessCheck;
 }
 
 /** A version's front, and the start in progress if any. */

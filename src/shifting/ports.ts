@@ -6,6 +6,7 @@
  */
 import type { Diagnostics, LifecycleEventName } from '../codedeploy/lifecycle.js';
 import type { FaultConfig, FaultSchedule } from '../config/faults.js';
+import type { HealthCheckConfig } from '../config/versions.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import type { FaultSpec, ListenerName } from '../core/route-table.js';
@@ -88,6 +89,17 @@ export class ReplacementNotReady extends Error {
     super(message);
     this.name = 'ReplacementNotReady';
   }
+}
+
+/** Waits until a target passes its health check (the health checks' prober, in the running app). */
+export interface ReadinessCheck {
+  /** Resolves once `target` passes `check`; rejects after `deadlineMs` saying what it last saw, or on abort. */
+  untilHealthy(
+    target: string,
+    check: HealthCheckConfig | undefined,
+    deadlineMs: number,
+    signal: AbortSignal,
+  ): Promise<void>;
 }
 
 /**

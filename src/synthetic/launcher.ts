@@ -5,11 +5,12 @@
  * start for a version that carries traffic, published to the route table once they listen (and, with a
  * `healthCheck`, pass it), unpublished before they close.
  */
-import type { HealthCheckConfig, ServiceConfig, VersionSpec } from '../config/schema.js';
+import type { ServiceConfig, VersionSpec } from '../config/schema.js';
 import type { Logger } from '../core/logger.js';
 import { deriveSeed } from '../core/random.js';
 import { type VersionRun, VersionRuns } from '../core/version-runs.js';
 import {
+  type ReadinessCheck,
   type ReplacementLauncher,
   ReplacementNotReady,
   stillCarriesTraffic,
@@ -17,24 +18,13 @@ import {
 } from '../shifting/ports.js';
 import { startSyntheticServer, type SyntheticServer } from './server.js';
 
-/** Waits until a target passes its health check (the app's prober). */
-export interface SyntheticReadiness {
-  /** Resolves once `target` passes `check`; rejects after `deadlineMs`, or on abort. */
-  untilHealthy(
-    target: string,
-    check: HealthCheckConfig | undefined,
-    deadlineMs: number,
-    signal: AbortSignal,
-  ): Promise<void>;
-}
-
 /** What the synthetic launcher needs. */
 export interface SyntheticLauncherDeps {
   readonly services: readonly ServiceConfig[];
   readonly traffic: TrafficPort;
   readonly log: Logger;
   /** Used only for versions that declare `healthCheck`; the others are ready once they listen. */
-  readonly readiness?: SyntheticReadiness;
+  readonly readiness?: ReadinessCheck;
 }
 
 /** The servers of one version, and the start in progress if any. */

@@ -6,29 +6,19 @@
  * request reaches a process that is still booting. Retiring a version unpublishes it first, then stops
  * its processes.
  */
-import type { HealthCheckConfig, ServiceConfig, VersionSpec } from '../config/schema.js';
+import type { ServiceConfig, VersionSpec } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
 import { SwitchyardError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { ProcessLedger } from '../core/process-ledger.js';
 import {
+  type ReadinessCheck,
   type ReplacementLauncher,
   ReplacementNotReady,
   stillCarriesTraffic,
   type TrafficPort,
 } from '../shifting/ports.js';
 import { describeExit, freePort, Task } from './task.js';
-
-/** Waits until a target passes its health check (the health checks' prober, in the running app). */
-export interface ReadinessCheck {
-  /** Resolves once `target` passes `check`; rejects after `deadlineMs` saying what it last saw, or on abort. */
-  untilHealthy(
-    target: string,
-    check: HealthCheckConfig | undefined,
-    deadlineMs: number,
-    signal: AbortSignal,
-  ): Promise<void>;
-}
 
 /** What the launcher needs. */
 export interface LauncherDeps {
