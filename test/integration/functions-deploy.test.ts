@@ -6,24 +6,16 @@
  */
 import { join } from 'node:path';
 
-import {
-  type CodeDeployClient,
-  CreateApplicationCommand,
-  CreateDeploymentCommand,
-  CreateDeploymentGroupCommand,
-  GetDeploymentCommand,
-} from '@aws-sdk/client-codedeploy';
+import { type CodeDeployClient, GetDeploymentCommand } from '@aws-sdk/client-codedeploy';
 import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
 
-import { LAMBDA_APPSPEC } from '../support/appspecs.js';
-import { sdkClient, until } from '../support/codedeploy.js';
+import { createFunctionGroup, functionDeployment, sdkClient, until } from '../support/codedeploy.js';
 import { loopLoad } from '../support/load.js';
 import { startProxy } from '../support/switchyard.js';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'functions');
 const HANDLER = `${FIXTURES}/versions/index.handler`;
-const ROLE = 'arn:aws:iam::111122223333:role/CodeDeployRole';
 
 /** Service `web`: function versions "1" (live) and "2" with `green` as version 2's `lambda` settings. */
 function functions(green: Record<string, unknown>, extra: Record<string, unknown> = {}) {
@@ -43,26 +35,14 @@ function functions(green: Record<string, unknown>, extra: Record<string, unknown
 
 /** Application `fn` (Lambda) and its group `fn-live`: a 10% canary held minutes, rolled back on alarm when `watched`. */
 async function deployCanary(cd: CodeDeployClient, watched = true): Promise<string> {
-  await cd.send(new CreateApplicationCommand({ applicationName: 'fn', computePlatform: 'Lambda' }));
-  await cd.send(
-    new CreateDeploymentGroupCommand({
-      applicationName: 'fn',
-      deploymentGroupName: 'fn-live',
-      serviceRoleArn: ROLE,
-      deploymentConfigName: 'CodeDeployDefault.LambdaCanary10Percent15Minutes',
-      ...(watched && {
-        alarmConfiguration: { enabled: true, alarms: [{ name: 'green-errors' }] },
-        autoRollbackConfiguration: { enabled: true, events: ['DEPLOYMENT_FAILURE', 'DEPLOYMENT_STOP_ON_ALARM'] },
-      }),
+  await createFunctionGroup(cd, {
+    deploymentConfigName: 'CodeDeployDefault.LambdaCanary10Percent15Minutes',
+    ...(watched && {
+      alarmConfiguration: { enabled: true, alarms: [{ name: 'green-errors' }] },
+      autoRollbackConfiguration: { enabled: true, events: ['DEPLOYMENT_FAILURE', 'DEPLOYMENT_STOP_ON_ALARM'] },
     }),
-  );
-  const { deploymentId } = await cd.send(
-    new CreateDeploymentCommand({
-      applicationName: 'fn',
-      deploymentGroupName: 'fn-live',
-      revision: { revisionType: 'String', string: { content: LAMBDA_APPSPEC } },
-    }),
-  );
+  });
+  const { deploymentId } = await cd.send(functionDeployment());
   return deploymentId!;
 }
 

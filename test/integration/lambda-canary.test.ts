@@ -6,24 +6,16 @@
  * the step in force, as AWS shows the alias moving. UpdateAlias is refused while the deployment shifts the
  * alias, naming it.
  */
-import {
-  CreateApplicationCommand,
-  CreateDeploymentCommand,
-  CreateDeploymentConfigCommand,
-  CreateDeploymentGroupCommand,
-  GetDeploymentCommand,
-} from '@aws-sdk/client-codedeploy';
+import { CreateDeploymentConfigCommand, GetDeploymentCommand } from '@aws-sdk/client-codedeploy';
 import { GetAliasCommand, type GetAliasCommandOutput, UpdateAliasCommand } from '@aws-sdk/client-lambda';
 import { Agent, request } from 'undici';
 import { describe, expect, it, onTestFinished } from 'vitest';
 
 import type { Switchyard } from '../../src/app/start.js';
-import { LAMBDA_APPSPEC } from '../support/appspecs.js';
-import { sdkClient, until } from '../support/codedeploy.js';
+import { createFunctionGroup, functionDeployment, sdkClient, until } from '../support/codedeploy.js';
 import { apiHandler, lambdaClient } from '../support/functions-api.js';
 import { startProxy } from '../support/switchyard.js';
 
-const ROLE = 'arn:aws:iam::111122223333:role/CodeDeployRole';
 /** A 10% canary held one minute, played 20 times faster: 3 s at 10%. */
 const TIME_SCALE = 20;
 
@@ -33,7 +25,6 @@ const share = (sy: Switchyard) => sy.traffic.service('web').weights.production['
 /** Starts the canary of version 2 over the alias; resolves with the deployment's id. */
 async function startCanary(sy: Switchyard): Promise<string> {
   const cd = sdkClient(sy);
-  await cd.send(new CreateApplicationCommand({ applicationName: 'fn', computePlatform: 'Lambda' }));
   await cd.send(
     new CreateDeploymentConfigCommand({
       deploymentConfigName: 'Canary10Percent1Minute',
@@ -41,19 +32,8 @@ async function startCanary(sy: Switchyard): Promise<string> {
       trafficRoutingConfig: { type: 'TimeBasedCanary', timeBasedCanary: { canaryPercentage: 10, canaryInterval: 1 } },
     }),
   );
-  await cd.send(
-    new CreateDeploymentGroupCommand({
-      applicationName: 'fn',
-      deploymentGroupName: 'fn-live',
-      serviceRoleArn: ROLE,
-      deploymentConfigName: 'Canary10Percent1Minute',
-    }),
-  );
-  const command = new CreateDeploymentCommand({
-    applicationName: 'fn',
-    deploymentGroupName: 'fn-live',
-    revision: { revisionType: 'String', string: { content: LAMBDA_APPSPEC } },
-  });
+  await createFunctionGroup(cd, { deploymentConfigName: 'Canary10Percent1Minute' });
+  const command = functionDeployment();
   // switchyard's own time scale, which the SDK has no member for: added to the body before it is signed.
   command.middlewareStack.add(
     (next) => async (args) => {

@@ -15,7 +15,7 @@ import { request } from 'undici';
 import { onTestFinished } from 'vitest';
 
 import type { Switchyard } from '../../src/app/start.js';
-import { ECS_APPSPEC, ECS_GROUP } from './appspecs.js';
+import { ECS_APPSPEC, ECS_GROUP, LAMBDA_APPSPEC } from './appspecs.js';
 import { until } from './until.js';
 
 /** An SDK client for the control port of `sy` (in process or a child); any credentials do, and nothing is retried. */
@@ -96,4 +96,29 @@ export async function deployWatchedCanary(
     (w) => w === 10,
   );
   return deploymentId;
+}
+
+/** Application `fn` (Lambda) and its group `fn-live` for function `web`, with `settings` over the defaults. */
+export async function createFunctionGroup(
+  cd: CodeDeployClient,
+  settings: Partial<Omit<CreateDeploymentGroupCommandInput, 'applicationName' | 'deploymentGroupName'>> = {},
+): Promise<void> {
+  await cd.send(new CreateApplicationCommand({ applicationName: 'fn', computePlatform: 'Lambda' }));
+  await cd.send(
+    new CreateDeploymentGroupCommand({
+      applicationName: 'fn',
+      deploymentGroupName: 'fn-live',
+      serviceRoleArn: ECS_GROUP.serviceRoleArn,
+      ...settings,
+    }),
+  );
+}
+
+/** The deployment (not sent yet) of version 2 of function `web` through group `fn-live`, as LAMBDA_APPSPEC says. */
+export function functionDeployment(): CreateDeploymentCommand {
+  return new CreateDeploymentCommand({
+    applicationName: 'fn',
+    deploymentGroupName: 'fn-live',
+    revision: { revisionType: 'String', string: { content: LAMBDA_APPSPEC } },
+  });
 }
