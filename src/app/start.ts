@@ -31,6 +31,7 @@ import { goLive, listen, urlOf } from './phases/listen.js';
 import { statsHealthAndMetrics } from './phases/observation.js';
 import { openTheStore } from './phases/store.js';
 import { Teardown } from './teardown.js';
+import type { WorkerFleet } from './workers/fleet.js';
 
 /** Options for {@link startSwitchyard}. */
 export interface StartOptions {
@@ -42,6 +43,8 @@ export interface StartOptions {
   readonly labReports?: LabReportShelf;
   /** The built Node bootstrap of function versions; the one shipped beside the functions module by default. */
   readonly nodeBootstrap?: string;
+  /** The built worker entry point (`workers` above 1); the one shipped beside the workers module by default. */
+  readonly workerEntry?: string;
 }
 
 /** A running switchyard. */
@@ -49,7 +52,10 @@ export interface Switchyard {
   readonly config: Config;
   readonly log: Logger;
   readonly traffic: TrafficState;
-  readonly dataPlane: DataPlane;
+  /** The data plane when it runs in this process (`workers: 1`). */
+  readonly dataPlane: DataPlane | undefined;
+  /** The worker processes running the data plane when `workers` is above 1. */
+  readonly workers: WorkerFleet | undefined;
   readonly stats: StatsHub;
   readonly metrics: MetricsRecorder;
   readonly engine: DeploymentEngine;
@@ -75,7 +81,7 @@ export async function startSwitchyard(config: Config, options: StartOptions = {}
   const teardown = new Teardown(log);
   try {
     const ground = openTheStore({ config, log, clock, store: options.store, teardown });
-    const plane = trafficAndDataPlane(ground);
+    const plane = trafficAndDataPlane(ground, options.workerEntry);
     const observation = statsHealthAndMetrics(ground, plane);
     const tasks = hooksAndTaskSets(ground, plane, options.nodeBootstrap);
     // The Lambda API's invocations count as the version's traffic, beside what the listeners carry.
@@ -91,6 +97,7 @@ export async function startSwitchyard(config: Config, options: StartOptions = {}
       store: ground.store,
       traffic: plane.traffic,
       dataPlane: plane.dataPlane,
+      workers: plane.workers,
       stats: observation.stats,
       metrics: observation.metrics,
       alarms: alerting.alarms,

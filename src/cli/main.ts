@@ -30,9 +30,10 @@ import { untilSignal } from './until-signal.js';
 const USAGE = `usage: switchyard <command> [options]
 
 commands:
-  serve --config FILE [--store memory|FILE]
+  serve --config FILE [--store memory|FILE] [--workers N|auto]
                           start the proxy and the control API from a config file; --store
-                          overrides the config's store (memory: nothing kept after exit)
+                          overrides the config's store (memory: nothing kept after exit);
+                          --workers runs the proxy in N processes (auto: one per core)
   validate FILE           check a config file, an AppSpec or an experiment without starting anything
   demo                    two demo versions behind the proxy, and a canary from one to the other
   experiment run FILE [--out DIR] [--mode live|sim|both] [--repeat N]
@@ -69,11 +70,12 @@ function usageError(message: string): SwitchyardError {
 async function serve(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
-    options: { config: { type: 'string', short: 'c' }, store: { type: 'string' } },
+    options: { config: { type: 'string', short: 'c' }, store: { type: 'string' }, workers: { type: 'string' } },
     strict: true,
   });
   if (!values.config) throw usageError('serve needs --config FILE');
   if (values.store === '') throw usageError('--store needs memory or a file');
+  const workers = values.workers === undefined ? undefined : workersOf(values.workers);
   const loaded = await loadConfig(values.config);
   // A file given here is relative to where the command runs, as any command-line path is.
   const store =
@@ -82,10 +84,19 @@ async function serve(args: string[]): Promise<void> {
       : values.store === 'memory'
         ? 'memory'
         : { sqlite: resolve(values.store) };
-  const config = { ...loaded, store };
+  const config = { ...loaded, store, ...(workers !== undefined && { workers }) };
   const sy = await startSwitchyard(config, { labReports: configuredShelf(config.control) });
   sy.log.info({ urls: sy.urls, services: config.services.map((s) => s.name) }, 'switchyard is serving');
   await untilSignal(sy);
+}
+
+/** `--workers N|auto` as the config's `workers` takes it. */
+function workersOf(text: string): number | 'auto' {
+  if (text === 'auto') return 'auto';
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < 1 || n > 256)
+    throw usageError(`--workers needs a number from 1 to 256 or auto, got "${text}"`);
+  return n;
 }
 
 /** Whether a document is an AppSpec (it has `Resources` or `version` at the top, in any case) rather than a config. */

@@ -62,6 +62,15 @@ const ConfigShape = z.strictObject({
   logLevel: z.enum(LOG_LEVELS).default('info'),
   /** Response header naming the version that served a request; `false` turns it off. */
   versionHeader: z.union([HeaderName, z.literal(false)]).default('x-switchyard-version'),
+  /**
+   * Data plane processes: 1 (the default) proxies in this process; N above 1, or `auto` (one per core), runs
+   * N node:cluster workers on the same listeners while this process keeps the control plane.
+   */
+  workers: z
+    .union([z.int().min(1, 'must be at least 1').max(256, 'must be at most 256'), z.literal('auto')], {
+      error: 'must be a whole number of workers or auto',
+    })
+    .default(1),
   /** How long in-flight requests may take to finish after SIGTERM before connections are cut. */
   drainTimeout: Duration.default(10_000),
   upstream: UpstreamOptions.default({

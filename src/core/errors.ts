@@ -40,6 +40,8 @@ export const ERROR_CODES = {
   PROXY_OVERLOADED: 503,
   FAULT_INJECTED: 503,
   LISTEN_FAILED: 500,
+  WORKER_FAILED: 500,
+  PROTOCOL_MISMATCH: 400,
   VERSION_NOT_READY: 503,
   FUNCTION_THROTTLED: 429,
   STORE_FAILED: 500,
@@ -47,6 +49,11 @@ export const ERROR_CODES = {
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** Whether `code` is one of switchyard's error codes (one read off a message, say). */
+export function isErrorCode(code: string): code is ErrorCode {
+  return Object.hasOwn(ERROR_CODES, code);
+}
 
 /** Where in a file a problem is, 1-based. */
 export interface SourceLocation {

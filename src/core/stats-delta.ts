@@ -72,3 +72,39 @@ export interface StatsDelta {
   /** Ejections and returns since the previous delta, oldest first; absent when there were none. */
   readonly targets?: readonly TargetEvent[];
 }
+
+/** One delta with the counts of all of `deltas` (several data planes', or several of one's): sums per service and version. */
+export function mergeStatsDeltas(deltas: readonly StatsDelta[]): StatsDelta {
+  if (deltas.length === 1) return deltas[0]!;
+  const entries = new Map<string, StatsEntry>();
+  let refused: number[] | undefined;
+  const targets: TargetEvent[] = [];
+  for (const delta of deltas) {
+    for (const e of delta.entries) {
+      const key = `${e.service}\u0000${e.version}\u0000${e.mirrored ? 1 : 0}`;
+      const into = entries.get(key);
+      entries.set(
+        key,
+        into
+          ? {
+              ...into,
+              counts: into.counts.map((n, i) => n + (e.counts[i] ?? 0)),
+              latencyBuckets: into.latencyBuckets.map((n, i) => n + (e.latencyBuckets[i] ?? 0)),
+              latencySumMs: into.latencySumMs + e.latencySumMs,
+              failedOver: into.failedOver + e.failedOver,
+            }
+          : e,
+      );
+    }
+    if (delta.refused) {
+      refused ??= REFUSALS.map(() => 0);
+      delta.refused.forEach((n, i) => (refused![i]! += n));
+    }
+    if (delta.targets) targets.push(...delta.targets);
+  }
+  return {
+    entries: [...entries.values()],
+    ...(refused && { refused }),
+    ...(targets.length > 0 && { targets }),
+  };
+}

@@ -4,7 +4,7 @@
  * isolated). Request counts and latencies come from StatsDeltas; weights are read from the traffic
  * state at scrape time.
  */
-import { collectDefaultMetrics, Counter, Gauge, type Metric, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, type Metric, Registry } from 'prom-client';
 
 import { LATENCY_BOUNDS_MS, OUTCOMES, REFUSALS, type StatsDelta } from '../core/stats-delta.js';
 
@@ -87,6 +87,16 @@ export interface TargetReading {
   readonly healthy: number;
 }
 
+/** What the worker processes (`workers` above 1) report, read at scrape time. */
+export interface WorkerFigures {
+  /** Each worker now: its stable name (`1`…`N`), requests served since it started, resident memory. */
+  readings(): readonly { readonly worker: string; readonly requests: number; readonly rssBytes: number }[];
+  /** Workers replaced since start. */
+  readonly restarts: number;
+  /** Route table propagation times (ms, decision to the last worker's acknowledgement) since the previous call. */
+  takePropagations(): number[];
+}
+
 /** Owns every metric; feed it deltas, read it with {@link MetricsRecorder.render}. */
 export class MetricsRecorder {
   readonly registry = new Registry();
@@ -160,6 +170,56 @@ export class MetricsRecorder {
       collect() {
         this.reset();
         for (const w of weights()) this.set({ service: w.service, version: w.version }, w.percent);
+      },
+    });
+  }
+
+  /** Adds the workers' own series: one per worker where a per-worker figure helps, and table propagation. */
+  watchWorkers(workers: WorkerFigures): void {
+    new Histogram({
+      name: 'switchyard_route_propagation_seconds',
+      help: 'Time from a route table change to the last worker acknowledging it',
+      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers: [this.registry],
+      collect() {
+        for (const ms of workers.takePropagations()) this.observe(ms / 1000);
+      },
+    });
+    new Gauge({
+      name: 'switchyard_workers',
+      help: 'Worker processes serving the listeners',
+      registers: [this.registry],
+      collect() {
+        this.set(workers.readings().length);
+      },
+    });
+    new Counter({
+      name: 'switchyard_worker_restarts_total',
+      help: 'Workers replaced after they exited or failed to acknowledge a route table in time',
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(workers.restarts);
+      },
+    });
+    new Counter({
+      name: 'switchyard_worker_requests_total',
+      help: 'Requests each worker served since it started (a replacement starts again at 0); switchyard_requests_total is their sum',
+      labelNames: ['worker'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const w of workers.readings()) this.inc({ worker: w.worker }, w.requests);
+      },
+    });
+    new Gauge({
+      name: 'switchyard_worker_resident_memory_bytes',
+      help: 'Resident memory of each worker process',
+      labelNames: ['worker'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const w of workers.readings()) this.set({ worker: w.worker }, w.rssBytes);
       },
     });
   }

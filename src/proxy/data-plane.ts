@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 
+import type { ListenerLimits, ListenOptions } from '../core/data-channel.js';
 import { type ErrorCode, SwitchyardError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { type ListenerName, LISTENERS, type RouteTable, validateRouteTable } from '../core/route-table.js';
@@ -17,7 +18,7 @@ import { type CompiledService, type CompiledTable, compileTable, PoolRegistry } 
 import type { CompiledVersion } from './compiled-version.js';
 import type { Resume } from './faults.js';
 import { forward, requestHasBody } from './forwarder.js';
-import { deleteForwarded, type ForwardedHeaders, withoutForwarded } from './headers.js';
+import { deleteForwarded, withoutForwarded } from './headers.js';
 import { type ClientError, onClientError, onIdle } from './listener-guards.js';
 import { mirrorRequest } from './mirror.js';
 import type { Upstream } from './pools.js';
@@ -25,38 +26,10 @@ import { writeProxyError } from './proxy-error.js';
 import { checkTarget, type TargetVerdict } from './request-target.js';
 import { UpgradeProxy } from './websocket.js';
 
+export type { ListenerLimits, ListenOptions, ListenSpec } from '../core/data-channel.js';
+
 /** The production listener's index in LISTENERS. */
 const PRODUCTION = LISTENERS.indexOf('production');
-
-/** Where a listener should bind. */
-export interface ListenSpec {
-  readonly host: string;
-  readonly port: number;
-}
-
-/**
- * What each listener allows one client; config/limits documents each and holds the defaults. Milliseconds
- * and bytes.
- */
-export interface ListenerLimits {
-  readonly headersTimeout: number;
-  readonly bodyTimeout: number;
-  readonly keepAliveTimeout: number;
-  readonly maxConnections: number;
-  readonly maxRequestsInFlight: number;
-  readonly maxHeaderSize: number;
-}
-
-/** What `listen` takes: where each listener binds, and the limits both apply. */
-export interface ListenOptions extends Partial<Record<ListenerName, ListenSpec>> {
-  readonly limits: ListenerLimits;
-  /**
-   * The X-Forwarded-For / -Proto / -Host (and Forwarded) a client sent: `append` (the default) keeps
-   * them and appends to X-Forwarded-For, as a proxy behind another should; `overwrite` drops them, so
-   * the upstream sees only what switchyard itself saw, as the first hop must.
-   */
-  readonly forwardedHeaders?: ForwardedHeaders;
-}
 
 /** A data plane: listeners, pools and the current routes. */
 export class DataPlane {

@@ -271,6 +271,7 @@ export class LifecycleWalk {
         return;
       case 'AllowTestTraffic':
         traffic.setWeights(plan.service, { [plan.targetVersion]: 100 }, 'test');
+        await this.#moved(run);
         return;
       case 'AllowTraffic': {
         // From here until the deployment ends, failures on the replacement may be retried on the original,
@@ -298,11 +299,19 @@ export class LifecycleWalk {
       const weight = record.promoted ? FULL_WEIGHT : step.weight;
       record.shiftStep = i;
       this.#setWeight(run, weight);
+      // A step is held from when every data plane routes by it, and the next event waits for all traffic.
+      await this.#moved(run);
       if (weight === FULL_WEIGHT) return;
       record.waitingFor = step.holdMs === null ? 'CONTINUE_STEP' : undefined;
       await run.hold(step.holdMs, (r) => this.ctx.changed(r));
       record.waitingFor = undefined;
     }
+  }
+
+  /** Waits until every data plane routes by the change just made; a deployment stopped meanwhile goes no further. */
+  async #moved(run: Run): Promise<void> {
+    await this.ctx.deps.traffic.applied();
+    if (run.abort.signal.aborted) throw new Halted();
   }
 
   #setWeight(run: Run, weight: number): void {

@@ -192,6 +192,11 @@ export interface TrafficPort {
   isShifting(service: string): boolean;
   /** Starts (a label) or stops (undefined) copying requests to a replacement (routing.mirror). */
   setMirroring(service: string, replacement: string | undefined): void;
+  /**
+   * Resolves once every data plane (each worker, each host) routes by the latest change: the moment traffic
+   * has really moved. Bounded: a data plane that does not acknowledge in time is replaced.
+   */
+  applied(): Promise<void>;
   /** Puts back a kept live version and weights (basis points per listener). */
   restore(
     service: string,

@@ -24,6 +24,11 @@ import type { PercentWeights, ServiceView, ShiftStart, TrafficPort } from './por
 /** Receives every new RouteTable: the data plane in process, or a channel to workers. */
 export interface RoutePublisher {
   publish(table: RouteTable): void;
+  /**
+   * Resolves once what this publisher feeds routes by `revision` or a later table; absent when `publish`
+   * applies the table before it returns.
+   */
+  applied?(revision: number): Promise<void>;
 }
 
 interface ServiceState {
@@ -110,6 +115,14 @@ export class TrafficState implements TrafficPort {
   attach(publisher: RoutePublisher): void {
     this.#publishers.push(publisher);
     publisher.publish(this.#table);
+  }
+
+  /** Resolves once every data plane routes by the table in force now (at once when all are in process). */
+  async applied(): Promise<void> {
+    const revision = this.#table.revision;
+    const waits: Promise<void>[] = [];
+    for (const p of this.#publishers) if (p.applied) waits.push(p.applied(revision));
+    await Promise.all(waits);
   }
 
   /** Every service as the API shows it. */

@@ -97,7 +97,7 @@ describe('client abort', () => {
     socket.destroy();
     await expect.poll(() => upstream.open.size, { timeout: 1_000 }).toBe(0);
     expect(upstream.closedEarly).toBe(1);
-    await expect.poll(() => sy.dataPlane.inFlight).toBe(0);
+    await expect.poll(() => sy.dataPlane!.inFlight).toBe(0);
     // The client left; the version did nothing wrong, so nothing is counted against it.
     expect(counted()).toBe(0);
   });
@@ -121,7 +121,7 @@ describe('client abort', () => {
     socket.destroy();
     await expect.poll(() => upstreamSawClose, { timeout: 1_000 }).toBe(true);
     expect(answered).toBe(false);
-    await expect.poll(() => sy.dataPlane.inFlight).toBe(0);
+    await expect.poll(() => sy.dataPlane!.inFlight).toBe(0);
   });
 
   it('survives 500 concurrent clients leaving mid-response without jamming the pool', async () => {
@@ -134,7 +134,7 @@ describe('client abort', () => {
     for (const c of clients) c.socket.destroy();
     await expect.poll(() => upstream.open.size, { timeout: 10_000 }).toBe(0);
     expect(upstream.closedEarly).toBe(500);
-    await expect.poll(() => sy.dataPlane.inFlight).toBe(0);
+    await expect.poll(() => sy.dataPlane!.inFlight).toBe(0);
     // The aborted requests' upstream connections are gone, not parked in the pool.
     await expect
       .poll(() => new Promise<number>((resolve) => upstream.server.getConnections((_e, n) => resolve(n))), {
@@ -153,7 +153,7 @@ describe('client abort', () => {
     expect(upstream.open.size).toBe(10);
     for (const c of clients) c.socket.destroy();
     await expect.poll(() => upstream.open.size, { timeout: 10_000 }).toBe(0);
-    await expect.poll(() => sy.dataPlane.inFlight).toBe(0);
+    await expect.poll(() => sy.dataPlane!.inFlight).toBe(0);
     // None of the abandoned queued requests may still reach the upstream. An observation window, not a
     // handshake: one that was still going to be sent would arrive within these 100 ms.
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -191,7 +191,7 @@ describe('client abort', () => {
     socket.destroy();
     await expect.poll(() => upstreamAborted, { timeout: 1_000 }).toBe(true);
     expect(upstreamEnded).toBe(false);
-    await expect.poll(() => sy.dataPlane.inFlight).toBe(0);
+    await expect.poll(() => sy.dataPlane!.inFlight).toBe(0);
     const res = await request(`${sy.urls['production']}/upload`, { method: 'POST', body: 'small' });
     expect(res.statusCode).toBe(200);
     expect(await res.body.text()).toBe('got it');
@@ -226,7 +226,7 @@ describe('client abort', () => {
     await expect.poll(() => upstream.hits, { timeout: 2_000 }).toBe(100);
     for (const s of sockets) s.destroy();
     await expect.poll(() => aborted, { timeout: 2_000 }).toBe(100);
-    await expect.poll(() => sy.dataPlane.inFlight).toBe(0);
+    await expect.poll(() => sy.dataPlane!.inFlight).toBe(0);
     await servesPromptly(sy, 20);
   });
 });

@@ -164,7 +164,7 @@ describe('graceful drain in process (close())', () => {
       body: await res.body.text(),
     }));
     await expect.poll(() => upstream.hits).toBe(1);
-    expect(sy.dataPlane.inFlight).toBe(1);
+    expect(sy.dataPlane!.inFlight).toBe(1);
     let closed = false;
     const closing = sy.close().then(() => {
       closed = true;
@@ -174,7 +174,7 @@ describe('graceful drain in process (close())', () => {
     expect(closed).toBe(false);
     expect(await inFlight).toEqual({ status: 200, body: 'finally' });
     await closing;
-    expect(sy.dataPlane.inFlight).toBe(0);
+    expect(sy.dataPlane!.inFlight).toBe(0);
     expect(upstream.cut).toBe(0);
     // The control API closes last, after the drain.
     expect(await refused(sy.urls['control']!)).toBe(true);
@@ -197,7 +197,7 @@ describe('graceful drain in process (close())', () => {
     expect(took).toBeLessThan(1_500);
     expect(await inFlight).toBe('cut');
     await expect.poll(() => upstream.cut).toBe(1);
-    expect(sy.dataPlane.inFlight).toBe(0);
+    expect(sy.dataPlane!.inFlight).toBe(0);
   });
 
   it('closes a keep-alive connection once its response is done, while others still drain', async () => {

@@ -285,7 +285,7 @@ describe('upstream failures', () => {
         expect(await res.body.json()).toMatchObject({ error: 'UPSTREAM_UNREACHABLE' });
       }
       await stillServes(sy);
-      expect(sy.dataPlane.inFlight).toBe(0);
+      expect(sy.dataPlane!.inFlight).toBe(0);
     });
   });
 
@@ -415,6 +415,6 @@ describe('upstream failures', () => {
     expect(results.filter((r) => r === '/ok:200')).toHaveLength(30);
     await stillServes(sy);
     expect(counts()['2']).toMatchObject({ '2xx': 30, error: 60 });
-    expect(sy.dataPlane.inFlight).toBe(0);
+    expect(sy.dataPlane!.inFlight).toBe(0);
   });
 });

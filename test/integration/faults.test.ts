@@ -118,12 +118,12 @@ describe('fault injection', () => {
     socket.on('error', () => {});
     socket.write('GET / HTTP/1.1\r\nhost: x\r\n\r\n');
     await until(
-      () => sy.dataPlane.inFlight,
+      () => sy.dataPlane!.inFlight,
       (n) => n === 1,
     );
     socket.destroy();
     await until(
-      () => sy.dataPlane.inFlight,
+      () => sy.dataPlane!.inFlight,
       (n) => n === 0,
     );
     expect(target.hits).toBe(0);

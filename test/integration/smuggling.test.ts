@@ -489,12 +489,12 @@ describe('pipelined requests', () => {
     const client = rawClient(sy.addresses['production']!.port);
     client.write(`GET /first HTTP/1.1\r\n${HOST}\r\nGET /second HTTP/1.1\r\n${HOST}\r\n`);
     await until(
-      () => sy.dataPlane.inFlight,
+      () => sy.dataPlane!.inFlight,
       (n) => n === 2,
     );
     client.destroy();
     await until(
-      () => sy.dataPlane.inFlight,
+      () => sy.dataPlane!.inFlight,
       (n) => n === 0,
     );
     release();

@@ -49,6 +49,7 @@ describe('parseConfig: valid files', () => {
 control: { host: 127.0.0.2, port: 9900 }
 logLevel: debug
 versionHeader: X-Served-By
+workers: auto
 drainTimeout: 15m
 upstream: { connections: 64, connectTimeout: 500ms, headersTimeout: 30s, bodyTimeout: 2m, keepAliveTimeout: 4000 }
 services:
@@ -82,6 +83,7 @@ notifications: { timeout: 2s, giveUpAfter: 1h }
       control: { host: '127.0.0.2', port: 9900, allowedHosts: [] },
       logLevel: 'debug',
       versionHeader: 'x-served-by',
+      workers: 'auto',
       drainTimeout: 900_000,
       upstream: {
         connections: 64,
@@ -144,6 +146,7 @@ notifications: { timeout: 2s, giveUpAfter: 1h }
       control: { host: '127.0.0.1', port: 9900, allowedHosts: [] },
       logLevel: 'info',
       versionHeader: 'x-switchyard-version',
+      workers: 1,
       drainTimeout: 10_000,
       upstream: { connectTimeout: 5000, headersTimeout: 30_000, bodyTimeout: 30_000, keepAliveTimeout: 4000 },
       services: [
@@ -356,6 +359,21 @@ services:
     live: 1
 `);
     expect(problems(text)).toEqual(['x.yml:9:13 services[0].versions.1.targets[1]: must be an http(s) URL']);
+  });
+
+  it('refuses a worker count that is neither a whole number from 1 nor auto', () => {
+    const refusals = {
+      '0': 'must be at least 1',
+      '-1': 'must be at least 1',
+      '257': 'must be at most 256',
+      many: 'must be a whole number of workers or auto',
+      '2.5': 'must be a whole number of workers or auto',
+    };
+    for (const [workers, message] of Object.entries(refusals)) {
+      const err = rejection(`${MINIMAL}workers: ${workers}\n`);
+      expect(err.issues.map((i) => `${i.path}: ${i.message}`)).toEqual([`workers: ${message}`]);
+    }
+    expect(parseConfig(`${MINIMAL}workers: 3\n`, 'x.yml', {}).workers).toBe(3);
   });
 
   it('reports several problems at once, in file order', () => {

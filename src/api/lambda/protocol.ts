@@ -135,8 +135,12 @@ async function dispatch(ctx: LambdaContext, req: FastifyRequest, reply: FastifyR
       return json(reply, ops.listAliases(ctx, call));
     case 'GET aliases/':
       return json(reply, ops.getAlias(ctx, call, aliasName!));
-    case 'PUT aliases/':
-      return json(reply, ops.updateAlias(ctx, call, aliasName!, jsonBody(req.body)));
+    case 'PUT aliases/': {
+      const updated = ops.updateAlias(ctx, call, aliasName!, jsonBody(req.body));
+      // Answered once every data plane routes by the alias's new weights.
+      await ctx.traffic.applied();
+      return json(reply, updated);
+    }
     default:
       throw unknownOperation(req);
   }

@@ -73,6 +73,8 @@ export const serviceRoutes: FastifyPluginAsync<ServiceRoutesOptions> = async (
       'weights' in body
         ? traffic.setWeights(name, body.weights, body.listener)
         : traffic.setVersionPercent(name, body.version, body.percent, body.listener);
+    // Answered once every data plane (each worker) routes by the new weights, not before.
+    await traffic.applied();
     log.info({ service: name, weights: view.weights }, 'weights set');
     return view;
   });
@@ -81,6 +83,7 @@ export const serviceRoutes: FastifyPluginAsync<ServiceRoutesOptions> = async (
     const fault = parseBody(FaultConfig, req.body);
     const { name, version } = req.params;
     const view = traffic.setFault(name, version, fault);
+    await traffic.applied();
     log.info({ service: name, version, fault: view.faults?.[version] }, 'fault injected');
     return view;
   });
@@ -88,6 +91,7 @@ export const serviceRoutes: FastifyPluginAsync<ServiceRoutesOptions> = async (
   app.delete<ByVersion & { Reply: ServiceAnswer }>('/v1/services/:name/faults/:version', async (req) => {
     const { name, version } = req.params;
     const view = traffic.setFault(name, version, undefined);
+    await traffic.applied();
     log.info({ service: name, version }, 'fault cleared');
     return view;
   });

@@ -1,23 +1,54 @@
 /**
  * @module app/phases/data-plane
- * The traffic state, as the store kept it, and the data plane it publishes to.
+ * The traffic state, as the store kept it, and the data plane it publishes to: in this process, or
+ * (`workers` above 1) a fleet of worker processes each running one.
  */
+import type { AddressInfo } from 'node:net';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+
+import type { ListenOptions } from '../../core/data-channel.js';
+import type { StatsDelta } from '../../core/stats-delta.js';
 import { DataPlane } from '../../proxy/data-plane.js';
 import { TrafficState } from '../../shifting/traffic.js';
 import { restoreTraffic } from '../recovery.js';
 import { Teardown } from '../teardown.js';
+import { WorkerFleet } from '../workers/fleet.js';
 import type { Ground } from './ground.js';
+
+/** How long a worker may take to acknowledge a route table before it is replaced. */
+const WORKER_ACK_TIMEOUT_MS = 1_000;
+
+/** The data plane as the control plane drives it, wherever it runs. */
+export interface ServingPlane {
+  listen(listeners: ListenOptions): Promise<Record<string, AddressInfo>>;
+  takeStats(): StatsDelta;
+  close(drainMs: number): Promise<void>;
+}
 
 /** What the data plane phase builds. */
 export interface TrafficAndDataPlane {
   readonly traffic: TrafficState;
-  readonly dataPlane: DataPlane;
+  /** The data plane, wherever it runs. */
+  readonly serving: ServingPlane;
+  /** The data plane when it runs in this process (`workers: 1`). */
+  readonly dataPlane: DataPlane | undefined;
+  /** The worker processes when there are several. */
+  readonly workers: WorkerFleet | undefined;
   /** Where what the data plane's requests still need while it drains registers its close: it runs after. */
   readonly afterDrain: Teardown;
 }
 
+/** How many data plane processes `workers` asks for (`auto`: one per core this process may use). */
+export function workerCount(workers: number | 'auto'): number {
+  return workers === 'auto' ? availableParallelism() : workers;
+}
+
 /** Restores the traffic each service had, then builds the data plane that routes by it (not listening yet). */
-export function trafficAndDataPlane({ config, log, store, keepOrGoOn, teardown }: Ground): TrafficAndDataPlane {
+export function trafficAndDataPlane(
+  { config, log, clock, store, keepOrGoOn, teardown }: Ground,
+  workerEntry = join(import.meta.dirname, '..', 'workers', 'worker-main.js'),
+): TrafficAndDataPlane {
   const traffic = new TrafficState(config);
   // What the last run left, before anything routes: after a restart traffic is never split by defaults.
   restoreTraffic(store, traffic, log.child({ component: 'store' }));
@@ -28,13 +59,31 @@ export function trafficAndDataPlane({ config, log, store, keepOrGoOn, teardown }
         for (const s of table.services) store.put('service', s.name, { live: s.live, weights: s.weights });
       }),
   });
-  const dataPlane = new DataPlane(traffic.table, log.child({ component: 'proxy' }));
-  traffic.attach({ publish: (table) => dataPlane.apply(table) });
+  const size = workerCount(config.workers);
+  let dataPlane: DataPlane | undefined;
+  let workers: WorkerFleet | undefined;
+  if (size > 1) {
+    workers = new WorkerFleet({
+      size,
+      entry: workerEntry,
+      logLevel: config.logLevel,
+      log: log.child({ component: 'workers' }),
+      clock,
+      ackTimeoutMs: WORKER_ACK_TIMEOUT_MS,
+      statsIntervalMs: 250,
+    });
+    traffic.attach(workers);
+  } else {
+    const inProcess = new DataPlane(traffic.table, log.child({ component: 'proxy' }));
+    traffic.attach({ publish: (table) => inProcess.apply(table) });
+    dataPlane = inProcess;
+  }
+  const serving: ServingPlane = workers ?? dataPlane!;
   // The versions run by command that answer its requests, the stats that count them and the control API
   // to watch from all outlast the drain.
   const afterDrain = new Teardown(log);
   teardown.add('what outlasts the drain', (ending) => afterDrain.close(ending));
   // A start that failed served nothing: there is nothing to wait for.
-  teardown.add('data plane', (ending) => dataPlane.close(ending === 'stop' ? config.drainTimeout : 0));
-  return { traffic, dataPlane, afterDrain };
+  teardown.add('data plane', (ending) => serving.close(ending === 'stop' ? config.drainTimeout : 0));
+  return { traffic, serving, dataPlane, workers, afterDrain };
 }

@@ -32,7 +32,7 @@ export function urlOf(a: AddressInfo): string {
 export async function listen(
   { config, log, store, later }: Ground,
   {
-    dataPlane,
+    serving,
     launcher,
     engine,
     api,
@@ -48,7 +48,7 @@ export async function listen(
       cause: err,
     });
   });
-  const addresses = await dataPlane.listen(config.listeners);
+  const addresses = await serving.listen(config.listeners);
   await api.listen({ host: config.control.host, port: config.control.port });
   addresses['control'] = api.server.address() as AddressInfo;
   later.controlUrl = urlOf(addresses['control']);

@@ -28,10 +28,10 @@ export interface Observation {
 /** Builds the stats hub, target health, metrics and alarm windows; nothing runs until switchyard is up. */
 export function statsHealthAndMetrics(
   { config, log, clock, teardown, later }: Ground,
-  { traffic, dataPlane, afterDrain }: TrafficAndDataPlane,
+  { traffic, serving, workers, afterDrain }: TrafficAndDataPlane,
 ): Observation {
   const stats = new StatsHub(clock, 250, (err) => log.error({ err }, 'a stats consumer failed'));
-  stats.addSource(dataPlane);
+  stats.addSource(serving);
   // Its last pull comes after the drain, so the requests the drain finished are counted too.
   afterDrain.add('stats', () => stats.stop());
   const prober = new Prober(clock);
@@ -69,6 +69,7 @@ export function statsHealthAndMetrics(
     () => health.readings(),
   );
   stats.subscribe(metrics.record);
+  if (workers) metrics.watchWorkers(workers);
   const windows = new StatsWindows(clock, ALARM_HORIZON_MS);
   stats.subscribe(windows.record);
   const liveStats = new LiveStats(clock);
