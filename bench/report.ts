@@ -12,6 +12,7 @@ import { labSection } from './lab.js';
 import type { RollbackReport, RollbackRow } from './rollback.js';
 import { renderSoak } from './soak.js';
 import type { BenchReport, ScenarioSummary, TargetSummary } from './summary.js';
+import { workersSection } from './workers.js';
 
 const num = (n: number | null, digits: number) => (n === null ? '—' : n.toFixed(digits));
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -210,6 +211,7 @@ export function renderMarkdown(r: BenchReport): string {
   if (r.fuzz) lines.push('', ...fuzzSection(r.fuzz));
   if (r.lab) lines.push('', ...labSection(r.lab));
   if (r.functions) lines.push('', ...functionsSection(r.functions));
+  if (r.workers) lines.push('', ...workersSection(r.workers));
   if (r.profile) {
     lines.push(
       '',

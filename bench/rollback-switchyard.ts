@@ -82,14 +82,15 @@ export async function writeConfig(
   return { port, control };
 }
 
-/** Starts switchyard on `file` and waits until its listener answers the load path. */
+/** Starts switchyard on `file` (with `serveArgs`, e.g. `--workers 2`) and waits until its listener answers the load path. */
 export async function startProxy(
   place: Placement,
   file: string,
   port: number,
   control: number,
+  serveArgs: readonly string[] = [],
 ): Promise<RollbackProxy> {
-  const child = await spawnSwitchyard(place, file, control);
+  const child = await spawnSwitchyard(place, file, control, undefined, undefined, serveArgs);
   const url = `http://127.0.0.1:${port}`;
   try {
     await waitFor200(`${url}${LOAD_PATH}`, 20_000, exitedMessage(child));

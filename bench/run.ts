@@ -40,6 +40,7 @@ import {
   type Target,
   type Upstreams,
 } from './targets.js';
+import { runWorkers, workersChecks, type WorkersReport } from './workers.js';
 
 const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const RESULTS_DIR = join(PACKAGE_ROOT, 'bench', 'results');
@@ -144,6 +145,24 @@ async function functionsOrNote(rig: Rig, options: BenchOptions, notes: string[])
   } catch (err) {
     notes.push(`the functions scenario failed to run: ${(err as Error).message.split('\n')[0]}`);
     progress(`functions failed: ${(err as Error).stack ?? String(err)}`);
+    return null;
+  }
+}
+
+/** The workers scenario's figures, or null with a note saying why it could not run. */
+async function workersOrNote(rig: Rig, options: BenchOptions, notes: string[]): Promise<WorkersReport | null> {
+  if (!(await waitForQuiet())) notes.push('the machine never became idle before the workers scenario started.');
+  try {
+    const run = {
+      rounds: options.rounds,
+      durationS: options.durationS ?? 5,
+      warmupS: options.warmupS,
+      rollbackRuns: options.workersRollbackRuns,
+    };
+    return await runWorkers(rig, run, progress);
+  } catch (err) {
+    notes.push(`the workers scenario failed to run: ${(err as Error).message.split('\n')[0]}`);
+    progress(`workers failed: ${(err as Error).stack ?? String(err)}`);
     return null;
   }
 }
@@ -331,6 +350,7 @@ async function main(): Promise<void> {
   let fuzz: FuzzReport | null = null;
   let lab: LabReport | null = null;
   let functions: FunctionsReport | null = null;
+  let workers: WorkersReport | null = null;
   for (const scenario of options.scenarios) {
     if (scenario.kind === 'fuzz') {
       // No proxy under load: it needs neither the targets nor a quiet machine to mean something.
@@ -370,6 +390,10 @@ async function main(): Promise<void> {
       if (names.includes('switchyard')) functions = await functionsOrNote(rig, options, notes);
       continue;
     }
+    if (scenario.kind === 'workers') {
+      if (names.includes('switchyard')) workers = await workersOrNote(rig, options, notes);
+      continue;
+    }
     if (scenario.kind === 'soak') {
       if (names.includes('switchyard')) soak = await soakOrNote(place, options, notes);
       continue;
@@ -405,6 +429,7 @@ async function main(): Promise<void> {
     fuzz,
     lab,
     functions,
+    workers,
     profile,
     checks: [
       ...checkTargets(scenarios, stream),
@@ -413,6 +438,7 @@ async function main(): Promise<void> {
       ...fuzzChecks(fuzz),
       ...labChecks(lab),
       ...functionsChecks(functions),
+      ...workersChecks(workers),
     ],
     notes,
   };

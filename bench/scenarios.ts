@@ -75,8 +75,23 @@ export interface FunctionsScenario {
   readonly title: string;
 }
 
+/** One process against `--workers 2` (workers.ts): switchyard alone. */
+export interface WorkersScenario {
+  readonly kind: 'workers';
+  readonly id: string;
+  readonly letter: string;
+  readonly title: string;
+}
+
 export type Scenario =
-  LoadScenario | StreamScenario | RollbackScenario | SoakScenario | FuzzScenario | LabScenario | FunctionsScenario;
+  | LoadScenario
+  | StreamScenario
+  | RollbackScenario
+  | SoakScenario
+  | FuzzScenario
+  | LabScenario
+  | FunctionsScenario
+  | WorkersScenario;
 
 export const TARGET_NAMES = ['direct', 'switchyard', 'faults-armed', 'baseline', 'http-proxy', 'nginx'] as const;
 export type TargetName = (typeof TARGET_NAMES)[number];
@@ -199,6 +214,13 @@ export const SCENARIOS: readonly Scenario[] = [
     title:
       'function versions: a trivial Node handler behind the HTTP front vs a plain HTTP version (invocations/s at concurrency 4, latency added at 500 req/s, cold start)',
   },
+  {
+    kind: 'workers',
+    id: 'workers',
+    letter: 'l',
+    title:
+      'workers: one process vs --workers 2 (CPU per request on one core and on the whole machine), route-change propagation and rollback reaction with 2 workers',
+  },
 ];
 
 /** How this run is shaped, from the environment. */
@@ -225,6 +247,8 @@ export interface BenchOptions {
   readonly simRuns: number | undefined;
   /** Cold starts measured in the functions scenario. */
   readonly functionsColdRuns: number;
+  /** Rollbacks measured with 2 workers in the workers scenario. */
+  readonly workersRollbackRuns: number;
   /** Where latest.{json,md} go instead of bench/results (for trial runs that must not replace them). */
   readonly resultsDir: string | undefined;
 }
@@ -248,6 +272,7 @@ export const USAGE = `environment:
   BENCH_SIM_RUNS=N             lab: simulated runs (default 1000)
   BENCH_FUNCTIONS=0            leave the functions scenario out (BENCH_SCENARIOS=functions runs it alone)
   BENCH_FUNCTIONS_COLD=N       functions: cold starts measured (default 7)
+  BENCH_WORKERS_ROLLBACK_RUNS=N workers: rollbacks measured with 2 workers (default 5)
   BENCH_RESULTS_DIR=DIR        write latest.{json,md} there instead of bench/results`;
 
 function numberVar(name: string, fallback: number | undefined, allowZero = false): number | undefined {
@@ -299,6 +324,7 @@ export function readOptions(): BenchOptions {
     fuzzRuns: fuzzRuns === undefined ? undefined : Math.max(1, Math.round(fuzzRuns)),
     simRuns: simRuns === undefined ? undefined : Math.max(1, Math.round(simRuns)),
     functionsColdRuns: Math.max(1, Math.round(numberVar('BENCH_FUNCTIONS_COLD', 7)!)),
+    workersRollbackRuns: Math.max(1, Math.round(numberVar('BENCH_WORKERS_ROLLBACK_RUNS', 5)!)),
     resultsDir: process.env['BENCH_RESULTS_DIR'] || undefined,
   };
 }

@@ -13,6 +13,7 @@ import type { RollbackReport } from './rollback.js';
 import type { LoadScenario, TargetName } from './scenarios.js';
 import type { SoakReport } from './soak.js';
 import type { TransferResult } from './stream.js';
+import type { WorkersReport } from './workers.js';
 
 /** Medians over rounds for one target in one scenario. */
 export interface TargetSummary {
@@ -91,6 +92,8 @@ export interface BenchReport {
   readonly lab: LabReport | null;
   /** The functions scenario's figures, when it ran. */
   readonly functions: FunctionsReport | null;
+  /** The workers scenario's figures, when it ran. */
+  readonly workers: WorkersReport | null;
   /** switchyard's top functions by self time under the headline load, when BENCH_CPU_PROF asked for it. */
   readonly profile: readonly SelfTime[] | null;
   readonly checks: readonly TargetCheck[];

@@ -75,8 +75,8 @@ export function directTarget(up: Upstreams): Target {
 }
 
 /**
- * switchyard from its CLI with `configFile`, pinned to the proxy core; resolves once its control port
- * (`controlPort`, from the same file) answers /healthz.
+ * switchyard from its CLI with `configFile` (and `serveArgs` after it, e.g. `--workers 2`), pinned to the
+ * proxy core; resolves once its control port (`controlPort`, from the same file) answers /healthz.
  */
 export async function spawnSwitchyard(
   place: Placement,
@@ -84,12 +84,13 @@ export async function spawnSwitchyard(
   controlPort: number,
   cpuProfDir?: string,
   main = SWITCHYARD_MAIN,
+  serveArgs: readonly string[] = [],
 ): Promise<Child> {
   const prof = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [];
   const child = startChild(
     main === SWITCHYARD_MAIN ? 'switchyard' : 'baseline',
     process.execPath,
-    [...prof, main, 'serve', '--config', configFile],
+    [...prof, main, 'serve', '--config', configFile, ...serveArgs],
     {
       core: place.proxyCore,
     },

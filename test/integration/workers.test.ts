@@ -8,11 +8,13 @@
 import { writeFile } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { GetDeploymentCommand } from '@aws-sdk/client-codedeploy';
 import { Agent, Client, request } from 'undici';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { type RawData, WebSocket, WebSocketServer } from 'ws';
 
 import { createWebGroup, deployWeb, sdkClient, until } from '../support/codedeploy.js';
 import { alive } from '../support/processes.js';
@@ -42,7 +44,7 @@ let files = 0;
 async function serveWorkers(
   blue: string,
   green: string,
-  extra: { service?: Record<string, unknown>; top?: Record<string, unknown> } = {},
+  extra: { service?: Record<string, unknown>; services?: readonly unknown[]; top?: Record<string, unknown> } = {},
 ): Promise<ServedChild> {
   const file = join(dir.path(), `workers-${++files}.json`);
   const config = {
@@ -56,6 +58,7 @@ async function serveWorkers(
         live: '1',
         ...extra.service,
       },
+      ...(extra.services ?? []),
     ],
     ...extra.top,
   };
@@ -104,6 +107,43 @@ async function send(sy: ServedChild, n: number, connections: number, headers: Re
     }),
   );
   return versions;
+}
+
+/** Opens a WebSocket through `url` and resolves with it once the upstream's greeting arrived. */
+function openSocket(url: string): Promise<{ ws: WebSocket; greeting: string }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url.replace('http:', 'ws:'));
+    onTestFinished(() => ws.terminate());
+    ws.once('message', (data: RawData) => resolve({ ws, greeting: data.toString() }));
+    ws.once('error', reject);
+  });
+}
+
+/** One echo through an open WebSocket. */
+function echo(ws: WebSocket, text: string): Promise<string> {
+  return new Promise((resolve) => {
+    ws.once('message', (data: RawData) => resolve(data.toString()));
+    ws.send(text);
+  });
+}
+
+/** The statuses of `n` GETs over `connections` keep-alive connections. */
+async function statuses(sy: ServedChild, n: number, connections: number): Promise<number[]> {
+  const agent = new Agent({ connections });
+  onTestFinished(() => agent.close());
+  const out: number[] = [];
+  let sent = 0;
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (sent < n) {
+        sent++;
+        const res = await request(`${sy.urls['production']}/`, { dispatcher: agent });
+        await res.body.dump();
+        out.push(res.statusCode);
+      }
+    }),
+  );
+  return out;
 }
 
 describe('serve --workers 2', () => {
@@ -311,6 +351,84 @@ describe('serve --workers 2', () => {
     const exited = sy.logs().find((l) => l.msg === 'a worker exited: starting a replacement on the current table');
     expect(exited).toMatchObject({ signal: 'SIGKILL', pid: victim });
   }, 40_000);
+
+  it('carries WebSockets, streamed bodies, faults, retries on the original and mirrored copies in workers', async () => {
+    const { blue, green, mode } = await upstreams();
+    const wss = new WebSocketServer({ noServer: true });
+    onTestFinished(() => {
+      for (const ws of wss.clients) ws.terminate();
+      wss.close();
+    });
+    blue.server.on('upgrade', (req, socket, head) =>
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        ws.on('message', (data: RawData) => ws.send(`blue:${data.toString()}`));
+        ws.send('hello from blue');
+      }),
+    );
+    // A streamed upload is answered with its length; a large download streams from the other upstream.
+    const big = await startUpstream('big', (req, res) => {
+      let bytes = 0;
+      req.on('data', (chunk: Buffer) => (bytes += chunk.length));
+      req.on('end', () => {
+        if (req.method === 'POST') res.writeHead(200).end(String(bytes));
+        else res.writeHead(200).end(Buffer.alloc(4 << 20, 0x61));
+      });
+    });
+    const sy = await serveWorkers(blue.url, green.url, {
+      service: { routing: { retryOnOriginal: true, mirror: { percent: 100 } } },
+      services: [{ name: 'big', match: { pathPrefix: '/big' }, versions: { a: { targets: [big.url] } }, live: 'a' }],
+    });
+    // Bodies stream through either worker both ways: 8 MiB up, 4 MiB down, on fresh connections.
+    for (let i = 0; i < 4; i++) {
+      const up = await request(`${sy.urls['production']}/big`, {
+        method: 'POST',
+        body: Readable.from(Array.from({ length: 128 }, () => Buffer.alloc(64 << 10, 0x62))),
+        reset: true,
+      });
+      expect(await up.body.text()).toBe(String(8 << 20));
+      const down = await request(`${sy.urls['production']}/big`, { reset: true });
+      expect((await down.body.arrayBuffer()).byteLength).toBe(4 << 20);
+    }
+    // WebSockets on fresh connections land on both workers; each echoes both ways.
+    for (let i = 0; i < 6; i++) {
+      const { ws, greeting } = await openSocket(`${sy.urls['production']}/`);
+      expect(greeting).toBe('hello from blue');
+      expect(await echo(ws, `m${i}`)).toBe(`blue:m${i}`);
+      ws.close();
+    }
+    // A fault set through the API holds in both workers once the call answers, and is gone once cleared.
+    const fault = await request(`${sy.urls['control']}/v1/services/web/faults/1`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ abort: { percent: 100, status: 418 } }),
+    });
+    expect(fault.statusCode).toBe(200);
+    await fault.body.dump();
+    expect(new Set(await statuses(sy, 32, 8))).toEqual(new Set([418]));
+    await (await request(`${sy.urls['control']}/v1/services/web/faults/1`, { method: 'DELETE' })).body.dump();
+    expect(new Set(await statuses(sy, 32, 8))).toEqual(new Set([200]));
+    // During a canary, a replacement that fails is retried on the original, and copies are mirrored to it.
+    const cd = sdkClient(sy);
+    await createWebGroup(cd, { deploymentConfigName: 'CodeDeployDefault.ECSCanary10Percent15Minutes' });
+    await deployWeb(cd);
+    await until(
+      async () =>
+        (await (await request(`${sy.urls['control']}/v1/services/web`)).body.json()) as {
+          weights: { production: Record<string, number> };
+        },
+      (v) => v.weights.production['2'] === 10,
+      10_000,
+    );
+    mode.green = 'fail';
+    expect(new Set(await statuses(sy, 200, 8))).toEqual(new Set([200]));
+    // Every request was mirrored: the copies' answers (green's 500s) are counted apart, never seen by a client.
+    await until(
+      async () => metric(sy, 'switchyard_mirrored_requests_total{service="web",version="2",code="5xx"}'),
+      (mirrored) => mirrored >= 150,
+      5_000,
+    );
+    expect(green.hits).toBeGreaterThanOrEqual(200);
+  });
 
   it('drains both workers on SIGTERM, and a primary killed takes its workers with it', async () => {
     const { blue, green, mode } = await upstreams();

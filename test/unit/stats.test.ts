@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 
 import { ManualClock } from '../../src/core/clock.js';
-import { LATENCY_BOUNDS_MS, OUTCOME_ERROR, outcomeOf, OUTCOMES, type StatsDelta } from '../../src/core/stats-delta.js';
+import {
+  LATENCY_BOUNDS_MS,
+  mergeStatsDeltas,
+  OUTCOME_ERROR,
+  outcomeOf,
+  OUTCOMES,
+  type StatsDelta,
+} from '../../src/core/stats-delta.js';
 import { StatsRecorder, VersionStats } from '../../src/core/stats-recorder.js';
 import { StatsHub } from '../../src/health/stats-hub.js';
 
@@ -200,5 +207,36 @@ describe('StatsHub', () => {
     expect(errors).toHaveLength(2);
     expect(clock.pending).toBe(1);
     hub.stop();
+  });
+});
+
+describe('mergeStatsDeltas', () => {
+  it('sums several data planes’ counts per service and version, keeping mirrored copies apart', () => {
+    const a = new StatsRecorder();
+    a.for('web', '1').record(0, 1);
+    a.for('web', '2').record(3, 12);
+    a.for('web', '2', true).record(0, 2);
+    const b = new StatsRecorder();
+    b.for('web', '1').record(0, 3);
+    b.for('web', '1').record(4, 50);
+    const merged = mergeStatsDeltas([
+      { ...a.takeDelta(), refused: [1, 0, 0], targets: [{ target: 'http://x', state: 'ejected', ejectionMs: 30_000 }] },
+      { ...b.takeDelta(), refused: [0, 2, 0] },
+    ]);
+    const byKey = Object.fromEntries(merged.entries.map((e) => [`${e.version}${e.mirrored ? ' mirrored' : ''}`, e]));
+    expect(Object.keys(byKey).sort()).toEqual(['1', '2', '2 mirrored']);
+    expect(byKey['1']!.counts).toEqual([2, 0, 0, 0, 1]);
+    expect(byKey['1']!.latencySumMs).toBe(54);
+    expect(byKey['1']!.latencyBuckets.reduce((x, y) => x + y, 0)).toBe(3);
+    expect(byKey['2']!.counts).toEqual([0, 0, 0, 1, 0]);
+    expect(byKey['2 mirrored']!.counts).toEqual([1, 0, 0, 0, 0]);
+    expect(merged.refused).toEqual([1, 2, 0]);
+    expect(merged.targets).toEqual([{ target: 'http://x', state: 'ejected', ejectionMs: 30_000 }]);
+  });
+
+  it('gives a lone delta back as it is, and nothing for none', () => {
+    const only = { entries: [] };
+    expect(mergeStatsDeltas([only])).toBe(only);
+    expect(mergeStatsDeltas([])).toEqual({ entries: [] });
   });
 });

@@ -149,6 +149,9 @@ function printNextSteps(sy: Switchyard, service: string, io: CommandIo): void {
     `  function canary node dist/src/cli/main.js deploy --app orders --group orders-live --appspec config/appspec/lambda-orders.yml --endpoint ${control} --wait`,
   );
   io.out(`  see state       curl -s ${control}/v1/services   and   curl -s ${control}/metrics`);
+  io.out('  every core      node dist/src/cli/main.js serve --config config/example.yml --workers auto');
+  io.out('                  (after this demo stops: the proxy in one worker per core, the control plane in');
+  io.out('                  the first process; README "Every core")');
   io.out('  policy lab      npm run lab   (four shift policies against the same load and faults, live and');
   io.out('                  simulated, in about two minutes; the report in lab-reports/policies/report.html,');
   io.out(`                  and at ${control}/lab while this demo runs)`);

@@ -1,0 +1,359 @@
+/**
+ * @module bench/workers
+ * Scenario (l), `serve --workers`: what the cluster machinery costs and what it buys. The same 100-byte
+ * GET load (autocannon, 50 connections) against switchyard as one process and with 2 workers, each
+ * placed on the proxy core alone (the same CPU budget: the machinery's own cost per request) and on the
+ * whole machine (what a second core gives); then, with 2 workers under load, how long a route change
+ * takes to reach both (decision to the last acknowledgement, from switchyard's own histogram, and the
+ * API call around it), and how fast a failing canary is rolled back (the rollback scenario's run, 5xx
+ * with an error-rate alarm).
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import { request } from 'undici';
+
+import { freePort, get, waitFor200 } from './http-util.js';
+import { measure, type Rig, type RunSample } from './measure.js';
+import { processTree } from './proc-stats.js';
+import { RecordedLoad } from './rollback-load.js';
+import { oneRun, type RollbackSample } from './rollback-run.js';
+import { ALARM_INTERVAL_MS, CONNECTIONS, LEAD_MS, OBSERVE_MS, RATE, TAIL_MS } from './rollback-settings.js';
+import { describe, median, ms, type RollbackRow, rowOf } from './rollback-stats.js';
+import { startProxy, writeConfig } from './rollback-switchyard.js';
+import { UpstreamPair } from './rollback-upstreams.js';
+import { type LoadScenario, SCENARIOS } from './scenarios.js';
+import type { TargetCheck } from './summary.js';
+import { exitedMessage, type Placement, spawnSwitchyard, type Target } from './targets.js';
+
+/** The cluster machinery's own cost per request may be at most this much over one process's. */
+const AIM_OVERHEAD = 1.1;
+/** Decision to the last worker's acknowledgement, p99. */
+const AIM_PROPAGATION_MS = 5;
+const ROLLBACK_AIM_MS = 500;
+/** Weight changes timed under load. */
+const CHANGES = 200;
+
+type Placed = 'proxy-core' | 'machine';
+
+/** One placement and worker count, over its rounds (medians). */
+export interface WorkersRow {
+  readonly workers: 1 | 2;
+  readonly placement: Placed;
+  readonly rps: number;
+  readonly p99Ms: number;
+  readonly cpuUsPerReq: number | null;
+  readonly rssMb: number | null;
+  /** Requests that got no answer or a non-2xx, summed over the rounds. */
+  readonly failed: number;
+}
+
+/** What the workers scenario measured. */
+export interface WorkersReport {
+  readonly connections: number;
+  readonly durationS: number;
+  readonly rounds: number;
+  readonly proxyCore: number | null;
+  readonly rows: readonly WorkersRow[];
+  readonly propagation: {
+    readonly changes: number;
+    /** From switchyard_route_propagation_seconds: share of changes acknowledged by both within 5 ms, and the mean. */
+    readonly within5msShare: number;
+    readonly meanMs: number;
+    /** The PUT /weight call, which answers once both workers acknowledged. */
+    readonly apiP50Ms: number;
+    readonly apiP99Ms: number;
+  } | null;
+  readonly rollback: RollbackRow | null;
+  readonly notes: readonly string[];
+}
+
+const headline = SCENARIOS.find((s): s is LoadScenario => s.kind === 'load' && s.id === 'get-100')!;
+
+/** switchyard from its CLI on a 90/10 config like the other targets', with `workers` data plane processes. */
+async function startWorkersTarget(
+  place: Placement,
+  urls: readonly string[],
+  workers: 1 | 2,
+): Promise<Target & { readonly control: string }> {
+  const port = await freePort();
+  const control = await freePort();
+  const file = join(place.workDir, `workers-${workers}-${place.proxyCore ?? 'machine'}.yml`);
+  writeFileSync(
+    file,
+    `listeners: { production: { host: 127.0.0.1, port: ${port} } }
+control: { host: 127.0.0.1, port: ${control} }
+logLevel: warn
+workers: ${workers}
+services:
+  - name: bench
+    versions: { "1": { targets: ["${urls[0]}"] }, "2": { targets: ["${urls[1]}"] } }
+    live: "1"
+    weights: { "1": 90, "2": 10 }
+`,
+  );
+  const child = await spawnSwitchyard(place, file, control);
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor200(`${url}/bytes/1`, 20_000, exitedMessage(child));
+  // The primary and its workers: CPU and memory are all of theirs together.
+  return {
+    name: 'switchyard',
+    url,
+    control: `http://127.0.0.1:${control}`,
+    pids: processTree(child.pid),
+    stop: () => child.stop(15_000),
+  };
+}
+
+function rowOfRuns(workers: 1 | 2, placement: Placed, runs: readonly RunSample[]): WorkersRow {
+  const m = (f: (r: RunSample) => number | null) => median(runs.map(f).filter((x): x is number => x !== null));
+  return {
+    workers,
+    placement,
+    rps: m((r) => r.rps) ?? 0,
+    p99Ms: m((r) => r.p99Ms) ?? 0,
+    cpuUsPerReq: m((r) => r.cpuUsPerReq),
+    rssMb: m((r) => r.rssPeakMb),
+    failed: runs.reduce((a, r) => a + r.errors + r.non2xx, 0),
+  };
+}
+
+/** One process and 2 workers on each placement, rounds interleaved. */
+async function measureCost(rig: Rig, rounds: number, durationS: number, warmupS: number): Promise<WorkersRow[]> {
+  const setups: { workers: 1 | 2; placement: Placed; place: Placement }[] = [];
+  for (const placement of ['proxy-core', 'machine'] as const)
+    for (const workers of [1, 2] as const)
+      setups.push({
+        workers,
+        placement,
+        place: placement === 'machine' ? { ...rig.place, proxyCore: undefined } : rig.place,
+      });
+  const targets: Target[] = [];
+  try {
+    for (const s of setups) targets.push(await startWorkersTarget(s.place, rig.up.urls, s.workers));
+    for (const t of targets) await measure(t, headline, warmupS, rig, 0);
+    const runs: RunSample[][] = setups.map(() => []);
+    for (let round = 1; round <= rounds; round++)
+      for (const [i, t] of targets.entries()) runs[i]!.push(await measure(t, headline, durationS, rig, round));
+    return setups.map((s, i) => rowOfRuns(s.workers, s.placement, runs[i]!));
+  } finally {
+    for (const t of targets) await t.stop();
+  }
+}
+
+/** The value of one /metrics series (0 when absent). */
+function series(text: string, name: string): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return line ? Number(line.slice(name.length + 1)) : 0;
+}
+
+/** CHANGES weight flips on 2 workers (whole machine) while the headline load runs. */
+async function measurePropagation(rig: Rig): Promise<WorkersReport['propagation']> {
+  const place = { ...rig.place, proxyCore: undefined };
+  const target = await startWorkersTarget(place, rig.up.urls, 2);
+  const control = target.control;
+  try {
+    const times: number[] = [];
+    let flipping: Promise<void> | undefined;
+    const job = { url: target.url + headline.path, connections: 50, durationS: 8, method: 'GET' as const };
+    await rig.gen.run(job, () => {
+      flipping = (async () => {
+        for (let i = 0; i < CHANGES; i++) {
+          const started = performance.now();
+          const res = await request(`${control}/v1/services/bench/weight`, {
+            method: 'PUT',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ version: '2', percent: i % 2 === 0 ? 20 : 10 }),
+          });
+          await res.body.dump();
+          if (res.statusCode !== 200) throw new Error(`PUT weight answered ${res.statusCode}`);
+          times.push(performance.now() - started);
+          await sleep(10);
+        }
+      })();
+    });
+    await flipping;
+    const text = (await get(`${control}/metrics`)).body;
+    const count = series(text, 'switchyard_route_propagation_seconds_count');
+    const sorted = [...times].sort((a, b) => a - b);
+    return {
+      changes: times.length,
+      within5msShare: count ? series(text, 'switchyard_route_propagation_seconds_bucket{le="0.005"}') / count : 0,
+      meanMs: count ? (1000 * series(text, 'switchyard_route_propagation_seconds_sum')) / count : 0,
+      apiP50Ms: sorted[Math.floor(sorted.length * 0.5)] ?? 0,
+      apiP99Ms: sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] ?? 0,
+    };
+  } finally {
+    await target.stop();
+  }
+}
+
+/** The rollback scenario's alarm run (every answer 500, error-rate alarm, retry off) with 2 workers. */
+async function measureRollback(place: Placement, runs: number, progress: (t: string) => void): Promise<RollbackRow> {
+  const up = await UpstreamPair.start();
+  const samples: RollbackSample[] = [];
+  try {
+    const file = join(place.workDir, 'rollback-workers.yml');
+    const { port, control } = await writeConfig(file, up, false);
+    const sy = await startProxy({ ...place, proxyCore: undefined }, file, port, control, ['--workers', '2']);
+    const capacity = Math.ceil((RATE * (LEAD_MS + OBSERVE_MS + TAIL_MS + 1_000)) / 1000);
+    const load = new RecordedLoad(sy.url, RATE, CONNECTIONS, capacity);
+    try {
+      load.start();
+      await sleep(1_000);
+      await load.stop();
+      await oneRun({ sy, up, load, failure: '5xx', alarm: true, retry: false, run: 0, phaseMs: 0 });
+      for (let run = 1; run <= runs; run++) {
+        const phaseMs = ((run - 1) / runs) * ALARM_INTERVAL_MS;
+        const sample = await oneRun({ sy, up, load, failure: '5xx', alarm: true, retry: false, run, phaseMs });
+        samples.push(sample);
+        progress(describe(sample));
+      }
+    } finally {
+      await load.close();
+      await sy.child.stop();
+    }
+  } finally {
+    await up.close();
+  }
+  return rowOf('5xx', true, false, samples);
+}
+
+/** Options for {@link runWorkers}. */
+export interface WorkersOptions {
+  readonly rounds: number;
+  readonly durationS: number;
+  readonly warmupS: number;
+  readonly rollbackRuns: number;
+}
+
+/** Runs the whole workers scenario. */
+export async function runWorkers(
+  rig: Rig,
+  options: WorkersOptions,
+  progress: (text: string) => void,
+): Promise<WorkersReport> {
+  progress('\n== workers: one process and --workers 2, on the proxy core and on the whole machine');
+  const notes: string[] = [];
+  const rows = await measureCost(rig, options.rounds, options.durationS, options.warmupS);
+  for (const r of rows)
+    progress(
+      `  ${r.workers === 1 ? 'one process' : '2 workers  '} ${r.placement.padEnd(10)} ${Math.round(r.rps)} req/s, ${r.cpuUsPerReq?.toFixed(1) ?? '—'} µs/req, p99 ${r.p99Ms.toFixed(2)} ms, RSS ${r.rssMb?.toFixed(0) ?? '—'} MB`,
+    );
+  let propagation: WorkersReport['propagation'] = null;
+  try {
+    const measured = await measurePropagation(rig);
+    propagation = measured;
+    if (measured)
+      progress(
+        `  propagation: ${(100 * measured.within5msShare).toFixed(1)}% within 5 ms, mean ${measured.meanMs.toFixed(2)} ms`,
+      );
+  } catch (err) {
+    notes.push(`route-change propagation could not be measured: ${(err as Error).message.split('\n')[0]}`);
+  }
+  let rollback: RollbackRow | null = null;
+  try {
+    rollback = await measureRollback(rig.place, options.rollbackRuns, progress);
+  } catch (err) {
+    notes.push(`the rollback with 2 workers failed: ${(err as Error).message.split('\n')[0]}`);
+  }
+  return {
+    connections: headline.connections,
+    durationS: options.durationS,
+    rounds: options.rounds,
+    proxyCore: rig.place.proxyCore ?? null,
+    rows,
+    propagation,
+    rollback,
+    notes,
+  };
+}
+
+function find(r: WorkersReport, workers: 1 | 2, placement: Placed): WorkersRow | undefined {
+  return r.rows.find((x) => x.workers === workers && x.placement === placement);
+}
+
+const ratio = (a: number | null | undefined, b: number | null | undefined) =>
+  a != null && b != null && b > 0 ? a / b : null;
+const times = (x: number | null) => (x === null ? '—' : `${x.toFixed(2)}×`);
+
+/** The workers goals, checked against what the scenario measured. */
+export function workersChecks(r: WorkersReport | null): TargetCheck[] {
+  const goalOverhead = `workers: CPU per request with 2 workers ≤ ${AIM_OVERHEAD}× one process's, same core`;
+  const goalPropagation = `workers: route change to the last worker's acknowledgement, p99 < ${AIM_PROPAGATION_MS} ms`;
+  const goalRollback = `workers: rollback reaction with 2 workers ≤ ${ROLLBACK_AIM_MS} ms max`;
+  if (!r)
+    return [goalOverhead, goalPropagation, goalRollback].map((goal) => ({
+      goal,
+      measured: '—',
+      met: null,
+      detail: 'needs workers',
+    }));
+  const overhead = ratio(find(r, 2, 'proxy-core')?.cpuUsPerReq, find(r, 1, 'proxy-core')?.cpuUsPerReq);
+  const checks: TargetCheck[] = [
+    {
+      goal: goalOverhead,
+      measured: times(overhead),
+      met: overhead === null ? null : overhead <= AIM_OVERHEAD,
+      detail:
+        overhead === null
+          ? 'no CPU figures'
+          : `${find(r, 2, 'proxy-core')!.cpuUsPerReq!.toFixed(1)} vs ${find(r, 1, 'proxy-core')!.cpuUsPerReq!.toFixed(1)} µs`,
+    },
+  ];
+  const p = r.propagation;
+  checks.push(
+    p
+      ? {
+          goal: goalPropagation,
+          measured: `${(100 * p.within5msShare).toFixed(1)}% within 5 ms, mean ${p.meanMs.toFixed(2)} ms (API call p99 ${p.apiP99Ms.toFixed(1)} ms)`,
+          met: p.within5msShare >= 0.99,
+          detail: `${p.changes} changes under load`,
+        }
+      : { goal: goalPropagation, measured: '—', met: null, detail: 'not measured' },
+  );
+  const rb = r.rollback;
+  checks.push(
+    rb && rb.runs > 0
+      ? {
+          goal: goalRollback,
+          measured: `p50 ${ms(rb.reactionP50Ms)}, max ${ms(rb.reactionMaxMs)}`,
+          met: rb.stopped === rb.runs && rb.reactionMaxMs !== null && rb.reactionMaxMs <= ROLLBACK_AIM_MS,
+          detail: `${rb.stopped} of ${rb.runs} runs stopped`,
+        }
+      : { goal: goalRollback, measured: '—', met: null, detail: 'not measured' },
+  );
+  return checks;
+}
+
+/** The report's section for scenario (l). */
+export function workersSection(r: WorkersReport): string[] {
+  const row = (x: WorkersRow) =>
+    `| ${x.workers === 1 ? 'one process' : '2 workers'} | ${x.placement === 'machine' ? 'whole machine' : `core ${r.proxyCore ?? '—'}`} | ${Math.round(x.rps).toLocaleString('en-US')} | ${x.p99Ms.toFixed(2)} | ${x.cpuUsPerReq?.toFixed(1) ?? '—'} | ${x.rssMb?.toFixed(0) ?? '—'} | ${x.failed} |`;
+  const lines = [
+    '### (l) Workers: one process and `--workers 2`',
+    '',
+    `100-byte GET, ${r.connections} connections, ${r.durationS} s per run, ${r.rounds} interleaved rounds, medians. CPU µs/req and RSS are the primary's and its workers' together. "core ${r.proxyCore ?? '—'}": every switchyard process pinned to the proxy core (the same CPU budget, so the difference is the cluster machinery's cost); "whole machine": unpinned, sharing both cores with the load generator and the upstreams.`,
+    '',
+    '| switchyard | placement | req/s | p99 ms | CPU µs/req | RSS MB | failed |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
+    ...r.rows.map(row),
+    '',
+    `CPU per request, 2 workers ÷ one process: ${times(ratio(find(r, 2, 'proxy-core')?.cpuUsPerReq, find(r, 1, 'proxy-core')?.cpuUsPerReq))} on one core, ${times(ratio(find(r, 2, 'machine')?.cpuUsPerReq, find(r, 1, 'machine')?.cpuUsPerReq))} on the whole machine; req/s on the whole machine ${times(ratio(find(r, 2, 'machine')?.rps, find(r, 1, 'machine')?.rps))}.`,
+  ];
+  const p = r.propagation;
+  if (p)
+    lines.push(
+      '',
+      `Route changes with 2 workers under that load (${p.changes} weight changes through \`PUT /v1/services/bench/weight\`): ${(100 * p.within5msShare).toFixed(1)}% acknowledged by both workers within 5 ms of the decision, mean ${p.meanMs.toFixed(2)} ms (\`switchyard_route_propagation_seconds\`); the API call, which answers after both acknowledged, p50 ${p.apiP50Ms.toFixed(1)} ms, p99 ${p.apiP99Ms.toFixed(1)} ms.`,
+    );
+  const rb = r.rollback;
+  if (rb)
+    lines.push(
+      '',
+      `Rollback with 2 workers (the rollback scenario's run: every answer 500, error-rate alarm, retry off, ${rb.runs} runs): reaction p50 ${ms(rb.reactionP50Ms)}, max ${ms(rb.reactionMaxMs)}; failed client responses median ${rb.failedMedian ?? '—'}, max ${rb.failedMax ?? '—'}.`,
+    );
+  for (const n of r.notes) lines.push('', `Note: ${n}`);
+  return lines;
+}
