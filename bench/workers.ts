@@ -11,12 +11,14 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 
 import { request } from 'undici';
 
 import { freePort, get, waitFor200 } from './http-util.js';
 import { measure, type Rig, type RunSample } from './measure.js';
 import { processTree } from './proc-stats.js';
+import { startChild } from './procs.js';
 import { RecordedLoad } from './rollback-load.js';
 import { oneRun, type RollbackSample } from './rollback-run.js';
 import { ALARM_INTERVAL_MS, CONNECTIONS, LEAD_MS, OBSERVE_MS, RATE, TAIL_MS } from './rollback-settings.js';
@@ -34,12 +36,21 @@ const AIM_PROPAGATION_MS = 5;
 const ROLLBACK_AIM_MS = 500;
 /** Weight changes timed under load. */
 const CHANGES = 200;
+/** The load (req/s, evenly paced) the weight changes are timed under. */
+const PROPAGATION_RATE = 5_000;
 
 type Placed = 'proxy-core' | 'machine';
 
+/** One process; the data plane in one worker under a primary; two workers. */
+type Workers = 1 | 'cluster-of-one' | 2;
+
+const LABELS: Record<Workers, string> = { 1: 'one process', 'cluster-of-one': 'one worker', 2: '2 workers' };
+
+const CLUSTER_OF_ONE = fileURLToPath(new URL('./cluster-of-one.js', import.meta.url));
+
 /** One placement and worker count, over its rounds (medians). */
 export interface WorkersRow {
-  readonly workers: 1 | 2;
+  readonly workers: Workers;
   readonly placement: Placed;
   readonly rps: number;
   readonly p99Ms: number;
@@ -75,7 +86,7 @@ const headline = SCENARIOS.find((s): s is LoadScenario => s.kind === 'load' && s
 async function startWorkersTarget(
   place: Placement,
   urls: readonly string[],
-  workers: 1 | 2,
+  workers: Workers,
 ): Promise<Target & { readonly control: string }> {
   const port = await freePort();
   const control = await freePort();
@@ -85,7 +96,7 @@ async function startWorkersTarget(
     `listeners: { production: { host: 127.0.0.1, port: ${port} } }
 control: { host: 127.0.0.1, port: ${control} }
 logLevel: warn
-workers: ${workers}
+workers: ${workers === 2 ? 2 : 1}
 services:
   - name: bench
     versions: { "1": { targets: ["${urls[0]}"] }, "2": { targets: ["${urls[1]}"] } }
@@ -93,8 +104,12 @@ services:
     weights: { "1": 90, "2": 10 }
 `,
   );
-  const child = await spawnSwitchyard(place, file, control);
+  const child =
+    workers === 'cluster-of-one'
+      ? startChild('switchyard (one worker)', process.execPath, [CLUSTER_OF_ONE, file], { core: place.proxyCore })
+      : await spawnSwitchyard(place, file, control);
   const url = `http://127.0.0.1:${port}`;
+  await waitFor200(`http://127.0.0.1:${control}/healthz`, 20_000, exitedMessage(child));
   await waitFor200(`${url}/bytes/1`, 20_000, exitedMessage(child));
   // The primary and its workers: CPU and memory are all of theirs together.
   return {
@@ -106,7 +121,7 @@ services:
   };
 }
 
-function rowOfRuns(workers: 1 | 2, placement: Placed, runs: readonly RunSample[]): WorkersRow {
+function rowOfRuns(workers: Workers, placement: Placed, runs: readonly RunSample[]): WorkersRow {
   const m = (f: (r: RunSample) => number | null) => median(runs.map(f).filter((x): x is number => x !== null));
   return {
     workers,
@@ -121,9 +136,9 @@ function rowOfRuns(workers: 1 | 2, placement: Placed, runs: readonly RunSample[]
 
 /** One process and 2 workers on each placement, rounds interleaved. */
 async function measureCost(rig: Rig, rounds: number, durationS: number, warmupS: number): Promise<WorkersRow[]> {
-  const setups: { workers: 1 | 2; placement: Placed; place: Placement }[] = [];
+  const setups: { workers: Workers; placement: Placed; place: Placement }[] = [];
   for (const placement of ['proxy-core', 'machine'] as const)
-    for (const workers of [1, 2] as const)
+    for (const workers of placement === 'machine' ? ([1, 2] as const) : ([1, 'cluster-of-one', 2] as const))
       setups.push({
         workers,
         placement,
@@ -156,7 +171,15 @@ async function measurePropagation(rig: Rig): Promise<WorkersReport['propagation'
   try {
     const times: number[] = [];
     let flipping: Promise<void> | undefined;
-    const job = { url: target.url + headline.path, connections: 50, durationS: 8, method: 'GET' as const };
+    // Evenly paced, below saturation: a saturated core delays every message by whole scheduler slices.
+    const job = {
+      url: target.url + headline.path,
+      connections: 50,
+      durationS: 8,
+      method: 'GET' as const,
+      overallRate: PROPAGATION_RATE,
+      paced: true,
+    };
     await rig.gen.run(job, () => {
       flipping = (async () => {
         for (let i = 0; i < CHANGES; i++) {
@@ -239,7 +262,7 @@ export async function runWorkers(
   const rows = await measureCost(rig, options.rounds, options.durationS, options.warmupS);
   for (const r of rows)
     progress(
-      `  ${r.workers === 1 ? 'one process' : '2 workers  '} ${r.placement.padEnd(10)} ${Math.round(r.rps)} req/s, ${r.cpuUsPerReq?.toFixed(1) ?? '—'} µs/req, p99 ${r.p99Ms.toFixed(2)} ms, RSS ${r.rssMb?.toFixed(0) ?? '—'} MB`,
+      `  ${LABELS[r.workers].padEnd(14)} ${r.placement.padEnd(10)} ${Math.round(r.rps)} req/s, ${r.cpuUsPerReq?.toFixed(1) ?? '—'} µs/req, p99 ${r.p99Ms.toFixed(2)} ms, RSS ${r.rssMb?.toFixed(0) ?? '—'} MB`,
     );
   let propagation: WorkersReport['propagation'] = null;
   try {
@@ -270,7 +293,7 @@ export async function runWorkers(
   };
 }
 
-function find(r: WorkersReport, workers: 1 | 2, placement: Placed): WorkersRow | undefined {
+function find(r: WorkersReport, workers: Workers, placement: Placed): WorkersRow | undefined {
   return r.rows.find((x) => x.workers === workers && x.placement === placement);
 }
 
@@ -280,7 +303,7 @@ const times = (x: number | null) => (x === null ? '—' : `${x.toFixed(2)}×`);
 
 /** The workers goals, checked against what the scenario measured. */
 export function workersChecks(r: WorkersReport | null): TargetCheck[] {
-  const goalOverhead = `workers: CPU per request with 2 workers ≤ ${AIM_OVERHEAD}× one process's, same core`;
+  const goalOverhead = `workers: CPU per request with the data plane in one worker under a primary ≤ ${AIM_OVERHEAD}× one process's (the cluster's own cost), same core`;
   const goalPropagation = `workers: route change to the last worker's acknowledgement, p99 < ${AIM_PROPAGATION_MS} ms`;
   const goalRollback = `workers: rollback reaction with 2 workers ≤ ${ROLLBACK_AIM_MS} ms max`;
   if (!r)
@@ -290,7 +313,8 @@ export function workersChecks(r: WorkersReport | null): TargetCheck[] {
       met: null,
       detail: 'needs workers',
     }));
-  const overhead = ratio(find(r, 2, 'proxy-core')?.cpuUsPerReq, find(r, 1, 'proxy-core')?.cpuUsPerReq);
+  const cpu = (w: Workers) => find(r, w, 'proxy-core')?.cpuUsPerReq;
+  const overhead = ratio(cpu('cluster-of-one'), cpu(1));
   const checks: TargetCheck[] = [
     {
       goal: goalOverhead,
@@ -299,7 +323,7 @@ export function workersChecks(r: WorkersReport | null): TargetCheck[] {
       detail:
         overhead === null
           ? 'no CPU figures'
-          : `${find(r, 2, 'proxy-core')!.cpuUsPerReq!.toFixed(1)} vs ${find(r, 1, 'proxy-core')!.cpuUsPerReq!.toFixed(1)} µs`,
+          : `${cpu('cluster-of-one')!.toFixed(1)} vs ${cpu(1)!.toFixed(1)} µs; 2 workers on that core ${times(ratio(cpu(2), cpu(1)))}`,
     },
   ];
   const p = r.propagation;
@@ -330,23 +354,23 @@ export function workersChecks(r: WorkersReport | null): TargetCheck[] {
 /** The report's section for scenario (l). */
 export function workersSection(r: WorkersReport): string[] {
   const row = (x: WorkersRow) =>
-    `| ${x.workers === 1 ? 'one process' : '2 workers'} | ${x.placement === 'machine' ? 'whole machine' : `core ${r.proxyCore ?? '—'}`} | ${Math.round(x.rps).toLocaleString('en-US')} | ${x.p99Ms.toFixed(2)} | ${x.cpuUsPerReq?.toFixed(1) ?? '—'} | ${x.rssMb?.toFixed(0) ?? '—'} | ${x.failed} |`;
+    `| ${LABELS[x.workers]} | ${x.placement === 'machine' ? 'whole machine' : `core ${r.proxyCore ?? '—'}`} | ${Math.round(x.rps).toLocaleString('en-US')} | ${x.p99Ms.toFixed(2)} | ${x.cpuUsPerReq?.toFixed(1) ?? '—'} | ${x.rssMb?.toFixed(0) ?? '—'} | ${x.failed} |`;
   const lines = [
-    '### (l) Workers: one process and `--workers 2`',
+    '### (l) Workers: one process, one worker under a primary, and `--workers 2`',
     '',
-    `100-byte GET, ${r.connections} connections, ${r.durationS} s per run, ${r.rounds} interleaved rounds, medians. CPU µs/req and RSS are the primary's and its workers' together. "core ${r.proxyCore ?? '—'}": every switchyard process pinned to the proxy core (the same CPU budget, so the difference is the cluster machinery's cost); "whole machine": unpinned, sharing both cores with the load generator and the upstreams.`,
+    `100-byte GET, ${r.connections} connections, ${r.durationS} s per run, ${r.rounds} interleaved rounds, medians. CPU µs/req and RSS are the primary's and its workers' together. "core ${r.proxyCore ?? '—'}": every switchyard process pinned to the proxy core (the same CPU budget); "one worker" is the data plane in one worker under a primary (\`bench/cluster-of-one.ts\`), which prices the cluster's own machinery; "whole machine": unpinned, sharing both cores with the load generator and the upstreams.`,
     '',
     '| switchyard | placement | req/s | p99 ms | CPU µs/req | RSS MB | failed |',
     '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
     ...r.rows.map(row),
     '',
-    `CPU per request, 2 workers ÷ one process: ${times(ratio(find(r, 2, 'proxy-core')?.cpuUsPerReq, find(r, 1, 'proxy-core')?.cpuUsPerReq))} on one core, ${times(ratio(find(r, 2, 'machine')?.cpuUsPerReq, find(r, 1, 'machine')?.cpuUsPerReq))} on the whole machine; req/s on the whole machine ${times(ratio(find(r, 2, 'machine')?.rps, find(r, 1, 'machine')?.rps))}.`,
+    `CPU per request on one core, ÷ one process: one worker under a primary ${times(ratio(find(r, 'cluster-of-one', 'proxy-core')?.cpuUsPerReq, find(r, 1, 'proxy-core')?.cpuUsPerReq))} (the cluster's own cost), 2 workers ${times(ratio(find(r, 2, 'proxy-core')?.cpuUsPerReq, find(r, 1, 'proxy-core')?.cpuUsPerReq))}; ${times(ratio(find(r, 2, 'machine')?.cpuUsPerReq, find(r, 1, 'machine')?.cpuUsPerReq))} on the whole machine; req/s on the whole machine ${times(ratio(find(r, 2, 'machine')?.rps, find(r, 1, 'machine')?.rps))}.`,
   ];
   const p = r.propagation;
   if (p)
     lines.push(
       '',
-      `Route changes with 2 workers under that load (${p.changes} weight changes through \`PUT /v1/services/bench/weight\`): ${(100 * p.within5msShare).toFixed(1)}% acknowledged by both workers within 5 ms of the decision, mean ${p.meanMs.toFixed(2)} ms (\`switchyard_route_propagation_seconds\`); the API call, which answers after both acknowledged, p50 ${p.apiP50Ms.toFixed(1)} ms, p99 ${p.apiP99Ms.toFixed(1)} ms.`,
+      `Route changes with 2 workers on the whole machine under ${PROPAGATION_RATE.toLocaleString('en-US')} GET/s evenly paced (${p.changes} weight changes through \`PUT /v1/services/bench/weight\`): ${(100 * p.within5msShare).toFixed(1)}% acknowledged by both workers within 5 ms of the decision, mean ${p.meanMs.toFixed(2)} ms (\`switchyard_route_propagation_seconds\`); the API call, which answers after both acknowledged, p50 ${p.apiP50Ms.toFixed(1)} ms, p99 ${p.apiP99Ms.toFixed(1)} ms.`,
     );
   const rb = r.rollback;
   if (rb)

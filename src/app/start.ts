@@ -45,6 +45,8 @@ export interface StartOptions {
   readonly nodeBootstrap?: string;
   /** The built worker entry point (`workers` above 1); the one shipped beside the workers module by default. */
   readonly workerEntry?: string;
+  /** Runs the data plane in a worker even for `workers: 1`, so the cluster's own cost can be measured. */
+  readonly alwaysWorkers?: boolean;
 }
 
 /** A running switchyard. */
@@ -81,7 +83,7 @@ export async function startSwitchyard(config: Config, options: StartOptions = {}
   const teardown = new Teardown(log);
   try {
     const ground = openTheStore({ config, log, clock, store: options.store, teardown });
-    const plane = trafficAndDataPlane(ground, options.workerEntry);
+    const plane = trafficAndDataPlane(ground, options);
     const observation = statsHealthAndMetrics(ground, plane);
     const tasks = hooksAndTaskSets(ground, plane, options.nodeBootstrap);
     // The Lambda API's invocations count as the version's traffic, beside what the listeners carry.

@@ -51,6 +51,8 @@ export interface TargetEvent {
   readonly state: 'ejected' | 'returned';
   /** How long it is out, for an ejection. */
   readonly ejectionMs: number;
+  /** Which data plane saw it (e.g. `worker 2`) when there are several: each ejects on its own failures. */
+  readonly dataPlane?: string;
 }
 
 /**

@@ -64,8 +64,11 @@ export class TargetHealth {
   readonly #deps: TargetHealthDeps;
   /** By service, version and target. */
   readonly #active = new Map<string, Active>();
-  /** By target URL: ejection is about the target, whichever version lists it. */
-  readonly #ejected = new Map<string, Ejection>();
+  /**
+   * By target URL (ejection is about the target, whichever version lists it), then by the data plane that
+   * ejected it: with workers each ejects on the failures it sees, and the target is out while any has it out.
+   */
+  readonly #ejected = new Map<string, Map<string, Ejection>>();
   readonly #timers: CancelTimer[] = [];
   #running = false;
 
@@ -95,14 +98,19 @@ export class TargetHealth {
     const now = this.#deps.clock.now();
     for (const event of delta.targets ?? []) {
       const owners = this.#owners(event.target);
+      const by = event.dataPlane ? ` by ${event.dataPlane}` : '';
+      const planes = this.#ejected.get(event.target) ?? new Map<string, Ejection>();
+      this.#ejected.set(event.target, planes);
       if (event.state === 'ejected') {
-        const reason = `ejected for ${event.ejectionMs} ms after consecutive failures`;
-        this.#ejected.set(event.target, { until: now + event.ejectionMs, reason, since: now });
+        const reason = `ejected${by} for ${event.ejectionMs} ms after consecutive failures`;
+        planes.set(event.dataPlane ?? '', { until: now + event.ejectionMs, reason, since: now });
         for (const [service, version] of owners)
           this.#changed({ service, version, target: event.target, state: 'ejected', reason });
       } else {
-        this.#ejected.delete(event.target);
-        const reason = 'answered again after its ejection';
+        planes.delete(event.dataPlane ?? '');
+        // Still out while another data plane has it out.
+        if (this.#ejection(event.target, now)) continue;
+        const reason = `answered again after its ejection${by}`;
         for (const [service, version] of owners)
           this.#changed({ service, version, target: event.target, state: 'healthy', reason });
       }
@@ -117,15 +125,22 @@ export class TargetHealth {
     }
   };
 
+  /** The ejection in force on `target` (the one lasting longest when several data planes have it out). */
+  #ejection(target: string, now: number): Ejection | undefined {
+    let out: Ejection | undefined;
+    for (const e of this.#ejected.get(target)?.values() ?? [])
+      if (e.until > now && (!out || e.until > out.until)) out = e;
+    return out;
+  }
+
   /** Every target of a service's versions with its health, by version label. */
   viewOf(service: string): Record<string, TargetHealthView[]> {
     const now = this.#deps.clock.now();
     const out: Record<string, TargetHealthView[]> = {};
     for (const version of this.#deps.traffic.service(service).versions) {
       out[version.label] = version.targets.map((target) => {
-        const ejection = this.#ejected.get(target);
-        if (ejection && ejection.until > now)
-          return { target, state: 'ejected', reason: ejection.reason, since: ejection.since };
+        const ejection = this.#ejection(target, now);
+        if (ejection) return { target, state: 'ejected', reason: ejection.reason, since: ejection.since };
         const active = this.#active.get(keyOf(service, version.label, target));
         if (!active) return { target, state: 'unchecked', since: 0 };
         return active.healthy

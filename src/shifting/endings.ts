@@ -69,6 +69,14 @@ export function halt(
 ): void {
   // Everything an ending writes (traffic, the rollback record, this one) is kept all or none.
   ctx.atomically(() => endRun(ctx, run, status, code, message, traffic));
+  if (traffic === false) return;
+  // The table left for every data plane in this turn; the log says when the last one routed by it.
+  const decided = ctx.deps.clock.now();
+  void ctx.deps.traffic
+    .applied()
+    .then(() =>
+      run.log.info({ ms: ctx.deps.clock.now() - decided }, 'traffic back on the original on every data plane'),
+    );
 }
 
 /** {@link halt}'s body, inside the journal's transaction. */

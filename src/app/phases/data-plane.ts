@@ -53,7 +53,10 @@ export function workerCount(workers: number | 'auto'): number {
 /** Restores the traffic each service had, then builds the data plane that routes by it (not listening yet). */
 export function trafficAndDataPlane(
   { config, log, clock, store, keepOrGoOn, teardown }: Ground,
-  workerEntry = join(import.meta.dirname, '..', 'workers', 'worker-main.js'),
+  {
+    workerEntry = join(import.meta.dirname, '..', 'workers', 'worker-main.js'),
+    alwaysWorkers = false,
+  }: { readonly workerEntry?: string | undefined; readonly alwaysWorkers?: boolean | undefined } = {},
 ): TrafficAndDataPlane {
   const traffic = new TrafficState(config);
   // What the last run left, before anything routes: after a restart traffic is never split by defaults.
@@ -68,7 +71,7 @@ export function trafficAndDataPlane(
   const size = workerCount(config.workers);
   let dataPlane: DataPlane | undefined;
   let workers: WorkerFleet | undefined;
-  if (size > 1) {
+  if (size > 1 || alwaysWorkers) {
     workers = new WorkerFleet({
       size,
       entry: workerEntry,

@@ -65,6 +65,12 @@ export interface WorkerReading {
   readonly rssBytes: number;
 }
 
+/** How a worker's start is settled: with its addresses, or why it failed. */
+interface Starting {
+  readonly resolve: (addresses: Record<string, AddressInfo>) => void;
+  readonly refuse: (code: string, message: string) => void;
+}
+
 interface Waiter {
   readonly revision: number;
   readonly resolve: () => void;
@@ -217,64 +223,71 @@ export class WorkerFleet {
     worker.once('exit', () => exited());
     this.#members.set(worker.id, member);
     return new Promise((resolve, reject) => {
-      const refuse = (code: string, message: string) =>
-        reject(new SwitchyardError(isErrorCode(code) ? code : 'WORKER_FAILED', message));
+      const started: Starting = {
+        resolve,
+        refuse: (code, message) => reject(new SwitchyardError(isErrorCode(code) ? code : 'WORKER_FAILED', message)),
+      };
       worker.once('exit', (code, signal) =>
-        refuse('WORKER_FAILED', `worker ${slot} exited (${signal ?? code}) before it accepted connections`),
+        started.refuse('WORKER_FAILED', `worker ${slot} exited (${signal ?? code}) before it accepted connections`),
       );
-      channel.onMessage((message) => {
-        switch (message.type) {
-          case 'hello':
-            if (message.protocol !== DATA_CHANNEL_PROTOCOL) {
-              refuse(
-                'PROTOCOL_MISMATCH',
-                `worker ${slot} speaks data channel protocol ${message.protocol}, the primary ${DATA_CHANNEL_PROTOCOL}`,
-              );
-              this.#retire(member);
-              return;
-            }
-            // The newest table: one published while this worker was starting is in it.
-            channel.send({
-              type: 'start',
-              protocol: DATA_CHANNEL_PROTOCOL,
-              table: this.#table!,
-              listeners: this.#listeners!,
-              statsIntervalMs: this.#options.statsIntervalMs,
-            });
-            member.started = true;
-            return;
-          case 'listening':
-            member.serving = true;
-            member.applied = Math.max(member.applied, message.revision);
-            this.#failures.delete(slot);
-            this.#log.debug({ worker: slot, pid: worker.process.pid, revision: member.applied }, 'worker serving');
-            resolve(message.addresses);
-            this.#settle();
-            return;
-          case 'applied':
-            member.applied = Math.max(member.applied, message.revision);
-            this.#settle();
-            return;
-          case 'stats': {
-            this.#deltas.push(message.delta);
-            member.rssBytes = message.rssBytes;
-            for (const e of message.delta.entries) {
-              if (!e.mirrored) for (const n of e.counts) member.requests += n;
-            }
-            return;
-          }
-          case 'failed':
-            this.#log.error({ worker: slot, code: message.code }, `worker failed: ${message.message}`);
-            refuse(message.code, `worker ${slot}: ${message.message}`);
-            // A worker that refused a table still routes by an older one: it must not serve on.
-            if (member.serving) this.#retire(member);
-            return;
-          case 'drained':
-            member.serving = false;
-            return;
-        }
-      });
+      channel.onMessage((message) => this.#hear(member, message, started));
     });
+  }
+
+  /** What a worker says, as the primary acts on it; `started` settles its start (later calls do nothing). */
+  #hear(member: Member, message: DataMessage, started: Starting): void {
+    const { slot, worker, channel } = member;
+    switch (message.type) {
+      case 'hello':
+        if (message.protocol !== DATA_CHANNEL_PROTOCOL) {
+          started.refuse(
+            'PROTOCOL_MISMATCH',
+            `worker ${slot} speaks data channel protocol ${message.protocol}, the primary ${DATA_CHANNEL_PROTOCOL}`,
+          );
+          this.#retire(member);
+          return;
+        }
+        // The newest table: one published while this worker was starting is in it.
+        channel.send({
+          type: 'start',
+          protocol: DATA_CHANNEL_PROTOCOL,
+          table: this.#table!,
+          listeners: this.#listeners!,
+          statsIntervalMs: this.#options.statsIntervalMs,
+        });
+        member.started = true;
+        return;
+      case 'listening':
+        member.serving = true;
+        member.applied = Math.max(member.applied, message.revision);
+        this.#failures.delete(slot);
+        this.#log.debug({ worker: slot, pid: worker.process.pid, revision: member.applied }, 'worker serving');
+        started.resolve(message.addresses);
+        this.#settle();
+        return;
+      case 'applied':
+        member.applied = Math.max(member.applied, message.revision);
+        this.#settle();
+        return;
+      case 'stats': {
+        const { delta } = message;
+        // Each worker ejects targets on its own failures: the control plane keeps them apart.
+        const targets = delta.targets?.map((e) => ({ ...e, dataPlane: `worker ${slot}` }));
+        this.#deltas.push(targets ? { ...delta, targets } : delta);
+        member.rssBytes = message.rssBytes;
+        for (const e of delta.entries) if (!e.mirrored) for (const n of e.counts) member.requests += n;
+        return;
+      }
+      case 'failed':
+        this.#log.error({ worker: slot, code: message.code }, `worker failed: ${message.message}`);
+        started.refuse(message.code, `worker ${slot}: ${message.message}`);
+        // A worker that refused a table still routes by an older one: it must not serve on.
+        if (member.serving) this.#retire(member);
+        return;
+      case 'drained':
+        member.serving = false;
+        return;
+    }
   }
 
   /** Takes a worker out of the count and kills it; its exit starts the replacement. */
