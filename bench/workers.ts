@@ -27,7 +27,7 @@ import { startProxy, writeConfig } from './rollback-switchyard.js';
 import { UpstreamPair } from './rollback-upstreams.js';
 import { type LoadScenario, SCENARIOS } from './scenarios.js';
 import type { TargetCheck } from './summary.js';
-import { exitedMessage, type Placement, spawnSwitchyard, type Target } from './targets.js';
+import { exitedMessage, type Placement, SWITCHYARD_MAIN, type Target } from './targets.js';
 
 /** The cluster machinery's own cost per request may be at most this much over one process's. */
 const AIM_OVERHEAD = 1.1;
@@ -77,6 +77,8 @@ export interface WorkersReport {
     readonly apiP99Ms: number;
   } | null;
   readonly rollback: RollbackRow | null;
+  /** The smaller worker's share of the requests in each short trial, per scheduling policy. */
+  readonly shares: { readonly rr: readonly number[]; readonly none: readonly number[] } | null;
   readonly notes: readonly string[];
 }
 
@@ -87,6 +89,7 @@ async function startWorkersTarget(
   place: Placement,
   urls: readonly string[],
   workers: Workers,
+  policy?: 'rr' | 'none',
 ): Promise<Target & { readonly control: string }> {
   const port = await freePort();
   const control = await freePort();
@@ -104,10 +107,9 @@ services:
     weights: { "1": 90, "2": 10 }
 `,
   );
-  const child =
-    workers === 'cluster-of-one'
-      ? startChild('switchyard (one worker)', process.execPath, [CLUSTER_OF_ONE, file], { core: place.proxyCore })
-      : await spawnSwitchyard(place, file, control);
+  const args = workers === 'cluster-of-one' ? [CLUSTER_OF_ONE, file] : [SWITCHYARD_MAIN, 'serve', '--config', file];
+  const env = policy ? { ...process.env, NODE_CLUSTER_SCHED_POLICY: policy } : process.env;
+  const child = startChild(`switchyard (${LABELS[workers]})`, process.execPath, args, { core: place.proxyCore, env });
   const url = `http://127.0.0.1:${port}`;
   await waitFor200(`http://127.0.0.1:${control}/healthz`, 20_000, exitedMessage(child));
   await waitFor200(`${url}/bytes/1`, 20_000, exitedMessage(child));
@@ -155,6 +157,35 @@ async function measureCost(rig: Rig, rounds: number, durationS: number, warmupS:
   } finally {
     for (const t of targets) await t.stop();
   }
+}
+
+/** Short trials per scheduling policy. */
+const SHARE_TRIALS = 5;
+
+/**
+ * How 50 keep-alive connections spread over 2 workers under each of Node's scheduling policies: per
+ * trial a fresh switchyard, 2 s of load, and the smaller worker's share of the requests.
+ */
+async function measureShares(rig: Rig): Promise<WorkersReport['shares']> {
+  const place = { ...rig.place, proxyCore: undefined };
+  const out: { rr: number[]; none: number[] } = { rr: [], none: [] };
+  for (let trial = 0; trial < SHARE_TRIALS; trial++)
+    for (const policy of ['rr', 'none'] as const) {
+      const target = await startWorkersTarget(place, rig.up.urls, 2, policy);
+      try {
+        const job = { url: target.url + headline.path, connections: 50, durationS: 2, method: 'GET' as const };
+        await rig.gen.run(job, () => undefined);
+        // Workers send their counts every 100 ms.
+        await sleep(300);
+        const text = (await get(`${target.control}/metrics`)).body;
+        const a = series(text, 'switchyard_worker_requests_total{worker="1"}');
+        const b = series(text, 'switchyard_worker_requests_total{worker="2"}');
+        out[policy].push(a + b > 0 ? Math.min(a, b) / (a + b) : 0);
+      } finally {
+        await target.stop();
+      }
+    }
+  return out;
 }
 
 /** The value of one /metrics series (0 when absent). */
@@ -275,6 +306,13 @@ export async function runWorkers(
   } catch (err) {
     notes.push(`route-change propagation could not be measured: ${(err as Error).message.split('\n')[0]}`);
   }
+  let shares: WorkersReport['shares'] = null;
+  try {
+    shares = await measureShares(rig);
+    progress(`  smaller worker's share: rr ${shares!.rr.map(pct).join(' ')}; none ${shares!.none.map(pct).join(' ')}`);
+  } catch (err) {
+    notes.push(`the connection distribution could not be measured: ${(err as Error).message.split('\n')[0]}`);
+  }
   let rollback: RollbackRow | null = null;
   try {
     rollback = await measureRollback(rig.place, options.rollbackRuns, progress);
@@ -289,6 +327,7 @@ export async function runWorkers(
     rows,
     propagation,
     rollback,
+    shares,
     notes,
   };
 }
@@ -299,6 +338,7 @@ function find(r: WorkersReport, workers: Workers, placement: Placed): WorkersRow
 
 const ratio = (a: number | null | undefined, b: number | null | undefined) =>
   a != null && b != null && b > 0 ? a / b : null;
+const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
 const times = (x: number | null) => (x === null ? '—' : `${x.toFixed(2)}×`);
 
 /** The workers goals, checked against what the scenario measured. */
@@ -371,6 +411,12 @@ export function workersSection(r: WorkersReport): string[] {
     lines.push(
       '',
       `Route changes with 2 workers on the whole machine under ${PROPAGATION_RATE.toLocaleString('en-US')} GET/s evenly paced (${p.changes} weight changes through \`PUT /v1/services/bench/weight\`): ${(100 * p.within5msShare).toFixed(1)}% acknowledged by both workers within 5 ms of the decision, mean ${p.meanMs.toFixed(2)} ms (\`switchyard_route_propagation_seconds\`); the API call, which answers after both acknowledged, p50 ${p.apiP50Ms.toFixed(1)} ms, p99 ${p.apiP99Ms.toFixed(1)} ms.`,
+    );
+  const sh = r.shares;
+  if (sh)
+    lines.push(
+      '',
+      `Connections over 2 workers (50 keep-alive connections, ${sh.rr.length} short trials per policy, a fresh switchyard each): the smaller worker's share of the requests with round robin through the primary (Node's default, switchyard's choice) ${sh.rr.map(pct).join(', ')}; with workers accepting for themselves (\`NODE_CLUSTER_SCHED_POLICY=none\`) ${sh.none.map(pct).join(', ')}.`,
     );
   const rb = r.rollback;
   if (rb)

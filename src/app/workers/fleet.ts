@@ -76,6 +76,9 @@ interface Waiter {
   readonly resolve: () => void;
 }
 
+/** How long a worker may take from its start to accepting connections. */
+const WORKER_START_TIMEOUT_MS = 30_000;
+
 /** The longest pause before starting again a worker that keeps dying before it serves. */
 const MAX_RESTART_DELAY_MS = 5_000;
 
@@ -103,8 +106,11 @@ export class WorkerFleet {
     this.#options = options;
     this.#log = options.log;
     cluster.setupPrimary({ exec: options.entry, args: [] });
-    cluster.on('exit', (worker, code, signal) => this.#onExit(worker, code, signal));
+    cluster.on('exit', this.#exitListener);
   }
+
+  readonly #exitListener = (worker: Worker, code: number | null, signal: string | null): void =>
+    this.#onExit(worker, code, signal);
 
   /** Workers replaced since start. */
   get restarts(): number {
@@ -201,6 +207,7 @@ export class WorkerFleet {
     );
     // Nothing waits for a table that no worker will acknowledge.
     for (const w of this.#waiters.splice(0)) w.resolve();
+    cluster.off('exit', this.#exitListener);
   }
 
   /** Forks the worker for `slot` and resolves with its addresses once it accepts. */
@@ -230,6 +237,16 @@ export class WorkerFleet {
       worker.once('exit', (code, signal) =>
         started.refuse('WORKER_FAILED', `worker ${slot} exited (${signal ?? code}) before it accepted connections`),
       );
+      // A worker that never comes up (stuck loading, its listeners never bound) is not waited for forever.
+      const cancel = this.#options.clock.setTimer(WORKER_START_TIMEOUT_MS, () => {
+        if (member.serving || member.leaving) return;
+        started.refuse(
+          'WORKER_FAILED',
+          `worker ${slot} did not accept connections within ${WORKER_START_TIMEOUT_MS} ms`,
+        );
+        this.#retire(member);
+      });
+      worker.once('exit', cancel);
       channel.onMessage((message) => this.#hear(member, message, started));
     });
   }
