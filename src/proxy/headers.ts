@@ -3,6 +3,7 @@
  * Header rewriting for both directions, over Node's and undici's raw (flat) header arrays so nothing is
  * parsed into objects on the hot path.
  */
+import { knownName, spellsIgnoringCase, valueOf } from './header-bytes.js';
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1 and the de-facto ones) that a proxy must not forward. */
 const HOP_BY_HOP = new Set([
@@ -147,9 +148,37 @@ export function deleteForwarded(headers: Record<string, string | string[] | unde
   for (const name of Object.keys(headers)) if (isForwarding(name)) Reflect.deleteProperty(headers, name);
 }
 
+/** Whether a response header name, as bytes, is hop-by-hop (RFC 9110 §7.6.1 and the de-facto ones). */
+function isHopByHopBytes(name: Buffer): boolean {
+  for (const hop of HOP_BY_HOP) if (spellsIgnoringCase(name, hop)) return true;
+  return false;
+}
+
+/**
+ * The list {@link clientResponseHeaders} fills: node:http turns it into the head's text inside
+ * `writeHead`, so one list serves every response, and no array is made per response.
+ */
+const responseHeaders: string[] = [];
+
+/**
+ * Adds the header names a response's Connection lines list to `listed`. The common values, `keep-alive`
+ * and `close`, list nothing and are settled on the bytes.
+ */
+function listedByConnection(raw: readonly Buffer[]): Set<string> | undefined {
+  let listed: Set<string> | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (!spellsIgnoringCase(raw[i]!, 'connection')) continue;
+    const value = raw[i + 1]!;
+    if (spellsIgnoringCase(value, 'keep-alive') || spellsIgnoringCase(value, 'close')) continue;
+    listed = connectionTokens(value.toString('latin1'), listed);
+  }
+  return listed;
+}
+
 /**
  * The headers to send the client: the upstream's (latin1, as on the wire), minus hop-by-hop ones, plus
- * the version header when one is configured (replacing any the upstream sent).
+ * the version header when one is configured (replacing any the upstream sent). The list returned is
+ * reused by the next call: pass it to `writeHead` (which copies it) before calling again.
  */
 export function clientResponseHeaders(
   raw: readonly Buffer[],
@@ -157,23 +186,34 @@ export function clientResponseHeaders(
   version: string,
 ): string[] {
   // Connection may list a header that comes before it, so its tokens are read first.
-  let listed: Set<string> | undefined;
+  const listed = listedByConnection(raw);
+  const out = responseHeaders;
+  let n = 0;
   for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!;
-    if (name.length === 10 && name.toString('latin1').toLowerCase() === 'connection') {
-      listed = connectionTokens(raw[i + 1]!.toString('latin1'), listed);
+    const nameBytes = raw[i]!;
+    const known = knownName(nameBytes);
+    let name: string;
+    if (known !== undefined) {
+      if (HOP_BY_HOP.has(known.lower) || listed?.has(known.lower) === true || known.lower === versionHeader) continue;
+      name = known.name;
+    } else {
+      // The version header is this proxy's word on who served the request (the config lower-cases its
+      // name); an upstream's header of that name would contradict or duplicate it.
+      if (isHopByHopBytes(nameBytes) || (versionHeader !== false && spellsIgnoringCase(nameBytes, versionHeader))) {
+        continue;
+      }
+      name = nameBytes.toString('latin1');
+      if (listed?.has(name.toLowerCase()) === true) continue;
     }
+    out[n++] = name;
+    out[n++] = valueOf(known, raw[i + 1]!);
   }
-  const out: string[] = [];
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!.toString('latin1');
-    const lower = name.toLowerCase();
-    // The version header is this proxy's word on who served the request (the config lower-cases its
-    // name); an upstream's header of that name would contradict or duplicate it.
-    if (isHopByHop(lower, listed) || lower === versionHeader) continue;
-    out.push(name, raw[i + 1]!.toString('latin1'));
+  if (versionHeader !== false) {
+    out[n++] = versionHeader;
+    out[n++] = version;
   }
-  if (versionHeader !== false) out.push(versionHeader, version);
+  // Shortening a list keeps its storage unless it shrinks to nothing, so the list is never emptied.
+  out.length = n;
   return out;
 }
 
