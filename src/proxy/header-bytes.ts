@@ -93,3 +93,15 @@ export function valueOf(known: KnownName | undefined, value: Buffer): string {
   if (text.length <= 128) known.lastValue = text;
   return text;
 }
+
+/** Whether `name` is `lower` (an ASCII lower-case string) in any case, without a lower-cased copy. */
+export function namedIgnoringCase(name: string, lower: string): boolean {
+  const n = name.length;
+  if (n !== lower.length) return false;
+  for (let i = 0; i < n; i++) {
+    let c = name.charCodeAt(i);
+    if (c >= 0x41 && c <= 0x5a) c |= 0x20;
+    if (c !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}

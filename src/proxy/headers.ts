@@ -3,7 +3,7 @@
  * Header rewriting for both directions, over Node's and undici's raw (flat) header arrays so nothing is
  * parsed into objects on the hot path.
  */
-import { knownName, spellsIgnoringCase, valueOf } from './header-bytes.js';
+import { knownName, namedIgnoringCase, spellsIgnoringCase, valueOf } from './header-bytes.js';
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1 and the de-facto ones) that a proxy must not forward. */
 const HOP_BY_HOP = new Set([
@@ -37,10 +37,6 @@ function connectionTokens(value: string, into: Set<string> | undefined): Set<str
     into.add(t);
   }
   return into;
-}
-
-function isHopByHop(lowerName: string, listed: Set<string> | undefined): boolean {
-  return HOP_BY_HOP.has(lowerName) || listed?.has(lowerName) === true;
 }
 
 /**
@@ -82,9 +78,7 @@ export interface ForwardedFor {
 export function upstreamRequestHeaders(raw: readonly string[], fwd: ForwardedFor): string[] {
   let listed: Set<string> | undefined;
   for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i]!.length === 10 && raw[i]!.toLowerCase() === 'connection') {
-      listed = connectionTokens(raw[i + 1]!, listed);
-    }
+    if (namedIgnoringCase(raw[i]!, 'connection')) listed = connectionTokens(raw[i + 1]!, listed);
   }
   const out: string[] = [];
   let xff: string | undefined;
@@ -94,18 +88,20 @@ export function upstreamRequestHeaders(raw: readonly string[], fwd: ForwardedFor
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     const value = raw[i + 1]!;
-    const lower = name.toLowerCase();
-    if (lower.startsWith('x-forwarded-')) {
-      if (lower === 'x-forwarded-for') {
+    // Names are compared in any case, on their characters: a lower-cased copy of each would be garbage.
+    if (name.length >= 15 && name.length <= 17 && startsIgnoringCase(name, 'x-forwarded-')) {
+      if (namedIgnoringCase(name, 'x-forwarded-for')) {
         xff = xff === undefined ? value : `${xff}, ${value}`;
         continue;
       }
-      if (lower === 'x-forwarded-proto') proto ??= value;
-      else if (lower === 'x-forwarded-host') fwdHost ??= value;
-    } else if (isHopByHop(lower, listed)) {
-      if (lower === 'transfer-encoding' && value.trim().toLowerCase() !== 'chunked') fwd.badCoding = value;
+      if (namedIgnoringCase(name, 'x-forwarded-proto')) proto ??= value;
+      else if (namedIgnoringCase(name, 'x-forwarded-host')) fwdHost ??= value;
+    } else if (isHopByHopName(name) || (listed !== undefined && listed.has(name.toLowerCase()))) {
+      if (namedIgnoringCase(name, 'transfer-encoding') && value.trim().toLowerCase() !== 'chunked') {
+        fwd.badCoding = value;
+      }
       continue;
-    } else if (lower === 'host') {
+    } else if (namedIgnoringCase(name, 'host')) {
       // Two Hosts would leave the target to pick one, and undici refuses to send them anyway.
       if (host !== undefined) fwd.badHost = 'more than one Host header';
       else if (!VALID_HOST.test(value)) fwd.badHost = 'a Host header that is not a host and port';
@@ -117,6 +113,22 @@ export function upstreamRequestHeaders(raw: readonly string[], fwd: ForwardedFor
   if (proto === undefined) out.push('x-forwarded-proto', fwd.proto);
   if (fwdHost === undefined && host !== undefined) out.push('x-forwarded-host', host);
   return out;
+}
+
+/** Whether `name` begins with `lower` (ASCII lower case) in any case. */
+function startsIgnoringCase(name: string, lower: string): boolean {
+  for (let i = 0; i < lower.length; i++) {
+    let c = name.charCodeAt(i);
+    if (c >= 0x41 && c <= 0x5a) c |= 0x20;
+    if (c !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/** Whether a request header name is hop-by-hop, in any case. */
+function isHopByHopName(name: string): boolean {
+  for (const hop of HOP_BY_HOP) if (namedIgnoringCase(name, hop)) return true;
+  return false;
 }
 
 /** What a listener does with the X-Forwarded-* headers a client sent: see {@link withoutForwarded}. */
