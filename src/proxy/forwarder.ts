@@ -16,14 +16,7 @@ import { describeError } from '../core/describe-error.js';
 import { OUTCOME_ERROR, outcomeOf, REFUSED_LOCAL } from '../core/stats-delta.js';
 import type { CompiledVersion, RetryRoute } from './compiled-version.js';
 import { namedIgnoringCase } from './header-bytes.js';
-import {
-  clientResponseHeaders,
-  dropContentLength,
-  foreignCoding,
-  type ForwardedFor,
-  MAX_REQUEST_HEADERS,
-  upstreamRequestHeaders,
-} from './headers.js';
+import { clientResponseHeaders, type ForwardedFor, MAX_REQUEST_HEADERS, upstreamRequestHeaders } from './headers.js';
 import type { Upstream } from './pools.js';
 import { chargedToTarget, failureCode, type ProxyErrorCode, writeProxyError } from './proxy-error.js';
 import { ProxyResponse } from './proxy-response.js';
@@ -135,8 +128,7 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
     this.#status = statusCode;
     // Node holds a written head back until the first body write. When the upstream's body is not in the
     // same read (an event stream, a long poll, a slow first byte), the head must not wait for it.
-    ProxyHandler.#headsWritten.push(this);
-    if (ProxyHandler.#headsWritten.length === 1) setImmediate(ProxyHandler.#flushHeads);
+    process.nextTick(ProxyHandler.#flushHead, this);
     return true;
   }
 
@@ -168,23 +160,9 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
     if (!handler.#done && handler.#status === 0) handler.#abort?.(new FinalHeadTimeoutError(ms));
   }
 
-  /**
-   * The handlers whose head was written since the last flush: flushed together once the event loop has
-   * handled the reads at hand, so that one timer serves every response of a turn and not one each.
-   */
-  static readonly #headsWritten: ProxyHandler[] = [];
-
-  static #flushHeads(): void {
-    const handlers = ProxyHandler.#headsWritten;
-    try {
-      for (const handler of handlers) {
-        const res = handler.res;
-        if (!handler.#bodyStarted && !res.writableEnded && !res.destroyed) res.flushHeaders();
-      }
-    } finally {
-      // Emptied even after a throw: a list left non-empty would never be flushed again.
-      handlers.length = 0;
-    }
+  static #flushHead(handler: ProxyHandler): void {
+    const res = handler.res;
+    if (!handler.#bodyStarted && !res.writableEnded && !res.destroyed) res.flushHeaders();
   }
 
   onData(chunk: Buffer): boolean {
@@ -306,6 +284,40 @@ function failureText(err: Error, proxyCode: ProxyErrorCode, code: string): [stri
     return ['sent an invalid response', err.message];
   }
   return ['could not be reached', code || err.message];
+}
+
+/**
+ * The transfer coding of a response framed by anything but plain `chunked` (e.g. `gzip, chunked`, or
+ * `gzip` with the body running to the close), or undefined. Such a body cannot be passed on: its framing
+ * is dropped with the other hop-by-hop headers, so the client would get the coded bytes as they are.
+ */
+function foreignCoding(raw: readonly Buffer[]): string | undefined {
+  let coding: string | undefined;
+  // The common case, one line of plain `chunked`, is settled on the bytes, with no string made.
+  let plain = false;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (!spells(raw[i]!, 'transfer-encoding')) continue;
+    const value = raw[i + 1]!;
+    plain = coding === undefined && spells(value, 'chunked');
+    const text = plain ? 'chunked' : value.toString('latin1');
+    coding = coding === undefined ? text : `${coding}, ${text}`;
+  }
+  if (coding === undefined || plain) return undefined;
+  return coding.trim().toLowerCase() === 'chunked' ? undefined : coding;
+}
+
+/** Whether `buf` is `lower` (lower-case letters and dashes) in any case, compared on the bytes. */
+function spells(buf: Buffer, lower: string): boolean {
+  if (buf.length !== lower.length) return false;
+  for (let i = 0; i < buf.length; i++) if ((buf[i]! | 0x20) !== lower.charCodeAt(i)) return false;
+  return true;
+}
+
+/** Removes every Content-Length from a flat header list, in place. */
+function dropContentLength(headers: string[]): void {
+  for (let i = headers.length - 2; i >= 0; i -= 2) {
+    if (headers[i]!.toLowerCase() === 'content-length') headers.splice(i, 2);
+  }
 }
 
 /**

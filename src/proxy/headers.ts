@@ -230,33 +230,6 @@ export function clientResponseHeaders(
 }
 
 /**
- * The transfer coding of a response framed by anything but plain `chunked` (e.g. `gzip, chunked`, or
- * `gzip` with the body running to the close), or undefined. Such a body cannot be passed on: its framing
- * is dropped with the other hop-by-hop headers, so the client would get the coded bytes as they are.
- */
-export function foreignCoding(raw: readonly Buffer[]): string | undefined {
-  let coding: string | undefined;
-  // The common case, one line of plain `chunked`, is settled on the bytes, with no string made.
-  let plain = false;
-  for (let i = 0; i < raw.length; i += 2) {
-    if (!spellsIgnoringCase(raw[i]!, 'transfer-encoding')) continue;
-    const value = raw[i + 1]!;
-    plain = coding === undefined && spellsIgnoringCase(value, 'chunked');
-    const text = plain ? 'chunked' : value.toString('latin1');
-    coding = coding === undefined ? text : `${coding}, ${text}`;
-  }
-  if (coding === undefined || plain) return undefined;
-  return coding.trim().toLowerCase() === 'chunked' ? undefined : coding;
-}
-
-/** Removes every Content-Length from a flat header list, in place. */
-export function dropContentLength(headers: string[]): void {
-  for (let i = headers.length - 2; i >= 0; i -= 2) {
-    if (namedIgnoringCase(headers[i]!, 'content-length')) headers.splice(i, 2);
-  }
-}
-
-/**
  * Removes from an upgrade request's parsed headers the hop-by-hop ones that do not carry the upgrade
  * itself: Connection and Upgrade stay (the next hop needs them), the rest of the list and the headers
  * Connection names go. Edits `headers` in place; it is the request's own object, used once.
