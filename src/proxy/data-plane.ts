@@ -23,7 +23,6 @@ import { type ClientError, onClientError, onIdle } from './listener-guards.js';
 import { mirrorRequest } from './mirror.js';
 import type { Upstream } from './pools.js';
 import { writeProxyError } from './proxy-error.js';
-import { ProxyResponse } from './proxy-response.js';
 import { checkTarget, type TargetVerdict } from './request-target.js';
 import { UpgradeProxy } from './websocket.js';
 
@@ -46,11 +45,8 @@ export class DataPlane {
   readonly #maxInFlight = new Int32Array(LISTENERS.length);
   /** Each listener's `bodyTimeout`: how long an upload may go without a byte. */
   readonly #bodyTimeout = new Int32Array(LISTENERS.length);
-  /**
-   * Each listener's 'close' listener for its responses, made once so that no request allocates one: the
-   * request is over, and its forwarding (if any) learns whether the client left before the answer was whole.
-   */
-  readonly #requestDone = LISTENERS.map((_, listener) => closeListener(() => this.#onRequestDone(listener)));
+  /** Each listener's end-of-request callback, made once so that no request allocates one. */
+  readonly #requestDone = LISTENERS.map((_, listener) => () => this.#onRequestDone(listener));
   #idle: (() => void) | undefined;
   #closing = false;
   #closed: Promise<void> | undefined;
@@ -182,7 +178,6 @@ export class DataPlane {
         maxHeaderSize: limits.maxHeaderSize,
         // A request without Host gets the data plane's JSON 400 (request-target.ts), not an empty one.
         requireHostHeader: false,
-        ServerResponse: ProxyResponse,
       },
       onRequest,
     );
@@ -252,7 +247,7 @@ export class DataPlane {
     };
     const gone = () => {
       res.off('socket', start);
-      done.call(res);
+      done();
     };
     res.once('socket', start);
     req.once('close', gone);
@@ -386,14 +381,6 @@ function forwardRouted(
       ? mirrorRequest(req, mirror, requestHasBody(req.rawHeaders))
       : undefined;
   forward(req, res, version, upstream, versionHeader, 'http', version.retry, body);
-}
-
-/** A response's 'close' listener: `done`, then the forwarding of its request told. */
-function closeListener(done: () => void): (this: ServerResponse) => void {
-  return function onClose(this: ServerResponse): void {
-    done();
-    if (this instanceof ProxyResponse) this.forwarding?.clientClosed();
-  };
 }
 
 function ignoreError(): void {}

@@ -19,10 +19,9 @@ import { namedIgnoringCase } from './header-bytes.js';
 import { clientResponseHeaders, type ForwardedFor, MAX_REQUEST_HEADERS, upstreamRequestHeaders } from './headers.js';
 import type { Upstream } from './pools.js';
 import { chargedToTarget, failureCode, type ProxyErrorCode, writeProxyError } from './proxy-error.js';
-import { ProxyResponse } from './proxy-response.js';
 
-/** A response from a server other than the data plane's (tests), which tells no one of its close itself. */
-type TrackedResponse = ServerResponse & { forwarding?: ProxyHandler };
+const kHandler = Symbol('switchyard.handler');
+type TrackedResponse = ServerResponse & { [kHandler]?: ProxyHandler };
 
 /** Outcomes from this index on (5xx, no answer) are failures of the target. */
 const FIRST_FAILURE = 3;
@@ -363,17 +362,7 @@ function forwardedFrom(clientAddress: string, proto: string): ForwardedFor {
 }
 
 function onResponseClose(this: TrackedResponse): void {
-  this.forwarding?.clientClosed();
-}
-
-/**
- * Has `handler` told when `res` closes: the data plane's responses are watched by its own listener,
- * any other gets one of its own.
- */
-function watch(res: ServerResponse, handler: ProxyHandler): void {
-  const tracked = res as TrackedResponse;
-  if (!(res instanceof ProxyResponse) && tracked.forwarding === undefined) res.on('close', onResponseClose);
-  tracked.forwarding = handler;
+  this[kHandler]?.clientClosed();
 }
 
 /**
@@ -392,6 +381,8 @@ export function forward(
   /** The body to send instead of reading `req` (a tee when the request is mirrored). */
   body?: Readable,
 ): void {
+  // 'close' fires once; `on` spares the wrapper `once` would allocate per request.
+  res.on('close', onResponseClose);
   const raw = req.rawHeaders;
   if (raw.length > MAX_RAW_HEADER_ENTRIES) {
     // Forwarding the lines node:http kept would send a request the client did not send.
@@ -433,7 +424,7 @@ function dispatch(
     retryable ? { req, route: retry, headers } : undefined,
     upstream,
   );
-  watch(res, handler);
+  (res as TrackedResponse)[kHandler] = handler;
   upstream.pool.dispatch(
     {
       path: upstream.basePath === '' ? req.url! : upstream.basePath + req.url!,
