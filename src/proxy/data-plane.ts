@@ -5,7 +5,7 @@
  * by publishing tables and reads it only through StatsDeltas.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 
 import type { ListenerLimits, ListenOptions } from '../core/data-channel.js';
@@ -43,6 +43,8 @@ export class DataPlane {
   /** Requests in flight on each listener, indexed like LISTENERS, and each one's limit. */
   readonly #listenerInFlight = new Int32Array(LISTENERS.length);
   readonly #maxInFlight = new Int32Array(LISTENERS.length);
+  /** Each listener's `bodyTimeout`: how long an upload may go without a byte. */
+  readonly #bodyTimeout = new Int32Array(LISTENERS.length);
   /** Each listener's end-of-request callback, made once so that no request allocates one. */
   readonly #requestDone = LISTENERS.map((_, listener) => () => this.#onRequestDone(listener));
   #idle: (() => void) | undefined;
@@ -181,8 +183,11 @@ export class DataPlane {
     );
     // Past it Node closes a new connection as soon as it is accepted: the client reads an immediate EOF.
     server.maxConnections = limits.maxConnections;
-    // Every connection's idle timer; Node swaps in keepAliveTimeout between requests and back after.
-    server.timeout = limits.bodyTimeout;
+    // The idle timer is armed per connection and per request with a body, not as `server.timeout`: with
+    // that, Node would make a new timer for every request, when it swaps keepAliveTimeout out again.
+    const bodyTimeout = limits.bodyTimeout;
+    this.#bodyTimeout[listener] = bodyTimeout;
+    server.on('connection', (socket: Socket) => socket.setTimeout(bodyTimeout));
     server.on('timeout', onIdle);
     server.on('drop', this.#onDrop);
     server.on('upgrade', onUpgrade);
@@ -204,6 +209,12 @@ export class DataPlane {
 
   #onRequest(req: IncomingMessage, res: ServerResponse, listener: number): void {
     this.#inFlight++;
+    // A connection's first request runs under the timer its connection got; once one has been answered,
+    // Node leaves the next one without a timer, which a bodiless request does not need: only a client
+    // that is sending can stall it (a slow upstream has its own timeouts, a slow reader backpressure).
+    const socket = req.socket;
+    const bodyTimeout = this.#bodyTimeout[listener]!;
+    if (socket.timeout !== bodyTimeout && requestHasBody(req.rawHeaders)) socket.setTimeout(bodyTimeout);
     // Counted from arrival, a pipelined request waiting its turn too; one past the limit is answered at
     // once, even behind earlier answers: node:http parses a pipelined burst without bound while the
     // queued answers have written nothing, and stops reading only once they have written enough.

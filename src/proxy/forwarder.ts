@@ -15,6 +15,7 @@ import type { Dispatcher } from 'undici';
 import { describeError } from '../core/describe-error.js';
 import { OUTCOME_ERROR, outcomeOf, REFUSED_LOCAL } from '../core/stats-delta.js';
 import type { CompiledVersion, RetryRoute } from './compiled-version.js';
+import { namedIgnoringCase } from './header-bytes.js';
 import { clientResponseHeaders, type ForwardedFor, MAX_REQUEST_HEADERS, upstreamRequestHeaders } from './headers.js';
 import type { Upstream } from './pools.js';
 import { chargedToTarget, failureCode, type ProxyErrorCode, writeProxyError } from './proxy-error.js';
@@ -325,8 +326,8 @@ function dropContentLength(headers: string[]): void {
 export function requestHasBody(raw: readonly string[]): boolean {
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
-    if (name.length === 14 && name.toLowerCase() === 'content-length') return raw[i + 1]!.trim() !== '0';
-    if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') return true;
+    if (namedIgnoringCase(name, 'content-length')) return raw[i + 1]!.trim() !== '0';
+    if (namedIgnoringCase(name, 'transfer-encoding')) return true;
   }
   return false;
 }
@@ -340,6 +341,24 @@ function refuse(res: ServerResponse, version: CompiledVersion, code: ProxyErrorC
   version.stats.record(OUTCOME_4XX, 0);
   res.shouldKeepAlive = false;
   writeProxyError(res, code, message);
+}
+
+/** The facts {@link forward} hands the header copy, one object for every request, filled in each time. */
+const forwardedFor: { -readonly [K in keyof ForwardedFor]: ForwardedFor[K] } = {
+  clientAddress: '',
+  proto: '',
+  badHost: undefined,
+  badCoding: undefined,
+};
+
+/** {@link forwardedFor}, filled in for one request. */
+function forwardedFrom(clientAddress: string, proto: string): ForwardedFor {
+  const fwd = forwardedFor;
+  fwd.clientAddress = clientAddress;
+  fwd.proto = proto;
+  fwd.badHost = undefined;
+  fwd.badCoding = undefined;
+  return fwd;
 }
 
 function onResponseClose(this: TrackedResponse): void {
@@ -370,12 +389,7 @@ export function forward(
     refuse(res, version, 'HEADERS_TOO_LARGE', `more than ${MAX_REQUEST_HEADERS} header lines`);
     return;
   }
-  const fwd: ForwardedFor = {
-    clientAddress: req.socket.remoteAddress ?? '',
-    proto,
-    badHost: undefined,
-    badCoding: undefined,
-  };
+  const fwd = forwardedFrom(req.socket.remoteAddress ?? '', proto);
   const headers = upstreamRequestHeaders(raw, fwd);
   if (fwd.badHost !== undefined) {
     refuse(res, version, 'REQUEST_INVALID', `the request has ${fwd.badHost}`);

@@ -3,6 +3,7 @@
  * Header rewriting for both directions, over Node's and undici's raw (flat) header arrays so nothing is
  * parsed into objects on the hot path.
  */
+import { knownName, namedIgnoringCase, spellsIgnoringCase, valueOf } from './header-bytes.js';
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1 and the de-facto ones) that a proxy must not forward. */
 const HOP_BY_HOP = new Set([
@@ -36,10 +37,6 @@ function connectionTokens(value: string, into: Set<string> | undefined): Set<str
     into.add(t);
   }
   return into;
-}
-
-function isHopByHop(lowerName: string, listed: Set<string> | undefined): boolean {
-  return HOP_BY_HOP.has(lowerName) || listed?.has(lowerName) === true;
 }
 
 /**
@@ -81,9 +78,7 @@ export interface ForwardedFor {
 export function upstreamRequestHeaders(raw: readonly string[], fwd: ForwardedFor): string[] {
   let listed: Set<string> | undefined;
   for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i]!.length === 10 && raw[i]!.toLowerCase() === 'connection') {
-      listed = connectionTokens(raw[i + 1]!, listed);
-    }
+    if (namedIgnoringCase(raw[i]!, 'connection')) listed = connectionTokens(raw[i + 1]!, listed);
   }
   const out: string[] = [];
   let xff: string | undefined;
@@ -93,18 +88,20 @@ export function upstreamRequestHeaders(raw: readonly string[], fwd: ForwardedFor
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     const value = raw[i + 1]!;
-    const lower = name.toLowerCase();
-    if (lower.startsWith('x-forwarded-')) {
-      if (lower === 'x-forwarded-for') {
+    // Names are compared in any case, on their characters: a lower-cased copy of each would be garbage.
+    if (name.length >= 15 && name.length <= 17 && startsIgnoringCase(name, 'x-forwarded-')) {
+      if (namedIgnoringCase(name, 'x-forwarded-for')) {
         xff = xff === undefined ? value : `${xff}, ${value}`;
         continue;
       }
-      if (lower === 'x-forwarded-proto') proto ??= value;
-      else if (lower === 'x-forwarded-host') fwdHost ??= value;
-    } else if (isHopByHop(lower, listed)) {
-      if (lower === 'transfer-encoding' && value.trim().toLowerCase() !== 'chunked') fwd.badCoding = value;
+      if (namedIgnoringCase(name, 'x-forwarded-proto')) proto ??= value;
+      else if (namedIgnoringCase(name, 'x-forwarded-host')) fwdHost ??= value;
+    } else if (isHopByHopName(name) || (listed !== undefined && listed.has(name.toLowerCase()))) {
+      if (namedIgnoringCase(name, 'transfer-encoding') && value.trim().toLowerCase() !== 'chunked') {
+        fwd.badCoding = value;
+      }
       continue;
-    } else if (lower === 'host') {
+    } else if (namedIgnoringCase(name, 'host')) {
       // Two Hosts would leave the target to pick one, and undici refuses to send them anyway.
       if (host !== undefined) fwd.badHost = 'more than one Host header';
       else if (!VALID_HOST.test(value)) fwd.badHost = 'a Host header that is not a host and port';
@@ -116,6 +113,22 @@ export function upstreamRequestHeaders(raw: readonly string[], fwd: ForwardedFor
   if (proto === undefined) out.push('x-forwarded-proto', fwd.proto);
   if (fwdHost === undefined && host !== undefined) out.push('x-forwarded-host', host);
   return out;
+}
+
+/** Whether `name` begins with `lower` (ASCII lower case) in any case. */
+function startsIgnoringCase(name: string, lower: string): boolean {
+  for (let i = 0; i < lower.length; i++) {
+    let c = name.charCodeAt(i);
+    if (c >= 0x41 && c <= 0x5a) c |= 0x20;
+    if (c !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/** Whether a request header name is hop-by-hop, in any case. */
+function isHopByHopName(name: string): boolean {
+  for (const hop of HOP_BY_HOP) if (namedIgnoringCase(name, hop)) return true;
+  return false;
 }
 
 /** What a listener does with the X-Forwarded-* headers a client sent: see {@link withoutForwarded}. */
@@ -147,9 +160,37 @@ export function deleteForwarded(headers: Record<string, string | string[] | unde
   for (const name of Object.keys(headers)) if (isForwarding(name)) Reflect.deleteProperty(headers, name);
 }
 
+/** Whether a response header name, as bytes, is hop-by-hop (RFC 9110 §7.6.1 and the de-facto ones). */
+function isHopByHopBytes(name: Buffer): boolean {
+  for (const hop of HOP_BY_HOP) if (spellsIgnoringCase(name, hop)) return true;
+  return false;
+}
+
+/**
+ * The list {@link clientResponseHeaders} fills: node:http turns it into the head's text inside
+ * `writeHead`, so one list serves every response, and no array is made per response.
+ */
+const responseHeaders: string[] = [];
+
+/**
+ * Adds the header names a response's Connection lines list to `listed`. The common values, `keep-alive`
+ * and `close`, list nothing and are settled on the bytes.
+ */
+function listedByConnection(raw: readonly Buffer[]): Set<string> | undefined {
+  let listed: Set<string> | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (!spellsIgnoringCase(raw[i]!, 'connection')) continue;
+    const value = raw[i + 1]!;
+    if (spellsIgnoringCase(value, 'keep-alive') || spellsIgnoringCase(value, 'close')) continue;
+    listed = connectionTokens(value.toString('latin1'), listed);
+  }
+  return listed;
+}
+
 /**
  * The headers to send the client: the upstream's (latin1, as on the wire), minus hop-by-hop ones, plus
- * the version header when one is configured (replacing any the upstream sent).
+ * the version header when one is configured (replacing any the upstream sent). The list returned is
+ * reused by the next call: pass it to `writeHead` (which copies it) before calling again.
  */
 export function clientResponseHeaders(
   raw: readonly Buffer[],
@@ -157,23 +198,34 @@ export function clientResponseHeaders(
   version: string,
 ): string[] {
   // Connection may list a header that comes before it, so its tokens are read first.
-  let listed: Set<string> | undefined;
+  const listed = listedByConnection(raw);
+  const out = responseHeaders;
+  let n = 0;
   for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!;
-    if (name.length === 10 && name.toString('latin1').toLowerCase() === 'connection') {
-      listed = connectionTokens(raw[i + 1]!.toString('latin1'), listed);
+    const nameBytes = raw[i]!;
+    const known = knownName(nameBytes);
+    let name: string;
+    if (known !== undefined) {
+      if (HOP_BY_HOP.has(known.lower) || listed?.has(known.lower) === true || known.lower === versionHeader) continue;
+      name = known.name;
+    } else {
+      // The version header is this proxy's word on who served the request (the config lower-cases its
+      // name); an upstream's header of that name would contradict or duplicate it.
+      if (isHopByHopBytes(nameBytes) || (versionHeader !== false && spellsIgnoringCase(nameBytes, versionHeader))) {
+        continue;
+      }
+      name = nameBytes.toString('latin1');
+      if (listed?.has(name.toLowerCase()) === true) continue;
     }
+    out[n++] = name;
+    out[n++] = valueOf(known, raw[i + 1]!);
   }
-  const out: string[] = [];
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!.toString('latin1');
-    const lower = name.toLowerCase();
-    // The version header is this proxy's word on who served the request (the config lower-cases its
-    // name); an upstream's header of that name would contradict or duplicate it.
-    if (isHopByHop(lower, listed) || lower === versionHeader) continue;
-    out.push(name, raw[i + 1]!.toString('latin1'));
+  if (versionHeader !== false) {
+    out[n++] = versionHeader;
+    out[n++] = version;
   }
-  if (versionHeader !== false) out.push(versionHeader, version);
+  // Shortening a list keeps its storage unless it shrinks to nothing, so the list is never emptied.
+  out.length = n;
   return out;
 }
 

@@ -198,6 +198,34 @@ describe('an upload may take as long as it needs, but not stall for longer than 
     expect(upstreamRequest!.complete).toBe(false);
   });
 
+  it('cuts an upload that stops on a kept-alive connection, after a bodiless request on it', async () => {
+    let uploads = 0;
+    const { port } = await proxied(
+      (req, res, u) => {
+        if (req.method === 'POST') uploads++;
+        digest(req, res, u);
+      },
+      { bodyTimeout: '500ms', keepAliveTimeout: '10s' },
+    );
+    const client = await open(port);
+    client.socket.write('GET /first HTTP/1.1\r\nhost: example.test\r\n\r\n');
+    await until(
+      () => parseResponses(client.received()).length,
+      (n) => n === 1,
+    );
+    client.socket.write('POST /upload HTTP/1.1\r\nhost: example.test\r\ncontent-length: 1000\r\n\r\n');
+    client.socket.write(Buffer.alloc(100, 'a'));
+    await until(
+      () => uploads,
+      (n) => n === 1,
+    );
+    const stalledAt = performance.now();
+    const closedAt = await within(client.closed, 3_000, 'close of a stalled upload');
+    expect(closedAt - stalledAt).toBeGreaterThanOrEqual(400);
+    expect(closedAt - stalledAt).toBeLessThan(1_500);
+    expect(parseResponses(client.received()).map((r) => r.status)).toEqual([200, 408]);
+  });
+
   it('streams a slow but steady chunked upload that lasts many times bodyTimeout', async () => {
     const { port } = await proxied(digest, { bodyTimeout: '300ms' });
     const client = await open(port);

@@ -171,6 +171,26 @@ describe('clientResponseHeaders', () => {
     expect(out).toEqual(['Close', 'x']);
   });
 
+  it('reads names in any case and spelling, known or not, and keeps each as sent', () => {
+    const out = clientResponseHeaders(
+      raw('DATE', 'd', 'CONNECTION', 'close', 'TRANSFER-encoding', 'chunked', 'X-SWITCHYARD-version', 'x', 'dAtE', 'e'),
+      'x-switchyard-version',
+      '2',
+    );
+    expect(out).toEqual(['DATE', 'd', 'dAtE', 'e', 'x-switchyard-version', '2']);
+  });
+
+  it('gives the same answer when a repeating value comes again or changes', () => {
+    const first = [...clientResponseHeaders(raw('Date', 'Mon, 07 Dec 2026 10:00:00 GMT'), false, '')];
+    const again = [...clientResponseHeaders(raw('Date', 'Mon, 07 Dec 2026 10:00:00 GMT'), false, '')];
+    const next = [...clientResponseHeaders(raw('Date', 'Mon, 07 Dec 2026 10:00:01 GMT'), false, '')];
+    expect(again).toEqual(first);
+    expect(next).toEqual(['Date', 'Mon, 07 Dec 2026 10:00:01 GMT']);
+    // A shorter list after a longer one holds only its own headers.
+    clientResponseHeaders(raw('a', '1', 'b', '2', 'c', '3'), false, '');
+    expect(clientResponseHeaders(raw('d', '4'), false, '')).toEqual(['d', '4']);
+  });
+
   it('adds no version header when it is turned off', () => {
     expect(clientResponseHeaders(raw('ETag', '"x"'), false, '2')).toEqual(['ETag', '"x"']);
     expect(clientResponseHeaders([], false, '2')).toEqual([]);
