@@ -25,10 +25,10 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { RecordedLoad } from './rollback-load.js';
-import { oneRun, type RollbackSample } from './rollback-run.js';
+import { oneRun, type RollbackSample, type RunSetup } from './rollback-run.js';
 import { ALARM_INTERVAL_MS, CONNECTIONS, FAILURES, LEAD_MS, OBSERVE_MS, RATE, TAIL_MS } from './rollback-settings.js';
 import { anomalies, describe, maxOf, ms, type RollbackRow, rowOf } from './rollback-stats.js';
-import { startProxy, writeConfig } from './rollback-switchyard.js';
+import { type RollbackProxy, startProxy, writeConfig } from './rollback-switchyard.js';
 import { UpstreamPair } from './rollback-upstreams.js';
 import type { TargetCheck } from './summary.js';
 import type { Placement } from './targets.js';
@@ -75,29 +75,51 @@ async function measureRetrySetting(
   const { port, control } = await writeConfig(file, up, retry);
   const sy = await startProxy(place, file, port, control);
   progress(`  retry on original ${retry ? 'on' : 'off'}: switchyard pid ${sy.child.pid}, ${file}`);
+  await withRecordedLoad(sy, up, retry, async (load) => {
+    for (const failure of FAILURES)
+      for (const alarm of [true, false]) {
+        const n = alarm ? options.runs : options.plainRuns;
+        await runSeries({ sy, up, load, failure, alarm, retry }, n, samples, progress);
+      }
+  });
+}
+
+/**
+ * Runs `measure` with a recorded load on `sy` after an unrecorded warm-up (JIT for switchyard's data and
+ * control paths and for the generator), then stops the load and `sy`.
+ */
+export async function withRecordedLoad(
+  sy: RollbackProxy,
+  up: UpstreamPair,
+  retry: boolean,
+  measure: (load: RecordedLoad) => Promise<void>,
+): Promise<void> {
   // Room for the longest run (lead, observation, tail) with a second to spare.
   const capacity = Math.ceil((RATE * (LEAD_MS + OBSERVE_MS + TAIL_MS + 1_000)) / 1000);
   const load = new RecordedLoad(sy.url, RATE, CONNECTIONS, capacity);
   try {
-    // Warm-up, not recorded: JIT for switchyard's data and control paths and for this generator.
     load.start();
     await sleep(1_000);
     await load.stop();
     await oneRun({ sy, up, load, failure: '5xx', alarm: true, retry, run: 0, phaseMs: 0 });
-    for (const failure of FAILURES) {
-      for (const alarm of [true, false]) {
-        const n = alarm ? options.runs : options.plainRuns;
-        for (let run = 1; run <= n; run++) {
-          const phaseMs = ((run - 1) / n) * ALARM_INTERVAL_MS;
-          const sample = await oneRun({ sy, up, load, failure, alarm, retry, run, phaseMs });
-          samples.push(sample);
-          progress(describe(sample));
-        }
-      }
-    }
+    await measure(load);
   } finally {
     await load.close();
     await sy.child.stop();
+  }
+}
+
+/** `n` deployments of one setting, their phases spread over the alarm tick; samples appended to `samples`. */
+export async function runSeries(
+  setting: Omit<RunSetup, 'run' | 'phaseMs'>,
+  n: number,
+  samples: RollbackSample[],
+  progress: (text: string) => void,
+): Promise<void> {
+  for (let run = 1; run <= n; run++) {
+    const sample = await oneRun({ ...setting, run, phaseMs: ((run - 1) / n) * ALARM_INTERVAL_MS });
+    samples.push(sample);
+    progress(describe(sample));
   }
 }
 

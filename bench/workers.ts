@@ -19,10 +19,9 @@ import { freePort, get, waitFor200 } from './http-util.js';
 import { measure, type Rig, type RunSample } from './measure.js';
 import { processTree } from './proc-stats.js';
 import { startChild } from './procs.js';
-import { RecordedLoad } from './rollback-load.js';
-import { oneRun, type RollbackSample } from './rollback-run.js';
-import { ALARM_INTERVAL_MS, CONNECTIONS, LEAD_MS, OBSERVE_MS, RATE, TAIL_MS } from './rollback-settings.js';
-import { describe, median, ms, type RollbackRow, rowOf } from './rollback-stats.js';
+import { runSeries, withRecordedLoad } from './rollback.js';
+import type { RollbackSample } from './rollback-run.js';
+import { median, ms, type RollbackRow, rowOf } from './rollback-stats.js';
 import { startProxy, writeConfig } from './rollback-switchyard.js';
 import { UpstreamPair } from './rollback-upstreams.js';
 import { type LoadScenario, SCENARIOS } from './scenarios.js';
@@ -253,23 +252,9 @@ async function measureRollback(place: Placement, runs: number, progress: (t: str
     const file = join(place.workDir, 'rollback-workers.yml');
     const { port, control } = await writeConfig(file, up, false);
     const sy = await startProxy({ ...place, proxyCore: undefined }, file, port, control, ['--workers', '2']);
-    const capacity = Math.ceil((RATE * (LEAD_MS + OBSERVE_MS + TAIL_MS + 1_000)) / 1000);
-    const load = new RecordedLoad(sy.url, RATE, CONNECTIONS, capacity);
-    try {
-      load.start();
-      await sleep(1_000);
-      await load.stop();
-      await oneRun({ sy, up, load, failure: '5xx', alarm: true, retry: false, run: 0, phaseMs: 0 });
-      for (let run = 1; run <= runs; run++) {
-        const phaseMs = ((run - 1) / runs) * ALARM_INTERVAL_MS;
-        const sample = await oneRun({ sy, up, load, failure: '5xx', alarm: true, retry: false, run, phaseMs });
-        samples.push(sample);
-        progress(describe(sample));
-      }
-    } finally {
-      await load.close();
-      await sy.child.stop();
-    }
+    await withRecordedLoad(sy, up, false, (load) =>
+      runSeries({ sy, up, load, failure: '5xx', alarm: true, retry: false }, runs, samples, progress),
+    );
   } finally {
     await up.close();
   }

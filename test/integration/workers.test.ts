@@ -90,24 +90,32 @@ async function setWeight(sy: ServedChild, percent: number): Promise<void> {
   expect(res.statusCode, await res.body.text()).toBe(200);
 }
 
-/** `n` requests over `connections` keep-alive connections; the versions that answered, in order of arrival. */
-async function send(sy: ServedChild, n: number, connections: number, headers: Record<string, string> = {}) {
+/** `n` GETs over `connections` keep-alive connections: each answer's version and status, in order of arrival. */
+async function answers(sy: ServedChild, n: number, connections: number) {
   const agent = new Agent({ connections });
   onTestFinished(() => agent.close());
-  const versions: string[] = [];
+  const out: { version: string; status: number }[] = [];
   let sent = 0;
   await Promise.all(
     Array.from({ length: connections }, async () => {
       while (sent < n) {
         sent++;
-        const res = await request(`${sy.urls['production']}/`, { dispatcher: agent, headers });
+        const res = await request(`${sy.urls['production']}/`, { dispatcher: agent });
         await res.body.dump();
-        versions.push(String(res.headers['x-switchyard-version']));
+        out.push({ version: String(res.headers['x-switchyard-version']), status: res.statusCode });
       }
     }),
   );
-  return versions;
+  return out;
 }
+
+/** The versions that answered `n` GETs over `connections` keep-alive connections. */
+const send = async (sy: ServedChild, n: number, connections: number) =>
+  (await answers(sy, n, connections)).map((a) => a.version);
+
+/** The statuses of `n` GETs over `connections` keep-alive connections. */
+const statuses = async (sy: ServedChild, n: number, connections: number) =>
+  (await answers(sy, n, connections)).map((a) => a.status);
 
 /** Opens a WebSocket through `url` and resolves with it once the upstream's greeting arrived. */
 function openSocket(url: string): Promise<{ ws: WebSocket; greeting: string }> {
@@ -125,25 +133,6 @@ function echo(ws: WebSocket, text: string): Promise<string> {
     ws.once('message', (data: RawData) => resolve(data.toString()));
     ws.send(text);
   });
-}
-
-/** The statuses of `n` GETs over `connections` keep-alive connections. */
-async function statuses(sy: ServedChild, n: number, connections: number): Promise<number[]> {
-  const agent = new Agent({ connections });
-  onTestFinished(() => agent.close());
-  const out: number[] = [];
-  let sent = 0;
-  await Promise.all(
-    Array.from({ length: connections }, async () => {
-      while (sent < n) {
-        sent++;
-        const res = await request(`${sy.urls['production']}/`, { dispatcher: agent });
-        await res.body.dump();
-        out.push(res.statusCode);
-      }
-    }),
-  );
-  return out;
 }
 
 describe('serve --workers 2', () => {
