@@ -419,6 +419,23 @@ describe('serve --workers 2', () => {
     expect(green.hits).toBeGreaterThanOrEqual(200);
   });
 
+  it('fails to start with the reason when the workers cannot bind the listener', async () => {
+    const { blue, green } = await upstreams();
+    // The production port is taken by another program.
+    const taken = await startUpstream('other');
+    const failed = serveWorkers(blue.url, green.url, {
+      top: { listeners: { production: { host: '127.0.0.1', port: taken.port } } },
+    });
+    await expect(failed).rejects.toThrow(
+      new RegExp(
+        `switchyard exited \\(1\\) before serving:\\n.*production listener cannot bind 127\\.0\\.0\\.1:${taken.port}: EADDRINUSE`,
+      ),
+    );
+    // The port is still the other program's.
+    const res = await request(`${taken.url}/`);
+    expect(await res.body.text()).toBe('other');
+  });
+
   it('drains both workers on SIGTERM, and a primary killed takes its workers with it', async () => {
     const { blue, green, mode } = await upstreams();
     mode.delayMs = 600;

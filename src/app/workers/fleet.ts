@@ -228,6 +228,9 @@ export class WorkerFleet {
       drained: new Promise((resolve) => (exited = resolve)),
     };
     worker.once('exit', () => exited());
+    // node:cluster's own messages to a worker that has just died fail with EPIPE on the worker: expected,
+    // its exit is handled by #onExit, and unheard the error would end the primary.
+    worker.on('error', (err) => this.#log.debug({ err, worker: slot }, 'message to a worker failed'));
     this.#members.set(worker.id, member);
     return new Promise((resolve, reject) => {
       const started: Starting = {
