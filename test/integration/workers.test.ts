@@ -81,6 +81,18 @@ async function metric(sy: ServedChild, series: string): Promise<number> {
   return line ? Number(line.slice(series.length + 1)) : 0;
 }
 
+/** Waits until the workers' counts reach /metrics: `total` requests in all, each worker some; resolves with both. */
+function servedByBoth(sy: ServedChild, total: number): Promise<number[]> {
+  return until(
+    async () => [
+      await metric(sy, 'switchyard_worker_requests_total{worker="1"}'),
+      await metric(sy, 'switchyard_worker_requests_total{worker="2"}'),
+    ],
+    ([a, b]) => a! + b! === total && a! > 0 && b! > 0,
+    5_000,
+  );
+}
+
 async function setWeight(sy: ServedChild, percent: number): Promise<void> {
   const res = await request(`${sy.urls['control']}/v1/services/web/weight`, {
     method: 'PUT',
@@ -146,7 +158,7 @@ describe('serve --workers 2', () => {
     // Each worker's smooth round robin is exact to within one request: two workers, within two.
     expect(Math.abs(toGreen - 100)).toBeLessThanOrEqual(2);
     expect(green.hits).toBe(toGreen);
-    // Workers send their counts up every 250 ms: the sum arrives within a moment.
+    // Workers send their counts up every 100 ms: the sum arrives within a moment.
     await until(
       async () =>
         (await metric(sy, 'switchyard_requests_total{service="web",version="1",code="2xx"}')) +
@@ -154,10 +166,7 @@ describe('serve --workers 2', () => {
       (n) => n === 1_000,
       5_000,
     );
-    const perWorker = [
-      await metric(sy, 'switchyard_worker_requests_total{worker="1"}'),
-      await metric(sy, 'switchyard_worker_requests_total{worker="2"}'),
-    ];
+    const perWorker = await servedByBoth(sy, 1_000);
     expect(perWorker[0]! + perWorker[1]!).toBe(1_000);
     // Both served a real share (round robin through the primary: neither is starved).
     expect(Math.min(...perWorker)).toBeGreaterThan(150);
@@ -184,14 +193,7 @@ describe('serve --workers 2', () => {
     expect([...byKey.values()].every((s) => s.size === 1)).toBe(true);
     const versions = new Set([...byKey.values()].flatMap((s) => [...s]));
     expect(versions).toEqual(new Set(['1', '2']));
-    await until(
-      async () => [
-        await metric(sy, 'switchyard_worker_requests_total{worker="1"}'),
-        await metric(sy, 'switchyard_worker_requests_total{worker="2"}'),
-      ],
-      ([a, b]) => a! + b! === 160 && a! > 0 && b! > 0,
-      5_000,
-    );
+    await servedByBoth(sy, 160);
   });
 
   it('moves both workers before the API answers a weight change', async () => {
@@ -216,14 +218,7 @@ describe('serve --workers 2', () => {
       expect(new Set(await ask())).toEqual(new Set([percent === 100 ? '2' : '1']));
     }
     // The connections were held by both workers, so both were moved each time.
-    await until(
-      async () => [
-        await metric(sy, 'switchyard_worker_requests_total{worker="1"}'),
-        await metric(sy, 'switchyard_worker_requests_total{worker="2"}'),
-      ],
-      ([a, b]) => a! + b! === 88 && a! > 0 && b! > 0,
-      5_000,
-    );
+    await servedByBoth(sy, 88);
   });
 
   it('replaces a worker that does not acknowledge a table in time, and answers once the change holds', async () => {
