@@ -93,7 +93,15 @@ export type Scenario =
   | FunctionsScenario
   | WorkersScenario;
 
-export const TARGET_NAMES = ['direct', 'switchyard', 'faults-armed', 'baseline', 'http-proxy', 'nginx'] as const;
+export const TARGET_NAMES = [
+  'direct',
+  'switchyard',
+  'faults-armed',
+  'baseline',
+  'http-proxy',
+  'node-floor',
+  'nginx',
+] as const;
 export type TargetName = (typeof TARGET_NAMES)[number];
 
 const KiB = 1024;

@@ -156,8 +156,18 @@ ${faults}`,
 }
 
 /** The node-http-proxy peer script. */
-export async function startHttpProxy(place: Placement, up: Upstreams): Promise<Target> {
-  const child = startChild('http-proxy', process.execPath, [script('http-proxy-peer.js'), JSON.stringify(up.urls)], {
+export function startHttpProxy(place: Placement, up: Upstreams): Promise<Target> {
+  return startPeerScript('http-proxy', 'http-proxy-peer.js', place, up);
+}
+
+/** The least a Node proxy built like switchyard does per request (node-floor-peer.ts). */
+export function startNodeFloor(place: Placement, up: Upstreams): Promise<Target> {
+  return startPeerScript('node-floor', 'node-floor-peer.js', place, up);
+}
+
+/** A peer script that prints `ready PORT`, pinned where switchyard runs. */
+async function startPeerScript(name: TargetName, file: string, place: Placement, up: Upstreams): Promise<Target> {
+  const child = startChild(name, process.execPath, [script(file), JSON.stringify(up.urls)], {
     core: place.proxyCore,
     stdinPipe: true,
   });
@@ -165,7 +175,7 @@ export async function startHttpProxy(place: Placement, up: Upstreams): Promise<T
     const line = await child.waitForLine((l) => l.startsWith('ready '), READY_TIMEOUT_MS);
     const url = `http://127.0.0.1:${Number(line.slice(6))}`;
     await waitFor200(`${url}/bytes/1`, READY_TIMEOUT_MS, exitedMessage(child));
-    return targetOf('http-proxy', url, child);
+    return targetOf(name, url, child);
   } catch (err) {
     await child.stop();
     throw err;
