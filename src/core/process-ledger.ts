@@ -6,6 +6,7 @@
  * process has another start time and is left alone.
  */
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 
 import { z } from 'zod';
 
@@ -20,6 +21,11 @@ export interface ProcessLedger {
 /** A started process group as written down. */
 export const StartedProcess = z.object({
   pid: z.number().int(),
+  /**
+   * The host it runs on (os.hostname()): a store shared by control planes on several hosts holds theirs
+   * too, and a pid means nothing on another host. Absent in what older versions wrote: taken as this host.
+   */
+  host: z.string().optional(),
   /** The leader's start time in clock ticks since boot (/proc/PID/stat field 22); absent where there is no /proc. */
   startTime: z.string().optional(),
   /** What it was, for the log: e.g. `web version 2 instance 0`. */
@@ -41,7 +47,17 @@ export function processStartTime(pid: number): string | undefined {
 
 /** A process as the ledger writes it down. */
 export function startedProcess(pid: number, what: string): StartedProcess {
-  return { pid, startTime: processStartTime(pid), what };
+  return { pid, host: hostname(), startTime: processStartTime(pid), what };
+}
+
+/** Whether `p` was started on this host (or written before hosts were). */
+export function startedHere(p: StartedProcess): boolean {
+  return p.host === undefined || p.host === hostname();
+}
+
+/** The store key of a written-down process: its host and pid, or the pid alone as older versions wrote it. */
+export function processKey(p: Pick<StartedProcess, 'pid' | 'host'>): string {
+  return p.host === undefined ? String(p.pid) : `${p.host}/${p.pid}`;
 }
 
 /**

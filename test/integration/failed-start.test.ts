@@ -97,7 +97,7 @@ describe('a start that fails at the listen phase', () => {
     const started: number[] = [];
     const store: DeploymentStore = {
       put: (kind, key, value) => {
-        if (kind === 'process') started.push(Number(key));
+        if (kind === 'process') started.push((value as { pid: number }).pid);
         memory.put(kind, key, value);
       },
       delete: (kind, key) => memory.delete(kind, key),

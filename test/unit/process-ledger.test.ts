@@ -3,11 +3,15 @@
  * same process (same kernel start time), never one whose pid now names another process.
  */
 import { spawn } from 'node:child_process';
+import { hostname } from 'node:os';
 
 import { describe, expect, it, onTestFinished } from 'vitest';
 
+import { stopLeftoverProcesses, storeLedger } from '../../src/app/leftover-processes.js';
 import { ManualClock } from '../../src/core/clock.js';
+import { createLogger } from '../../src/core/logger.js';
 import { processStartTime, startedProcess, stopLeftovers } from '../../src/core/process-ledger.js';
+import { MemoryStore } from '../../src/store/memory-store.js';
 
 /**
  * A detached process group running `sleep` (ignoring SIGTERM when `stubborn`); killed when the test ends.
@@ -43,7 +47,7 @@ describe('process ledger', () => {
   it('reads a live process start time, and none for a pid that is not running', () => {
     const { pid } = sleeper();
     expect(processStartTime(pid)).toMatch(/^\d+$/);
-    expect(startedProcess(pid, 'x')).toEqual({ pid, startTime: processStartTime(pid), what: 'x' });
+    expect(startedProcess(pid, 'x')).toEqual({ pid, host: hostname(), startTime: processStartTime(pid), what: 'x' });
     expect(processStartTime(2 ** 22 + 1)).toBeUndefined();
   });
 
@@ -79,5 +83,24 @@ describe('process ledger', () => {
     // An observation window, not a handshake: a signal sent to it would have ended it within 100 ms.
     await new Promise((r) => setTimeout(r, 100));
     expect(processStartTime(s.pid)).toBeDefined();
+  });
+
+  it('in a store shared by hosts, stops only the leftovers of this host and leaves those of another written down', async () => {
+    const mine = sleeper();
+    const theirs = sleeper();
+    const store = new MemoryStore();
+    storeLedger(store).started(mine.pid, 'mine');
+    // Written by a control plane on another host: the same pid and start time mean nothing here.
+    const other = { ...startedProcess(theirs.pid, 'theirs'), host: 'another-host' };
+    store.put('process', `another-host/${theirs.pid}`, other);
+    stopLeftoverProcesses(store, new ManualClock(), createLogger({ level: 'silent' }));
+    expect(await mine.exited).toBe('SIGTERM');
+    // An observation window, not a handshake: SIGTERM, had it been sent, would have ended it by then.
+    const window = new Promise((r) => setTimeout(() => r('running'), 300));
+    expect(await Promise.race([theirs.exited.then(() => 'ended'), window])).toBe('running');
+    expect(store.list('process').map((d) => d.key)).toEqual([
+      `${hostname()}/${mine.pid}`,
+      `another-host/${theirs.pid}`,
+    ]);
   });
 });
