@@ -104,6 +104,7 @@ describe('a start that fails at the listen phase', () => {
       get: (kind, key) => memory.get(kind, key),
       list: (kind) => memory.list(kind),
       transaction: (fn) => memory.transaction(fn),
+      durable: () => memory.durable(),
       close: () => {
         storeClosed = true;
         memory.close();
