@@ -6,14 +6,7 @@
  * saved). durable() waits for the batches queued before it.
  */
 import type { SwitchyardError } from '../core/errors.js';
-import type { StoreKind } from '../shifting/ports.js';
-
-/** One write: a put (its JSON) or a delete (no text). */
-export interface Write {
-  readonly kind: StoreKind;
-  readonly key: string;
-  readonly text: string | undefined;
-}
+import type { Write } from './postgres-schema.js';
 
 /**
  * How many writes at most go into one PostgreSQL transaction when several batches wait: a bound on how long

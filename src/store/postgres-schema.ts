@@ -5,7 +5,7 @@
  * an older database and an older one refuses a newer database. Names carry a `switchyard_` prefix: the
  * database may hold other things.
  */
-import type pg from 'pg';
+import pg from 'pg';
 
 import { SwitchyardError } from '../core/errors.js';
 import type { StoreKind } from '../shifting/ports.js';
@@ -93,17 +93,30 @@ export async function readLeader(client: pg.Client): Promise<LeaderRow | undefin
   return row && { name: row.name, controlUrl: row.control_url, since: row.since.getTime() };
 }
 
-/** The statements a write becomes, prepared once per session (pg names them). */
-export const STATEMENTS = {
-  put: {
-    name: 'switchyard-put',
-    text: `INSERT INTO switchyard_documents (kind, key, value) VALUES ($1, $2, $3)
-           ON CONFLICT (kind, key) DO UPDATE SET value = excluded.value`,
-  },
-  delete: { name: 'switchyard-delete', text: 'DELETE FROM switchyard_documents WHERE kind = $1 AND key = $2' },
-  leader: {
-    name: 'switchyard-leader',
-    text: `INSERT INTO switchyard_leader (id, name, control_url, since) VALUES (1, $1, $2, $3)
-           ON CONFLICT (id) DO UPDATE SET name = excluded.name, control_url = excluded.control_url, since = excluded.since`,
-  },
-} as const;
+/** One write: a document put (its JSON) or deleted (no text), or the leader row (re)written. */
+export type Write =
+  | { readonly kind: StoreKind; readonly key: string; readonly text: string | undefined }
+  | { readonly leader: LeaderRow };
+
+/**
+ * Writes as one SQL text, one transaction (a single write is one already), its values inlined and escaped
+ * as libpq escapes them: the whole commit is one round trip to the server, where one statement per
+ * write would wait for each in turn.
+ */
+export function commitSql(writes: readonly Write[]): string {
+  const statements = writes.map(writeSql);
+  return statements.length === 1 ? statements[0]! : ['BEGIN', ...statements, 'COMMIT'].join(';\n');
+}
+
+function writeSql(write: Write): string {
+  if ('leader' in write) {
+    const { name, controlUrl, since } = write.leader;
+    return `INSERT INTO switchyard_leader (id, name, control_url, since)
+      VALUES (1, ${pg.escapeLiteral(name)}, ${pg.escapeLiteral(controlUrl)}, to_timestamp(${Math.round(since)} / 1000.0))
+      ON CONFLICT (id) DO UPDATE SET name = excluded.name, control_url = excluded.control_url, since = excluded.since`;
+  }
+  const [kind, key] = [pg.escapeLiteral(write.kind), pg.escapeLiteral(write.key)];
+  if (write.text === undefined) return `DELETE FROM switchyard_documents WHERE kind = ${kind} AND key = ${key}`;
+  return `INSERT INTO switchyard_documents (kind, key, value) VALUES (${kind}, ${key}, ${pg.escapeLiteral(write.text)})
+      ON CONFLICT (kind, key) DO UPDATE SET value = excluded.value`;
+}

@@ -14,6 +14,9 @@ import pg from 'pg';
  */
 export const SERVER_KEEPALIVE = { idle: 5, interval: 2, count: 4 } as const;
 
+/** How often the server checks, while a statement runs (the wait for the lock), that the client is still there. */
+const CONNECTION_CHECK_MS = 1_000;
+
 /** How long connecting may take before it counts as failed. */
 const CONNECT_TIMEOUT_MS = 10_000;
 
@@ -52,10 +55,14 @@ export async function connect(
       `SET tcp_keepalives_idle = ${SERVER_KEEPALIVE.idle}; SET tcp_keepalives_interval = ${SERVER_KEEPALIVE.interval};
        SET tcp_keepalives_count = ${SERVER_KEEPALIVE.count}; SET statement_timeout = 0; SET lock_timeout = 0`,
     );
-    // PostgreSQL 14 and later end idle sessions after idle_session_timeout when a server sets one.
-    await client.query('SET idle_session_timeout = 0').catch((err: unknown) => {
-      if ((err as { code?: unknown }).code !== '42704') throw err;
-    });
+    // Settings of PostgreSQL 14 and later (an older server does not know them): a server that ends idle
+    // sessions must not end the leader's; and a session waiting for the lock notices within a second that
+    // its process has gone (closed, killed), instead of queuing for the lock until it gets it.
+    for (const setting of ['idle_session_timeout = 0', `client_connection_check_interval = ${CONNECTION_CHECK_MS}`]) {
+      await client.query(`SET ${setting}`).catch((err: unknown) => {
+        if ((err as { code?: unknown }).code !== '42704') throw err;
+      });
+    }
     return client;
   } catch (err) {
     destroy(client);

@@ -19,15 +19,16 @@ import type { Logger } from '../core/logger.js';
 import type { DeploymentStore, StoredDocument, StoreKind } from '../shifting/ports.js';
 import { toJson } from './json.js';
 import { MemoryStore } from './memory-store.js';
-import { CommitQueue, type Write } from './postgres-commits.js';
+import { CommitQueue } from './postgres-commits.js';
 import {
+  commitSql,
   type DocumentRow,
   LEADER_LOCK,
   type LeaderRow,
   loadDocuments,
   migrate,
   readLeader,
-  STATEMENTS,
+  type Write,
 } from './postgres-schema.js';
 import { connect, destroy, redactUrl } from './postgres-session.js';
 import { type SessionWatch, watchSession } from './postgres-watch.js';
@@ -154,6 +155,16 @@ export class PostgresStore implements DeploymentStore {
     return this.#leading;
   }
 
+  /**
+   * Rewrites the leader row with where this process's control API answers, once that is known (it listens
+   * on port 0, say); committed in order with the writes. Only the leader may.
+   */
+  announce(controlUrl: string): void {
+    this.#writable();
+    this.#self = { ...this.#self!, controlUrl };
+    this.#commits.add([{ leader: this.#self }]);
+  }
+
   put(kind: StoreKind, key: string, value: unknown): void {
     this.#writable();
     const text = toJson(value);
@@ -252,21 +263,13 @@ export class PostgresStore implements DeploymentStore {
   async #commit(writes: readonly Write[]): Promise<void> {
     const session = this.#session;
     if (!session || this.#role !== 'leader') throw new Error('the session is gone');
-    const statement = (w: Write): pg.QueryConfig =>
-      w.text === undefined
-        ? { ...STATEMENTS.delete, values: [w.kind, w.key] }
-        : { ...STATEMENTS.put, values: [w.kind, w.key, w.text] };
+    const sql = commitSql(writes);
     await this.#watch!.answered('a commit', async () => {
-      // One statement is a transaction of its own.
-      if (writes.length === 1) {
-        await session.query(statement(writes[0]!));
-        return;
-      }
-      await session.query('BEGIN');
-      for (const write of writes) await session.query(statement(write));
-      const done = await session.query('COMMIT');
+      // A text of several statements answers with one result for each.
+      const results = [await session.query(sql)].flat() as pg.QueryResult[];
       // PostgreSQL answers COMMIT of a failed transaction with ROLLBACK, not an error.
-      if (done.command !== 'COMMIT') throw new Error(`the transaction ended with ${done.command}`);
+      const last = results.at(-1)?.command;
+      if (writes.length > 1 && last !== 'COMMIT') throw new Error(`the transaction ended with ${last}`);
     });
   }
 
@@ -282,7 +285,7 @@ export class PostgresStore implements DeploymentStore {
           controlUrl: this.#options.controlUrl,
           since: this.#options.clock.now(),
         };
-        await session.query({ ...STATEMENTS.leader, values: [self.name, self.controlUrl, new Date(self.since)] });
+        await session.query(commitSql([{ leader: self }]));
         await session.query('COMMIT');
         if (this.#closing) throw this.#closedWhileWaiting();
         this.#memory = fromRows(rows);
@@ -297,7 +300,10 @@ export class PostgresStore implements DeploymentStore {
         this.#session = undefined;
         if (this.#closing) throw this.#closedWhileWaiting();
         const waitMs = Math.min(100 * 2 ** attempt, MOST_RETRY_WAIT_MS);
-        this.#log.warn({ store: this.#where, err: describeError(err), retryInMs: waitMs }, 'cannot wait for the lead');
+        this.#log.warn(
+          { store: this.#where, err: describeError(err), retryInMs: waitMs },
+          'cannot reach PostgreSQL to wait for the lead; trying again',
+        );
         await new Promise<void>((resolve) => this.#options.clock.setTimer(waitMs, resolve));
       }
     }

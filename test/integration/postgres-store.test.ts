@@ -20,6 +20,7 @@ import { parseConfig } from '../../src/config/load.js';
 import { systemClock } from '../../src/core/clock.js';
 import { isSwitchyardError, type SwitchyardError } from '../../src/core/errors.js';
 import { createLogger } from '../../src/core/logger.js';
+import { connect, SERVER_KEEPALIVE } from '../../src/store/postgres-session.js';
 import { PostgresStore, SCHEMA_VERSION } from '../../src/store/postgres-store.js';
 import { ECS_APPSPEC } from '../support/appspecs.js';
 import { sdkClient, until } from '../support/codedeploy.js';
@@ -160,6 +161,71 @@ describe.skipIf(POSTGRES_SKIP)('the PostgreSQL store', () => {
     standby.put('deployment', 'd-1', { status: 'Created' });
     await standby.durable();
     expect(await standby.leader()).toMatchObject({ name: 'second', controlUrl: 'http://second.test:1' });
+    // Once it knows where its control API answers, the leader row says so to the next standby.
+    standby.announce('http://127.0.0.1:4321');
+    await standby.durable();
+    const third = await openStore(url, 'third');
+    expect(await third.leader()).toMatchObject({ name: 'second', controlUrl: 'http://127.0.0.1:4321' });
+    expect(thrown(() => third.put('deployment', 'd-2', {}))).toMatchObject({
+      message: expect.stringContaining('second leads it (its control API at http://127.0.0.1:4321)'),
+    });
+  });
+
+  it('stops waiting for the lead when closed, and releases the lead when a leader closes', async () => {
+    const url = await postgres.server().createDatabase();
+    const leader = await openStore(url, 'closing-leader');
+    await leader.lead();
+    const standby = await openStore(url, 'closing-standby');
+    const waiting = standby.lead().then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    await until(
+      () => waitingOnTheLock(dbOf(url)),
+      (n) => n === 1,
+      5_000,
+    );
+    standby.close();
+    expect(await waiting).toMatchObject({
+      code: 'STORE_FAILED',
+      message: expect.stringMatching(/closed while waiting/),
+    });
+    await standby.closed();
+    // The server notices the closed connection while the session waits (client_connection_check_interval).
+    await until(
+      () => waitingOnTheLock(dbOf(url)),
+      (n) => n === 0,
+      5_000,
+    );
+
+    const next = await openStore(url, 'next');
+    const leading = next.lead();
+    await until(
+      () => waitingOnTheLock(dbOf(url)),
+      (n) => n === 1,
+      5_000,
+    );
+    leader.put('deployment', 'last', { n: 1 });
+    leader.close();
+    await leading;
+    // What the leader wrote before close() was committed before its session (and lock) ended.
+    expect(next.get('deployment', 'last')).toEqual({ n: 1 });
+  });
+
+  it('asks the server to end its session within seconds of its host going silent, and never for idling', async () => {
+    const url = await postgres.server().createDatabase();
+    const session = await connect(url, 'settings', () => undefined);
+    try {
+      const show = async (name: string) => (await session.query<Record<string, string>>(`SHOW ${name}`)).rows[0]![name];
+      expect(await show('tcp_keepalives_idle')).toBe(String(SERVER_KEEPALIVE.idle));
+      expect(await show('tcp_keepalives_interval')).toBe(String(SERVER_KEEPALIVE.interval));
+      expect(await show('tcp_keepalives_count')).toBe(String(SERVER_KEEPALIVE.count));
+      expect(await show('idle_session_timeout')).toBe('0');
+      expect(await show('statement_timeout')).toBe('0');
+      expect(await show('client_connection_check_interval')).toBe('1s');
+    } finally {
+      await session.end();
+    }
   });
 
   it('fences off a leader whose session the server ends: onLost, writes refused, nothing more committed', async () => {
@@ -204,7 +270,7 @@ describe.skipIf(POSTGRES_SKIP)('the PostgreSQL store', () => {
     // PostgreSQL's text cannot hold a NUL character: the commit fails on the server.
     leader.put('deployment', 'nul\u0000key', {});
     await expect(leader.durable()).rejects.toMatchObject({ code: 'STORE_LEADERSHIP_LOST' });
-    expect((await lost).message).toMatch(/a commit failed: .*0x00/);
+    expect((await lost).message).toMatch(/: a commit failed: /);
   });
 
   it('refuses a database a newer switchyard migrated, with STORE_FAILED', async () => {
