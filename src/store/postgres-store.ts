@@ -168,6 +168,8 @@ export class PostgresStore implements DeploymentStore {
   put(kind: StoreKind, key: string, value: unknown): void {
     this.#writable();
     const text = toJson(value);
+    // JSON has no undefined (nor does a function or a symbol become any): nothing that could be read back.
+    if (typeof text !== 'string') throw new SwitchyardError('STORE_FAILED', `cannot store ${kind} ${key}: not JSON`);
     this.#memory.putJson(kind, key, text);
     this.#written({ kind, key, text });
   }
