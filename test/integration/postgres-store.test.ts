@@ -25,6 +25,7 @@ import { PostgresStore, SCHEMA_VERSION } from '../../src/store/postgres-store.js
 import { ECS_APPSPEC } from '../support/appspecs.js';
 import { sdkClient, until } from '../support/codedeploy.js';
 import { POSTGRES_SKIP, postgresServer } from '../support/postgres.js';
+import { alive } from '../support/processes.js';
 import { serveChild } from '../support/serve.js';
 import { tempDir } from '../support/temp-dir.js';
 import { startUpstream } from '../support/upstream.js';
@@ -34,9 +35,19 @@ const postgres = postgresServer();
 const temp = tempDir('switchyard-pg-it');
 
 /** Opens a store on `url` as `name`, closed when the test ends. */
-async function openStore(url: string, name: string): Promise<PostgresStore> {
+async function openStore(
+  url: string,
+  name: string,
+  watch: { pingEveryMs?: number; answerWithinMs?: number } = {},
+): Promise<PostgresStore> {
   const log = createLogger({ level: 'silent' });
-  const store = await PostgresStore.open(url, { log, clock: systemClock, name, controlUrl: `http://${name}.test:1` });
+  const store = await PostgresStore.open(url, {
+    log,
+    clock: systemClock,
+    name,
+    controlUrl: `http://${name}.test:1`,
+    ...watch,
+  });
   onTestFinished(async () => {
     store.close();
     await store.closed();
@@ -260,6 +271,35 @@ describe.skipIf(POSTGRES_SKIP)('the PostgreSQL store', () => {
 
     await leading;
     expect(standby.list('deployment').map((d) => d.key)).toEqual(['before']);
+  });
+
+  it('gives up the lead when the server stops answering a commit; the session keeps the lock to its end', async () => {
+    const url = await postgres.server().createDatabase();
+    // No checks of the idle session: the commit below is the one thing on the wire.
+    const leader = await openStore(url, 'unanswered', { pingEveryMs: 0, answerWithinMs: 500 });
+    await leader.lead();
+    const lost = new Promise<SwitchyardError>((resolve) => leader.onLost(resolve));
+    // The server process behind the session, stopped: it holds the lock but answers nothing, as a server
+    // behind a broken network would look.
+    const pid = await sessionPid(dbOf(url), 'switchyard unanswered');
+    process.kill(pid, 'SIGSTOP');
+    onTestFinished(() => {
+      if (alive(pid)) process.kill(pid, 'SIGCONT');
+    });
+    const stoppedAt = performance.now();
+    leader.put('deployment', 'unanswered', { n: 1 });
+    expect((await lost).message).toMatch(/PostgreSQL did not answer a commit within 500 ms/);
+    expect(performance.now() - stoppedAt).toBeLessThan(2_000);
+    await expect(leader.durable()).rejects.toMatchObject({ code: 'STORE_LEADERSHIP_LOST' });
+    expect(thrown(() => leader.put('deployment', 'later', {}))).toMatchObject({ code: 'STORE_LEADERSHIP_LOST' });
+
+    // Resumed, the server runs the commit it had already received (durable() could not say it would), and
+    // only then finds the connection cut and ends the session: the next leader, which waits for that, reads it.
+    const next = await openStore(url, 'after-unanswered');
+    const leading = next.lead();
+    process.kill(pid, 'SIGCONT');
+    await leading;
+    expect(next.list('deployment')).toEqual([{ key: 'unanswered', value: { n: 1 } }]);
   });
 
   it('loses the lead when a commit fails, and says so to durable()', async () => {
