@@ -82,7 +82,7 @@ export async function startSwitchyard(config: Config, options: StartOptions = {}
   const clock = options.clock ?? systemClock;
   const teardown = new Teardown(log);
   try {
-    const ground = openTheStore({ config, log, clock, store: options.store, teardown });
+    const ground = await openTheStore({ config, log, clock, store: options.store, teardown });
     const plane = trafficAndDataPlane(ground, options);
     const observation = statsHealthAndMetrics(ground, plane);
     const tasks = hooksAndTaskSets(ground, plane, options.nodeBootstrap);

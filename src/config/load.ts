@@ -62,7 +62,10 @@ function withWorkingDirs(config: Config, baseDir: string): Config {
   const cwdOf = (cwd: string | undefined) => resolve(baseDir, cwd ?? '.');
   return {
     ...config,
-    store: config.store === 'memory' ? 'memory' : { sqlite: resolve(baseDir, config.store.sqlite) },
+    store:
+      config.store !== 'memory' && 'sqlite' in config.store
+        ? { sqlite: resolve(baseDir, config.store.sqlite) }
+        : config.store,
     services: config.services.map((service) => ({
       ...service,
       versions: Object.fromEntries(

@@ -25,6 +25,15 @@ export type { ControlAuth } from './control.js';
 export type { ServiceConfig } from './services.js';
 export type { HealthCheckConfig, VersionSpec } from './versions.js';
 
+/** Whether `url` is a PostgreSQL connection URL (a password may come from PGPASSWORD instead). */
+function isPostgresUrl(url: string): boolean {
+  try {
+    return ['postgres:', 'postgresql:'].includes(new URL(url).protocol);
+  } catch {
+    return false;
+  }
+}
+
 const DeclaredPlatform = z.enum(['Lambda', 'ECS'], { error: 'must be Lambda or ECS' });
 
 /** A deployment group: the members CreateDeploymentGroup takes, with an unknown key reported as a typo. */
@@ -93,12 +102,17 @@ const ConfigShape = z.strictObject({
   alarmEvaluationInterval: Duration.pipe(z.number().min(10, 'must be at least 10ms')).default(250),
   /**
    * Where applications, groups, deployments and traffic are kept: a SQLite file (relative to this file's
-   * folder) or `memory` (gone at exit).
+   * folder), `memory` (gone at exit), or a PostgreSQL database several switchyards share, one leading.
    */
   store: z
-    .union([z.literal('memory'), z.strictObject({ sqlite: z.string().min(1) })], {
-      error: 'must be memory or { sqlite: FILE }',
-    })
+    .union(
+      [
+        z.literal('memory'),
+        z.strictObject({ sqlite: z.string().min(1) }),
+        z.strictObject({ postgres: z.string().refine(isPostgresUrl, 'must be a postgres:// or postgresql:// URL') }),
+      ],
+      { error: 'must be memory, { sqlite: FILE } or { postgres: URL }' },
+    )
     .default({ sqlite: './data/switchyard.db' }),
   /**
    * What becomes of a deployment that was unfinished when switchyard stopped (a crash, a kill): `resume`

@@ -219,7 +219,8 @@ export interface DeploymentJournal {
 // The DeploymentStore: where everything the API returns is kept so that a restart forgets nothing.
 // Documents are plain JSON by kind and key; a kind lists in the order its keys were first written, which
 // is the order the API lists deployments, applications and groups in. Writes are synchronous: the
-// control plane's rate of change is small, and a write that returned is on disk (SQLite, WAL).
+// control plane's rate of change is small, and a write that returned is on disk (SQLite, WAL), or, for a
+// store on a server (PostgreSQL), applied in memory and committed in order behind it: durable() says when.
 
 /** The kinds of documents kept. */
 export const STORE_KINDS = [
@@ -254,6 +255,11 @@ export interface DeploymentStore {
   list(kind: StoreKind): StoredDocument[];
   /** Runs `fn` so that all of its writes happen or none do. */
   transaction(fn: () => void): void;
+  /**
+   * Resolves once every write made before the call is committed where it survives this process (at once for
+   * a store that commits as it writes); rejects with STORE_FAILED or STORE_LEADERSHIP_LOST when one cannot be.
+   */
+  durable(): Promise<void>;
   /** Releases the store (closes the database). */
   close(): void;
 }

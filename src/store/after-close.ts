@@ -23,6 +23,8 @@ export function closingQuietly(store: DeploymentStore): DeploymentStore {
       if (open) store.transaction(fn);
       else fn();
     },
+    // What was written before close() is still committed (a server store flushes as it closes).
+    durable: () => store.durable(),
     close: () => {
       if (!open) return;
       open = false;

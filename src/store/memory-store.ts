@@ -25,7 +25,11 @@ export class MemoryStore implements DeploymentStore {
   readonly #undo: UndoLog[] = [];
 
   put(kind: StoreKind, key: string, value: unknown): void {
-    const text = toJson(value);
+    this.putJson(kind, key, toJson(value));
+  }
+
+  /** {@link put} with the value already as JSON (a store that keeps its documents here as a cache). */
+  putJson(kind: StoreKind, key: string, text: string): void {
     let docs = this.#kinds.get(kind);
     if (!docs) this.#kinds.set(kind, (docs = new Map<string, Doc>()));
     const before = docs.get(key);
@@ -39,6 +43,11 @@ export class MemoryStore implements DeploymentStore {
     if (!docs || !before) return;
     this.#remember(kind, key, before);
     docs.delete(key);
+  }
+
+  /** Whether a document is there, without reading it. */
+  has(kind: StoreKind, key: string): boolean {
+    return this.#kinds.get(kind)?.has(key) ?? false;
   }
 
   get(kind: StoreKind, key: string): unknown {
@@ -71,6 +80,10 @@ export class MemoryStore implements DeploymentStore {
     // Committed into the enclosing transaction, which may still be undone: it takes over what it lacks.
     const parent = this.#undo.at(-1);
     if (parent) for (const [id, entry] of log) if (!parent.has(id)) parent.set(id, entry);
+  }
+
+  durable(): Promise<void> {
+    return Promise.resolve();
   }
 
   close(): void {}

@@ -122,6 +122,11 @@ export class SqliteStore implements DeploymentStore {
     }
   }
 
+  /** Every write is committed before it returns: nothing is ever pending. */
+  durable(): Promise<void> {
+    return Promise.resolve();
+  }
+
   close(): void {
     if (this.#db.open) this.#db.close();
   }

@@ -13,7 +13,7 @@ import { startSwitchyard } from '../../src/app/start.js';
 import { type Clock, systemClock } from '../../src/core/clock.js';
 import { createLogger } from '../../src/core/logger.js';
 import type { DeploymentStore } from '../../src/shifting/ports.js';
-import { openStore } from '../../src/store/open.js';
+import { MemoryStore } from '../../src/store/memory-store.js';
 import { alive } from '../support/processes.js';
 import { configFrom } from '../support/switchyard.js';
 import { closedPort } from '../support/upstream.js';
@@ -92,7 +92,7 @@ describe('a start that fails at the listen phase', () => {
         },
       ],
     });
-    const memory = openStore('memory');
+    const memory = new MemoryStore();
     let storeClosed = false;
     const started: number[] = [];
     const store: DeploymentStore = {
@@ -104,6 +104,7 @@ describe('a start that fails at the listen phase', () => {
       get: (kind, key) => memory.get(kind, key),
       list: (kind) => memory.list(kind),
       transaction: (fn) => memory.transaction(fn),
+      durable: () => memory.durable(),
       close: () => {
         storeClosed = true;
         memory.close();

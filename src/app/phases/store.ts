@@ -1,13 +1,18 @@
 /**
  * @module app/phases/store
- * The first phase: the store, and the processes a killed run left running.
+ * The first phase: the store, and the processes a killed run left running. A store several switchyards
+ * share (PostgreSQL) is led by one of them: this phase waits until this process leads it.
  */
+import { hostname } from 'node:os';
+
 import type { Config } from '../../config/schema.js';
 import type { Clock } from '../../core/clock.js';
+import { describeError } from '../../core/describe-error.js';
 import type { Logger } from '../../core/logger.js';
 import type { DeploymentStore } from '../../shifting/ports.js';
 import { closingQuietly } from '../../store/after-close.js';
 import { openStore } from '../../store/open.js';
+import { PostgresStore } from '../../store/postgres-store.js';
 import { keepOrGoOnWith } from '../keep-or-go-on.js';
 import { stopLeftoverProcesses, storeLedger } from '../leftover-processes.js';
 import type { Teardown } from '../teardown.js';
@@ -23,11 +28,28 @@ export interface StoreSetting {
   readonly teardown: Teardown;
 }
 
-/** Opens the store (closed last of all) and stops the processes an earlier, killed run left running. */
-export function openTheStore({ config, log, clock, store: given, teardown }: StoreSetting): Ground {
-  const store = closingQuietly(given ?? openStore(config.store));
-  // Registered first, so closed last: what closes before it may still write its end down.
-  teardown.add('store', () => store.close());
+/**
+ * Opens the store (closed last of all), waits to lead it when it is shared, and stops the processes an
+ * earlier, killed run left running.
+ */
+export async function openTheStore({ config, log, clock, store: given, teardown }: StoreSetting): Promise<Ground> {
+  const controlUrl = `http://${config.control.host}:${config.control.port}`;
+  const opened =
+    given ??
+    (await openStore(config.store, {
+      log: log.child({ component: 'store' }),
+      clock,
+      name: `${hostname()} pid ${process.pid}`,
+      controlUrl,
+    }));
+  const store = closingQuietly(opened);
+  // Registered first, so closed last: what closes before it may still write its end down. A shared store
+  // commits what it was given before its session (and with it the lead) ends.
+  teardown.add('store', async () => {
+    store.close();
+    if (opened instanceof PostgresStore) await opened.closed();
+  });
+  if (opened instanceof PostgresStore) await leadTheStore(opened, log);
   stopLeftoverProcesses(store, clock, log);
   return {
     config,
@@ -40,8 +62,22 @@ export function openTheStore({ config, log, clock, store: given, teardown }: Sto
     later: {
       engine: undefined,
       registry: undefined,
-      controlUrl: `http://${config.control.host}:${config.control.port}`,
+      controlUrl,
       serviceHealthChanged: undefined,
     },
   };
+}
+
+/**
+ * Waits until this process leads the shared store (the store logs that it stands by, and whom for), and
+ * stops the process when that lead is lost.
+ */
+async function leadTheStore(store: PostgresStore, log: Logger): Promise<void> {
+  store.onLost((err) => {
+    // Another switchyard may lead already: one that goes on would move traffic by a state it can no longer
+    // write, beside the one that can. Ending the process at once stops its writes, its shifts and its hooks.
+    log.fatal({ err: describeError(err) }, 'the lead of the store is lost: stopping');
+    process.exit(1);
+  });
+  await store.lead();
 }
