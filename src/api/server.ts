@@ -72,6 +72,8 @@ export interface ApiDeps {
   readonly hosts?: HostRule;
   /** The dashboard's folder: when given, its page is served at `/` and its files under `/ui/`. */
   readonly dashboard?: string;
+  /** Resolves once every write made so far is durable (the store's `durable()`); changes answer after it. */
+  readonly durable?: () => Promise<void>;
 }
 
 /** Builds the control API. */
@@ -107,6 +109,16 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   // First of all: a page that rebinds its name to this address learns nothing, not even a 401.
   if (deps.hosts) app.addHook('onRequest', hostGuard(deps.hosts));
   if (guard) app.addHook('onRequest', guard.requireBearer);
+  const durable = deps.durable;
+  if (durable) {
+    // A shared store commits after the write returns: a call is acknowledged only once what it changed
+    // would outlive this process (a lost lead turns the answer into STORE_LEADERSHIP_LOST instead, and
+    // that error answer, like any refusal, acknowledges nothing and so does not wait).
+    app.addHook('onSend', async (req, reply, payload) => {
+      if (req.method !== 'GET' && req.method !== 'HEAD' && reply.statusCode < 400) await durable();
+      return payload;
+    });
+  }
   app.setNotFoundHandler((req, reply) => {
     const body: ErrorBody = new SwitchyardError('NO_ROUTE', `no ${req.method} ${req.url} on the control API`).toJSON();
     void reply.status(404).send(body);

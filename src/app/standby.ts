@@ -105,14 +105,14 @@ async function forward(setting: StandbySetting, req: IncomingMessage, res: Serve
 }
 
 function unavailable(res: ServerResponse, message: string, leader?: LeaderInfo): void {
-  const body = JSON.stringify({ code: 'STORE_NOT_LEADER', message, leader: leader ?? null });
+  const body = JSON.stringify({ error: 'STORE_NOT_LEADER', message, leader: leader ?? null });
   res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' }).end(body);
 }
 
 async function refuseUpgrade(setting: StandbySetting, socket: Duplex): Promise<void> {
   const leader = await setting.leader().catch(() => undefined);
   const body = JSON.stringify({
-    code: 'STORE_NOT_LEADER',
+    error: 'STORE_NOT_LEADER',
     message: `${setting.name} stands by: connect to the leader${leader ? ` ${leader.name} at ${leader.controlUrl}` : ''}`,
   });
   socket.end(

@@ -51,7 +51,7 @@ describe('standby front', () => {
     const none = await front(async () => undefined);
     const a = await request(`${none}/v1/deployments`);
     expect(a.statusCode).toBe(503);
-    expect(await a.body.json()).toMatchObject({ code: 'STORE_NOT_LEADER', message: expect.stringContaining('cp-b') });
+    expect(await a.body.json()).toMatchObject({ error: 'STORE_NOT_LEADER', message: expect.stringContaining('cp-b') });
 
     const gone = await startUpstream('gone', () => undefined, { autoClose: false });
     const goneUrl = gone.url;

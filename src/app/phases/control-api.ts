@@ -23,7 +23,7 @@ import type { Observation } from './observation.js';
  * reports folder, when given, comes from the command that starts switchyard (the app knows no lab).
  */
 export function controlApi(
-  { config, log, clock, later }: Ground,
+  { config, log, clock, later, store }: Ground,
   {
     traffic,
     afterDrain,
@@ -58,6 +58,7 @@ export function controlApi(
     hosts: { bound: config.control.host, allowed: config.control.allowedHosts },
     clock,
     dashboard: dashboardFolder(),
+    durable: () => store.durable(),
     // Lambda's API over the function versions (their alias is each service's production split).
     functions: { services: config.services, invoker: functions },
     codedeploy: {

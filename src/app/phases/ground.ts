@@ -43,4 +43,6 @@ export interface Ground {
    */
   readonly teardown: Teardown;
   readonly later: Later;
+  /** Tells a store shared with other control planes where this one's API answers, once it listens. */
+  readonly announce: (controlUrl: string) => void;
 }

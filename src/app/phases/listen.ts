@@ -30,7 +30,7 @@ export function urlOf(a: AddressInfo): string {
  * data plane's listeners and the control API's; resolves with the bound addresses.
  */
 export async function listen(
-  { config, log, store, later }: Ground,
+  { config, log, store, later, announce }: Ground,
   {
     serving,
     launcher,
@@ -52,6 +52,7 @@ export async function listen(
   await api.listen({ host: config.control.host, port: config.control.port });
   addresses['control'] = api.server.address() as AddressInfo;
   later.controlUrl = urlOf(addresses['control']);
+  announce(later.controlUrl);
   warnWhenExposed(config.control, later.controlUrl, log);
   return addresses;
 }

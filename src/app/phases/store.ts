@@ -15,6 +15,7 @@ import { openStore } from '../../store/open.js';
 import { PostgresStore } from '../../store/postgres-store.js';
 import { keepOrGoOnWith } from '../keep-or-go-on.js';
 import { stopLeftoverProcesses, storeLedger } from '../leftover-processes.js';
+import { standBy } from '../standby.js';
 import type { Teardown } from '../teardown.js';
 import type { Ground } from './ground.js';
 
@@ -34,12 +35,13 @@ export interface StoreSetting {
  */
 export async function openTheStore({ config, log, clock, store: given, teardown }: StoreSetting): Promise<Ground> {
   const controlUrl = `http://${config.control.host}:${config.control.port}`;
+  const name = `${hostname()} pid ${process.pid}`;
   const opened =
     given ??
     (await openStore(config.store, {
       log: log.child({ component: 'store' }),
       clock,
-      name: `${hostname()} pid ${process.pid}`,
+      name,
       controlUrl,
     }));
   const store = closingQuietly(opened);
@@ -49,7 +51,7 @@ export async function openTheStore({ config, log, clock, store: given, teardown 
     store.close();
     if (opened instanceof PostgresStore) await opened.closed();
   });
-  if (opened instanceof PostgresStore) await leadTheStore(opened, log);
+  if (opened instanceof PostgresStore) await leadTheStore(opened, name, config, log);
   stopLeftoverProcesses(store, clock, log);
   return {
     config,
@@ -59,6 +61,10 @@ export async function openTheStore({ config, log, clock, store: given, teardown 
     processes: storeLedger(store),
     keepOrGoOn: keepOrGoOnWith(log),
     teardown,
+    announce: (url) => {
+      // The configured address may be port 0 or every interface: standbys forward to the bound one.
+      if (opened instanceof PostgresStore) opened.announce(url);
+    },
     later: {
       engine: undefined,
       registry: undefined,
@@ -69,15 +75,28 @@ export async function openTheStore({ config, log, clock, store: given, teardown 
 }
 
 /**
- * Waits until this process leads the shared store (the store logs that it stands by, and whom for), and
- * stops the process when that lead is lost.
+ * Waits until this process leads the shared store (the store logs that it stands by, and whom for),
+ * answering on the control address meanwhile by forwarding to the leader, and stops the process when that
+ * lead is lost.
  */
-async function leadTheStore(store: PostgresStore, log: Logger): Promise<void> {
+async function leadTheStore(store: PostgresStore, name: string, config: Config, log: Logger): Promise<void> {
   store.onLost((err) => {
     // Another switchyard may lead already: one that goes on would move traffic by a state it can no longer
     // write, beside the one that can. Ending the process at once stops its writes, its shifts and its hooks.
     log.fatal({ err: describeError(err) }, 'the lead of the store is lost: stopping');
     process.exit(1);
   });
-  await store.lead();
+  const front = await standBy({
+    host: config.control.host,
+    port: config.control.port,
+    name,
+    leader: () => store.leader(),
+    log: log.child({ component: 'standby' }),
+  });
+  try {
+    await store.lead();
+  } finally {
+    await front.close();
+  }
+  log.info({ store: store.where }, 'leading the store');
 }
