@@ -18,6 +18,7 @@ import type { TrafficPort } from '../shifting/ports.js';
 import { controlGuard } from './auth/guard.js';
 import { type CodeDeployDeps, codeDeployProtocol } from './codedeploy/protocol.js';
 import { dashboardRoutes } from './dashboard.js';
+import { openDataPlaneDoor } from './data-plane-door.js';
 import {
   BODY_LIMIT_BYTES,
   handleApiError,
@@ -31,6 +32,7 @@ import { hostGuard, type HostRule } from './host-guard.js';
 import { nestsDeeperThan, TOO_DEEP_MESSAGE } from './json-depth.js';
 import { type FunctionApiDeps, lambdaApi } from './lambda/protocol.js';
 import { type AlarmRegistry, alarmRoutes } from './rest/alarms.js';
+import { type DataPlaneRoster, dataPlaneRoutes } from './rest/data-planes.js';
 import { deploymentRoutes } from './rest/deployments.js';
 import { healthRoutes } from './rest/health.js';
 import { labRoutes } from './rest/lab.js';
@@ -41,7 +43,15 @@ import { statsRoutes } from './rest/stats.js';
 import type { ErrorBody } from './rest/wire.js';
 
 // The ports ApiDeps names, for whoever fills it in.
-export type { AlarmRegistry, FunctionApiDeps, HealthSource, LabReportShelf, MetricsSource, NotificationSource };
+export type {
+  AlarmRegistry,
+  DataPlaneRoster,
+  FunctionApiDeps,
+  HealthSource,
+  LabReportShelf,
+  MetricsSource,
+  NotificationSource,
+};
 
 /** What the control API needs. */
 export interface ApiDeps {
@@ -72,6 +82,8 @@ export interface ApiDeps {
   readonly hosts?: HostRule;
   /** The dashboard's folder: when given, its page is served at `/` and its files under `/ui/`. */
   readonly dashboard?: string;
+  /** When given, remote data planes connect at `/v1/data-planes/connect` and `/v1/data-planes` lists them. */
+  readonly dataPlanes?: DataPlaneRoster;
 }
 
 /** Builds the control API. */
@@ -129,6 +141,10 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   if (deps.notifications) void app.register(notificationRoutes, { source: deps.notifications });
   if (deps.alarms) void app.register(alarmRoutes, { alarms: deps.alarms, log });
   if (deps.labReports) void app.register(labRoutes, { shelf: deps.labReports });
+  if (deps.dataPlanes) {
+    void app.register(dataPlaneRoutes, { roster: deps.dataPlanes, log });
+    openDataPlaneDoor(app, { roster: deps.dataPlanes, log, auth: deps.auth, hosts: deps.hosts });
+  }
   if (codedeploy) {
     void app.register(deploymentRoutes, { engine: codedeploy.engine, registry: codedeploy.registry, log });
     void app.register(codeDeployProtocol, { deps: codedeploy, authenticate: guard?.requireSigV4 });

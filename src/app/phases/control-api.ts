@@ -26,6 +26,7 @@ export function controlApi(
   { config, log, clock, later }: Ground,
   {
     traffic,
+    remote,
     afterDrain,
     metrics,
     health,
@@ -58,6 +59,7 @@ export function controlApi(
     hosts: { bound: config.control.host, allowed: config.control.allowedHosts },
     clock,
     dashboard: dashboardFolder(),
+    dataPlanes: remote,
     // Lambda's API over the function versions (their alias is each service's production split).
     functions: { services: config.services, invoker: functions },
     codedeploy: {
