@@ -145,9 +145,10 @@ export class RemoteFleet implements DataPlaneRoster, DataPlaneGate {
     return out;
   }
 
-  /** {@inheritDoc DataPlaneRoster.list} */
+  /** {@inheritDoc DataPlaneRoster.list} (by name) */
   list(): DataPlaneView[] {
-    return [...this.#members.values()].map((m) => ({
+    const byName = [...this.#members.values()].sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
+    return byName.map((m) => ({
       name: m.name,
       address: m.address,
       listeners: { ...m.listeners },
