@@ -383,6 +383,75 @@ describe('a control plane and two remote data planes', () => {
     expect(new Set(await versions(b, 10))).toEqual(new Set(['2']));
   }, 30_000);
 
+  it('notices a peer gone silent without a FIN, both ways, within seconds', async () => {
+    const { cp, a, b } = await fleet();
+    // A control plane stopped dead: no FIN, no answer to pings.
+    process.kill(cp.child.pid!, 'SIGSTOP');
+    onTestFinished(() => {
+      if (alive(cp.child.pid!)) process.kill(cp.child.pid!, 'SIGCONT');
+    });
+    const stoppedAt = Date.now();
+    await until(
+      async () =>
+        a.logs().some((l) => l.msg === 'the control plane is unreachable: serving the last table, reconnecting'),
+      (seen) => seen,
+      6_000,
+      50,
+    );
+    // Heartbeat every second, dead after three of silence.
+    expect(Date.now() - stoppedAt).toBeLessThan(5_500);
+    expect(new Set(await versions(a, 10))).toEqual(new Set(['1']));
+    process.kill(cp.child.pid!, 'SIGCONT');
+    await until(
+      async () => (await planes(cp)).filter((p) => p.state === 'connected').length,
+      (n) => n === 2,
+      10_000,
+      50,
+    );
+    // The same the other way: a data plane stopped dead is cut off as lost, with no table published.
+    process.kill(b.child.pid!, 'SIGSTOP');
+    onTestFinished(() => {
+      if (alive(b.child.pid!)) process.kill(b.child.pid!, 'SIGKILL');
+    });
+    await until(
+      async () => (await planes(cp)).find((p) => p.name === 'b')?.state,
+      (state) => state === 'lost',
+      6_000,
+      50,
+    );
+    expect(cp.logs().find((l) => l.msg === 'a data plane is unreachable' && l['dataPlane'] === 'b')).toMatchObject({
+      state: 'lost',
+      why: 'silent',
+    });
+  }, 30_000);
+
+  it('drains a data plane on SIGTERM: its requests finish, its last counts go up, and it is shown as left', async () => {
+    const ups = await upstreams();
+    const slow = await startUpstream('slow', (_req, res: ServerResponse) => {
+      setTimeout(() => res.writeHead(200).end('slow'), 500);
+    });
+    const cp = await startControl(slow.url, ups.green.url);
+    const a = await startDataPlane(cp.urls['control']!, 'a');
+    const inFlight = Array.from({ length: 4 }, async () => {
+      const res = await request(`${a.urls['production']}/`, { reset: true });
+      return { status: res.statusCode, body: await res.body.text() };
+    });
+    await until(
+      async () => slow.hits,
+      (n) => n === 4,
+      5_000,
+    );
+    a.child.kill('SIGTERM');
+    expect(await Promise.all(inFlight)).toEqual(Array.from({ length: 4 }, () => ({ status: 200, body: 'slow' })));
+    expect(await a.exit).toEqual({ code: 0, signal: null });
+    const left = await until(
+      async () => (await planes(cp)).find((p) => p.name === 'a'),
+      (p) => p?.state !== 'connected',
+      5_000,
+    );
+    expect(left).toMatchObject({ state: 'left', requests: 4 });
+  });
+
   it('pauses a deployment while a data plane is out of reach beyond the grace, and goes on once it is forgotten', async () => {
     const { cp, b } = await fleet({ control: { dataPlanes: { grace: '300ms' } } });
     b.child.kill('SIGKILL');
