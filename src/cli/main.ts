@@ -17,7 +17,7 @@ import { followControlPlane } from '../app/fleet/follow.js';
 import { urlOf } from '../app/phases/listen.js';
 import { startSwitchyard } from '../app/start.js';
 import { parseAppSpec } from '../appspec/parse.js';
-import { loadDataPlaneConfig } from '../config/data-plane.js';
+import { loadDataPlaneConfig, parseDataPlaneConfig } from '../config/data-plane.js';
 import { describeError } from '../core/describe-error.js';
 import { formatIssue, isSwitchyardError, SwitchyardError } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
@@ -43,7 +43,9 @@ commands:
   serve --data-plane --config FILE --control URL[,URL...] [--name NAME] [--token TOKEN]
                           a data plane only, on this host's listeners (FILE holds them), following
                           the control planes at URL (tried in turn) with the control API's token
-  validate FILE           check a config file, an AppSpec or an experiment without starting anything
+  validate FILE [--data-plane]
+                          check a config file, an AppSpec, an experiment or (--data-plane, or a
+                          file naming controlPlanes) a data plane's config without starting anything
   demo                    two demo versions behind the proxy, and a canary from one to the other
   experiment run FILE [--out DIR] [--mode live|sim|both] [--repeat N]
                           the policy lab: every policy × scenario of an experiment file, live
@@ -164,14 +166,18 @@ async function serveDataPlane(values: {
 }
 
 /** Whether a document is an AppSpec (it has `Resources` or `version` at the top, in any case) rather than a config. */
-/** What a file to validate looks like from its top-level keys: an AppSpec, an experiment or a config. */
-function kindOf(text: string): 'appspec' | 'experiment' | 'config' {
+/**
+ * What a file to validate looks like from its top-level keys: an AppSpec, an experiment, a data plane's
+ * config (it names its control planes) or a config.
+ */
+function kindOf(text: string): 'appspec' | 'experiment' | 'data-plane' | 'config' {
   try {
     // readYaml, not yaml's parse: it refuses a document nested deep enough to crash the parser.
     const doc = readYaml(text, '').value;
     if (!doc || typeof doc !== 'object') return 'config';
     const keys = Object.keys(doc).map((k) => k.toLowerCase());
     if (keys.includes('services')) return 'config';
+    if (keys.includes('controlplanes')) return 'data-plane';
     if (keys.includes('policies') || keys.includes('scenarios')) return 'experiment';
     return keys.includes('resources') || keys.includes('version') ? 'appspec' : 'config';
   } catch {
@@ -185,7 +191,7 @@ async function validate(args: string[]): Promise<void> {
     args,
     allowPositionals: true,
     strict: true,
-    options: { config: { type: 'string', short: 'c' } },
+    options: { config: { type: 'string', short: 'c' }, 'data-plane': { type: 'boolean' } },
   });
   const files = [...positionals, ...(values.config === undefined ? [] : [values.config])];
   if (files.length !== 1) throw usageError('validate needs exactly one FILE');
@@ -196,7 +202,13 @@ async function validate(args: string[]): Promise<void> {
   } catch (cause) {
     throw new SwitchyardError('CONFIG_NOT_FOUND', `cannot read ${file}: ${describeError(cause)}`, { cause });
   }
-  const kind = kindOf(text);
+  const kind = values['data-plane'] ? 'data-plane' : kindOf(text);
+  if (kind === 'data-plane') {
+    const config = parseDataPlaneConfig(text, file);
+    const listeners = (['production', 'test'] as const).filter((l) => config.listeners[l] !== undefined);
+    out(`${file}: valid data plane config (listeners: ${listeners.join(', ')})`);
+    return;
+  }
   if (kind === 'experiment') {
     const e = parseExperiment(text, file);
     const runs = e.policies.length * e.scenarios.length * e.repeat;

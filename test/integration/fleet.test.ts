@@ -18,6 +18,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
 
 import { DATA_CHANNEL_PROTOCOL } from '../../src/core/data-channel.js';
+import { runCli } from '../support/cli.js';
 import { createWebGroup, deployWeb, sdkClient, until } from '../support/codedeploy.js';
 import { alive } from '../support/processes.js';
 import { serveChild, type ServedChild } from '../support/serve.js';
@@ -310,6 +311,23 @@ describe('a control plane and two remote data planes', () => {
       5_000,
     );
   }, 40_000);
+
+  it('validates a data plane config offline, and refuses --control without --data-plane', async () => {
+    const file = join(dir.path(), `data-plane-${++files}.yml`);
+    await writeFile(
+      file,
+      'listeners:\n  production: { port: 8080 }\n  test: { port: 8081 }\ncontrolPlanes: [http://10.0.0.5:9900]\n',
+    );
+    const ok = await runCli(['validate', file]);
+    expect(ok).toMatchObject({ code: 0, stdout: `${file}: valid data plane config (listeners: production, test)\n` });
+    await writeFile(file, 'listeners:\n  production: { port: 8080 }\nservices: []\n');
+    const bad = await runCli(['validate', '--data-plane', file]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('services: unknown key');
+    const mixed = await runCli(['serve', '--config', file, '--control', 'http://127.0.0.1:9900']);
+    expect(mixed.code).toBe(2);
+    expect(mixed.stderr).toContain('--control, --name and --token go with --data-plane');
+  });
 
   it('refuses a wrong token and another protocol version with clear errors', async () => {
     const { blue, green } = await upstreams();
