@@ -109,8 +109,9 @@ interface PlaneView {
   lastAway?: { ms: number; missedRevisions: number };
 }
 
-async function planes(cp: ServedChild): Promise<PlaneView[]> {
-  const res = await request(`${cp.urls['control']}/v1/data-planes`);
+async function planes(cp: ServedChild, token?: string): Promise<PlaneView[]> {
+  const headers = token === undefined ? {} : { authorization: `Bearer ${token}` };
+  const res = await request(`${cp.urls['control']}/v1/data-planes`, { headers });
   return ((await res.body.json()) as { dataPlanes: PlaneView[] }).dataPlanes;
 }
 
@@ -356,6 +357,25 @@ describe('a control plane and two remote data planes', () => {
         code: 'PROTOCOL_MISMATCH',
         message: `the data plane speaks data channel protocol 1, the control plane ${DATA_CHANNEL_PROTOCOL}`,
       },
+    ]);
+    // A peer that sends what is not this protocol is cut off; the control plane goes on.
+    const garbled = async (frame: string) => {
+      const peer = new WebSocket(`${cp.urls['control']!.replace('http:', 'ws:')}/v1/data-planes/connect`, {
+        headers: { authorization: `Bearer ${TOKEN}` },
+      });
+      onTestFinished(() => peer.terminate());
+      const started = new Promise((resolve) => peer.once('message', resolve));
+      await new Promise((resolve) => peer.once('open', resolve));
+      peer.send(JSON.stringify({ type: 'hello', protocol: DATA_CHANNEL_PROTOCOL, name: 'raw', revision: 0 }));
+      await started;
+      peer.send(frame);
+      return new Promise((resolve) => peer.once('close', resolve));
+    };
+    expect(await garbled('not json')).toBe(1007);
+    expect(await garbled(JSON.stringify({ type: 'stats', delta: { entries: 'many' }, rssBytes: 1 }))).toBe(1006);
+    expect((await planes(cp, TOKEN)).map((p) => [p.name, p.state])).toEqual([
+      ['raw', 'away'],
+      ['y', 'connected'],
     ]);
     // And a data plane whose control plane speaks another version exits with the reason.
     const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });

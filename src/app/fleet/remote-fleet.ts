@@ -23,7 +23,7 @@ import { describeError } from '../../core/describe-error.js';
 import { SwitchyardError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { RouteTable } from '../../core/route-table.js';
-import { mergeStatsDeltas, type StatsDelta } from '../../core/stats-delta.js';
+import { LATENCY_BOUNDS_MS, mergeStatsDeltas, OUTCOMES, REFUSALS, type StatsDelta } from '../../core/stats-delta.js';
 import type { DataPlaneGate, UnreachableDataPlane } from '../../shifting/data-plane-gate.js';
 import { type Heartbeat, type WsChannel, wsChannel } from './ws-channel.js';
 
@@ -276,7 +276,8 @@ export class RemoteFleet implements DataPlaneRoster, DataPlaneGate {
     };
     if (known) {
       // Its hello says which revision of ours it still routes by: what it missed is the difference.
-      const away = { ms: now - known.since, missedRevisions: Math.max(0, table.revision - hello.revision) };
+      const had = typeof hello.revision === 'number' ? hello.revision : 0;
+      const away = { ms: now - known.since, missedRevisions: Math.max(0, table.revision - had) };
       this.#log.info(
         { dataPlane: name, address, awayMs: away.ms, missedRevisions: away.missedRevisions, was: known.state },
         'a data plane came back',
@@ -323,6 +324,8 @@ export class RemoteFleet implements DataPlaneRoster, DataPlaneGate {
         return this.#settle();
       case 'stats': {
         const { delta } = message;
+        // Checked here, not when merged: a bad delta would otherwise fail the stats pump for every source.
+        if (!wellFormed(delta)) throw new Error('a stats message that is not a StatsDelta');
         // Each data plane ejects targets on its own failures: the control plane keeps them apart.
         const targets = delta.targets?.map((e) => ({ ...e, dataPlane: m.name }));
         this.#deltas.push(targets ? { ...delta, targets } : delta);
@@ -402,6 +405,27 @@ export class RemoteFleet implements DataPlaneRoster, DataPlaneGate {
       this.#ackTimers.delete(revision);
     }
   }
+}
+
+/** Whether counts from another host have the shape a StatsDelta must have (counts and buckets as numbers). */
+function wellFormed(delta: StatsDelta): boolean {
+  const numbers = (a: unknown, length: number) =>
+    Array.isArray(a) && a.length === length && a.every((n) => typeof n === 'number' && Number.isFinite(n));
+  const entries: unknown = delta.entries;
+  return (
+    Array.isArray(entries) &&
+    delta.entries.every(
+      (e) =>
+        typeof e.service === 'string' &&
+        typeof e.version === 'string' &&
+        numbers(e.counts, OUTCOMES.length) &&
+        numbers(e.latencyBuckets, LATENCY_BOUNDS_MS.length + 1) &&
+        typeof e.latencySumMs === 'number' &&
+        typeof e.failedOver === 'number',
+    ) &&
+    (delta.refused === undefined || numbers(delta.refused, REFUSALS.length)) &&
+    (delta.targets === undefined || Array.isArray(delta.targets))
+  );
 }
 
 /** A listener's base URL from its bound address. */
