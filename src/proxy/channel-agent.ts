@@ -49,6 +49,8 @@ export interface AgentEvents {
    * refused the control plane's protocol. Without this hook the agent ends.
    */
   refused?(code: string, message: string): void;
+  /** The data plane could not start (a table it cannot route by, a listener it cannot bind); it ends. */
+  failed?(err: unknown): void;
 }
 
 /**
@@ -177,8 +179,7 @@ export class ChannelAgent {
     try {
       plane = new DataPlane(message.table, this.log);
     } catch (err) {
-      this.#fail(err);
-      return this.end(0, false);
+      return this.#cannotStart(err);
     }
     // Set before listening: a table sent meanwhile is applied, so the listeners open on the newest one.
     this.#plane = plane;
@@ -188,11 +189,14 @@ export class ChannelAgent {
         this.#send({ type: 'listening', revision: plane.table.revision, addresses });
         this.events.started?.({ revision: plane.table.revision, previous: 0, first: true });
       },
-      (err: unknown) => {
-        this.#fail(err);
-        this.end(0, false);
-      },
+      (err: unknown) => this.#cannotStart(err),
     );
+  }
+
+  #cannotStart(err: unknown): void {
+    this.#fail(err);
+    this.events.failed?.(err);
+    this.end(0, false);
   }
 
   /** A start on a new channel to a data plane already serving: the table replaced, the listeners kept. */

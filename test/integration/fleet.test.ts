@@ -74,12 +74,14 @@ async function startControl(blue: string, green: string, options: ControlOptions
 }
 
 /** Starts `serve --data-plane` named `name` following `controlUrl`, on a listener of its own. */
-async function startDataPlane(controlUrl: string, name: string, env: NodeJS.ProcessEnv = {}): Promise<ServedChild> {
+async function startDataPlane(
+  controlUrl: string,
+  name: string,
+  env: NodeJS.ProcessEnv = {},
+  port = 0,
+): Promise<ServedChild> {
   const file = join(dir.path(), `data-plane-${++files}.json`);
-  await writeFile(
-    file,
-    JSON.stringify({ listeners: { production: { host: '127.0.0.1', port: 0 } }, drainTimeout: '2s' }),
-  );
+  await writeFile(file, JSON.stringify({ listeners: { production: { host: '127.0.0.1', port } }, drainTimeout: '2s' }));
   return serveChild(file, env, ['--data-plane', '--control', controlUrl, '--name', name]);
 }
 
@@ -340,6 +342,13 @@ describe('a control plane and two remote data planes', () => {
     );
     const ok = await startDataPlane(cp.urls['control']!, 'y', { SWITCHYARD_TOKEN: TOKEN });
     expect(ok.urls['production']).toMatch(/^http:/);
+    // Let in, but its listener's port is taken: it exits with the reason rather than follow without serving.
+    const taken = Number(new URL(ok.urls['production']!).port);
+    await expect(startDataPlane(cp.urls['control']!, 'w', { SWITCHYARD_TOKEN: TOKEN }, taken)).rejects.toThrow(
+      new RegExp(
+        `exited \\(1\\) before serving:\\nerror: production listener cannot bind 127\\.0\\.0\\.1:${taken}: EADDRINUSE`,
+      ),
+    );
     // A data plane of another protocol version is told so, and its connection closed.
     const ws = new WebSocket(`${cp.urls['control']!.replace('http:', 'ws:')}/v1/data-planes/connect`, {
       headers: { authorization: `Bearer ${TOKEN}` },
@@ -373,10 +382,8 @@ describe('a control plane and two remote data planes', () => {
     };
     expect(await garbled('not json')).toBe(1007);
     expect(await garbled(JSON.stringify({ type: 'stats', delta: { entries: 'many' }, rssBytes: 1 }))).toBe(1006);
-    expect((await planes(cp, TOKEN)).map((p) => [p.name, p.state])).toEqual([
-      ['raw', 'away'],
-      ['y', 'connected'],
-    ]);
+    // Neither served, so neither is remembered (nor waited for).
+    expect((await planes(cp, TOKEN)).map((p) => [p.name, p.state])).toEqual([['y', 'connected']]);
     // And a data plane whose control plane speaks another version exits with the reason.
     const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
     onTestFinished(() => wss.close());

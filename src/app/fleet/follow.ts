@@ -116,7 +116,11 @@ class Following implements Follower {
         this.#socket?.close(1000, 'data plane stopping');
         ended();
       },
-      { started: (info) => this.#started(info), refused: (code, message) => this.#refused(code, message) },
+      {
+        started: (info) => this.#started(info),
+        refused: (code, message) => this.#refused(code, message),
+        failed: (err) => this.#fatal(err instanceof SwitchyardError ? err.code : 'INTERNAL', describeError(err)),
+      },
     );
     this.#attempt();
   }

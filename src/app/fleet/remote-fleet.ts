@@ -23,8 +23,9 @@ import { describeError } from '../../core/describe-error.js';
 import { SwitchyardError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { RouteTable } from '../../core/route-table.js';
-import { LATENCY_BOUNDS_MS, mergeStatsDeltas, OUTCOMES, REFUSALS, type StatsDelta } from '../../core/stats-delta.js';
+import { mergeStatsDeltas, type StatsDelta } from '../../core/stats-delta.js';
 import type { DataPlaneGate, UnreachableDataPlane } from '../../shifting/data-plane-gate.js';
+import { wellFormed } from './stats-shape.js';
 import { type Heartbeat, type WsChannel, wsChannel } from './ws-channel.js';
 
 /** How a remote fleet is made. */
@@ -56,6 +57,8 @@ interface Member {
   connectedSince: number;
   /** Sent the current table and said it listens: counted for acknowledgements. */
   serving: boolean;
+  /** Has served in this run: only such a data plane is waited for once gone. */
+  served: boolean;
   applied: number;
   requests: number;
   rssBytes: number;
@@ -268,6 +271,7 @@ export class RemoteFleet implements DataPlaneRoster, DataPlaneGate {
       since: now,
       connectedSince: now,
       serving: false,
+      served: false,
       applied: 0,
       requests: 0,
       rssBytes: 0,
@@ -313,6 +317,7 @@ export class RemoteFleet implements DataPlaneRoster, DataPlaneGate {
         return;
       case 'listening':
         m.serving = true;
+        m.served = true;
         m.applied = message.revision;
         m.listeners = Object.fromEntries(
           Object.entries(message.addresses).map(([listener, a]) => [listener, urlOf(a.address, a.family, a.port)]),
@@ -361,6 +366,12 @@ export class RemoteFleet implements DataPlaneRoster, DataPlaneGate {
     if (m.channel !== channel) return;
     m.channel = undefined;
     m.serving = false;
+    if (!m.served) {
+      // Refused its table, or could not bind: it never followed, so nothing waits for it.
+      this.#members.delete(m.name);
+      this.#log.warn({ dataPlane: m.name, why: channel.ended }, 'a data plane left before it served');
+      return this.#settle();
+    }
     if (m.state === 'connected') {
       m.state = channel.ended === 'silent' ? 'lost' : 'away';
       m.since = this.#options.clock.now();
@@ -405,27 +416,6 @@ export class RemoteFleet implements DataPlaneRoster, DataPlaneGate {
       this.#ackTimers.delete(revision);
     }
   }
-}
-
-/** Whether counts from another host have the shape a StatsDelta must have (counts and buckets as numbers). */
-function wellFormed(delta: StatsDelta): boolean {
-  const numbers = (a: unknown, length: number) =>
-    Array.isArray(a) && a.length === length && a.every((n) => typeof n === 'number' && Number.isFinite(n));
-  const entries: unknown = delta.entries;
-  return (
-    Array.isArray(entries) &&
-    delta.entries.every(
-      (e) =>
-        typeof e.service === 'string' &&
-        typeof e.version === 'string' &&
-        numbers(e.counts, OUTCOMES.length) &&
-        numbers(e.latencyBuckets, LATENCY_BOUNDS_MS.length + 1) &&
-        typeof e.latencySumMs === 'number' &&
-        typeof e.failedOver === 'number',
-    ) &&
-    (delta.refused === undefined || numbers(delta.refused, REFUSALS.length)) &&
-    (delta.targets === undefined || Array.isArray(delta.targets))
-  );
 }
 
 /** A listener's base URL from its bound address. */
