@@ -18,6 +18,7 @@ import type { TrafficPort } from '../shifting/ports.js';
 import { controlGuard } from './auth/guard.js';
 import { type CodeDeployDeps, codeDeployProtocol } from './codedeploy/protocol.js';
 import { dashboardRoutes } from './dashboard.js';
+import { openDataPlaneDoor } from './data-plane-door.js';
 import {
   BODY_LIMIT_BYTES,
   handleApiError,
@@ -31,6 +32,7 @@ import { hostGuard, type HostRule } from './host-guard.js';
 import { nestsDeeperThan, TOO_DEEP_MESSAGE } from './json-depth.js';
 import { type FunctionApiDeps, lambdaApi } from './lambda/protocol.js';
 import { type AlarmRegistry, alarmRoutes } from './rest/alarms.js';
+import { type DataPlaneRoster, dataPlaneRoutes } from './rest/data-planes.js';
 import { deploymentRoutes } from './rest/deployments.js';
 import { healthRoutes } from './rest/health.js';
 import { labRoutes } from './rest/lab.js';
@@ -41,7 +43,15 @@ import { statsRoutes } from './rest/stats.js';
 import type { ErrorBody } from './rest/wire.js';
 
 // The ports ApiDeps names, for whoever fills it in.
-export type { AlarmRegistry, FunctionApiDeps, HealthSource, LabReportShelf, MetricsSource, NotificationSource };
+export type {
+  AlarmRegistry,
+  DataPlaneRoster,
+  FunctionApiDeps,
+  HealthSource,
+  LabReportShelf,
+  MetricsSource,
+  NotificationSource,
+};
 
 /** What the control API needs. */
 export interface ApiDeps {
@@ -74,6 +84,8 @@ export interface ApiDeps {
   readonly dashboard?: string;
   /** Resolves once every write made so far is durable (the store's `durable()`); changes answer after it. */
   readonly durable?: () => Promise<void>;
+  /** When given, remote data planes connect at `/v1/data-planes/connect` and `/v1/data-planes` lists them. */
+  readonly dataPlanes?: DataPlaneRoster;
 }
 
 /** Builds the control API. */
@@ -109,16 +121,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   // First of all: a page that rebinds its name to this address learns nothing, not even a 401.
   if (deps.hosts) app.addHook('onRequest', hostGuard(deps.hosts));
   if (guard) app.addHook('onRequest', guard.requireBearer);
-  const durable = deps.durable;
-  if (durable) {
-    // A shared store commits after the write returns: a call is acknowledged only once what it changed
-    // would outlive this process (a lost lead turns the answer into STORE_LEADERSHIP_LOST instead, and
-    // that error answer, like any refusal, acknowledges nothing and so does not wait).
-    app.addHook('onSend', async (req, reply, payload) => {
-      if (req.method !== 'GET' && req.method !== 'HEAD' && reply.statusCode < 400) await durable();
-      return payload;
-    });
-  }
+  if (deps.durable) answerChangesOnceDurable(app, deps.durable);
   app.setNotFoundHandler((req, reply) => {
     const body: ErrorBody = new SwitchyardError('NO_ROUTE', `no ${req.method} ${req.url} on the control API`).toJSON();
     void reply.status(404).send(body);
@@ -141,6 +144,10 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   if (deps.notifications) void app.register(notificationRoutes, { source: deps.notifications });
   if (deps.alarms) void app.register(alarmRoutes, { alarms: deps.alarms, log });
   if (deps.labReports) void app.register(labRoutes, { shelf: deps.labReports });
+  if (deps.dataPlanes) {
+    void app.register(dataPlaneRoutes, { roster: deps.dataPlanes, log });
+    openDataPlaneDoor(app, { roster: deps.dataPlanes, log, auth: deps.auth, hosts: deps.hosts });
+  }
   if (codedeploy) {
     void app.register(deploymentRoutes, { engine: codedeploy.engine, registry: codedeploy.registry, log });
     void app.register(codeDeployProtocol, { deps: codedeploy, authenticate: guard?.requireSigV4 });
@@ -156,4 +163,16 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     });
   }
   return app;
+}
+
+/**
+ * A shared store commits after the write returns: a call is acknowledged only once what it changed would
+ * outlive this process (a lost lead turns the answer into STORE_LEADERSHIP_LOST instead, and that error
+ * answer, like any refusal, acknowledges nothing and so does not wait).
+ */
+function answerChangesOnceDurable(app: FastifyInstance, durable: () => Promise<void>): void {
+  app.addHook('onSend', async (req, reply, payload) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD' && reply.statusCode < 400) await durable();
+    return payload;
+  });
 }

@@ -22,6 +22,7 @@ import type { DeploymentEngine } from '../shifting/engine.js';
 import type { DeploymentStore } from '../shifting/ports.js';
 import type { Registry } from '../shifting/registry.js';
 import type { TrafficState } from '../shifting/traffic.js';
+import type { RemoteFleet } from './fleet/remote-fleet.js';
 import { alarmsAndNotifications } from './phases/alarms-and-notifications.js';
 import { controlApi } from './phases/control-api.js';
 import { trafficAndDataPlane } from './phases/data-plane.js';
@@ -58,6 +59,8 @@ export interface Switchyard {
   readonly dataPlane: DataPlane | undefined;
   /** The worker processes running the data plane when `workers` is above 1. */
   readonly workers: WorkerFleet | undefined;
+  /** The data planes on other hosts (`serve --data-plane`) that follow this control plane. */
+  readonly remote: RemoteFleet;
   readonly stats: StatsHub;
   readonly metrics: MetricsRecorder;
   readonly engine: DeploymentEngine;
@@ -100,6 +103,7 @@ export async function startSwitchyard(config: Config, options: StartOptions = {}
       traffic: plane.traffic,
       dataPlane: plane.dataPlane,
       workers: plane.workers,
+      remote: plane.remote,
       stats: observation.stats,
       metrics: observation.metrics,
       alarms: alerting.alarms,

@@ -7,15 +7,21 @@
  * Failed, 4 Stopped).
  */
 import { readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { isLoopbackHost } from '../api/auth/exposure.js';
 import { loadConfig, parseConfig } from '../app/config.js';
+import { followControlPlane } from '../app/fleet/follow.js';
+import { urlOf } from '../app/phases/listen.js';
 import { startSwitchyard } from '../app/start.js';
 import { parseAppSpec } from '../appspec/parse.js';
+import { loadDataPlaneConfig, parseDataPlaneConfig } from '../config/data-plane.js';
 import { describeError } from '../core/describe-error.js';
 import { formatIssue, isSwitchyardError, SwitchyardError } from '../core/errors.js';
+import { createLogger } from '../core/logger.js';
+import { isHttpUrl } from '../core/url.js';
 import { readYaml } from '../core/yaml-source.js';
 import { parseExperiment } from '../lab/experiment.js';
 import { configuredShelf } from '../lab/report/shelf.js';
@@ -33,8 +39,13 @@ commands:
   serve --config FILE [--store memory|FILE] [--workers N|auto]
                           start the proxy and the control API from a config file; --store
                           overrides the config's store (memory: nothing kept after exit);
-                          --workers runs the proxy in N processes (auto: one per core)
-  validate FILE           check a config file, an AppSpec or an experiment without starting anything
+                          --workers runs the proxy in N processes (auto: one per core; 0: none here)
+  serve --data-plane --config FILE --control URL[,URL...] [--name NAME] [--token TOKEN]
+                          a data plane only, on this host's listeners (FILE holds them), following
+                          the control planes at URL (tried in turn) with the control API's token
+  validate FILE [--data-plane]
+                          check a config file, an AppSpec, an experiment or (--data-plane, or a
+                          file naming controlPlanes) a data plane's config without starting anything
   demo                    two demo versions behind the proxy, and a canary from one to the other
   experiment run FILE [--out DIR] [--mode live|sim|both] [--repeat N]
                           the policy lab: every policy × scenario of an experiment file, live
@@ -70,10 +81,27 @@ function usageError(message: string): SwitchyardError {
 async function serve(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
-    options: { config: { type: 'string', short: 'c' }, store: { type: 'string' }, workers: { type: 'string' } },
+    options: {
+      config: { type: 'string', short: 'c' },
+      store: { type: 'string' },
+      workers: { type: 'string' },
+      'data-plane': { type: 'boolean' },
+      control: { type: 'string' },
+      name: { type: 'string' },
+      token: { type: 'string' },
+    },
     strict: true,
   });
   if (!values.config) throw usageError('serve needs --config FILE');
+  if (values['data-plane']) {
+    if (values.store !== undefined || values.workers !== undefined)
+      throw usageError(
+        'a data plane keeps no store and runs no workers: --store and --workers are for a control plane',
+      );
+    return serveDataPlane({ ...values, config: values.config });
+  }
+  if (values.control !== undefined || values.name !== undefined || values.token !== undefined)
+    throw usageError('--control, --name and --token go with --data-plane');
   if (values.store === '') throw usageError('--store needs memory or a file');
   const workers = values.workers === undefined ? undefined : workersOf(values.workers);
   const loaded = await loadConfig(values.config);
@@ -94,20 +122,62 @@ async function serve(args: string[]): Promise<void> {
 function workersOf(text: string): number | 'auto' {
   if (text === 'auto') return 'auto';
   const n = Number(text);
-  if (!/^\d+$/.test(text) || n < 1 || n > 256)
-    throw usageError(`--workers needs a number from 1 to 256 or auto, got "${text}"`);
+  if (!/^\d+$/.test(text) || n < 0 || n > 256)
+    throw usageError(`--workers needs a number from 0 to 256 or auto, got "${text}"`);
   return n;
 }
 
+/** `serve --data-plane`: proxies on this host's listeners as the control planes' tables say, until a signal. */
+async function serveDataPlane(values: {
+  config: string;
+  control?: string | undefined;
+  name?: string | undefined;
+  token?: string | undefined;
+}): Promise<void> {
+  const config = await loadDataPlaneConfig(values.config);
+  const controlUrls = values.control?.split(',').map((u) => u.trim()) ?? config.controlPlanes ?? [];
+  if (controlUrls.length === 0) throw usageError('a data plane needs --control URL (or controlPlanes in its config)');
+  for (const url of controlUrls) if (!isHttpUrl(url)) throw usageError(`--control needs http(s) URLs, got "${url}"`);
+  const name = values.name ?? config.name ?? `${hostname()}:${process.pid}`;
+  const log = createLogger({ level: config.logLevel }).child({ component: 'data-plane', dataPlane: name });
+  const follower = followControlPlane({
+    controlUrls,
+    token: (values.token ?? process.env['SWITCHYARD_TOKEN']) || undefined,
+    name,
+    listeners: config.listeners,
+    log,
+  });
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    log.info({ signal, drainTimeoutMs: config.drainTimeout }, 'stopping: draining in-flight requests');
+    void follower.stop(config.drainTimeout);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  const addresses = await Promise.race([follower.serving, follower.ended.then(() => undefined)]);
+  if (addresses) {
+    const urls = Object.fromEntries(Object.entries(addresses).map(([k, a]) => [k, urlOf(a)]));
+    log.info({ urls, controlPlanes: controlUrls }, 'switchyard is serving');
+  }
+  await follower.ended;
+  log.info('stopped');
+}
+
 /** Whether a document is an AppSpec (it has `Resources` or `version` at the top, in any case) rather than a config. */
-/** What a file to validate looks like from its top-level keys: an AppSpec, an experiment or a config. */
-function kindOf(text: string): 'appspec' | 'experiment' | 'config' {
+/**
+ * What a file to validate looks like from its top-level keys: an AppSpec, an experiment, a data plane's
+ * config (it names its control planes) or a config.
+ */
+function kindOf(text: string): 'appspec' | 'experiment' | 'data-plane' | 'config' {
   try {
     // readYaml, not yaml's parse: it refuses a document nested deep enough to crash the parser.
     const doc = readYaml(text, '').value;
     if (!doc || typeof doc !== 'object') return 'config';
     const keys = Object.keys(doc).map((k) => k.toLowerCase());
     if (keys.includes('services')) return 'config';
+    if (keys.includes('controlplanes')) return 'data-plane';
     if (keys.includes('policies') || keys.includes('scenarios')) return 'experiment';
     return keys.includes('resources') || keys.includes('version') ? 'appspec' : 'config';
   } catch {
@@ -121,7 +191,7 @@ async function validate(args: string[]): Promise<void> {
     args,
     allowPositionals: true,
     strict: true,
-    options: { config: { type: 'string', short: 'c' } },
+    options: { config: { type: 'string', short: 'c' }, 'data-plane': { type: 'boolean' } },
   });
   const files = [...positionals, ...(values.config === undefined ? [] : [values.config])];
   if (files.length !== 1) throw usageError('validate needs exactly one FILE');
@@ -132,7 +202,13 @@ async function validate(args: string[]): Promise<void> {
   } catch (cause) {
     throw new SwitchyardError('CONFIG_NOT_FOUND', `cannot read ${file}: ${describeError(cause)}`, { cause });
   }
-  const kind = kindOf(text);
+  const kind = values['data-plane'] ? 'data-plane' : kindOf(text);
+  if (kind === 'data-plane') {
+    const config = parseDataPlaneConfig(text, file);
+    const listeners = (['production', 'test'] as const).filter((l) => config.listeners[l] !== undefined);
+    out(`${file}: valid data plane config (listeners: ${listeners.join(', ')})`);
+    return;
+  }
   if (kind === 'experiment') {
     const e = parseExperiment(text, file);
     const runs = e.policies.length * e.scenarios.length * e.repeat;

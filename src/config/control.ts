@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 
+import { Duration } from '../core/duration.js';
 import { ALWAYS, isRecord, numberAsText } from './fields.js';
 
 const Host = z.preprocess(numberAsText, z.string().min(1, 'must not be empty'));
@@ -63,6 +64,24 @@ const AllowedHost = z.preprocess(
     .regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)$/, { message: 'must be a host name or address, without port' }),
 );
 
+/** A duration of at least 100 ms: shorter would take a busy host's pause for a lost data plane. */
+const Patience = Duration.pipe(z.number().min(100, 'must be at least 100ms'));
+
+/** `control.dataPlanes`: how the control plane judges the remote data planes that connect to it. */
+export const DataPlanesSettings = z.strictObject({
+  /** How long a data plane may take to acknowledge a table before it is marked lost (and its connection closed). */
+  ackTimeout: Patience.default(2_000),
+  /**
+   * How long a data plane seen in this run may be unreachable before deployments stop moving traffic
+   * (they wait until it is back or forgotten with DELETE /v1/data-planes/:name).
+   */
+  grace: Patience.default(10_000),
+});
+export type DataPlanesSettings = z.infer<typeof DataPlanesSettings>;
+
+/** The settings of a `control` that names no `dataPlanes` (absent from the parsed config, so applied where used). */
+export const DEFAULT_DATA_PLANES: DataPlanesSettings = { ackTimeout: 2_000, grace: 10_000 };
+
 /**
  * The control API's address, with its auth once set, and the further names it answers for: it refuses
  * any other `Host` (DNS rebinding), so a name it is reached by through a tunnel or DNS goes here.
@@ -75,5 +94,7 @@ export const ControlAddress = ListenAddress.extend({
    * directory (where `experiment run` writes); `lab-reports` when absent.
    */
   labReports: z.string().min(1, 'must not be empty').optional(),
+  /** Remote data planes (`serve --data-plane`) connecting to this control plane. */
+  dataPlanes: DataPlanesSettings.optional(),
 });
 export type ControlAuth = z.infer<typeof ControlAuth>;

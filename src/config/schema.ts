@@ -73,10 +73,11 @@ const ConfigShape = z.strictObject({
   versionHeader: z.union([HeaderName, z.literal(false)]).default('x-switchyard-version'),
   /**
    * Data plane processes: 1 (the default) proxies in this process; N above 1, or `auto` (one per core), runs
-   * N node:cluster workers on the same listeners while this process keeps the control plane.
+   * N node:cluster workers on the same listeners while this process keeps the control plane; 0 proxies
+   * nothing here, for a control plane whose data planes all run elsewhere (`serve --data-plane`).
    */
   workers: z
-    .union([z.int().min(1, 'must be at least 1').max(256, 'must be at most 256'), z.literal('auto')], {
+    .union([z.int().min(0, 'must be at least 0').max(256, 'must be at most 256'), z.literal('auto')], {
       error: 'must be a whole number of workers or auto',
     })
     .default(1),

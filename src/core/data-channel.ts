@@ -1,9 +1,9 @@
 /**
  * @module core/data-channel
  * The control ↔ data plane channel: what a control plane tells a data plane (start, a new RouteTable,
- * drain) and what a data plane answers (listening, applied, stats, drained). Plain JSON messages, so
- * one protocol serves every transport: node:cluster's IPC to workers today, a socket to data planes on
- * other hosts tomorrow. Each transport is one {@link Channel}.
+ * drain) and what a data plane answers (hello, listening, applied, stats, drained). Plain JSON messages,
+ * so one protocol serves every transport: node:cluster's IPC to workers, a WebSocket to data planes on
+ * other hosts. Each transport is one {@link Channel}.
  */
 import type { AddressInfo } from 'node:net';
 
@@ -11,7 +11,13 @@ import type { ListenerName, RouteTable } from './route-table.js';
 import type { StatsDelta } from './stats-delta.js';
 
 /** Bumped on any change to the messages below; a data plane speaking another version is refused. */
-export const DATA_CHANNEL_PROTOCOL = 1;
+export const DATA_CHANNEL_PROTOCOL = 2;
+
+/** Largest message either end takes over a network channel: a route table of many services fits many times over. */
+export const MAX_MESSAGE_BYTES = 32 * 1024 * 1024;
+
+/** Where a remote data plane connects to its control plane: an HTTP upgrade to a WebSocket on the control API. */
+export const DATA_PLANE_CONNECT_PATH = '/v1/data-planes/connect';
 
 /** Where a listener should bind. */
 export interface ListenSpec {
@@ -57,12 +63,26 @@ export type ControlMessage =
   /** A new table replacing the one in force; answered by `applied` with its revision. */
   | { readonly type: 'table'; readonly table: RouteTable }
   /** Stop accepting, finish in-flight requests for up to `drainMs`, send the last stats, answer `drained`. */
-  | { readonly type: 'drain'; readonly drainMs: number };
+  | { readonly type: 'drain'; readonly drainMs: number }
+  /** The control plane refuses this data plane (another protocol, a name taken); the channel closes after it. */
+  | { readonly type: 'failed'; readonly code: string; readonly message: string };
 
 /** Data plane → control plane. */
 export type DataMessage =
-  /** The first message, once the data plane can hear: its protocol version. Answered by `start`. */
-  | { readonly type: 'hello'; readonly protocol: number }
+  /**
+   * The first message on every connection, once the data plane can hear. Answered by `start`, or by
+   * `failed` and a closed channel.
+   */
+  | {
+      readonly type: 'hello';
+      readonly protocol: number;
+      /** Unique among the control plane's data planes: a worker's slot, a remote one's `--name` or host:pid. */
+      readonly name: string;
+      /** The revision it routes by now (0 before its first table); the control plane's own numbering. */
+      readonly revision: number;
+      /** Where it listens already: a remote data plane reconnecting (its own listeners, bound once). */
+      readonly addresses?: Partial<Record<ListenerName, AddressInfo>>;
+    }
   /** Listeners open, routing by the start message's table. */
   | {
       readonly type: 'listening';

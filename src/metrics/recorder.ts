@@ -97,6 +97,17 @@ export interface WorkerFigures {
   takePropagations(): number[];
 }
 
+/** What the remote data planes report, read at scrape time. */
+export interface DataPlaneFigures {
+  /** Each data plane seen in this run: its name, state and the requests it served while heard. */
+  list(): readonly { readonly name: string; readonly state: string; readonly requests: number }[];
+  /** Route table propagation times (ms, decision to the last data plane's acknowledgement) since the previous call. */
+  takePropagations(): number[];
+}
+
+/** Every state a remote data plane can be in, shown from the start at 0. */
+const DATA_PLANE_STATES = ['connected', 'lost', 'away', 'left'] as const;
+
 /** Owns every metric; feed it deltas, read it with {@link MetricsRecorder.render}. */
 export class MetricsRecorder {
   readonly registry = new Registry();
@@ -220,6 +231,40 @@ export class MetricsRecorder {
       collect() {
         this.reset();
         for (const w of workers.readings()) this.set({ worker: w.worker }, w.rssBytes);
+      },
+    });
+  }
+
+  /** Adds the remote data planes' series: how many in each state, each one's requests, table propagation. */
+  watchDataPlanes(planes: DataPlaneFigures): void {
+    new Gauge({
+      name: 'switchyard_data_planes',
+      help: 'Remote data planes seen in this run, by state: connected, lost (silent, cut off), away (connection ended), left (drained)',
+      labelNames: ['state'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        const all = planes.list();
+        for (const state of DATA_PLANE_STATES) this.set({ state }, all.filter((p) => p.state === state).length);
+      },
+    });
+    new Counter({
+      name: 'switchyard_data_plane_requests_total',
+      help: 'Requests each remote data plane served while this control plane heard from it; switchyard_requests_total counts them too',
+      labelNames: ['data_plane'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const p of planes.list()) this.inc({ data_plane: p.name }, p.requests);
+      },
+    });
+    new Histogram({
+      name: 'switchyard_data_plane_propagation_seconds',
+      help: 'Time from a route table change to the last remote data plane acknowledging it',
+      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 2.5],
+      registers: [this.registry],
+      collect() {
+        for (const ms of planes.takePropagations()) this.observe(ms / 1000);
       },
     });
   }

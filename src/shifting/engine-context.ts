@@ -6,6 +6,7 @@
 import type { Diagnostics } from '../codedeploy/lifecycle.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
+import type { DataPlaneGate } from './data-plane-gate.js';
 import {
   type AlarmWatcher,
   type DeploymentEvent,
@@ -32,6 +33,8 @@ export interface EngineDeps {
   readonly journal?: DeploymentJournal;
   /** Called with every timeline entry as it is added (the event stream). */
   readonly onEvent?: (event: DeploymentEvent) => void;
+  /** Remote data planes out of reach: traffic moves wait while any is beyond its grace. */
+  readonly dataPlanes?: DataPlaneGate;
 }
 
 /** The diagnostics of a lifecycle event that succeeded. */

@@ -9,6 +9,7 @@ import { type DeploymentErrorCode, type LifecycleEventName, RESERVED_EVENTS } fr
 import { describeError } from '../core/describe-error.js';
 import { hookExecutionId } from '../core/ids.js';
 import { FULL_WEIGHT } from '../core/route-table.js';
+import { clearToMove } from './data-plane-gate.js';
 import { halt, succeed, terminationWait, wantsRollback } from './endings.js';
 import { type EngineContext, SUCCESS } from './engine-context.js';
 import { type DeploymentPlan, type HookOutcome, type LifecycleEventRecord, ReplacementNotReady } from './ports.js';
@@ -270,6 +271,7 @@ export class LifecycleWalk {
         traffic.setMirroring(plan.service, plan.targetVersion);
         return;
       case 'AllowTestTraffic':
+        await this.#clearToMove(run, 'AllowTestTraffic');
         traffic.setWeights(plan.service, { [plan.targetVersion]: 100 }, 'test');
         await this.#moved(run);
         return;
@@ -296,6 +298,8 @@ export class LifecycleWalk {
     const steps = stepsOf(record.plan.config.trafficRouting ?? { kind: 'allAtOnce' });
     for (let i = record.shiftStep; i < steps.length; i++) {
       const step = steps[i]!;
+      // Checked again after the pause: a promote meanwhile moves straight to all traffic.
+      await this.#clearToMove(run, `AllowTraffic step ${i + 1}`);
       const weight = record.promoted ? FULL_WEIGHT : step.weight;
       record.shiftStep = i;
       this.#setWeight(run, weight);
@@ -306,6 +310,12 @@ export class LifecycleWalk {
       await run.hold(step.holdMs, (r) => this.ctx.changed(r));
       record.waitingFor = undefined;
     }
+  }
+
+  /** Waits, before a traffic move, while a remote data plane has been out of reach beyond its grace. */
+  #clearToMove(run: Run, move: string): Promise<void> {
+    const { ctx } = this;
+    return clearToMove(ctx.deps.dataPlanes, { run, clock: ctx.deps.clock, note: (...a) => ctx.note(...a) }, move);
   }
 
   /** Waits until every data plane routes by the change just made; a deployment stopped meanwhile goes no further. */

@@ -61,12 +61,12 @@ function traffic(blue: string, green: string): TrafficState {
 
 async function started(table: RouteTable) {
   const ch = memoryChannel();
-  const done = serveAsTold(ch.agentEnd, createLogger({ level: 'silent' }), () => 42);
+  const done = serveAsTold(ch.agentEnd, createLogger({ level: 'silent' }), { name: 'agent', rss: () => 42 });
   onTestFinished(async () => {
     ch.hangUp();
     await done;
   });
-  expect(ch.heard).toEqual([{ type: 'hello', protocol: DATA_CHANNEL_PROTOCOL }]);
+  expect(ch.heard).toEqual([{ type: 'hello', protocol: DATA_CHANNEL_PROTOCOL, name: 'agent', revision: 0 }]);
   ch.say({
     type: 'start',
     protocol: DATA_CHANNEL_PROTOCOL,
@@ -130,7 +130,7 @@ describe('a data plane steered over the channel', () => {
 
   it('refuses a control plane speaking another protocol version, and ends', async () => {
     const ch = memoryChannel();
-    const done = serveAsTold(ch.agentEnd, createLogger({ level: 'silent' }));
+    const done = serveAsTold(ch.agentEnd, createLogger({ level: 'silent' }), { name: 'agent' });
     ch.say({
       type: 'start',
       protocol: DATA_CHANNEL_PROTOCOL + 1,

@@ -361,10 +361,9 @@ services:
     expect(problems(text)).toEqual(['x.yml:9:13 services[0].versions.1.targets[1]: must be an http(s) URL']);
   });
 
-  it('refuses a worker count that is neither a whole number from 1 nor auto', () => {
+  it('refuses a worker count that is neither a whole number from 0 to 256 nor auto', () => {
     const refusals = {
-      '0': 'must be at least 1',
-      '-1': 'must be at least 1',
+      '-1': 'must be at least 0',
       '257': 'must be at most 256',
       many: 'must be a whole number of workers or auto',
       '2.5': 'must be a whole number of workers or auto',
@@ -374,6 +373,8 @@ services:
       expect(err.issues.map((i) => `${i.path}: ${i.message}`)).toEqual([`workers: ${message}`]);
     }
     expect(parseConfig(`${MINIMAL}workers: 3\n`, 'x.yml', {}).workers).toBe(3);
+    // 0: a control plane that proxies nothing itself, its data planes all remote.
+    expect(parseConfig(`${MINIMAL}workers: 0\n`, 'x.yml', {}).workers).toBe(0);
   });
 
   it('reports several problems at once, in file order', () => {

@@ -26,6 +26,7 @@ export function controlApi(
   { config, log, clock, later, store }: Ground,
   {
     traffic,
+    remote,
     afterDrain,
     metrics,
     health,
@@ -59,6 +60,7 @@ export function controlApi(
     clock,
     dashboard: dashboardFolder(),
     durable: () => store.durable(),
+    dataPlanes: remote,
     // Lambda's API over the function versions (their alias is each service's production split).
     functions: { services: config.services, invoker: functions },
     codedeploy: {

@@ -1,16 +1,19 @@
 /**
  * @module app/phases/data-plane
- * The traffic state, as the store kept it, and the data plane it publishes to: in this process, or
- * (`workers` above 1) a fleet of worker processes each running one.
+ * The traffic state, as the store kept it, and the data planes it publishes to: in this process, or
+ * (`workers` above 1) a fleet of worker processes each running one, or none here (`workers: 0`); and
+ * beside it, always, the remote data planes that connect to the control API (`serve --data-plane`).
  */
 import type { AddressInfo } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 
+import { DEFAULT_DATA_PLANES } from '../../config/control.js';
 import type { ListenOptions } from '../../core/data-channel.js';
-import type { StatsDelta } from '../../core/stats-delta.js';
+import { mergeStatsDeltas, type StatsDelta } from '../../core/stats-delta.js';
 import { DataPlane } from '../../proxy/data-plane.js';
 import { TrafficState } from '../../shifting/traffic.js';
+import { RemoteFleet } from '../fleet/remote-fleet.js';
 import { restoreTraffic } from '../recovery.js';
 import { Teardown } from '../teardown.js';
 import { WorkerFleet } from '../workers/fleet.js';
@@ -41,6 +44,8 @@ export interface TrafficAndDataPlane {
   readonly dataPlane: DataPlane | undefined;
   /** The worker processes when there are several. */
   readonly workers: WorkerFleet | undefined;
+  /** The data planes on other hosts that follow this control plane. */
+  readonly remote: RemoteFleet;
   /** Where what the data plane's requests still need while it drains registers its close: it runs after. */
   readonly afterDrain: Teardown;
 }
@@ -71,7 +76,7 @@ export function trafficAndDataPlane(
   const size = workerCount(config.workers);
   let dataPlane: DataPlane | undefined;
   let workers: WorkerFleet | undefined;
-  if (size > 1 || alwaysWorkers) {
+  if (size > 1 || (alwaysWorkers && size > 0)) {
     workers = new WorkerFleet({
       size,
       entry: workerEntry,
@@ -82,17 +87,50 @@ export function trafficAndDataPlane(
       statsIntervalMs: WORKER_STATS_INTERVAL_MS,
     });
     traffic.attach(workers);
-  } else {
+  } else if (size === 1) {
     const inProcess = new DataPlane(traffic.table, log.child({ component: 'proxy' }));
     traffic.attach({ publish: (table) => inProcess.apply(table) });
     dataPlane = inProcess;
   }
-  const serving: ServingPlane = workers ?? dataPlane!;
+  const remoteSettings = config.control.dataPlanes ?? DEFAULT_DATA_PLANES;
+  const remote = new RemoteFleet({
+    log: log.child({ component: 'data-planes' }),
+    clock,
+    ackTimeoutMs: remoteSettings.ackTimeout,
+    graceMs: remoteSettings.grace,
+    // Their counts arrive as often as the alarms are judged: no sooner is needed, no later is good.
+    statsIntervalMs: config.alarmEvaluationInterval,
+    listeners: config.listeners,
+  });
+  traffic.attach(remote);
+  const serving = servingBoth(workers ?? dataPlane, remote);
   // The versions run by command that answer its requests, the stats that count them and the control API
   // to watch from all outlast the drain.
   const afterDrain = new Teardown(log);
   teardown.add('what outlasts the drain', (ending) => afterDrain.close(ending));
   // A start that failed served nothing: there is nothing to wait for.
   teardown.add('data plane', (ending) => serving.close(ending === 'stop' ? config.drainTimeout : 0));
-  return { traffic, serving, dataPlane, workers, afterDrain };
+  return { traffic, serving, dataPlane, workers, remote, afterDrain };
+}
+
+/**
+ * The data plane here (if any) and the remote ones as one: the listeners here, the counts of all, and a
+ * close that drains those here and lets go of the remote ones (which serve on, and reconnect).
+ */
+function servingBoth(local: ServingPlane | undefined, remote: RemoteFleet): ServingPlane {
+  return {
+    listen: (listeners) => (local ? local.listen(listeners) : Promise.resolve({})),
+    takeStats: () => {
+      const remoteDelta = remote.takeStats();
+      if (!local) return remoteDelta;
+      const localDelta = local.takeStats();
+      return remoteDelta.entries.length === 0 && !remoteDelta.refused && !remoteDelta.targets
+        ? localDelta
+        : mergeStatsDeltas([localDelta, remoteDelta]);
+    },
+    close: async (drainMs) => {
+      await remote.close();
+      await local?.close(drainMs);
+    },
+  };
 }

@@ -26,6 +26,7 @@ export function engineAndRegistry(
   { config, log, clock, store, keepOrGoOn, teardown, later }: Ground,
   {
     traffic,
+    remote,
     hooks,
     launcher,
     monitor,
@@ -53,6 +54,8 @@ export function engineAndRegistry(
       atomically: (fn) => keepOrGoOn('a deployment step', () => store.transaction(fn)),
     },
     onEvent: events.publish,
+    // Traffic waits rather than moves while a remote data plane is out of reach beyond its grace.
+    dataPlanes: remote,
   });
   // Registered last, so it stops first: no deployment moves traffic or runs a hook while the rest closes.
   teardown.add('engine', () => engine.close());

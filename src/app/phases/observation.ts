@@ -28,7 +28,7 @@ export interface Observation {
 /** Builds the stats hub, target health, metrics and alarm windows; nothing runs until switchyard is up. */
 export function statsHealthAndMetrics(
   { config, log, clock, teardown, later }: Ground,
-  { traffic, serving, workers, afterDrain }: TrafficAndDataPlane,
+  { traffic, serving, workers, remote, afterDrain }: TrafficAndDataPlane,
 ): Observation {
   const stats = new StatsHub(clock, 250, (err) => log.error({ err }, 'a stats consumer failed'));
   stats.addSource(serving);
@@ -70,6 +70,7 @@ export function statsHealthAndMetrics(
   );
   stats.subscribe(metrics.record);
   if (workers) metrics.watchWorkers(workers);
+  metrics.watchDataPlanes(remote);
   const windows = new StatsWindows(clock, ALARM_HORIZON_MS);
   stats.subscribe(windows.record);
   const liveStats = new LiveStats(clock);
