@@ -20,6 +20,7 @@ import { parseAppSpec } from '../appspec/parse.js';
 import { loadDataPlaneConfig, parseDataPlaneConfig } from '../config/data-plane.js';
 import { describeError } from '../core/describe-error.js';
 import { formatIssue, isSwitchyardError, SwitchyardError } from '../core/errors.js';
+import { limitHeapGrowth } from '../core/heap-growth.js';
 import { createLogger } from '../core/logger.js';
 import { isHttpUrl } from '../core/url.js';
 import { readYaml } from '../core/yaml-source.js';
@@ -36,7 +37,7 @@ import { untilSignal } from './until-signal.js';
 const USAGE = `usage: switchyard <command> [options]
 
 commands:
-  serve --config FILE [--store memory|FILE] [--workers N|auto]
+  serve --config FILE [--store memory|FILE|postgres://...] [--workers N|auto]
                           start the proxy and the control API from a config file; --store
                           overrides the config's store (memory: nothing kept after exit);
                           --workers runs the proxy in N processes (auto: one per core; 0: none here)
@@ -93,6 +94,7 @@ async function serve(args: string[]): Promise<void> {
     strict: true,
   });
   if (!values.config) throw usageError('serve needs --config FILE');
+  limitHeapGrowth();
   if (values['data-plane']) {
     if (values.store !== undefined || values.workers !== undefined)
       throw usageError(
@@ -102,7 +104,7 @@ async function serve(args: string[]): Promise<void> {
   }
   if (values.control !== undefined || values.name !== undefined || values.token !== undefined)
     throw usageError('--control, --name and --token go with --data-plane');
-  if (values.store === '') throw usageError('--store needs memory or a file');
+  if (values.store === '') throw usageError('--store needs memory, a file or a postgres:// URL');
   const workers = values.workers === undefined ? undefined : workersOf(values.workers);
   const loaded = await loadConfig(values.config);
   // A file given here is relative to where the command runs, as any command-line path is.
@@ -111,7 +113,9 @@ async function serve(args: string[]): Promise<void> {
       ? loaded.store
       : values.store === 'memory'
         ? 'memory'
-        : { sqlite: resolve(values.store) };
+        : /^postgres(ql)?:\/\//.test(values.store)
+          ? { postgres: values.store }
+          : { sqlite: resolve(values.store) };
   const config = { ...loaded, store, ...(workers !== undefined && { workers }) };
   const sy = await startSwitchyard(config, { labReports: configuredShelf(config.control) });
   sy.log.info({ urls: sy.urls, services: config.services.map((s) => s.name) }, 'switchyard is serving');
