@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { parseConfig } from '../../src/app/config.js';
+import { parseDataPlaneConfig } from '../../src/config/data-plane.js';
 import { DEFAULT_LISTENER_LIMITS } from '../../src/config/limits.js';
 import { formatIssue, isSwitchyardError } from '../../src/core/errors.js';
 
@@ -21,7 +22,12 @@ function isAppSpec(text: string): boolean {
   return /^\s*["']?(version|Resources)["']?\s*:/m.test(text) && /Resources/.test(text);
 }
 
-const configs = files.filter((f) => !isAppSpec(readFileSync(join(CONFIG_DIR, f), 'utf8')));
+/** A remote data plane's config names the control planes it follows; it has its own schema. */
+const isDataPlane = (text: string) => /^controlPlanes\s*:/m.test(text);
+
+const text = (f: string) => readFileSync(join(CONFIG_DIR, f), 'utf8');
+const configs = files.filter((f) => !isAppSpec(text(f)) && !isDataPlane(text(f)));
+const dataPlaneConfigs = files.filter((f) => isDataPlane(text(f)));
 
 /** Parses with an environment, turning a rejection into readable lines so a failure says what drifted. */
 function parse(name: string, env: NodeJS.ProcessEnv) {
@@ -36,6 +42,12 @@ function parse(name: string, env: NodeJS.ProcessEnv) {
 describe('config/', () => {
   it('holds the example and the demo config', () => {
     expect(configs).toEqual(expect.arrayContaining(['demo.yml', 'example.yml']));
+  });
+
+  it.each(dataPlaneConfigs)('%s parses as a data plane config, with and without its variables', (name) => {
+    expect(parseDataPlaneConfig(text(name), `config/${name}`, {}).listeners.production?.port).toBe(8181);
+    const moved = parseDataPlaneConfig(text(name), `config/${name}`, { DATA_PLANE_PORT: '8282' });
+    expect(moved.listeners.production?.port).toBe(8282);
   });
 
   it.each(configs)('%s parses with the schema and no environment', (name) => {

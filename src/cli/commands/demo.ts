@@ -152,6 +152,11 @@ function printNextSteps(sy: Switchyard, service: string, io: CommandIo): void {
   io.out('  every core      node dist/src/cli/main.js serve --config config/example.yml --workers auto');
   io.out('                  (after this demo stops: the proxy in one worker per core, the control plane in');
   io.out('                  the first process; README "Every core")');
+  io.out(
+    `  a data plane    node dist/src/cli/main.js serve --data-plane --config config/data-plane.yml --control ${control}`,
+  );
+  io.out('                  (in another terminal: one more proxy, on 127.0.0.1:8181, following this control');
+  io.out(`                  plane; curl -s 127.0.0.1:8181/ and curl -s ${control}/v1/data-planes; README "A fleet")`);
   io.out('  policy lab      npm run lab   (four shift policies against the same load and faults, live and');
   io.out('                  simulated, in about two minutes; the report in lab-reports/policies/report.html,');
   io.out(`                  and at ${control}/lab while this demo runs)`);
