@@ -6,6 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { fleetSection } from './fleet.js';
 import { functionsSection } from './functions.js';
 import type { FuzzReport } from './fuzz.js';
 import { labSection } from './lab.js';
@@ -212,6 +213,7 @@ export function renderMarkdown(r: BenchReport): string {
   if (r.lab) lines.push('', ...labSection(r.lab));
   if (r.functions) lines.push('', ...functionsSection(r.functions));
   if (r.workers) lines.push('', ...workersSection(r.workers));
+  if (r.fleet) lines.push('', ...fleetSection(r.fleet));
   if (r.profile) {
     lines.push(
       '',

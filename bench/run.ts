@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 
 import { type Baseline, buildBaseline } from './baseline.js';
 import { newestProfile, type SelfTime, topSelfTime } from './cpu-profile.js';
+import { fleetChecks, type FleetReport, runFleet } from './fleet.js';
 import { functionsChecks, type FunctionsReport, runFunctions } from './functions.js';
 import { fuzzChecks, type FuzzReport, runFuzz } from './fuzz.js';
 import { labChecks, type LabReport, runLabBench } from './lab.js';
@@ -166,6 +167,18 @@ async function workersOrNote(rig: Rig, options: BenchOptions, notes: string[]): 
   } catch (err) {
     notes.push(`the workers scenario failed to run: ${(err as Error).message.split('\n')[0]}`);
     progress(`workers failed: ${(err as Error).stack ?? String(err)}`);
+    return null;
+  }
+}
+
+/** The fleet scenario's figures, or null with a note saying why it could not run. */
+async function fleetOrNote(rig: Rig, notes: string[]): Promise<FleetReport | null> {
+  if (!(await waitForQuiet())) notes.push('the machine never became idle before the fleet scenario started.');
+  try {
+    return await runFleet(rig, progress);
+  } catch (err) {
+    notes.push(`the fleet scenario failed to run: ${(err as Error).message.split('\n')[0]}`);
+    progress(`fleet failed: ${(err as Error).stack ?? String(err)}`);
     return null;
   }
 }
@@ -358,6 +371,7 @@ async function main(): Promise<void> {
   let lab: LabReport | null = null;
   let functions: FunctionsReport | null = null;
   let workers: WorkersReport | null = null;
+  let fleet: FleetReport | null = null;
   for (const scenario of options.scenarios) {
     if (scenario.kind === 'fuzz') {
       // No proxy under load: it needs neither the targets nor a quiet machine to mean something.
@@ -401,6 +415,10 @@ async function main(): Promise<void> {
       if (names.includes('switchyard')) workers = await workersOrNote(rig, options, notes);
       continue;
     }
+    if (scenario.kind === 'fleet') {
+      if (names.includes('switchyard')) fleet = await fleetOrNote(rig, notes);
+      continue;
+    }
     if (scenario.kind === 'soak') {
       if (names.includes('switchyard')) soak = await soakOrNote(place, options, notes);
       continue;
@@ -437,6 +455,7 @@ async function main(): Promise<void> {
     lab,
     functions,
     workers,
+    fleet,
     profile,
     checks: [
       ...checkTargets(scenarios, stream),
@@ -446,6 +465,7 @@ async function main(): Promise<void> {
       ...labChecks(lab),
       ...functionsChecks(functions),
       ...workersChecks(workers),
+      ...fleetChecks(fleet),
     ],
     notes,
   };

@@ -83,7 +83,16 @@ export interface WorkersScenario {
   readonly title: string;
 }
 
+/** A control plane and two remote data planes, and a leader takeover (fleet.ts): switchyard alone. */
+export interface FleetScenario {
+  readonly kind: 'fleet';
+  readonly id: string;
+  readonly letter: string;
+  readonly title: string;
+}
+
 export type Scenario =
+  | FleetScenario
   | LoadScenario
   | StreamScenario
   | RollbackScenario
@@ -228,6 +237,13 @@ export const SCENARIOS: readonly Scenario[] = [
     letter: 'l',
     title:
       'workers: one process vs --workers 2 (CPU per request on one core and on the whole machine), route-change propagation and rollback reaction with 2 workers',
+  },
+  {
+    kind: 'fleet',
+    id: 'fleet',
+    letter: 'm',
+    title:
+      'fleet: route-change propagation to two remote data planes, and a standby control plane taking over from a SIGKILLed leader (PostgreSQL)',
   },
 ];
 

@@ -4,6 +4,7 @@
  * ratios to direct and between proxies, and the issue's targets checked against them.
  */
 import type { SelfTime } from './cpu-profile.js';
+import type { FleetReport } from './fleet.js';
 import type { FunctionsReport } from './functions.js';
 import type { FuzzReport } from './fuzz.js';
 import type { LabReport } from './lab.js';
@@ -94,6 +95,8 @@ export interface BenchReport {
   readonly functions: FunctionsReport | null;
   /** The workers scenario's figures, when it ran. */
   readonly workers: WorkersReport | null;
+  /** The fleet scenario's figures, when it ran. */
+  readonly fleet: FleetReport | null;
   /** switchyard's top functions by self time under the headline load, when BENCH_CPU_PROF asked for it. */
   readonly profile: readonly SelfTime[] | null;
   readonly checks: readonly TargetCheck[];
