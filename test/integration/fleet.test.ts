@@ -1,6 +1,7 @@
 /**
- * A control plane that proxies nothing itself (`workers: 0`) and two `serve --data-plane` processes, as
- * an operator runs them on real sockets: an exact split across both, a canary followed to 100%, a
+ * A control plane that proxies nothing itself (`workers: 0`, its state in a throwaway PostgreSQL server's
+ * database where one can be started) and two `serve --data-plane` processes, as an operator runs them on
+ * real sockets: an exact split across both, a canary followed to 100%, a
  * rollback on an alarm that needs both data planes' failures, a data plane killed and restarted
  * rejoining on the current table, a control plane killed (both serve on the last split) and restarted
  * on its SQLite store (both rejoin and follow it), a wrong token and another protocol refused with clear
@@ -20,12 +21,14 @@ import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import { DATA_CHANNEL_PROTOCOL } from '../../src/core/data-channel.js';
 import { runCli } from '../support/cli.js';
 import { createWebGroup, deployWeb, sdkClient, until } from '../support/codedeploy.js';
+import { POSTGRES_SKIP, postgresServer } from '../support/postgres.js';
 import { alive } from '../support/processes.js';
 import { serveChild, type ServedChild } from '../support/serve.js';
 import { tempDir } from '../support/temp-dir.js';
 import { startUpstream } from '../support/upstream.js';
 
 const dir = tempDir('switchyard-fleet');
+const postgres = postgresServer();
 const TOKEN = 'fleet-token-0123456789';
 
 let files = 0;
@@ -70,7 +73,9 @@ async function startControl(blue: string, green: string, options: ControlOptions
     ...options.top,
   };
   await writeFile(file, JSON.stringify(config));
-  return serveChild(file, {}, ['--store', options.store ?? 'memory']);
+  // The control plane keeps its state in PostgreSQL, as a fleet does, wherever a server can be started.
+  const store = options.store ?? (POSTGRES_SKIP ? 'memory' : await postgres.server().createDatabase());
+  return serveChild(file, {}, ['--store', store]);
 }
 
 /** Starts `serve --data-plane` named `name` following `controlUrl`, on a listener of its own. */
