@@ -19,11 +19,8 @@ import type { Rig } from './measure.js';
 import { type Child, startChild } from './procs.js';
 import type { TargetCheck } from './summary.js';
 import { exitedMessage, SWITCHYARD_MAIN } from './targets.js';
+import { type Propagation, PROPAGATION_RATE, timeWeightChanges } from './workers.js';
 
-/** Weight changes timed under load. */
-const CHANGES = 200;
-/** The load (req/s) on one data plane while they are timed. */
-const PROPAGATION_RATE = 5_000;
 /** Leader SIGKILLs timed. */
 const TAKEOVERS = 3;
 const AIM_TAKEOVER_MS = 5_000;
@@ -31,13 +28,7 @@ const READY_MS = 20_000;
 
 /** What the fleet scenario measured. */
 export interface FleetReport {
-  readonly propagation: {
-    readonly changes: number;
-    readonly within5msShare: number;
-    readonly meanMs: number;
-    readonly apiP50Ms: number;
-    readonly apiP99Ms: number;
-  } | null;
+  readonly propagation: Propagation | null;
   readonly takeover: {
     /** Per run: SIGKILL to the standby's own API answering, and to both data planes connected to it. */
     readonly leadMs: readonly number[];
@@ -129,13 +120,7 @@ async function timeUntil(ok: () => Promise<boolean>, timeoutMs: number, what: st
 const bothConnected = async (control: string) =>
   ((await ownPlanes(control)) ?? []).filter((p) => p.state === 'connected' && p.revision > 0).length === 2;
 
-/** The value of one /metrics series (0 when absent). */
-function series(text: string, name: string): number {
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-  return line ? Number(line.slice(name.length + 1)) : 0;
-}
-
-async function measurePropagation(rig: Rig): Promise<NonNullable<FleetReport['propagation']>> {
+async function measurePropagation(rig: Rig): Promise<Propagation> {
   const cp = startControl(rig, 'propagation', await freePort(), 'memory');
   const planes: Child[] = [cp.child];
   try {
@@ -144,38 +129,7 @@ async function measurePropagation(rig: Rig): Promise<NonNullable<FleetReport['pr
     const b = await startDataPlane(rig, 'b', [cp.url]);
     planes.push(a.child, b.child);
     await timeUntil(() => bothConnected(cp.url), READY_MS, 'both data planes connecting');
-    const job = { url: `${a.url}/bytes/100`, connections: 50, durationS: 8, method: 'GET' as const };
-    await rig.gen.run({ ...job, durationS: 3, overallRate: PROPAGATION_RATE }, () => undefined);
-    const times: number[] = [];
-    let flipping: Promise<void> | undefined;
-    await rig.gen.run({ ...job, overallRate: PROPAGATION_RATE }, () => {
-      flipping = (async () => {
-        await sleep(500);
-        for (let i = 0; i < CHANGES; i++) {
-          const started = performance.now();
-          const res = await request(`${cp.url}/v1/services/bench/weight`, {
-            method: 'PUT',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({ version: '2', percent: i % 2 === 0 ? 20 : 10 }),
-          });
-          await res.body.dump();
-          if (res.statusCode !== 200) throw new Error(`PUT weight answered ${res.statusCode}`);
-          times.push(performance.now() - started);
-          await sleep(10);
-        }
-      })();
-    });
-    await flipping;
-    const text = (await get(`${cp.url}/metrics`)).body;
-    const count = series(text, 'switchyard_data_plane_propagation_seconds_count');
-    const sorted = [...times].sort((x, y) => x - y);
-    return {
-      changes: times.length,
-      within5msShare: count ? series(text, 'switchyard_data_plane_propagation_seconds_bucket{le="0.005"}') / count : 0,
-      meanMs: count ? (1000 * series(text, 'switchyard_data_plane_propagation_seconds_sum')) / count : 0,
-      apiP50Ms: sorted[Math.floor(sorted.length * 0.5)] ?? 0,
-      apiP99Ms: sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] ?? 0,
-    };
+    return await timeWeightChanges(rig, `${a.url}/bytes/100`, cp.url, 'switchyard_data_plane_propagation_seconds');
   } finally {
     await Promise.all(planes.map((c) => c.stop(10_000)));
   }

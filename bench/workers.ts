@@ -36,7 +36,7 @@ const ROLLBACK_AIM_MS = 500;
 /** Weight changes timed under load. */
 const CHANGES = 200;
 /** The load (req/s) the weight changes are timed under. */
-const PROPAGATION_RATE = 5_000;
+export const PROPAGATION_RATE = 5_000;
 
 type Placed = 'proxy-core' | 'machine';
 
@@ -66,15 +66,7 @@ export interface WorkersReport {
   readonly rounds: number;
   readonly proxyCore: number | null;
   readonly rows: readonly WorkersRow[];
-  readonly propagation: {
-    readonly changes: number;
-    /** From switchyard_route_propagation_seconds: share of changes acknowledged by both within 5 ms, and the mean. */
-    readonly within5msShare: number;
-    readonly meanMs: number;
-    /** The PUT /weight call, which answers once both workers acknowledged. */
-    readonly apiP50Ms: number;
-    readonly apiP99Ms: number;
-  } | null;
+  readonly propagation: Propagation | null;
   readonly rollback: RollbackRow | null;
   /** The smaller worker's share of the requests in each short trial, per scheduling policy. */
   readonly shares: { readonly rr: readonly number[]; readonly none: readonly number[] } | null;
@@ -193,52 +185,75 @@ function series(text: string, name: string): number {
   return line ? Number(line.slice(name.length + 1)) : 0;
 }
 
+/** Route changes timed under load: their share acknowledged within 5 ms, the mean, and the API call's p50/p99. */
+export interface Propagation {
+  readonly changes: number;
+  /** From the histogram named: share of changes acknowledged by every data plane within 5 ms, and the mean. */
+  readonly within5msShare: number;
+  readonly meanMs: number;
+  /** The PUT /weight call, which answers once every data plane acknowledged. */
+  readonly apiP50Ms: number;
+  readonly apiP99Ms: number;
+}
+
+/**
+ * Warms `url` for 3 s, then flips the bench service's weight CHANGES times through `control`'s API while
+ * PROPAGATION_RATE GET/s (50 connections) go to `url`; `histogram` is the metric that times each change
+ * from decision to the last acknowledgement.
+ */
+export async function timeWeightChanges(
+  rig: Rig,
+  url: string,
+  control: string,
+  histogram: string,
+): Promise<Propagation> {
+  const times: number[] = [];
+  let flipping: Promise<void> | undefined;
+  // Below saturation: on a saturated core every message waits for whole scheduler slices.
+  const job = { url, connections: 50, durationS: 8, method: 'GET' as const, overallRate: PROPAGATION_RATE };
+  // Warm first: a fresh data plane's first seconds under load are spent compiling, not serving.
+  await rig.gen.run({ ...job, durationS: 3 }, () => undefined);
+  await rig.gen.run(job, () => {
+    flipping = (async () => {
+      await sleep(500);
+      for (let i = 0; i < CHANGES; i++) {
+        const started = performance.now();
+        const res = await request(`${control}/v1/services/bench/weight`, {
+          method: 'PUT',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ version: '2', percent: i % 2 === 0 ? 20 : 10 }),
+        });
+        await res.body.dump();
+        if (res.statusCode !== 200) throw new Error(`PUT weight answered ${res.statusCode}`);
+        times.push(performance.now() - started);
+        await sleep(10);
+      }
+    })();
+  });
+  await flipping;
+  const text = (await get(`${control}/metrics`)).body;
+  const count = series(text, `${histogram}_count`);
+  const sorted = [...times].sort((a, b) => a - b);
+  return {
+    changes: times.length,
+    within5msShare: count ? series(text, `${histogram}_bucket{le="0.005"}`) / count : 0,
+    meanMs: count ? (1000 * series(text, `${histogram}_sum`)) / count : 0,
+    apiP50Ms: sorted[Math.floor(sorted.length * 0.5)] ?? 0,
+    apiP99Ms: sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] ?? 0,
+  };
+}
+
 /** CHANGES weight flips on 2 workers (whole machine) while the headline load runs. */
-async function measurePropagation(rig: Rig): Promise<WorkersReport['propagation']> {
+async function measurePropagation(rig: Rig): Promise<Propagation> {
   const place = { ...rig.place, proxyCore: undefined };
   const target = await startWorkersTarget(place, rig.up.urls, 2);
-  const control = target.control;
   try {
-    const times: number[] = [];
-    let flipping: Promise<void> | undefined;
-    // Below saturation: on a saturated core every message waits for whole scheduler slices.
-    const job = {
-      url: target.url + headline.path,
-      connections: 50,
-      durationS: 8,
-      method: 'GET' as const,
-      overallRate: PROPAGATION_RATE,
-    };
-    // Warm first: a fresh worker's first seconds under load are spent compiling, not serving.
-    await rig.gen.run({ ...job, durationS: 3 }, () => undefined);
-    await rig.gen.run(job, () => {
-      flipping = (async () => {
-        await sleep(500);
-        for (let i = 0; i < CHANGES; i++) {
-          const started = performance.now();
-          const res = await request(`${control}/v1/services/bench/weight`, {
-            method: 'PUT',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({ version: '2', percent: i % 2 === 0 ? 20 : 10 }),
-          });
-          await res.body.dump();
-          if (res.statusCode !== 200) throw new Error(`PUT weight answered ${res.statusCode}`);
-          times.push(performance.now() - started);
-          await sleep(10);
-        }
-      })();
-    });
-    await flipping;
-    const text = (await get(`${control}/metrics`)).body;
-    const count = series(text, 'switchyard_route_propagation_seconds_count');
-    const sorted = [...times].sort((a, b) => a - b);
-    return {
-      changes: times.length,
-      within5msShare: count ? series(text, 'switchyard_route_propagation_seconds_bucket{le="0.005"}') / count : 0,
-      meanMs: count ? (1000 * series(text, 'switchyard_route_propagation_seconds_sum')) / count : 0,
-      apiP50Ms: sorted[Math.floor(sorted.length * 0.5)] ?? 0,
-      apiP99Ms: sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] ?? 0,
-    };
+    return await timeWeightChanges(
+      rig,
+      target.url + headline.path,
+      target.control,
+      'switchyard_route_propagation_seconds',
+    );
   } finally {
     await target.stop();
   }

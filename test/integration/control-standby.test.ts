@@ -5,13 +5,13 @@
  * that write kept.
  */
 import { writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 
 import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
 
 import { until } from '../support/codedeploy.js';
+import { freePort } from '../support/free-port.js';
 import { POSTGRES_SKIP, postgresServer } from '../support/postgres.js';
 import { serveChild } from '../support/serve.js';
 import { tempDir } from '../support/temp-dir.js';
@@ -19,14 +19,6 @@ import { startUpstream } from '../support/upstream.js';
 
 const temp = tempDir('switchyard-control-standby');
 const postgres = postgresServer();
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 async function services(control: string) {
   const res = await request(`${control}/v1/services`);

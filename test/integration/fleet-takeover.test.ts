@@ -6,44 +6,25 @@
  * one wrote.
  */
 import { writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 
 import { GetDeploymentCommand } from '@aws-sdk/client-codedeploy';
-import { Agent, request } from 'undici';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { request } from 'undici';
+import { describe, expect, it } from 'vitest';
 
 import { createWebGroup, deployWeb, sdkClient, until } from '../support/codedeploy.js';
+import { freePort } from '../support/free-port.js';
 import { POSTGRES_SKIP, postgresServer } from '../support/postgres.js';
 import { serveChild, type ServedChild } from '../support/serve.js';
 import { tempDir } from '../support/temp-dir.js';
 import { startUpstream } from '../support/upstream.js';
+import { greens, versionsSeen } from '../support/versions-seen.js';
 
 const dir = tempDir('switchyard-fleet-takeover');
 const postgres = postgresServer();
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-/** The versions that answered `n` GETs through a data plane, on one keep-alive connection. */
-async function versions(dp: ServedChild, n: number): Promise<string[]> {
-  const agent = new Agent({ connections: 1 });
-  onTestFinished(() => agent.close());
-  const out: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const res = await request(`${dp.urls['production']}/`, { dispatcher: agent });
-    await res.body.dump();
-    out.push(String(res.headers['x-switchyard-version']));
-  }
-  return out;
-}
-
-const greens = (seen: readonly string[]) => seen.filter((v) => v === '2').length;
+/** The versions that answered `n` GETs through a data plane, one keep-alive connection, in order. */
+const versions = (dp: ServedChild, n: number) => versionsSeen(dp.urls['production']!, n);
 
 /** Data planes a control plane lists as connected and routing by one of its tables. */
 async function following(control: string): Promise<string[]> {

@@ -10,22 +10,23 @@
  */
 import { writeFile } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 
 import { GetDeploymentCommand } from '@aws-sdk/client-codedeploy';
-import { Agent, request } from 'undici';
+import { request } from 'undici';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
 
 import { DATA_CHANNEL_PROTOCOL } from '../../src/core/data-channel.js';
 import { runCli } from '../support/cli.js';
 import { createWebGroup, deployWeb, sdkClient, until } from '../support/codedeploy.js';
+import { freePort } from '../support/free-port.js';
 import { POSTGRES_SKIP, postgresServer } from '../support/postgres.js';
 import { alive } from '../support/processes.js';
 import { serveChild, type ServedChild } from '../support/serve.js';
 import { tempDir } from '../support/temp-dir.js';
 import { startUpstream } from '../support/upstream.js';
+import { greens, versionsSeen } from '../support/versions-seen.js';
 
 const dir = tempDir('switchyard-fleet');
 const postgres = postgresServer();
@@ -42,15 +43,6 @@ async function upstreams() {
     else res.writeHead(200).end('green');
   });
   return { blue, green, mode };
-}
-
-/** A port free now, for a control plane that must come back on the same address. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 interface ControlOptions {
@@ -144,19 +136,7 @@ async function metric(cp: ServedChild, series: string): Promise<number> {
 }
 
 /** The versions that answered `n` GETs through a data plane, one keep-alive connection, in order. */
-async function versions(dp: ServedChild, n: number): Promise<string[]> {
-  const agent = new Agent({ connections: 1 });
-  onTestFinished(() => agent.close());
-  const out: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const res = await request(`${dp.urls['production']}/`, { dispatcher: agent });
-    await res.body.dump();
-    out.push(String(res.headers['x-switchyard-version']));
-  }
-  return out;
-}
-
-const greens = (seen: readonly string[]) => seen.filter((v) => v === '2').length;
+const versions = (dp: ServedChild, n: number) => versionsSeen(dp.urls['production']!, n);
 
 async function deploymentOf(cp: ServedChild, deploymentId: string) {
   return (await sdkClient(cp).send(new GetDeploymentCommand({ deploymentId }))).deploymentInfo!;

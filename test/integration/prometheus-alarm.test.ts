@@ -10,7 +10,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -29,6 +28,7 @@ import type { Switchyard } from '../../src/app/start.js';
 import { systemClock } from '../../src/core/clock.js';
 import { PrometheusClient } from '../../src/health/prometheus.js';
 import { count, createWebGroup, deployWeb, sdkClient, until } from '../support/codedeploy.js';
+import { freePort } from '../support/free-port.js';
 import { startProxy, twoVersions } from '../support/switchyard.js';
 import { closedPort, startUpstream } from '../support/upstream.js';
 
@@ -53,19 +53,6 @@ const IN_CI = Boolean(process.env['CI']) && process.env['CI'] !== 'false';
 const SKIP_REASON = PROMETHEUS || IN_CI ? undefined : 'no `prometheus` binary on PATH (apt-get install prometheus)';
 if (SKIP_REASON)
   console.warn(`prometheus-alarm.test.ts: skipping the tests that need a Prometheus server: ${SKIP_REASON}`);
-
-/** A loopback port that was free a moment ago (bound to port 0, then released). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 /** Ends a child: SIGTERM, then SIGKILL if it is still running after `graceMs`. */
 async function stopProcess(child: ChildProcess, graceMs = 5_000): Promise<void> {

@@ -7,7 +7,6 @@
  * data plane's. A data plane that leaves or goes silent is remembered for this run, so that deployments
  * pause rather than move traffic it would not follow (the shifting DataPlaneGate).
  */
-import { performance } from 'node:perf_hooks';
 
 import type { WebSocket } from 'ws';
 
@@ -25,6 +24,7 @@ import type { Logger } from '../../core/logger.js';
 import type { RouteTable } from '../../core/route-table.js';
 import { mergeStatsDeltas, type StatsDelta } from '../../core/stats-delta.js';
 import type { DataPlaneGate, UnreachableDataPlane } from '../../shifting/data-plane-gate.js';
+import { Acknowledgements } from '../acknowledgements.js';
 import { wellFormed } from './stats-shape.js';
 import { type Heartbeat, type WsChannel, wsChannel } from './ws-channel.js';
 
@@ -78,17 +78,20 @@ export class RemoteFleet implements DataPlaneRoster, DataPlaneGate {
   readonly #log: Logger;
   readonly #members = new Map<string, Member>();
   #table: RouteTable | undefined;
-  readonly #pending = new Map<number, number>();
-  readonly #waiters: { readonly revision: number; readonly resolve: () => void }[] = [];
-  readonly #ackTimers = new Map<number, () => void>();
   readonly #returns = new Set<() => void>();
   #deltas: StatsDelta[] = [];
-  #propagations: number[] = [];
   #closed = false;
+  readonly #acks: Acknowledgements;
 
   constructor(options: RemoteFleetOptions) {
     this.#options = options;
     this.#log = options.log;
+    this.#acks = new Acknowledgements({
+      clock: options.clock,
+      timeoutMs: options.ackTimeoutMs,
+      settled: (revision) => this.#settled(revision),
+      overdue: (revision) => this.#overdue(revision),
+    });
   }
 
   /** {@inheritDoc DataPlaneGate.graceMs} */
@@ -105,32 +108,24 @@ export class RemoteFleet implements DataPlaneRoster, DataPlaneGate {
       m.channel.send({ type: 'table', table });
       any ||= m.serving;
     }
-    if (any) this.#pending.set(table.revision, performance.now());
+    if (any) this.#acks.published(table.revision);
   }
 
   /** Resolves once every serving data plane routes by `revision` or later; one too slow to say so is marked lost. */
   applied(revision: number): Promise<void> {
-    if (this.#settled(revision)) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.#waiters.push({ revision, resolve });
-      if (this.#ackTimers.has(revision)) return;
-      const { ackTimeoutMs } = this.#options;
-      this.#ackTimers.set(
-        revision,
-        this.#options.clock.setTimer(ackTimeoutMs, () => {
-          this.#ackTimers.delete(revision);
-          for (const m of this.#members.values()) {
-            if (!m.serving || m.applied >= revision) continue;
-            this.#log.error(
-              { dataPlane: m.name, revision, applied: m.applied, ackTimeoutMs },
-              'a data plane did not acknowledge a route table in time: marked lost',
-            );
-            this.#lose(m);
-          }
-          this.#settle();
-        }),
+    return this.#acks.wait(revision);
+  }
+
+  /** Marks lost the serving data planes that have not acknowledged `revision` within the timeout. */
+  #overdue(revision: number): void {
+    for (const m of this.#members.values()) {
+      if (!m.serving || m.applied >= revision) continue;
+      this.#log.error(
+        { dataPlane: m.name, revision, applied: m.applied, ackTimeoutMs: this.#options.ackTimeoutMs },
+        'a data plane did not acknowledge a route table in time: marked lost',
       );
-    });
+      this.#lose(m);
+    }
   }
 
   /** Merged counts of every data plane since the previous call. */
@@ -143,9 +138,7 @@ export class RemoteFleet implements DataPlaneRoster, DataPlaneGate {
 
   /** Propagation times (ms, publish to the last acknowledgement) since the previous call. */
   takePropagations(): number[] {
-    const out = this.#propagations;
-    this.#propagations = [];
-    return out;
+    return this.#acks.takePropagations();
   }
 
   /** {@inheritDoc DataPlaneRoster.list} (by name) */
@@ -227,11 +220,10 @@ export class RemoteFleet implements DataPlaneRoster, DataPlaneGate {
   /** Closes every connection; the data planes keep serving their last table and reconnect to whoever answers. */
   close(): Promise<void> {
     this.#closed = true;
-    for (const cancel of this.#ackTimers.values()) cancel();
-    this.#ackTimers.clear();
+    this.#acks.stopDeadlines();
     for (const m of this.#members.values()) m.channel?.close(1001, 'control plane stopping');
     // Nothing waits for a table that no data plane will acknowledge.
-    for (const w of this.#waiters.splice(0)) w.resolve();
+    this.#acks.releaseWaits();
     return Promise.resolve();
   }
 
@@ -323,10 +315,10 @@ export class RemoteFleet implements DataPlaneRoster, DataPlaneGate {
           Object.entries(message.addresses).map(([listener, a]) => [listener, urlOf(a.address, a.family, a.port)]),
         );
         this.#log.info({ dataPlane: m.name, revision: m.applied, listeners: m.listeners }, 'a data plane is serving');
-        return this.#settle();
+        return this.#acks.settle();
       case 'applied':
         m.applied = Math.max(m.applied, message.revision);
-        return this.#settle();
+        return this.#acks.settle();
       case 'stats': {
         const { delta } = message;
         // Checked here, not when merged: a bad delta would otherwise fail the stats pump for every source.
@@ -349,7 +341,7 @@ export class RemoteFleet implements DataPlaneRoster, DataPlaneGate {
         m.state = 'left';
         m.since = this.#options.clock.now();
         this.#log.info({ dataPlane: m.name }, 'a data plane drained and left');
-        return this.#settle();
+        return this.#acks.settle();
     }
   }
 
@@ -370,14 +362,14 @@ export class RemoteFleet implements DataPlaneRoster, DataPlaneGate {
       // Refused its table, or could not bind: it never followed, so nothing waits for it.
       this.#members.delete(m.name);
       this.#log.warn({ dataPlane: m.name, why: channel.ended }, 'a data plane left before it served');
-      return this.#settle();
+      return this.#acks.settle();
     }
     if (m.state === 'connected') {
       m.state = channel.ended === 'silent' ? 'lost' : 'away';
       m.since = this.#options.clock.now();
       this.#log.warn({ dataPlane: m.name, state: m.state, why: channel.ended }, 'a data plane is unreachable');
     }
-    this.#settle();
+    this.#acks.settle();
   }
 
   /** Tells whoever waits that a data plane came back or was forgotten. */
@@ -395,26 +387,6 @@ export class RemoteFleet implements DataPlaneRoster, DataPlaneGate {
   #settled(revision: number): boolean {
     for (const m of this.#members.values()) if (m.serving && m.applied < revision) return false;
     return true;
-  }
-
-  /** Resolves the waits and records the propagation times that the latest acknowledgements complete. */
-  #settle(): void {
-    for (const [revision, at] of this.#pending) {
-      if (!this.#settled(revision)) continue;
-      this.#propagations.push(performance.now() - at);
-      this.#pending.delete(revision);
-    }
-    for (let i = this.#waiters.length - 1; i >= 0; i--) {
-      const w = this.#waiters[i]!;
-      if (!this.#settled(w.revision)) continue;
-      this.#waiters.splice(i, 1);
-      w.resolve();
-    }
-    for (const [revision, cancel] of this.#ackTimers) {
-      if (this.#waiters.some((w) => w.revision === revision)) continue;
-      cancel();
-      this.#ackTimers.delete(revision);
-    }
   }
 }
 

@@ -8,7 +8,6 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import type { AddressInfo } from 'node:net';
-import { performance } from 'node:perf_hooks';
 
 import type { Clock } from '../../core/clock.js';
 import {
@@ -22,6 +21,7 @@ import { isErrorCode, SwitchyardError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { RouteTable } from '../../core/route-table.js';
 import { mergeStatsDeltas, type StatsDelta } from '../../core/stats-delta.js';
+import { Acknowledgements } from '../acknowledgements.js';
 import { ipcChannel } from './ipc-channel.js';
 
 /** How a fleet is made. */
@@ -71,11 +71,6 @@ interface Starting {
   readonly refuse: (code: string, message: string) => void;
 }
 
-interface Waiter {
-  readonly revision: number;
-  readonly resolve: () => void;
-}
-
 /** How long a worker may take from its start to accepting connections. */
 const WORKER_START_TIMEOUT_MS = 30_000;
 
@@ -89,22 +84,23 @@ export class WorkerFleet {
   readonly #members = new Map<number, Member>();
   #table: RouteTable | undefined;
   #listeners: ListenOptions | undefined;
-  /** Revisions published and not yet acknowledged by every serving worker, with when (performance.now()). */
-  readonly #pending = new Map<number, number>();
-  readonly #waiters: Waiter[] = [];
-  readonly #ackTimers = new Map<number, () => void>();
   #deltas: StatsDelta[] = [];
-  /** Decision-to-last-acknowledgement times since the previous read, in milliseconds. */
-  #propagations: number[] = [];
   #restarts = 0;
   /** Consecutive deaths before serving, per slot: the back-off's exponent. */
   readonly #failures = new Map<number, number>();
   #stopping = false;
   #closed: Promise<void> | undefined;
+  readonly #acks: Acknowledgements;
 
   constructor(options: FleetOptions) {
     this.#options = options;
     this.#log = options.log;
+    this.#acks = new Acknowledgements({
+      clock: options.clock,
+      timeoutMs: options.ackTimeoutMs,
+      settled: (revision) => this.#settled(revision),
+      overdue: (revision) => this.#overdue(revision),
+    });
     cluster.setupPrimary({ exec: options.entry, args: [] });
     cluster.on('exit', this.#exitListener);
   }
@@ -128,31 +124,24 @@ export class WorkerFleet {
       m.channel.send({ type: 'table', table });
       any ||= m.serving;
     }
-    if (any) this.#pending.set(table.revision, performance.now());
+    if (any) this.#acks.published(table.revision);
   }
 
   /** Resolves once every serving worker routes by `revision` or later; a worker too slow to say so is replaced. */
   applied(revision: number): Promise<void> {
-    if (this.#settled(revision)) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.#waiters.push({ revision, resolve });
-      if (this.#ackTimers.has(revision)) return;
-      this.#ackTimers.set(
-        revision,
-        this.#options.clock.setTimer(this.#options.ackTimeoutMs, () => {
-          this.#ackTimers.delete(revision);
-          for (const m of this.#members.values()) {
-            if (!m.serving || m.leaving || m.applied >= revision) continue;
-            this.#log.error(
-              { worker: m.slot, revision, applied: m.applied, ackTimeoutMs: this.#options.ackTimeoutMs },
-              'a worker did not acknowledge a route table in time: replacing it',
-            );
-            this.#retire(m);
-          }
-          this.#settle();
-        }),
+    return this.#acks.wait(revision);
+  }
+
+  /** Replaces the serving workers that have not acknowledged `revision` within the timeout. */
+  #overdue(revision: number): void {
+    for (const m of this.#members.values()) {
+      if (!m.serving || m.leaving || m.applied >= revision) continue;
+      this.#log.error(
+        { worker: m.slot, revision, applied: m.applied, ackTimeoutMs: this.#options.ackTimeoutMs },
+        'a worker did not acknowledge a route table in time: replacing it',
       );
-    });
+      this.#retire(m);
+    }
   }
 
   /** Starts the workers on the current table; resolves with the listeners' addresses once all accept. */
@@ -180,9 +169,7 @@ export class WorkerFleet {
 
   /** Propagation times (ms) measured since the previous call. */
   takePropagations(): number[] {
-    const out = this.#propagations;
-    this.#propagations = [];
-    return out;
+    return this.#acks.takePropagations();
   }
 
   /** Drains every worker (each finishes its requests for up to `drainMs`), then resolves when all have exited. */
@@ -193,8 +180,7 @@ export class WorkerFleet {
 
   async #close(drainMs: number): Promise<void> {
     this.#stopping = true;
-    for (const cancel of this.#ackTimers.values()) cancel();
-    this.#ackTimers.clear();
+    this.#acks.stopDeadlines();
     const members = [...this.#members.values()];
     for (const m of members) m.channel.send({ type: 'drain', drainMs });
     await Promise.all(
@@ -206,7 +192,7 @@ export class WorkerFleet {
       }),
     );
     // Nothing waits for a table that no worker will acknowledge.
-    for (const w of this.#waiters.splice(0)) w.resolve();
+    this.#acks.releaseWaits();
     cluster.off('exit', this.#exitListener);
   }
 
@@ -283,11 +269,11 @@ export class WorkerFleet {
         this.#failures.delete(slot);
         this.#log.debug({ worker: slot, pid: worker.process.pid, revision: member.applied }, 'worker serving');
         started.resolve(message.addresses);
-        this.#settle();
+        this.#acks.settle();
         return;
       case 'applied':
         member.applied = Math.max(member.applied, message.revision);
-        this.#settle();
+        this.#acks.settle();
         return;
       case 'stats': {
         const { delta } = message;
@@ -321,7 +307,7 @@ export class WorkerFleet {
     const member = this.#members.get(worker.id);
     if (!member) return;
     this.#members.delete(worker.id);
-    this.#settle();
+    this.#acks.settle();
     if (this.#stopping) return;
     this.#restarts++;
     const failures = member.serving || member.leaving ? 0 : (this.#failures.get(member.slot) ?? 0) + 1;
@@ -344,25 +330,5 @@ export class WorkerFleet {
   #settled(revision: number): boolean {
     for (const m of this.#members.values()) if (m.serving && !m.leaving && m.applied < revision) return false;
     return true;
-  }
-
-  /** Resolves the waits and records the propagation times that the latest acknowledgements complete. */
-  #settle(): void {
-    for (const [revision, at] of this.#pending) {
-      if (!this.#settled(revision)) continue;
-      this.#propagations.push(performance.now() - at);
-      this.#pending.delete(revision);
-    }
-    for (let i = this.#waiters.length - 1; i >= 0; i--) {
-      const w = this.#waiters[i]!;
-      if (!this.#settled(w.revision)) continue;
-      this.#waiters.splice(i, 1);
-      w.resolve();
-    }
-    for (const [revision, cancel] of this.#ackTimers) {
-      if (this.#waiters.some((w) => w.revision === revision)) continue;
-      cancel();
-      this.#ackTimers.delete(revision);
-    }
   }
 }
