@@ -20,7 +20,6 @@ import { parseAppSpec } from '../appspec/parse.js';
 import { loadDataPlaneConfig, parseDataPlaneConfig } from '../config/data-plane.js';
 import { describeError } from '../core/describe-error.js';
 import { formatIssue, isSwitchyardError, SwitchyardError } from '../core/errors.js';
-import { limitHeapGrowth } from '../core/heap-growth.js';
 import { createLogger } from '../core/logger.js';
 import { isHttpUrl } from '../core/url.js';
 import { readYaml } from '../core/yaml-source.js';
@@ -94,7 +93,6 @@ async function serve(args: string[]): Promise<void> {
     strict: true,
   });
   if (!values.config) throw usageError('serve needs --config FILE');
-  limitHeapGrowth();
   if (values['data-plane']) {
     if (values.store !== undefined || values.workers !== undefined)
       throw usageError(

@@ -6,7 +6,6 @@
 import type { LevelWithSilent } from 'pino';
 
 import type { ControlMessage, DataMessage } from '../../core/data-channel.js';
-import { limitHeapGrowth } from '../../core/heap-growth.js';
 import { createLogger, LOG_LEVELS } from '../../core/logger.js';
 import { serveAsTold } from '../../proxy/channel-agent.js';
 import { ipcChannel } from './ipc-channel.js';
@@ -17,8 +16,6 @@ const log = createLogger({ level: level && LOG_LEVELS.includes(level) ? level : 
   component: 'proxy',
   worker: slot,
 });
-
-limitHeapGrowth();
 
 // A terminal's Ctrl-C reaches the whole process group: a worker drains when its primary says so, not before.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => undefined);
