@@ -4,18 +4,15 @@
  * (with their limits) and how it finds its control planes. Services, versions and weights come from the
  * control plane's route tables.
  */
-import { readFile } from 'node:fs/promises';
-
 import { z } from 'zod';
 
-import { describeError } from '../core/describe-error.js';
 import { Duration } from '../core/duration.js';
 import { SwitchyardError } from '../core/errors.js';
 import { deepFreeze } from '../core/freeze.js';
 import { LOG_LEVELS } from '../core/logger.js';
 import { isHttpUrl } from '../core/url.js';
 import { readYaml } from '../core/yaml-source.js';
-import { zodIssues } from './load.js';
+import { readConfigText, zodIssues } from './load.js';
 import { ConfigSchema } from './schema.js';
 
 /** A control plane's base URL, as the remote commands take `--endpoint`. */
@@ -61,13 +58,5 @@ export async function loadDataPlaneConfig(
   file: string,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<DataPlaneConfig> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (cause) {
-    throw new SwitchyardError('CONFIG_NOT_FOUND', `cannot read config file ${file}: ${describeError(cause)}`, {
-      cause,
-    });
-  }
-  return parseDataPlaneConfig(text, file, env);
+  return parseDataPlaneConfig(await readConfigText(file), file, env);
 }

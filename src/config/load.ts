@@ -101,15 +101,18 @@ export async function loadConfig(
   env: NodeJS.ProcessEnv = process.env,
   checks: readonly ConfigCheck[] = [],
 ): Promise<Config> {
-  let text: string;
+  return parseConfig(await readConfigText(file), file, env, checks);
+}
+
+/** A config file's text; CONFIG_NOT_FOUND with the reason when it cannot be read. */
+export async function readConfigText(file: string): Promise<string> {
   try {
-    text = await readFile(file, 'utf8');
+    return await readFile(file, 'utf8');
   } catch (cause) {
     throw new SwitchyardError('CONFIG_NOT_FOUND', `cannot read config file ${file}: ${describeError(cause)}`, {
       cause,
     });
   }
-  return parseConfig(text, file, env, checks);
 }
 
 /** Maps zod issues to file issues, pointing each at the node (or unknown key) it is about. */
